@@ -1,0 +1,44 @@
+# The two commands: `make run` (set up and serve the demo clinic) and `make test`.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-stamp
+
+# Development defaults for `make run`: DEBUG on, demo logins shown, the demo's two-factor
+# requirement off. Anything already set in the environment wins.
+RUN_ENV := DEBUG=$${DEBUG:-1} CLINIC_SHOW_DEMO_LOGINS=$${CLINIC_SHOW_DEMO_LOGINS:-1} \
+	CLINIC_2FA_REQUIRED_ROLES=$${CLINIC_2FA_REQUIRED_ROLES-}
+
+.PHONY: install run test lint format check-deploy clean
+
+$(STAMP): requirements.txt requirements-dev.txt
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+run: install
+	$(RUN_ENV) $(PY) manage.py migrate --noinput
+	$(RUN_ENV) $(PY) manage.py seed_demo
+	@echo "Serving on http://127.0.0.1:8000 with a Celery worker and beat. Ctrl-C stops all of it."
+	$(RUN_ENV) $(VENV)/bin/honcho --procfile Procfile.dev start
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+test: lint
+	$(VENV)/bin/pytest
+
+format: install
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+check-deploy: install
+	ENV_FILE=.env.example $(PY) manage.py check --deploy --fail-level WARNING
+
+clean:
+	rm -rf $(VENV) .celery staticfiles .pytest_cache .ruff_cache

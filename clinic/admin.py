@@ -1,0 +1,68 @@
+"""The Django admin for clinic admins: staff accounts, and the audit trail (read-only)."""
+
+from auditlog.admin import LogEntryAdmin
+from auditlog.models import LogEntry
+from django.contrib import admin
+
+
+class PatientFilter(admin.SimpleListFilter):
+    """Filter the audit trail by patient, across the patient's related records.
+
+    Reached from a patient's page ("Audit trail" link for clinic admins) or by MRN search."""
+
+    title = "patient"
+    parameter_name = "patient"
+
+    def lookups(self, request, model_admin):
+        value = self.value()
+        return [(value, f"Patient #{value}")] if value else []
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value and value.isdigit():
+            return queryset.filter(additional_data__patient_id=int(value))
+        return queryset
+
+
+class ActorFilter(admin.SimpleListFilter):
+    title = "staff member"
+    parameter_name = "actor"
+
+    def lookups(self, request, model_admin):
+        from django.contrib.auth import get_user_model
+
+        users = get_user_model().objects.filter(is_active=True).order_by("username")
+        return [(str(u.pk), u.get_full_name() or u.username) for u in users]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        return queryset.filter(actor_id=value) if value and value.isdigit() else queryset
+
+
+admin.site.unregister(LogEntry)
+
+
+@admin.register(LogEntry)
+class AuditTrailAdmin(LogEntryAdmin):
+    """Append-only: no add, change or delete, not even for superusers."""
+
+    list_display = ["created", "resource_url", "action", "msg_short", "user_url", "remote_addr"]
+    list_filter = ["action", ActorFilter, PatientFilter, "content_type"]
+    search_fields = [
+        "object_repr",
+        "additional_data__mrn",
+        "actor__username",
+        "actor__first_name",
+        "actor__last_name",
+        "remote_addr",
+    ]
+    actions = None
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -1,0 +1,127 @@
+"""Staff roles and the access check every staff view goes through.
+
+Roles are Django groups made by a data migration (clinic/migrations/0002_roles.py). A view
+declares the roles allowed to use it with ``@role_required``; a patient-facing or public view
+says so with ``@public_view``. tests/clinic/test_access.py walks every URL pattern and fails
+for a view that declares neither, so no view can be added unprotected.
+"""
+
+from collections.abc import Callable, Iterable
+from functools import wraps
+
+from django.conf import settings
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import redirect
+
+FRONT_DESK = "Front desk"
+CLINICIAN = "Clinician"
+CLINIC_ADMIN = "Clinic admin"
+ROLES = (FRONT_DESK, CLINICIAN, CLINIC_ADMIN)
+
+# Model permissions each role's group holds (used by the Django admin and by has_perm checks).
+# Apps add their own models here as they grow; the roles migration of each app re-syncs.
+ROLE_PERMISSIONS: dict[str, list[str]] = {
+    FRONT_DESK: [
+        "intake.view_patient",
+        "intake.add_patient",
+        "intake.change_patient",
+        "intake.view_patientmeasurement",
+        "intake.add_patientmeasurement",
+    ],
+    CLINICIAN: [
+        "intake.view_patient",
+        "intake.add_patient",
+        "intake.change_patient",
+        "intake.view_patientmeasurement",
+        "intake.add_patientmeasurement",
+    ],
+    CLINIC_ADMIN: [
+        "auth.view_user",
+        "auth.add_user",
+        "auth.change_user",
+        "auth.view_group",
+        "auditlog.view_logentry",
+        "axes.view_accessattempt",
+        "axes.delete_accessattempt",
+        "axes.view_accesslog",
+        "axes.view_accessfailurelog",
+        "otp_totp.view_totpdevice",
+        "otp_totp.delete_totpdevice",
+        "intake.view_patient",
+        "intake.view_patientmeasurement",
+    ],
+}
+
+
+def user_roles(user) -> frozenset[str]:
+    """The clinic roles a user holds (cached on the user object for the request)."""
+    if not user.is_authenticated:
+        return frozenset()
+    cached = getattr(user, "_clinic_roles", None)
+    if cached is None:
+        cached = frozenset(user.groups.filter(name__in=ROLES).values_list("name", flat=True))
+        user._clinic_roles = cached
+    return cached
+
+
+def needs_second_factor(user) -> bool:
+    """True when this user must (still) verify a TOTP code in this session."""
+    if not user.is_authenticated or user.is_verified():
+        return False
+    required = set(settings.CLINIC_2FA_REQUIRED_ROLES)
+    if user.is_superuser and required:
+        return True
+    return bool(required & user_roles(user)) or _has_confirmed_device(user)
+
+
+def _has_confirmed_device(user) -> bool:
+    from django_otp import user_has_device
+
+    return user_has_device(user, confirmed=True)
+
+
+def role_required(*roles: str) -> Callable:
+    """Allow only signed-in staff holding one of ``roles`` (anonymous: login; others: 403)."""
+    unknown = set(roles) - set(ROLES)
+    if unknown or not roles:
+        raise ValueError(f"Unknown roles: {sorted(unknown)}")
+    allowed = frozenset(roles)
+
+    def decorator(view: Callable) -> Callable:
+        @wraps(view)
+        def wrapper(request, *args, **kwargs):
+            user = request.user
+            if not user.is_authenticated:
+                return redirect_to_login(request.get_full_path())
+            if needs_second_factor(user):
+                return redirect_to_login(request.get_full_path(), login_url="two_factor")
+            if not (user.is_superuser or allowed & user_roles(user)):
+                raise PermissionDenied
+            return view(request, *args, **kwargs)
+
+        wrapper.allowed_roles = allowed
+        return wrapper
+
+    return decorator
+
+
+def public_view(view: Callable) -> Callable:
+    """Mark a view that deliberately needs no staff login (login page, patient links)."""
+    view.public = True
+    return view
+
+
+def any_staff(view: Callable) -> Callable:
+    return role_required(*ROLES)(view)
+
+
+def has_role(user, roles: Iterable[str]) -> bool:
+    return bool(set(roles) & user_roles(user)) or bool(user.is_superuser)
+
+
+def home_redirect_for(user):
+    """Where a staff member lands after login."""
+    if not has_role(user, (FRONT_DESK, CLINICIAN)) and has_role(user, (CLINIC_ADMIN,)):
+        return redirect("admin:index")
+    return redirect("home")

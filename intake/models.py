@@ -1,0 +1,142 @@
+import secrets
+
+from django.conf import settings
+from django.db import models
+from django.db.models.functions import Upper
+from phonenumber_field.modelfields import PhoneNumberField
+
+# Unambiguous characters (no 0/O, 1/I/L) so an MRN can be read over the phone.
+MRN_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+MRN_PREFIX = "KC"
+MRN_LENGTH = 7
+
+
+def generate_mrn() -> str:
+    return MRN_PREFIX + "-" + "".join(secrets.choice(MRN_ALPHABET) for _ in range(MRN_LENGTH))
+
+
+class SexAtBirth(models.TextChoices):
+    FEMALE = "female", "Female"
+    MALE = "male", "Male"
+    INTERSEX = "intersex", "Intersex"
+    UNDISCLOSED = "undisclosed", "Prefer not to say"
+
+
+class ContactChannel(models.TextChoices):
+    SMS = "sms", "Text message (SMS)"
+    EMAIL = "email", "Email"
+    PHONE = "phone", "Phone call"
+
+
+class Patient(models.Model):
+    mrn = models.CharField("MRN", max_length=16, unique=True, default=generate_mrn, editable=False)
+    legal_first_name = models.CharField("legal first name", max_length=100)
+    legal_last_name = models.CharField("legal last name", max_length=100)
+    preferred_name = models.CharField("preferred name", max_length=100, blank=True)
+    date_of_birth = models.DateField("date of birth")
+    sex_at_birth = models.CharField("sex assigned at birth", max_length=16, choices=SexAtBirth)
+    gender = models.CharField("gender identity", max_length=60, blank=True)
+    pronouns = models.CharField(max_length=30, blank=True)
+
+    email = models.EmailField(blank=True)
+    mobile = PhoneNumberField("mobile phone", blank=True)
+    preferred_contact = models.CharField(
+        "preferred contact", max_length=8, choices=ContactChannel, default=ContactChannel.SMS
+    )
+    consent_sms = models.BooleanField("consents to text messages", default=False)
+    consent_email = models.BooleanField("consents to email", default=False)
+
+    address_line1 = models.CharField("address", max_length=200, blank=True)
+    address_line2 = models.CharField("address line 2", max_length=200, blank=True)
+    city = models.CharField(max_length=100, blank=True)
+    state = models.CharField(max_length=2, blank=True)
+    postal_code = models.CharField("ZIP code", max_length=10, blank=True)
+
+    emergency_contact_name = models.CharField("emergency contact name", max_length=200, blank=True)
+    emergency_contact_relationship = models.CharField(
+        "relationship to patient", max_length=60, blank=True
+    )
+    emergency_contact_phone = PhoneNumberField("emergency contact phone", blank=True)
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        ordering = ["legal_last_name", "legal_first_name", "id"]
+        indexes = [
+            models.Index(
+                Upper("legal_last_name"), Upper("legal_first_name"), name="patient_name_upper"
+            ),
+            models.Index(Upper("preferred_name"), name="patient_preferred_upper"),
+            models.Index(fields=["date_of_birth"], name="patient_dob"),
+            models.Index(fields=["mobile"], name="patient_mobile"),
+            models.Index(Upper("email"), name="patient_email_upper"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.full_name} ({self.mrn})"
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.legal_first_name} {self.legal_last_name}"
+
+    @property
+    def display_name(self) -> str:
+        """Legal name, with the preferred first name shown when it differs."""
+        if self.preferred_name and self.preferred_name != self.legal_first_name:
+            return f"{self.legal_first_name} ({self.preferred_name}) {self.legal_last_name}"
+        return self.full_name
+
+    def get_additional_data(self) -> dict:
+        # Lets the audit trail be filtered by patient across the patient's related records.
+        return {"patient_id": self.pk, "mrn": self.mrn}
+
+
+class PatientMeasurement(models.Model):
+    """Weight and height over time: the latest weight drives mg/kg doses."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="measurements")
+    recorded_at = models.DateTimeField()
+    weight_kg = models.DecimalField(
+        "weight (kg)", max_digits=5, decimal_places=1, null=True, blank=True
+    )
+    height_cm = models.DecimalField(
+        "height (cm)", max_digits=4, decimal_places=1, null=True, blank=True
+    )
+    source = models.CharField(max_length=20, default="staff")
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-recorded_at", "-id"]
+        indexes = [models.Index(fields=["patient", "-recorded_at"], name="measurement_latest")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(weight_kg__isnull=False) | models.Q(height_cm__isnull=False),
+                name="measurement_has_value",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(weight_kg__isnull=True)
+                | models.Q(weight_kg__gt=0, weight_kg__lt=500),
+                name="measurement_weight_range",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(height_cm__isnull=True)
+                | models.Q(height_cm__gt=0, height_cm__lt=300),
+                name="measurement_height_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Measurement {self.pk} for patient {self.patient_id}"
+
+    def get_additional_data(self) -> dict:
+        return {"patient_id": self.patient_id}

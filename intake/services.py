@@ -1,0 +1,131 @@
+"""Writes to the patient record. Views call these; nothing else writes patients."""
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from .models import Patient, PatientMeasurement
+from .selectors import patient_likely_duplicates
+
+PATIENT_FIELDS = (
+    "legal_first_name",
+    "legal_last_name",
+    "preferred_name",
+    "date_of_birth",
+    "sex_at_birth",
+    "gender",
+    "pronouns",
+    "email",
+    "mobile",
+    "preferred_contact",
+    "consent_sms",
+    "consent_email",
+    "address_line1",
+    "address_line2",
+    "city",
+    "state",
+    "postal_code",
+    "emergency_contact_name",
+    "emergency_contact_relationship",
+    "emergency_contact_phone",
+)
+
+
+@dataclass
+class PossibleDuplicate(Exception):
+    """Raised instead of creating a patient who probably exists already."""
+
+    candidates: list[Patient]
+
+
+def patient_register(
+    *,
+    created_by,
+    details: dict,
+    weight_kg: Decimal | None = None,
+    height_cm: Decimal | None = None,
+    allow_duplicate: bool = False,
+) -> Patient:
+    """Create a patient. Unless ``allow_duplicate``, refuse when a likely duplicate exists."""
+    unknown = set(details) - set(PATIENT_FIELDS)
+    if unknown:
+        raise ValueError(f"Unknown patient fields: {sorted(unknown)}")
+    if not allow_duplicate:
+        candidates = patient_likely_duplicates(
+            first_name=details.get("legal_first_name", ""),
+            last_name=details.get("legal_last_name", ""),
+            date_of_birth=details.get("date_of_birth"),
+            email=details.get("email", ""),
+            mobile=details.get("mobile"),
+        )
+        if candidates:
+            raise PossibleDuplicate(candidates)
+    for attempt in range(5):
+        try:
+            with transaction.atomic():
+                patient = Patient(created_by=created_by, **details)
+                patient.full_clean()
+                patient.save()
+                if weight_kg is not None or height_cm is not None:
+                    patient_record_measurement(
+                        patient=patient,
+                        recorded_by=created_by,
+                        weight_kg=weight_kg,
+                        height_cm=height_cm,
+                    )
+                return patient
+        except IntegrityError:
+            # A generated MRN collided with an existing one (rare): draw another.
+            if attempt == 4:
+                raise
+    raise AssertionError("unreachable")
+
+
+def patient_update(*, patient: Patient, details: dict) -> Patient:
+    """Change demographic details; only the fields that changed are written (and audited)."""
+    unknown = set(details) - set(PATIENT_FIELDS)
+    if unknown:
+        raise ValueError(f"Unknown patient fields: {sorted(unknown)}")
+    changed = [name for name, value in details.items() if getattr(patient, name) != value]
+    if not changed:
+        return patient
+    for name in changed:
+        setattr(patient, name, details[name])
+    patient.full_clean()
+    patient.save(update_fields=[*changed, "updated_at"])
+    return patient
+
+
+def patient_record_measurement(
+    *,
+    patient: Patient,
+    recorded_by,
+    weight_kg: Decimal | None = None,
+    height_cm: Decimal | None = None,
+    recorded_at=None,
+    source: str = "staff",
+) -> PatientMeasurement:
+    if weight_kg is None and height_cm is None:
+        raise ValueError("A measurement needs a weight or a height.")
+    measurement = PatientMeasurement(
+        patient=patient,
+        recorded_by=recorded_by,
+        weight_kg=weight_kg,
+        height_cm=height_cm,
+        recorded_at=recorded_at or timezone.now(),
+        source=source,
+    )
+    measurement.full_clean()
+    measurement.save()
+    return measurement
+
+
+def age_on(date_of_birth: date, today: date) -> int:
+    return (
+        today.year
+        - date_of_birth.year
+        - ((today.month, today.day) < (date_of_birth.month, date_of_birth.day))
+    )

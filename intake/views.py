@@ -1,0 +1,124 @@
+from auditlog.signals import accessed
+from django.contrib import messages
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods
+
+from clinic.roles import CLINICIAN, FRONT_DESK, role_required
+
+from . import selectors, services
+from .forms import MeasurementForm, PatientForm, PatientRegistrationForm, PatientSearchForm
+from .models import Patient
+
+RECENT_PATIENTS = 20
+
+
+@role_required(FRONT_DESK, CLINICIAN)
+@require_http_methods(["GET", "POST"])
+def patient_list(request):
+    """Search (POSTed, so names and dates of birth stay out of URLs and access logs)."""
+    form = PatientSearchForm(request.POST or None)
+    searched = False
+    if request.method == "POST" and form.is_valid() and form.cleaned_data["q"].strip():
+        searched = True
+        results = list(
+            selectors.patient_search(query=form.cleaned_data["q"])[
+                : selectors.SEARCH_RESULT_LIMIT + 1
+            ]
+        )
+    else:
+        results = list(Patient.objects.order_by("-created_at", "-id")[:RECENT_PATIENTS])
+    truncated = searched and len(results) > selectors.SEARCH_RESULT_LIMIT
+    return render(
+        request,
+        "intake/patient_list.html",
+        {
+            "form": form,
+            "patients": results[: selectors.SEARCH_RESULT_LIMIT],
+            "searched": searched,
+            "truncated": truncated,
+            "limit": selectors.SEARCH_RESULT_LIMIT,
+        },
+    )
+
+
+@role_required(FRONT_DESK, CLINICIAN)
+@require_http_methods(["GET", "POST"])
+def patient_register(request):
+    form = PatientRegistrationForm(request.POST or None)
+    duplicates = []
+    if request.method == "POST" and form.is_valid():
+        details = {name: form.cleaned_data[name] for name in PatientForm.Meta.fields}
+        try:
+            patient = services.patient_register(
+                created_by=request.user,
+                details=details,
+                allow_duplicate=form.cleaned_data["confirm_new_patient"],
+                **form.measurement_kwargs(),
+            )
+        except services.PossibleDuplicate as found:
+            duplicates = found.candidates
+        else:
+            messages.success(request, f"Registered {patient.full_name}, MRN {patient.mrn}.")
+            return redirect("intake:patient_detail", pk=patient.pk)
+    return render(request, "intake/patient_register.html", {"form": form, "duplicates": duplicates})
+
+
+@role_required(FRONT_DESK, CLINICIAN)
+@require_http_methods(["GET"])
+def patient_detail(request, pk: int):
+    patient = get_object_or_404(Patient.objects.select_related("created_by"), pk=pk)
+    accessed.send(sender=Patient, instance=patient)
+    latest = selectors.patient_latest_measurements(patient=patient)
+    return render(
+        request,
+        "intake/patient_detail.html",
+        {
+            "patient": patient,
+            "age": services.age_on(patient.date_of_birth, timezone.localdate()),
+            "latest": latest,
+            "measurement_form": MeasurementForm(),
+        },
+    )
+
+
+@role_required(FRONT_DESK, CLINICIAN)
+@require_http_methods(["GET", "POST"])
+def patient_edit(request, pk: int):
+    patient = get_object_or_404(Patient, pk=pk)
+    form = PatientForm(request.POST or None, instance=patient)
+    if request.method == "POST" and form.is_valid():
+        # Re-read so the service compares against the stored values, not the form-mutated ones.
+        stored = Patient.objects.get(pk=pk)
+        services.patient_update(
+            patient=stored,
+            details={name: form.cleaned_data[name] for name in PatientForm.Meta.fields},
+        )
+        messages.success(request, "Patient details saved.")
+        return redirect("intake:patient_detail", pk=pk)
+    return render(request, "intake/patient_edit.html", {"form": form, "patient": patient})
+
+
+@role_required(FRONT_DESK, CLINICIAN)
+@require_http_methods(["POST"])
+def measurement_add(request, pk: int):
+    patient = get_object_or_404(Patient, pk=pk)
+    form = MeasurementForm(request.POST)
+    if form.is_valid():
+        services.patient_record_measurement(
+            patient=patient, recorded_by=request.user, **form.measurement_kwargs()
+        )
+        messages.success(request, "Measurement recorded.")
+        return redirect("intake:patient_detail", pk=pk)
+    accessed.send(sender=Patient, instance=patient)
+    return render(
+        request,
+        "intake/patient_detail.html",
+        {
+            "patient": patient,
+            "age": services.age_on(patient.date_of_birth, timezone.localdate()),
+            "latest": selectors.patient_latest_measurements(patient=patient),
+            "measurement_form": form,
+        },
+        status=400,
+    )

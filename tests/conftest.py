@@ -1,0 +1,134 @@
+"""Shared personas, and the rules for tests that need real services.
+
+Without services, tests marked ``postgres``, ``redis`` or ``browser`` are skipped with the reason
+printed. With REQUIRE_SERVICES=1 (CI) a missing service fails those tests instead.
+"""
+
+import os
+import shutil
+import socket
+from urllib.parse import urlparse
+
+import pytest
+from django.conf import settings
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from clinic.roles import CLINIC_ADMIN, CLINICIAN, FRONT_DESK
+from tests.factories import PatientFactory, UserFactory
+
+REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+
+
+def _redis_url() -> str | None:
+    for url in (os.environ.get("REDIS_URL", ""), settings.CELERY_BROKER_URL):
+        if url.startswith("redis://"):
+            return url
+    return None
+
+
+def _reachable(url: str) -> bool:
+    parsed = urlparse(url)
+    try:
+        with socket.create_connection((parsed.hostname or "127.0.0.1", parsed.port or 6379), 1):
+            return True
+    except OSError:
+        return False
+
+
+def _missing_service(item) -> str | None:
+    if item.get_closest_marker("postgres"):
+        if settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+            return "needs PostgreSQL: set DATABASE_URL=postgres://..."
+    if item.get_closest_marker("redis"):
+        url = _redis_url()
+        if url is None:
+            return "needs Redis: set CELERY_BROKER_URL=redis://..."
+        if not _reachable(url):
+            return f"needs Redis: nothing answers at {urlparse(url).netloc}"
+    if item.get_closest_marker("browser") and not shutil.which(CHROMIUM):
+        return f"needs Chromium at {CHROMIUM} (apt-get install chromium)"
+    return None
+
+
+def pytest_sessionstart(session):
+    if REQUIRE_SERVICES and settings.DATABASES["default"]["ENGINE"] != (
+        "django.db.backends.postgresql"
+    ):
+        pytest.exit("REQUIRE_SERVICES=1 but DATABASE_URL does not point at PostgreSQL", 3)
+
+
+def pytest_runtest_setup(item):
+    reason = _missing_service(item)
+    if reason:
+        if REQUIRE_SERVICES:
+            pytest.fail(f"REQUIRE_SERVICES=1 and this test {reason}", pytrace=False)
+        pytest.skip(reason)
+
+
+def pytest_report_header(config):
+    engine = settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1]
+    return [f"database: {engine}; broker: {settings.CELERY_BROKER_URL.split('://')[0]}; "
+            f"REQUIRE_SERVICES={int(REQUIRE_SERVICES)}"]
+
+
+# --- Personas ---------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def front_desk_user(db):
+    return UserFactory(username="frances", first_name="Frances", last_name="Desk", role=FRONT_DESK)
+
+
+@pytest.fixture
+def clinician_user(db):
+    return UserFactory(username="drcarter", first_name="Casey", last_name="Carter", role=CLINICIAN)
+
+
+@pytest.fixture
+def admin_user(db):
+    return UserFactory(username="adaadmin", first_name="Ada", last_name="Admin", role=CLINIC_ADMIN)
+
+
+@pytest.fixture
+def outsider_user(db):
+    """An active account that holds no clinic role."""
+    return UserFactory(username="oscar", first_name="Oscar", last_name="Outsider")
+
+
+def sign_in(client, user):
+    """Log a persona in as if they had passed both steps (password and TOTP where needed)."""
+    client.force_login(user)
+    device, _ = TOTPDevice.objects.get_or_create(user=user, name="test", defaults={"confirmed": True})
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
+    return client
+
+
+@pytest.fixture
+def front_desk(client, front_desk_user):
+    return sign_in(client, front_desk_user)
+
+
+@pytest.fixture
+def clinician(client, clinician_user):
+    return sign_in(client, clinician_user)
+
+
+@pytest.fixture
+def clinic_admin(client, admin_user):
+    return sign_in(client, admin_user)
+
+
+@pytest.fixture
+def outsider(client, outsider_user):
+    return sign_in(client, outsider_user)
+
+
+@pytest.fixture
+def patient(db, front_desk_user):
+    return PatientFactory(
+        legal_first_name="Jane", legal_last_name="Rivera", created_by=front_desk_user
+    )

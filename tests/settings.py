@@ -1,0 +1,22 @@
+"""Test settings: production settings, minus what needs HTTPS or a collectstatic run.
+
+Everything else (roles, two-factor requirement, lockout, audit, CSP) stays as in production so
+the tests exercise it.
+"""
+
+from clinic.settings import *  # noqa: F403
+
+SECURE_SSL_REDIRECT = False
+SECURE_HSTS_SECONDS = 0
+SESSION_COOKIE_SECURE = False
+CSRF_COOKIE_SECURE = False
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True
+# Argon2 is the production hasher (asserted in tests/clinic/test_security_settings.py); a fast
+# one here keeps the suite quick.
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
