@@ -64,7 +64,7 @@ def patient_search(*, query: str) -> QuerySet[Patient]:
         return base.filter(date_of_birth=dob)
     phone = _as_phone(text)
     if phone is not None:
-        return base.filter(Q(mobile=phone) | Q(emergency_contact_phone=phone))
+        return base.filter(mobile=phone)
     if "@" in text:
         return base.filter(email__iexact=text)
     # Names: "smith", "jane smith", "smith, jane": every word must start a name part.

@@ -1,0 +1,22 @@
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+
+from clinic.roles import CLINIC_ADMIN, CLINICIAN, FRONT_DESK
+from intake.models import Patient
+
+
+@pytest.mark.django_db
+def test_seed_demo_makes_one_user_per_role_and_patients_and_is_idempotent(capsys):
+    call_command("seed_demo")
+    first_output = capsys.readouterr().out
+    call_command("seed_demo")
+
+    users = get_user_model().objects.prefetch_related("groups")
+    roles = {u.username: [g.name for g in u.groups.all()] for u in users}
+    assert roles == {"frontdesk": [FRONT_DESK], "clinician": [CLINICIAN], "admin": [CLINIC_ADMIN]}
+    assert get_user_model().objects.get(username="admin").is_staff
+    assert get_user_model().objects.get(username="frontdesk").check_password("demo-clinic-2026")
+    assert Patient.objects.count() == 20  # the second run added nobody
+    assert "frontdesk" in first_output and "demo-clinic-2026" in first_output
+    assert all(p.measurements.exists() for p in Patient.objects.all())
