@@ -3,12 +3,14 @@
 from auditlog.admin import LogEntryAdmin
 from auditlog.models import LogEntry
 from django.contrib import admin
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import UserAdmin
 
 
 class PatientFilter(admin.SimpleListFilter):
     """Filter the audit trail by patient, across the patient's related records.
 
-    Reached from a patient's page ("Audit trail" link for clinic admins) or by MRN search."""
+    Reached from the "Audit trail" link on a patient's admin page, or by MRN search."""
 
     title = "patient"
     parameter_name = "patient"
@@ -29,9 +31,8 @@ class ActorFilter(admin.SimpleListFilter):
     parameter_name = "actor"
 
     def lookups(self, request, model_admin):
-        from django.contrib.auth import get_user_model
-
-        users = get_user_model().objects.filter(is_active=True).order_by("username")
+        # Former staff too (deactivated accounts): their entries are the ones most often audited.
+        users = get_user_model().objects.order_by("username")
         return [(str(u.pk), u.get_full_name() or u.username) for u in users]
 
     def queryset(self, request, queryset):
@@ -56,6 +57,11 @@ class AuditTrailAdmin(LogEntryAdmin):
         "actor__last_name",
         "remote_addr",
     ]
+    readonly_fields = ["created", "user_url", "remote_addr", "resource_url", "action", "msg"]
+    fieldsets = [
+        (None, {"fields": ["created", "user_url", "remote_addr", "resource_url", "cid"]}),
+        ("Changes", {"fields": ["action", "msg"]}),
+    ]
     actions = None
 
     def has_add_permission(self, request):
@@ -63,6 +69,20 @@ class AuditTrailAdmin(LogEntryAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+User = get_user_model()
+admin.site.unregister(User)
+
+
+@admin.register(User)
+class StaffAdmin(UserAdmin):
+    """Staff who leave are deactivated, not deleted: the audit trail keeps naming them."""
+
+    actions = None
 
     def has_delete_permission(self, request, obj=None):
         return False

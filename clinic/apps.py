@@ -1,11 +1,27 @@
 from django.apps import AppConfig
 from django.contrib.admin import apps as admin_apps
+from django.db.models.signals import post_migrate
+
+
+def _resync_role_groups(sender, app_config=None, using="default", **kwargs) -> None:
+    # The roles are made by data migrations; a database flush (the test runner's, or
+    # `manage.py flush`) empties them and then sends post_migrate, so make them again here.
+    from django.apps import apps
+
+    from .role_sync import sync_role_groups
+
+    # Sent once per app with models; the clinic app has none, so hook onto auth's.
+    if app_config is not None and app_config.label == "auth":
+        sync_role_groups(apps, None)
 
 
 class ClinicConfig(AppConfig):
     default = True
     name = "clinic"
     verbose_name = "Clinic"
+
+    def ready(self) -> None:
+        post_migrate.connect(_resync_role_groups, dispatch_uid="clinic-resync-role-groups")
 
 
 class ClinicAdminConfig(admin_apps.AdminConfig):

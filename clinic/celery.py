@@ -20,6 +20,7 @@ def _make_filesystem_broker_folders(sender, **kwargs) -> None:
         if options.get(key):
             os.makedirs(options[key], exist_ok=True)
 
+
 app.conf.beat_schedule = {
     "clear-expired-sessions": {
         "task": "clinic.tasks.clear_expired_sessions",

@@ -1,11 +1,12 @@
 from django.conf import settings
 
-from .roles import CLINIC_ADMIN, CLINICIAN, FRONT_DESK, has_role
+from .roles import CLINIC_ADMIN, CLINICIAN, FRONT_DESK, has_role, needs_second_factor
 
 
 def navigation(request):
     user = getattr(request, "user", None)
-    if user is None or not user.is_authenticated:
+    # Half signed in (password given, code not yet): no links that would only bounce back.
+    if user is None or not user.is_authenticated or needs_second_factor(user):
         return {"clinic_name": settings.CLINIC_NAME}
     return {
         "clinic_name": settings.CLINIC_NAME,

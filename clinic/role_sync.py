@@ -12,11 +12,16 @@ from .roles import ROLE_PERMISSIONS
 
 def sync_role_groups(apps, schema_editor) -> None:
     # Permissions are normally made after migrate finishes; make them now so we can grant them.
+    from django.apps import apps as global_apps
+
+    historical = apps is not global_apps
     for app_config in apps.get_app_configs():
-        app_config.models_module = True
+        if historical:  # a migration's app states have no models module; pretend they do
+            app_config.models_module = True
         create_contenttypes(app_config, apps=apps, verbosity=0)
         create_permissions(app_config, apps=apps, verbosity=0)
-        app_config.models_module = None
+        if historical:
+            app_config.models_module = None
 
     Group = apps.get_model("auth", "Group")
     Permission = apps.get_model("auth", "Permission")

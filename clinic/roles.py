@@ -67,7 +67,10 @@ def user_roles(user) -> frozenset[str]:
 
 def needs_second_factor(user) -> bool:
     """True when this user must (still) verify a TOTP code in this session."""
-    if not user.is_authenticated or user.is_verified():
+    # OTPMiddleware adds is_verified() to the request's user; the user object that login()
+    # puts on the request right after the password step has none, and is not verified yet.
+    is_verified = getattr(user, "is_verified", None)
+    if not user.is_authenticated or (is_verified is not None and is_verified()):
         return False
     required = set(settings.CLINIC_2FA_REQUIRED_ROLES)
     if user.is_superuser and required:
@@ -78,7 +81,11 @@ def needs_second_factor(user) -> bool:
 def _has_confirmed_device(user) -> bool:
     from django_otp import user_has_device
 
-    return user_has_device(user, confirmed=True)
+    # Cached for the request, like the roles: the view and the navigation both ask.
+    cached = getattr(user, "_clinic_has_device", None)
+    if cached is None:
+        cached = user._clinic_has_device = user_has_device(user, confirmed=True)
+    return cached
 
 
 def role_required(*roles: str) -> Callable:

@@ -58,8 +58,9 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
-    "clinic.middleware.SessionTimeoutMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # After MessageMiddleware: it tells the signed-out user why, with a message.
+    "clinic.middleware.SessionTimeoutMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "auditlog.middleware.AuditlogMiddleware",
     "clinic.middleware.NoStoreMiddleware",
@@ -124,7 +125,8 @@ AXES_ENABLED = env.bool("AXES_ENABLED", default=True)
 
 # Two-factor login (TOTP, django-otp). Roles listed here must verify a code at every login.
 CLINIC_2FA_REQUIRED_ROLES = [
-    role for role in env.list("CLINIC_2FA_REQUIRED_ROLES", default=["Clinician", "Clinic admin"])
+    role
+    for role in env.list("CLINIC_2FA_REQUIRED_ROLES", default=["Clinician", "Clinic admin"])
     if role.strip()
 ]
 OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="Ketamine Clinic")
@@ -154,6 +156,9 @@ X_FRAME_OPTIONS = "DENY"
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": ["'self'"],
+        # Bootstrap draws small icons (select arrows, the menu button, check marks) as data:
+        # SVG images in its CSS; images cannot run script.
+        "img-src": ["'self'", "data:"],
         "frame-ancestors": ["'none'"],
         "form-action": ["'self'"],
         "base-uri": ["'self'"],
@@ -198,6 +203,12 @@ EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
 EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="clinic@example.com")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+CLINIC_SMS_BACKEND = env.str(
+    "CLINIC_SMS_BACKEND", default="clinic.notifications.sms.ConsoleSMSBackend"
+)
+CLINIC_SMS_FILE_PATH = env.str("CLINIC_SMS_FILE_PATH", default=str(BASE_DIR / ".sms-outbox"))
+# Absolute address used in links sent by email or SMS (no request to build it from in a task).
+CLINIC_BASE_URL = env.str("CLINIC_BASE_URL", default="http://127.0.0.1:8000")
 
 # --- Celery -----------------------------------------------------------------------------------
 # The database is the source of truth for anything scheduled (the outbox rows); the broker only

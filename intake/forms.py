@@ -6,6 +6,8 @@ from django import forms
 from django.core.validators import RegexValidator
 from django.utils import timezone
 from phonenumber_field.formfields import PhoneNumberField
+from phonenumber_field.phonenumber import to_python
+from phonenumber_field.widgets import RegionalPhoneNumberWidget
 
 from .models import Patient
 
@@ -82,6 +84,18 @@ class DateInput(forms.DateInput):
         super().__init__(format="%Y-%m-%d", **kwargs)
 
 
+class PhoneInput(RegionalPhoneNumberWidget):
+    """A phone field that shows a number it cannot read exactly as typed (the stock widget
+    reformats it, so the person no longer sees what they entered)."""
+
+    def format_value(self, value):
+        if isinstance(value, str) and value:
+            number = to_python(value, region=self.region)
+            if not (number and number.is_valid()):
+                return value
+        return super().format_value(value)
+
+
 class PatientForm(forms.ModelForm):
     """Demographics, contact and emergency contact: shared by registration and editing."""
 
@@ -89,6 +103,7 @@ class PatientForm(forms.ModelForm):
         label="Mobile phone",
         required=False,
         region="US",
+        widget=PhoneInput(region="US"),
         help_text="US number, e.g. (512) 555-0143, or +country code.",
         error_messages={"invalid": "Enter a valid phone number, e.g. (512) 555-0143."},
     )
@@ -96,6 +111,7 @@ class PatientForm(forms.ModelForm):
         label="Emergency contact phone",
         required=False,
         region="US",
+        widget=PhoneInput(region="US"),
         error_messages={"invalid": "Enter a valid phone number, e.g. (512) 555-0143."},
     )
     state = forms.ChoiceField(choices=US_STATES, required=False)

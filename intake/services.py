@@ -67,7 +67,9 @@ def patient_register(
         try:
             with transaction.atomic():
                 patient = Patient(created_by=created_by, **details)
-                patient.full_clean()
+                # The MRN's uniqueness is left to the database, so that a collision raises
+                # IntegrityError below and a new MRN is drawn (full_clean would refuse it).
+                patient.full_clean(exclude=["mrn"])
                 patient.save()
                 if weight_kg is not None or height_cm is not None:
                     patient_record_measurement(

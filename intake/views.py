@@ -1,3 +1,5 @@
+import copy
+
 from auditlog.signals import accessed
 from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
@@ -86,12 +88,12 @@ def patient_detail(request, pk: int):
 @require_http_methods(["GET", "POST"])
 def patient_edit(request, pk: int):
     patient = get_object_or_404(Patient, pk=pk)
-    form = PatientForm(request.POST or None, instance=patient)
+    # The form fills in a copy: the page keeps showing the stored record until it is saved,
+    # and the service compares the typed values against what is stored.
+    form = PatientForm(request.POST or None, instance=copy.copy(patient))
     if request.method == "POST" and form.is_valid():
-        # Re-read so the service compares against the stored values, not the form-mutated ones.
-        stored = Patient.objects.get(pk=pk)
         services.patient_update(
-            patient=stored,
+            patient=patient,
             details={name: form.cleaned_data[name] for name in PatientForm.Meta.fields},
         )
         messages.success(request, "Patient details saved.")

@@ -38,9 +38,9 @@ def _reachable(url: str) -> bool:
 
 
 def _missing_service(item) -> str | None:
-    if item.get_closest_marker("postgres"):
-        if settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
-            return "needs PostgreSQL: set DATABASE_URL=postgres://..."
+    engine = settings.DATABASES["default"]["ENGINE"]
+    if item.get_closest_marker("postgres") and engine != "django.db.backends.postgresql":
+        return "needs PostgreSQL: set DATABASE_URL=postgres://..."
     if item.get_closest_marker("redis"):
         url = _redis_url()
         if url is None:
@@ -69,8 +69,10 @@ def pytest_runtest_setup(item):
 
 def pytest_report_header(config):
     engine = settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1]
-    return [f"database: {engine}; broker: {settings.CELERY_BROKER_URL.split('://')[0]}; "
-            f"REQUIRE_SERVICES={int(REQUIRE_SERVICES)}"]
+    return [
+        f"database: {engine}; broker: {settings.CELERY_BROKER_URL.split('://')[0]}; "
+        f"REQUIRE_SERVICES={int(REQUIRE_SERVICES)}"
+    ]
 
 
 # --- Personas ---------------------------------------------------------------------------------
@@ -100,7 +102,9 @@ def outsider_user(db):
 def sign_in(client, user):
     """Log a persona in as if they had passed both steps (password and TOTP where needed)."""
     client.force_login(user)
-    device, _ = TOTPDevice.objects.get_or_create(user=user, name="test", defaults={"confirmed": True})
+    device, _ = TOTPDevice.objects.get_or_create(
+        user=user, name="test", defaults={"confirmed": True}
+    )
     session = client.session
     session[DEVICE_ID_SESSION_KEY] = device.persistent_id
     session.save()

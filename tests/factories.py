@@ -35,7 +35,9 @@ class PatientFactory(factory.django.DjangoModelFactory):
 
     legal_first_name = factory.Faker("first_name")
     legal_last_name = factory.Faker("last_name")
-    date_of_birth = factory.Faker("date_between", start_date=date(1950, 1, 1), end_date=date(2004, 12, 31))
+    date_of_birth = factory.Faker(
+        "date_between", start_date=date(1950, 1, 1), end_date=date(2004, 12, 31)
+    )
     sex_at_birth = "female"
     email = factory.Sequence(lambda n: f"patient{n}@example.com")
     mobile = factory.Sequence(lambda n: f"+1512555{n % 10000:04d}")

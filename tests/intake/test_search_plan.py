@@ -21,7 +21,15 @@ def _plan(queryset) -> str:
 @pytest.mark.django_db
 @pytest.mark.parametrize(
     "query",
-    ["riv", "jane rivera", "Rivera, Jane", "KC-ABCDEFG", "1984-03-02", "03/02/1984", "(512) 555-0143"],
+    [
+        "riv",
+        "jane rivera",
+        "Rivera, Jane",
+        "KC-ABCDEFG",
+        "1984-03-02",
+        "03/02/1984",
+        "(512) 555-0143",
+    ],
 )
 def test_search_uses_an_index(query):
     PatientFactory.create_batch(5)

@@ -1,0 +1,182 @@
+"""The patient record in the Django admin: searchable and filterable, audited like the app.
+
+Patients are registered in the app, where the duplicate check runs, so the admin cannot add
+them; weight and height history is appended from the patient page and is read-only here.
+"""
+
+from auditlog.signals import accessed
+from django.contrib import admin
+from django.contrib.admin.utils import unquote
+from django.urls import reverse
+from django.utils.html import format_html
+
+from . import services
+from .models import Patient, PatientMeasurement
+from .selectors import patient_search
+
+
+class PatientMeasurementInline(admin.TabularInline):
+    model = PatientMeasurement
+    fields = ["recorded_at", "weight_kg", "height_cm", "source", "recorded_by"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("recorded_by")
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Patient)
+class PatientAdmin(admin.ModelAdmin):
+    list_display = [
+        "mrn",
+        "legal_last_name",
+        "legal_first_name",
+        "preferred_name",
+        "date_of_birth",
+        "mobile",
+        "email",
+        "created_at",
+        "created_by",
+    ]
+    list_display_links = ["mrn", "legal_last_name"]
+    list_select_related = ["created_by"]
+    list_filter = [
+        "sex_at_birth",
+        "preferred_contact",
+        "consent_sms",
+        "consent_email",
+        "state",
+        "created_at",
+    ]
+    search_fields = [
+        "mrn",
+        "legal_last_name",
+        "legal_first_name",
+        "preferred_name",
+        "email",
+        "mobile",
+    ]
+    search_help_text = "Name, MRN, email, date of birth (MM/DD/YYYY) or phone number."
+    date_hierarchy = "created_at"
+    ordering = ["legal_last_name", "legal_first_name", "id"]
+    readonly_fields = ["mrn", "audit_trail", "created_by", "created_at", "updated_at"]
+    fieldsets = [
+        (
+            None,
+            {
+                "fields": [
+                    "mrn",
+                    ("legal_first_name", "legal_last_name", "preferred_name"),
+                    "date_of_birth",
+                    "sex_at_birth",
+                    ("gender", "pronouns"),
+                ]
+            },
+        ),
+        (
+            "Contact",
+            {
+                "fields": [
+                    ("mobile", "email"),
+                    "preferred_contact",
+                    ("consent_sms", "consent_email"),
+                    "address_line1",
+                    "address_line2",
+                    ("city", "state", "postal_code"),
+                ]
+            },
+        ),
+        (
+            "Emergency contact",
+            {
+                "fields": [
+                    (
+                        "emergency_contact_name",
+                        "emergency_contact_relationship",
+                        "emergency_contact_phone",
+                    )
+                ]
+            },
+        ),
+        ("Record", {"fields": ["audit_trail", "created_by", "created_at", "updated_at"]}),
+    ]
+    inlines = [PatientMeasurementInline]
+
+    @admin.display(description="Audit trail")
+    def audit_trail(self, obj: Patient) -> str:
+        url = reverse("admin:auditlog_logentry_changelist")
+        return format_html(
+            '<a href="{}?patient={}">Who created, changed and viewed this record</a>', url, obj.pk
+        )
+
+    def get_search_results(self, request, queryset, search_term):
+        # The admin's own search, plus the front desk's: "last, first", dates of birth and
+        # phone numbers typed as people write them ((512) 555-0143 is stored as +15125550143).
+        results, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        if search_term.strip():
+            found = patient_search(query=search_term).values("pk")
+            results = results | queryset.filter(pk__in=found)
+        return results, may_have_duplicates
+
+    def has_add_permission(self, request):
+        return False
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        # Opening a patient here shows the whole record: audit it as the patient page does.
+        if request.method == "GET":
+            patient = self.get_object(request, unquote(object_id))
+            if patient is not None and self.has_view_or_change_permission(request, patient):
+                accessed.send(sender=Patient, instance=patient)
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def save_model(self, request, obj, form, change):
+        # Through the service, so only the fields that changed are written (and audited).
+        stored = Patient.objects.get(pk=obj.pk)
+        services.patient_update(
+            patient=stored,
+            details={
+                name: form.cleaned_data[name]
+                for name in form.changed_data
+                if name in services.PATIENT_FIELDS
+            },
+        )
+        obj.refresh_from_db()
+
+
+@admin.register(PatientMeasurement)
+class PatientMeasurementAdmin(admin.ModelAdmin):
+    """Weight and height history: appended from the patient page, never edited afterwards."""
+
+    list_display = [
+        "recorded_at",
+        "patient",
+        "weight_kg",
+        "height_cm",
+        "source",
+        "recorded_by",
+    ]
+    list_select_related = ["patient", "recorded_by"]
+    list_filter = ["source", "recorded_at"]
+    search_fields = [
+        "patient__mrn",
+        "patient__legal_last_name",
+        "patient__legal_first_name",
+        "recorded_by__username",
+    ]
+    date_hierarchy = "recorded_at"
+    fields = ["patient", "recorded_at", "weight_kg", "height_cm", "source", "recorded_by"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
