@@ -12,7 +12,7 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
 
-@app.on_configure.connect
+@app.on_after_configure.connect
 def _make_filesystem_broker_folders(sender, **kwargs) -> None:
     # kombu's filesystem transport (the embedded default) needs its folders to exist.
     options = sender.conf.broker_transport_options or {}
@@ -22,6 +22,10 @@ def _make_filesystem_broker_folders(sender, **kwargs) -> None:
 
 
 app.conf.beat_schedule = {
+    "notify-pending-alerts": {
+        "task": "intake.tasks.notify_pending_alerts",
+        "schedule": 60.0,
+    },
     "clear-expired-sessions": {
         "task": "clinic.tasks.clear_expired_sessions",
         "schedule": crontab(minute=17, hour=3),

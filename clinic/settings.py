@@ -253,6 +253,14 @@ LOGGING = {
     },
 }
 
+# --- Patient links (intake now; follow-up surveys later) ---------------------------------------
+CLINIC_INTAKE_LINK_DAYS = env.int("CLINIC_INTAKE_LINK_DAYS", default=7)
+CLINIC_INTAKE_LINK_MAX_ATTEMPTS = env.int("CLINIC_INTAKE_LINK_MAX_ATTEMPTS", default=5)
+# A patient's session (after confirming their date of birth) ends after this long idle.
+CLINIC_PATIENT_SESSION_SECONDS = env.int("CLINIC_PATIENT_SESSION_SECONDS", default=30 * 60)
+# Public consultation requests accepted from one address per hour.
+CLINIC_INQUIRY_RATE_PER_HOUR = env.int("CLINIC_INQUIRY_RATE_PER_HOUR", default=5)
+
 # --- Clinic ----------------------------------------------------------------------------------
 CLINIC_NAME = env.str("CLINIC_NAME", default="Lone Star Ketamine Clinic")
 # Demo conveniences: shown on the login page only when explicitly switched on.

@@ -10,9 +10,19 @@ from django.contrib.admin.utils import unquote
 from django.urls import reverse
 from django.utils.html import format_html
 
-from . import services
-from .models import Patient, PatientMeasurement
+from .models import (
+    Assessment,
+    ClinicalAlert,
+    ConsentSignature,
+    ConsultationRequest,
+    Intake,
+    IntakeAmendment,
+    IntakeLink,
+    Patient,
+    PatientMeasurement,
+)
 from .selectors import patient_search
+from .services import patients as services
 
 
 class PatientMeasurementInline(admin.TabularInline):
@@ -180,3 +190,83 @@ class PatientMeasurementAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Intake records are written by the patient and the services; the admin only reads."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ConsultationRequest)
+class ConsultationRequestAdmin(ReadOnlyAdmin):
+    list_display = ["created_at", "last_name", "first_name", "status", "heard_about"]
+    list_filter = ["status", "heard_about", "preferred_contact", "created_at"]
+    search_fields = ["first_name", "last_name", "email"]
+    list_select_related = ["patient"]
+    exclude = ["client_fingerprint"]
+
+
+@admin.register(Intake)
+class IntakeAdmin(ReadOnlyAdmin):
+    list_display = ["id", "patient", "status", "submitted_at", "gad7_total", "phq9_total"]
+    list_filter = ["status", "submitted_at"]
+    search_fields = ["patient__mrn", "patient__legal_last_name"]
+    list_select_related = ["patient"]
+    exclude = ["answers"]
+
+
+@admin.register(IntakeLink)
+class IntakeLinkAdmin(ReadOnlyAdmin):
+    list_display = [
+        "id",
+        "intake",
+        "channel",
+        "created_at",
+        "expires_at",
+        "revoked_at",
+        "locked_at",
+    ]
+    list_filter = ["channel", "created_at", "expires_at"]
+    search_fields = ["intake__patient__mrn"]
+    list_select_related = ["intake"]
+    exclude = ["token_hash"]
+
+
+@admin.register(ConsentSignature)
+class ConsentSignatureAdmin(ReadOnlyAdmin):
+    list_display = ["patient", "document", "version", "signed_name", "signed_at", "ip_address"]
+    list_filter = ["document", "version", "signed_at"]
+    search_fields = ["patient__mrn", "signed_name"]
+    list_select_related = ["patient"]
+
+
+@admin.register(Assessment)
+class AssessmentAdmin(ReadOnlyAdmin):
+    list_display = ["patient", "instrument", "total", "band", "taken_at", "source_kind"]
+    list_filter = ["instrument", "band", "source_kind", "taken_at"]
+    search_fields = ["patient__mrn"]
+    list_select_related = ["patient"]
+
+
+@admin.register(ClinicalAlert)
+class ClinicalAlertAdmin(ReadOnlyAdmin):
+    list_display = ["created_at", "patient", "kind", "urgent", "notified_at", "acknowledged_at"]
+    list_filter = ["kind", "urgent", "created_at", "acknowledged_at"]
+    search_fields = ["patient__mrn"]
+    list_select_related = ["patient"]
+
+
+@admin.register(IntakeAmendment)
+class IntakeAmendmentAdmin(ReadOnlyAdmin):
+    list_display = ["created_at", "intake", "step", "field", "author"]
+    list_filter = ["step", "created_at"]
+    search_fields = ["intake__patient__mrn", "field", "reason"]
+    list_select_related = ["intake", "author"]

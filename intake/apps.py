@@ -8,7 +8,23 @@ class IntakeConfig(AppConfig):
     def ready(self) -> None:
         from auditlog.registry import auditlog
 
-        from .models import Patient, PatientMeasurement
+        from . import models
 
-        auditlog.register(Patient)
-        auditlog.register(PatientMeasurement)
+        for model in (
+            models.Patient,
+            models.PatientMeasurement,
+            models.ConsultationRequest,
+            models.ConsentSignature,
+            models.Assessment,
+            models.ClinicalAlert,
+            models.IntakeAmendment,
+        ):
+            auditlog.register(model)
+        # The patient's own drafts are not audited keystroke by keystroke: status, submission and
+        # scores are; staff corrections are IntakeAmendment rows.
+        auditlog.register(
+            models.Intake,
+            exclude_fields=["answers", "completed_steps", "current_step", "updated_at"],
+        )
+        # Links: record who issued and revoked them, not every opening counter.
+        auditlog.register(models.IntakeLink, include_fields=["channel", "revoked_at", "locked_at"])

@@ -238,3 +238,21 @@ class PatientSearchForm(forms.Form):
         max_length=100,
         help_text="Name, MRN, date of birth (YYYY-MM-DD or MM/DD/YYYY) or phone number.",
     )
+
+
+class BirthDateConfirmForm(forms.Form):
+    date_of_birth = forms.DateField(
+        label="Your date of birth",
+        widget=DateInput(attrs={"autocomplete": "bday"}),
+        input_formats=["%Y-%m-%d", "%m/%d/%Y"],
+        error_messages={
+            "required": "Enter your date of birth.",
+            "invalid": "Enter a real date, e.g. 04/23/1985.",
+        },
+        help_text="We ask this to make sure these forms reach the right person.",
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.form_tag = False

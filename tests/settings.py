@@ -20,3 +20,7 @@ WHITENOISE_AUTOREFRESH = True
 # one here keeps the suite quick.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+# Tasks run in-process in tests (the Redis integration tests switch this off and use a worker).
+CELERY_TASK_ALWAYS_EAGER = True
+CELERY_TASK_EAGER_PROPAGATES = True
+CLINIC_SMS_BACKEND = "clinic.notifications.sms.LocmemSMSBackend"

@@ -13,7 +13,7 @@ from django.test import Client
 from django.urls import reverse
 
 from intake.models import Patient, PatientMeasurement
-from intake.services import patient_record_measurement
+from intake.services.patients import patient_record_measurement
 from tests.conftest import sign_in
 from tests.factories import PatientFactory
 

@@ -42,7 +42,8 @@ def test_every_beat_entry_names_a_registered_task():
 
 @pytest.mark.redis
 @pytest.mark.django_db(transaction=True)
-def test_a_real_worker_runs_a_task_sent_through_redis():
+def test_a_real_worker_runs_a_task_sent_through_redis(monkeypatch):
+    monkeypatch.setitem(app.conf, "task_always_eager", False)
     stale = _make_session(timedelta(minutes=-5))
     with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10):
         clear_expired_sessions.delay()

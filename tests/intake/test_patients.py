@@ -12,7 +12,7 @@ import time_machine
 from django.urls import reverse
 
 from intake.models import MRN_ALPHABET, Patient, PatientMeasurement
-from intake.services import patient_record_measurement, patient_register
+from intake.services.patients import patient_record_measurement, patient_register
 from tests.conftest import sign_in
 from tests.factories import PatientFactory
 

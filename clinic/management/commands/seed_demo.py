@@ -69,7 +69,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         from intake.models import Patient
-        from intake.services import patient_record_measurement, patient_register
+        from intake.services.patients import patient_record_measurement, patient_register
 
         with transaction.atomic():
             User = get_user_model()

@@ -7,8 +7,8 @@ from decimal import Decimal
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from .models import Patient, PatientMeasurement
-from .selectors import patient_likely_duplicates
+from ..models import Patient, PatientMeasurement
+from ..selectors import patient_likely_duplicates
 
 PATIENT_FIELDS = (
     "legal_first_name",

@@ -8,9 +8,10 @@ from django.views.decorators.http import require_http_methods
 
 from clinic.roles import CLINICIAN, FRONT_DESK, role_required
 
-from . import selectors, services
-from .forms import MeasurementForm, PatientForm, PatientRegistrationForm, PatientSearchForm
-from .models import Patient
+from .. import selectors
+from ..forms import MeasurementForm, PatientForm, PatientRegistrationForm, PatientSearchForm
+from ..models import Patient
+from ..services import patients as services
 
 RECENT_PATIENTS = 20
 

@@ -1,0 +1,39 @@
+from .inquiries import ConsultationRequest, InquiryConcern, ReferralSource
+from .patients import (
+    MRN_ALPHABET,
+    MRN_LENGTH,
+    MRN_PREFIX,
+    ContactChannel,
+    Patient,
+    PatientMeasurement,
+    SexAtBirth,
+    generate_mrn,
+)
+from .questionnaires import (
+    Assessment,
+    ClinicalAlert,
+    ConsentSignature,
+    Intake,
+    IntakeAmendment,
+    IntakeLink,
+)
+
+__all__ = [
+    "MRN_ALPHABET",
+    "MRN_LENGTH",
+    "MRN_PREFIX",
+    "Assessment",
+    "ClinicalAlert",
+    "ConsentSignature",
+    "ConsultationRequest",
+    "ContactChannel",
+    "InquiryConcern",
+    "Intake",
+    "IntakeAmendment",
+    "IntakeLink",
+    "Patient",
+    "PatientMeasurement",
+    "ReferralSource",
+    "SexAtBirth",
+    "generate_mrn",
+]

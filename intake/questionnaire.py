@@ -1,0 +1,380 @@
+"""The patient's intake questionnaire: its steps and the form behind each.
+
+Each step's answers are stored as the patient typed them (only the form's own fields) and are
+validated by the same form on Next and again at submission, so the server is the only judge of
+what is complete and what the scores are.
+"""
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django import forms
+from django.core.validators import RegexValidator
+from django.utils import timezone
+from phonenumber_field.formfields import PhoneNumberField
+
+from . import scoring
+from .consent import CONSENT_TO_TREATMENT, PRIVACY_NOTICE
+from .forms import US_STATES
+
+REQUIRED = "Please answer this question."
+YES_NO_UNSURE = [("no", "No"), ("yes", "Yes"), ("unsure", "Not sure")]
+TEXT_LIMIT = 2000
+
+
+def _radio(label: str, choices, *, required: bool = True, help_text: str = "") -> forms.Field:
+    return forms.ChoiceField(
+        label=label,
+        choices=choices,
+        widget=forms.RadioSelect,
+        required=required,
+        help_text=help_text,
+        error_messages={"required": REQUIRED, "invalid_choice": "Choose one of the options."},
+    )
+
+
+def _text(label: str, *, required: bool = False, limit: int = TEXT_LIMIT, rows: int = 3, **kw):
+    return forms.CharField(
+        label=label,
+        required=required,
+        max_length=limit,
+        widget=forms.Textarea(attrs={"rows": rows}),
+        error_messages={"required": REQUIRED},
+        **kw,
+    )
+
+
+class AboutYouForm(forms.Form):
+    preferred_name = forms.CharField(
+        label="Preferred name (optional)", required=False, max_length=100
+    )
+    email = forms.EmailField(
+        label="Email",
+        max_length=254,
+        error_messages={"invalid": "Enter an email like name@example.com."},
+    )
+    mobile = PhoneNumberField(
+        label="Mobile phone",
+        region="US",
+        error_messages={"invalid": "Enter a valid phone number, e.g. (512) 555-0143."},
+    )
+    address_line1 = forms.CharField(label="Street address", max_length=200)
+    city = forms.CharField(label="City", max_length=100)
+    state = forms.ChoiceField(label="State", choices=US_STATES)
+    postal_code = forms.CharField(
+        label="ZIP code",
+        max_length=10,
+        validators=[RegexValidator(r"^\d{5}(-\d{4})?$", "Enter a 5-digit ZIP code, e.g. 78701.")],
+    )
+    emergency_contact_name = forms.CharField(label="Emergency contact's name", max_length=200)
+    emergency_contact_relationship = forms.CharField(
+        label="Their relationship to you", max_length=60
+    )
+    emergency_contact_phone = PhoneNumberField(
+        label="Their phone number",
+        region="US",
+        error_messages={"invalid": "Enter a valid phone number, e.g. (512) 555-0143."},
+    )
+    height_feet = forms.IntegerField(label="Height: feet", min_value=3, max_value=8)
+    height_inches = forms.IntegerField(label="Height: inches", min_value=0, max_value=11)
+    weight_lb = forms.DecimalField(
+        label="Weight (pounds)",
+        min_value=Decimal(50),
+        max_value=Decimal(900),
+        max_digits=5,
+        decimal_places=1,
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        for name in self.fields:
+            self.fields[name].error_messages.setdefault("required", REQUIRED)
+        return cleaned
+
+
+DIAGNOSES = [
+    ("gad", "Generalized anxiety disorder"),
+    ("social_anxiety", "Social anxiety disorder"),
+    ("panic", "Panic disorder"),
+    ("depression", "Depression"),
+    ("ptsd", "Post-traumatic stress disorder (PTSD)"),
+    ("ocd", "Obsessive-compulsive disorder (OCD)"),
+    ("bipolar", "Bipolar disorder"),
+    ("other", "Another mental-health diagnosis"),
+]
+TREATMENTS = [
+    ("ssri", "SSRIs (for example sertraline, escitalopram, fluoxetine)"),
+    ("snri", "SNRIs (for example venlafaxine, duloxetine)"),
+    ("bupropion", "Bupropion (Wellbutrin)"),
+    ("benzodiazepine", "Benzodiazepines (for example alprazolam, clonazepam)"),
+    ("other_medication", "Other medications for mood or anxiety"),
+    ("psychotherapy", "Psychotherapy or CBT"),
+    ("ect_tms", "ECT or TMS"),
+    ("ketamine", "Ketamine or esketamine (Spravato) before"),
+]
+TREATMENT_OUTCOMES = [
+    ("not_tried", "Not tried"),
+    ("helped", "Tried: it helped"),
+    ("partly", "Tried: it helped a little"),
+    ("no_help", "Tried: it did not help"),
+]
+
+
+class MentalHealthHistoryForm(forms.Form):
+    diagnoses = forms.MultipleChoiceField(
+        label="Which of these have you been diagnosed with?",
+        choices=DIAGNOSES,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Tick all that apply, then tell us the year of each diagnosis.",
+    )
+    other_diagnosis = forms.CharField(label="Other diagnosis", required=False, max_length=200)
+
+    hospitalised = _radio("Have you ever stayed in hospital for your mental health?", YES_NO_UNSURE)
+    hospitalisation_details = _text("When, and for how long? (optional)", limit=1000)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        this_year = timezone.localdate().year
+        for code, label in DIAGNOSES:
+            self.fields[f"since_{code}"] = forms.IntegerField(
+                label=f"{label}: year diagnosed",
+                required=False,
+                min_value=1920,
+                max_value=this_year,
+                error_messages={
+                    "min_value": "Enter a year like 2015.",
+                    "max_value": "That year hasn't happened yet.",
+                },
+            )
+        for code, label in TREATMENTS:
+            self.fields[f"treatment_{code}"] = _radio(label, TREATMENT_OUTCOMES)
+
+    def clean(self):
+        cleaned = super().clean()
+        chosen = set(cleaned.get("diagnoses") or [])
+        for code, _label in DIAGNOSES:
+            if (
+                code in chosen
+                and not cleaned.get(f"since_{code}")
+                and f"since_{code}" not in self.errors
+            ):
+                self.add_error(f"since_{code}", "Enter the year (your best guess is fine).")
+        if "other" in chosen and not cleaned.get("other_diagnosis"):
+            self.add_error("other_diagnosis", "Tell us the other diagnosis.")
+        return cleaned
+
+    def failed_treatments(self) -> list[str]:
+        return [
+            code
+            for code, _ in TREATMENTS
+            if self.cleaned_data.get(f"treatment_{code}") == "no_help"
+        ]
+
+
+SYMPTOMS = [
+    ("worry", "Constant or hard-to-control worry"),
+    ("panic", "Panic attacks"),
+    ("avoidance", "Avoiding places, people or situations"),
+    ("sleep", "Trouble sleeping"),
+    ("low_mood", "Low mood or hopelessness"),
+    ("no_interest", "Loss of interest or pleasure"),
+    ("irritability", "Irritability"),
+    ("concentration", "Trouble concentrating"),
+    ("tension", "Muscle tension, racing heart or other physical symptoms"),
+    ("intrusive", "Intrusive memories, flashbacks or nightmares"),
+]
+GOALS = [
+    ("less_worry", "Worry less"),
+    ("fewer_panic", "Fewer panic attacks"),
+    ("sleep", "Sleep better"),
+    ("mood", "Feel better in my mood"),
+    ("work", "Get back to work or study"),
+    ("relationships", "Better relationships"),
+    ("fewer_medications", "Need fewer medications"),
+]
+
+
+class SymptomsGoalsForm(forms.Form):
+    symptoms = forms.MultipleChoiceField(
+        label="Which of these are you experiencing now?",
+        choices=SYMPTOMS,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    symptoms_details = _text("In your own words, what is hardest for you right now?", required=True)
+    goals = forms.MultipleChoiceField(
+        label="What would you like treatment to help with?",
+        choices=GOALS,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    goals_details = _text("Anything else you hope to get from treatment? (optional)")
+
+
+SCREENING_QUESTIONS = [
+    ("psychosis", "Have you ever been diagnosed with psychosis or schizophrenia, or had hallucinations or delusions?"),
+    ("mania", "Have you ever had mania, or been diagnosed with bipolar disorder?"),
+    ("substance_use", "In the past year, have you had problems with alcohol or drugs, including ketamine, PCP or other dissociatives?"),
+    ("ketamine_reaction", "Have you ever had a bad reaction to ketamine or esketamine?"),
+    ("high_blood_pressure", "Do you have high blood pressure?"),
+    ("heart_disease", "Do you have heart disease (for example heart failure, angina or an irregular heartbeat)?"),
+    ("heart_attack_stroke", "Have you ever had a heart attack or a stroke?"),
+    ("brain_vascular", "Have you ever had an aneurysm, an arteriovenous malformation (AVM) or bleeding in the brain?"),
+    ("seizures", "Do you have seizures or epilepsy?"),
+    ("liver_disease", "Do you have liver disease (for example cirrhosis or hepatitis)?"),
+    ("glaucoma", "Do you have glaucoma, or have you been told you have raised pressure inside your head?"),
+    ("pregnancy", "Are you pregnant, trying to become pregnant, or breastfeeding?"),
+    ("bladder", "Do you have bladder problems (for example pain or needing to pass urine often)?"),
+]  # fmt: skip
+PREGNANCY_CHOICES = [
+    ("no", "No"),
+    ("yes", "Yes"),
+    ("unsure", "Not sure"),
+    ("not_applicable", "Not applicable"),
+]
+
+
+class MedicalHistoryForm(forms.Form):
+    medical_details = _text(
+        "If you answered Yes or Not sure to any question, tell us more (optional)"
+    )
+    allergies = _radio("Are you allergic to any medicines?", YES_NO_UNSURE)
+    allergy_details = _text("Which medicines, and what happened?", limit=1000)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        fields = {}
+        for code, question in SCREENING_QUESTIONS:
+            choices = PREGNANCY_CHOICES if code == "pregnancy" else YES_NO_UNSURE
+            fields[f"screen_{code}"] = _radio(question, choices)
+        # Questions first, then the free text, in the order the patient reads them.
+        self.fields = {**fields, **self.fields}
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("allergies") == "yes" and not cleaned.get("allergy_details"):
+            self.add_error("allergy_details", "Tell us which medicines you are allergic to.")
+        return cleaned
+
+
+class MedicationRowForm(forms.Form):
+    name = forms.CharField(label="Medication", max_length=120, required=False)
+    dose = forms.CharField(label="Dose", max_length=60, required=False, help_text="e.g. 20 mg")
+    frequency = forms.CharField(
+        label="How often", max_length=60, required=False, help_text="e.g. once a day"
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        if (cleaned.get("dose") or cleaned.get("frequency")) and not cleaned.get("name"):
+            self.add_error("name", "Enter the medication's name.")
+        return cleaned
+
+
+MEDICATION_ROWS_MIN = 3
+MEDICATION_ROWS_MAX = 30
+MedicationFormSet = forms.formset_factory(
+    MedicationRowForm,
+    extra=0,
+    min_num=MEDICATION_ROWS_MIN,
+    max_num=MEDICATION_ROWS_MAX,
+    validate_max=True,
+    absolute_max=MEDICATION_ROWS_MAX,
+)
+
+
+class MedicationsForm(forms.Form):
+    no_medications = forms.BooleanField(label="I don't take any medications", required=False)
+
+
+class QuestionnairesForm(forms.Form):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        choices = [(str(value), label) for value, label in scoring.ANSWER_CHOICES]
+        for number, text in enumerate(scoring.GAD7_ITEMS, start=1):
+            self.fields[f"gad7_{number}"] = _radio(f"{number}. {text}", choices)
+        for number, text in enumerate(scoring.PHQ9_ITEMS, start=1):
+            self.fields[f"phq9_{number}"] = _radio(f"{number}. {text}", choices)
+        self.fields["phq9_difficulty"] = _radio(
+            scoring.DIFFICULTY_QUESTION, scoring.DIFFICULTY_CHOICES, required=False
+        )
+
+    def gad7_answers(self) -> list[int]:
+        return [int(self.cleaned_data[f"gad7_{n}"]) for n in range(1, len(scoring.GAD7_ITEMS) + 1)]
+
+    def phq9_answers(self) -> list[int]:
+        return [int(self.cleaned_data[f"phq9_{n}"]) for n in range(1, len(scoring.PHQ9_ITEMS) + 1)]
+
+    def clean(self):
+        cleaned = super().clean()
+        answered = [cleaned.get(f"phq9_{n}") for n in range(1, 10)]
+        if any(a not in (None, "0") for a in answered) and not cleaned.get("phq9_difficulty"):
+            self.add_error("phq9_difficulty", REQUIRED)
+        return cleaned
+
+
+def _normalise_name(name: str) -> str:
+    return " ".join(name.split()).casefold()
+
+
+class ConsentForm(forms.Form):
+    agree_treatment = forms.BooleanField(
+        label="I have read the consent to treatment above and I agree to it.",
+        error_messages={"required": "You need to agree to the consent to treatment to continue."},
+    )
+    agree_privacy = forms.BooleanField(
+        label="I have read the privacy notice.",
+        error_messages={"required": "Please confirm you have read the privacy notice."},
+    )
+    signature = forms.CharField(
+        label="Type your full legal name to sign",
+        max_length=200,
+        error_messages={"required": "Type your full legal name to sign."},
+    )
+
+    consent_text = CONSENT_TO_TREATMENT
+    privacy_text = PRIVACY_NOTICE
+
+    def __init__(self, *args, legal_name: str = "", **kwargs):
+        super().__init__(*args, **kwargs)
+        self.legal_name = legal_name
+        if legal_name:
+            self.fields["signature"].help_text = f"Exactly as on your record: {legal_name}"
+
+    def clean_signature(self):
+        signature = " ".join(self.cleaned_data["signature"].split())
+        if self.legal_name and _normalise_name(signature) != _normalise_name(self.legal_name):
+            raise forms.ValidationError(
+                "The name you typed doesn't match the legal name on your record. "
+                "Type your first and last name as they appear above."
+            )
+        return signature
+
+
+class ReviewForm(forms.Form):
+    confirm = forms.BooleanField(
+        label="The answers above are true and complete to the best of my knowledge.",
+        error_messages={"required": "Please confirm your answers before you submit."},
+    )
+
+
+@dataclass(frozen=True)
+class Step:
+    slug: str
+    title: str
+    form_class: type[forms.Form]
+
+
+STEPS: tuple[Step, ...] = (
+    Step("about", "About you", AboutYouForm),
+    Step("history", "Mental-health history", MentalHealthHistoryForm),
+    Step("symptoms", "Symptoms and goals", SymptomsGoalsForm),
+    Step("medical", "Medical history", MedicalHistoryForm),
+    Step("medications", "Current medications", MedicationsForm),
+    Step("questionnaires", "How you have been feeling", QuestionnairesForm),
+    Step("consent", "Consent", ConsentForm),
+    Step("review", "Review and submit", ReviewForm),
+)
+STEP_SLUGS = tuple(step.slug for step in STEPS)
+STEP_BY_SLUG = {step.slug: step for step in STEPS}

@@ -1,0 +1,509 @@
+"""Writes for the intake: links, the questionnaire's steps, consent, submission and alerts."""
+
+import hashlib
+import logging
+import secrets
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F
+from django.urls import reverse
+from django.utils import timezone
+from kombu.exceptions import OperationalError as KombuOperationalError
+
+from clinic.notifications import NotificationError, send_email_message, send_sms_message
+
+from .. import scoring
+from ..consent import (
+    CONSENT_TO_TREATMENT,
+    CONSENT_VERSION,
+    PRIVACY_NOTICE,
+    PRIVACY_VERSION,
+    text_digest,
+)
+from ..medications import flag_medications
+from ..models import (
+    Assessment,
+    ClinicalAlert,
+    ConsentSignature,
+    Intake,
+    IntakeLink,
+    Patient,
+)
+from ..questionnaire import STEP_SLUGS, STEPS, Step
+from ..questionnaire_state import bind_step, medication_names, storable_answers
+from .patients import patient_record_measurement
+
+logger = logging.getLogger(__name__)
+
+TOKEN_BYTES = 32
+
+
+def token_digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class IssuedLink:
+    link: IntakeLink
+    token: str
+
+    @property
+    def path(self) -> str:
+        return reverse("intake:link_open", kwargs={"token": self.token})
+
+    @property
+    def url(self) -> str:
+        return settings.CLINIC_BASE_URL.rstrip("/") + self.path
+
+
+def _open_intake_for(patient: Patient, created_by) -> Intake:
+    intake = (
+        Intake.objects.select_for_update()
+        .filter(patient=patient)
+        .exclude(status=Intake.Status.SUBMITTED)
+        .order_by("-created_at")
+        .first()
+    )
+    if intake is None:
+        intake = Intake.objects.create(patient=patient, created_by=created_by)
+    return intake
+
+
+def intake_link_issue(*, patient: Patient, channel: str, created_by) -> IssuedLink:
+    """A new link to the patient's open intake (made if needed). Older links stop working.
+
+    Email and SMS are sent after the transaction commits; the message holds only the link.
+    """
+    if channel not in IntakeLink.Channel.values:
+        raise ValueError(f"unknown channel {channel!r}")
+    if channel == IntakeLink.Channel.EMAIL and not patient.email:
+        raise ValueError("The patient has no email address.")
+    if channel == IntakeLink.Channel.SMS and not patient.mobile:
+        raise ValueError("The patient has no mobile number.")
+    now = timezone.now()
+    token = secrets.token_urlsafe(TOKEN_BYTES)
+    with transaction.atomic():
+        intake = _open_intake_for(patient, created_by)
+        IntakeLink.objects.filter(intake=intake, revoked_at__isnull=True).update(
+            revoked_at=now, revoked_by=created_by
+        )
+        link = IntakeLink.objects.create(
+            intake=intake,
+            token_hash=token_digest(token),
+            channel=channel,
+            created_by=created_by,
+            expires_at=now + timedelta(days=settings.CLINIC_INTAKE_LINK_DAYS),
+        )
+        fields = {"link_expires_at": link.expires_at}
+        if intake.status == Intake.Status.REVOKED:
+            fields["status"] = (
+                Intake.Status.IN_PROGRESS if intake.started_at else Intake.Status.INVITED
+            )
+        Intake.objects.filter(pk=intake.pk).update(**fields)
+        issued = IssuedLink(link=link, token=token)
+        if channel != IntakeLink.Channel.SCREEN:
+            transaction.on_commit(lambda: _deliver_link(issued, patient))
+    return issued
+
+
+def _deliver_link(issued: IssuedLink, patient: Patient) -> None:
+    clinic = settings.CLINIC_NAME
+    days = settings.CLINIC_INTAKE_LINK_DAYS
+    try:
+        if issued.link.channel == IntakeLink.Channel.EMAIL:
+            send_email_message(
+                to=patient.email,
+                subject=f"Your forms from {clinic}",
+                body=(
+                    f"Hello,\n\n{clinic} has sent you forms to fill in before your visit. "
+                    f"Open this private link (it works for {days} days):\n\n{issued.url}\n\n"
+                    "You will be asked to confirm your date of birth.\n\n"
+                    "If you weren't expecting this message, please call the clinic."
+                ),
+            )
+        else:
+            send_sms_message(
+                to=str(patient.mobile),
+                body=f"{clinic}: please fill in your forms before your visit: {issued.url}",
+            )
+    except NotificationError as error:
+        IntakeLink.objects.filter(pk=issued.link.pk).update(send_error=str(error)[:200])
+        logger.warning("intake link %s not delivered: %s", issued.link.pk, error)
+        return
+    IntakeLink.objects.filter(pk=issued.link.pk).update(sent_at=timezone.now(), send_error="")
+
+
+def intake_link_revoke(*, intake: Intake, revoked_by) -> int:
+    """Stop every link to this intake working. The answers so far are kept."""
+    with transaction.atomic():
+        count = IntakeLink.objects.filter(intake=intake, revoked_at__isnull=True).update(
+            revoked_at=timezone.now(), revoked_by=revoked_by
+        )
+        if intake.status != Intake.Status.SUBMITTED:
+            Intake.objects.filter(pk=intake.pk).update(status=Intake.Status.REVOKED)
+    return count
+
+
+def intake_link_find(*, token: str) -> IntakeLink | None:
+    if not token or len(token) > 100:
+        return None
+    return (
+        IntakeLink.objects.select_related("intake__patient")
+        .filter(token_hash=token_digest(token))
+        .first()
+    )
+
+
+def intake_link_confirm_birth_date(*, link: IntakeLink, date_of_birth: date) -> bool:
+    """Check the date of birth; after ``CLINIC_INTAKE_LINK_MAX_ATTEMPTS`` misses the link locks."""
+    if link.refusal() is not None:
+        return False
+    now = timezone.now()
+    if link.intake.patient.date_of_birth == date_of_birth:
+        IntakeLink.objects.filter(pk=link.pk).update(
+            failed_attempts=0,
+            last_opened_at=now,
+        )
+        IntakeLink.objects.filter(pk=link.pk, first_opened_at__isnull=True).update(
+            first_opened_at=now
+        )
+        Intake.objects.filter(pk=link.intake_id, status=Intake.Status.INVITED).update(
+            status=Intake.Status.OPENED
+        )
+        return True
+    # Counted in the database, so parallel guesses cannot slip past the limit.
+    IntakeLink.objects.filter(pk=link.pk).update(failed_attempts=F("failed_attempts") + 1)
+    IntakeLink.objects.filter(
+        pk=link.pk,
+        locked_at__isnull=True,
+        failed_attempts__gte=settings.CLINIC_INTAKE_LINK_MAX_ATTEMPTS,
+    ).update(locked_at=now)
+    link.refresh_from_db(fields=["failed_attempts", "locked_at"])
+    return False
+
+
+class IntakeLocked(Exception):
+    """The intake was submitted: the patient can no longer change it."""
+
+
+def _first_incomplete(intake: Intake) -> Step:
+    for step in STEPS:
+        if step.slug not in intake.completed_steps:
+            return step
+    return STEPS[-1]
+
+
+def intake_reachable_step(*, intake: Intake, slug: str) -> Step:
+    """The step the patient may open: the one asked for, unless an earlier one is unfinished."""
+    first_open = _first_incomplete(intake)
+    wanted = STEP_SLUGS.index(slug) if slug in STEP_SLUGS else len(STEPS)
+    if wanted <= STEP_SLUGS.index(first_open.slug):
+        return STEPS[wanted]
+    return first_open
+
+
+def intake_step_save(*, intake: Intake, step: Step, data, advance: bool, request_meta: dict):
+    """Save what the patient typed on a step. With ``advance`` (Next) the step must be valid to
+    count as done; without (Back) the draft is kept as typed, minus oversized values.
+
+    Returns the bound form(s) so the view can show errors beside the fields.
+    """
+    if intake.is_submitted:
+        raise IntakeLocked
+    bound = bind_step(step, data, intake=intake)
+    valid = bound.is_valid()
+    if advance and not valid:
+        return bound
+    with transaction.atomic():
+        locked = Intake.objects.select_for_update().get(pk=intake.pk)
+        if locked.is_submitted:
+            raise IntakeLocked
+        locked.answers[step.slug] = storable_answers(bound, valid=valid)
+        completed = [s for s in locked.completed_steps if s != step.slug]
+        if valid and step.slug != "review":
+            completed.append(step.slug)
+        locked.completed_steps = [s for s in STEP_SLUGS if s in completed]
+        now = timezone.now()
+        locked.started_at = locked.started_at or now
+        if locked.status in (Intake.Status.INVITED, Intake.Status.OPENED):
+            locked.status = Intake.Status.IN_PROGRESS
+        if advance and valid:
+            index = STEP_SLUGS.index(step.slug)
+            locked.current_step = STEP_SLUGS[min(index + 1, len(STEPS) - 1)]
+        else:
+            locked.current_step = step.slug
+        locked.save(
+            update_fields=[
+                "answers",
+                "completed_steps",
+                "started_at",
+                "status",
+                "current_step",
+                "updated_at",
+            ]
+        )
+        if valid and step.slug == "questionnaires":
+            answers = bound.form.phq9_answers()
+            if scoring.phq9_item9_positive(answers):
+                alert_raise(
+                    patient_id=locked.patient_id,
+                    kind=ClinicalAlert.Kind.PHQ9_ITEM9,
+                    source_kind="intake",
+                    source_id=locked.pk,
+                )
+        if valid and step.slug == "consent":
+            consent_sign(
+                intake=locked,
+                signed_name=bound.form.cleaned_data["signature"],
+                request_meta=request_meta,
+            )
+    intake.refresh_from_db()
+    return bound
+
+
+def consent_sign(*, intake: Intake, signed_name: str, request_meta: dict) -> list[ConsentSignature]:
+    now = timezone.now()
+    return ConsentSignature.objects.bulk_create(
+        [
+            ConsentSignature(
+                intake=intake,
+                patient_id=intake.patient_id,
+                document=document,
+                version=version,
+                text=text,
+                text_sha256=text_digest(text),
+                signed_name=signed_name,
+                signed_at=now,
+                ip_address=request_meta.get("ip"),
+                user_agent=(request_meta.get("user_agent") or "")[:300],
+            )
+            for document, version, text in (
+                (ConsentSignature.Document.TREATMENT, CONSENT_VERSION, CONSENT_TO_TREATMENT),
+                (ConsentSignature.Document.PRIVACY, PRIVACY_VERSION, PRIVACY_NOTICE),
+            )
+        ]
+    )
+
+
+@dataclass
+class IncompleteIntake(Exception):
+    """A step is missing or no longer valid: the patient is sent back to it."""
+
+    step: Step
+
+
+def _flags(bound_steps: dict) -> list[dict]:
+    from ..questionnaire import SCREENING_QUESTIONS
+
+    flags: list[dict] = []
+    questionnaires = bound_steps["questionnaires"].form
+    item9 = int(questionnaires.cleaned_data["phq9_9"])
+    if item9 > 0:
+        label = dict(scoring.ANSWER_CHOICES)[item9]
+        flags.append({"kind": "item9", "label": f"PHQ-9 item 9 (thoughts of self-harm): {label}"})
+    medical = bound_steps["medical"].form.cleaned_data
+    answer_labels = {"yes": "Yes", "unsure": "Not sure"}
+    for code, question in SCREENING_QUESTIONS:
+        answer = medical.get(f"screen_{code}")
+        if answer in answer_labels:
+            flags.append(
+                {
+                    "kind": "screening",
+                    "code": code,
+                    "label": question,
+                    "answer": answer_labels[answer],
+                }
+            )
+    for flag in flag_medications(medication_names(bound_steps["medications"])):
+        flags.append(
+            {
+                "kind": "medication",
+                "code": flag.drug_class,
+                "label": f"{flag.drug_class}: {flag.medication}",
+            }
+        )
+    return flags
+
+
+def intake_submit(*, intake: Intake, data, request_meta: dict) -> Intake:
+    """Check every step again, compute the scores on the server, lock the intake and copy the
+    confirmed contact details, height and weight to the patient's record."""
+    from .patients import patient_update
+
+    if intake.is_submitted:
+        raise IntakeLocked
+    review = bind_step(STEPS[-1], data, intake=intake)
+    bound_steps = {}
+    for step in STEPS[:-1]:
+        bound = bind_step(step, intake.answers.get(step.slug), intake=intake)
+        if step.slug not in intake.answers or not bound.is_valid():
+            raise IncompleteIntake(step)
+        bound_steps[step.slug] = bound
+    if not review.is_valid():
+        return review
+    gad7 = scoring.score_gad7(bound_steps["questionnaires"].form.gad7_answers())
+    phq9_answers = bound_steps["questionnaires"].form.phq9_answers()
+    phq9 = scoring.score_phq9(phq9_answers)
+    now = timezone.now()
+    with transaction.atomic():
+        locked = Intake.objects.select_for_update().select_related("patient").get(pk=intake.pk)
+        if locked.is_submitted:
+            raise IntakeLocked
+        if not locked.signatures.filter(version=CONSENT_VERSION).exists():
+            raise IncompleteIntake(STEPS[STEP_SLUGS.index("consent")])
+        about = bound_steps["about"].form.cleaned_data
+        patient_update(
+            patient=locked.patient,
+            details={
+                name: about[name]
+                for name in (
+                    "preferred_name",
+                    "email",
+                    "mobile",
+                    "address_line1",
+                    "city",
+                    "state",
+                    "postal_code",
+                    "emergency_contact_name",
+                    "emergency_contact_relationship",
+                    "emergency_contact_phone",
+                )
+            },
+        )
+        height_in = about["height_feet"] * 12 + about["height_inches"]
+        patient_record_measurement(
+            patient=locked.patient,
+            recorded_by=None,
+            weight_kg=(about["weight_lb"] / Decimal("2.20462")).quantize(Decimal("0.1")),
+            height_cm=(Decimal(height_in) * Decimal("2.54")).quantize(Decimal("0.1")),
+            source="intake",
+        )
+        difficulty = bound_steps["questionnaires"].form.cleaned_data.get("phq9_difficulty") or ""
+        for instrument, answers, score, extra in (
+            (
+                Assessment.Instrument.GAD7,
+                bound_steps["questionnaires"].form.gad7_answers(),
+                gad7,
+                "",
+            ),
+            (Assessment.Instrument.PHQ9, phq9_answers, phq9, difficulty),
+        ):
+            Assessment.objects.create(
+                patient_id=locked.patient_id,
+                instrument=instrument,
+                answers=answers,
+                total=score.total,
+                band=score.band,
+                difficulty=extra,
+                taken_at=now,
+                source_kind="intake",
+                source_id=locked.pk,
+            )
+        locked.status = Intake.Status.SUBMITTED
+        locked.submitted_at = now
+        locked.current_step = "review"
+        locked.gad7_total, locked.gad7_band = gad7.total, gad7.band
+        locked.phq9_total, locked.phq9_band = phq9.total, phq9.band
+        locked.phq9_item9 = phq9_answers[8]
+        locked.flags = _flags(bound_steps)
+        locked.save(
+            update_fields=[
+                "status",
+                "submitted_at",
+                "current_step",
+                "gad7_total",
+                "gad7_band",
+                "phq9_total",
+                "phq9_band",
+                "phq9_item9",
+                "flags",
+                "updated_at",
+            ]
+        )
+        if scoring.phq9_item9_positive(phq9_answers):
+            alert_raise(
+                patient_id=locked.patient_id,
+                kind=ClinicalAlert.Kind.PHQ9_ITEM9,
+                source_kind="intake",
+                source_id=locked.pk,
+            )
+    return locked
+
+
+def alert_raise(*, patient_id: int, kind: str, source_kind: str, source_id: int) -> ClinicalAlert:
+    """Record an urgent alert once per source and notify clinicians after commit."""
+    alert, created = ClinicalAlert.objects.get_or_create(
+        kind=kind,
+        source_kind=source_kind,
+        source_id=source_id,
+        defaults={"patient_id": patient_id},
+    )
+    if created:
+        from ..tasks import notify_clinicians_of_alert
+
+        transaction.on_commit(
+            lambda: _enqueue_alert_notification(notify_clinicians_of_alert, alert.pk)
+        )
+    return alert
+
+
+def _enqueue_alert_notification(task, alert_id: int) -> None:
+    # If the broker is down the alert row stays un-notified and the beat sweep sends it later.
+    try:
+        task.delay(alert_id)
+    except KombuOperationalError as error:
+        logger.warning(
+            "alert %s notification not queued (%s); the sweep will retry",
+            alert_id,
+            type(error).__name__,
+        )
+
+
+def alert_notify(*, alert_id: int) -> bool:
+    """Email every active clinician that an urgent alert is waiting (no patient details)."""
+    from django.contrib.auth import get_user_model
+
+    from clinic.roles import CLINICIAN
+
+    claimed = ClinicalAlert.objects.filter(pk=alert_id, notified_at__isnull=True).update(
+        notified_at=timezone.now()
+    )
+    if not claimed:
+        return False
+    recipients = list(
+        get_user_model()
+        .objects.filter(is_active=True, groups__name=CLINICIAN)
+        .exclude(email="")
+        .values_list("email", flat=True)
+    )
+    url = settings.CLINIC_BASE_URL.rstrip("/") + reverse("intake:alert_list")
+    try:
+        for email in recipients:
+            send_email_message(
+                to=email,
+                subject=f"Urgent: a patient alert needs review ({settings.CLINIC_NAME})",
+                body=(
+                    f"An urgent alert is waiting for a clinician. Sign in to review it:\n\n{url}\n"
+                ),
+            )
+    except NotificationError:
+        ClinicalAlert.objects.filter(pk=alert_id).update(notified_at=None)
+        raise
+    return True
+
+
+def alert_acknowledge(*, alert: ClinicalAlert, user, note: str) -> bool:
+    """A clinician has seen the alert and acted on it. False if someone already had."""
+    with transaction.atomic():
+        locked = ClinicalAlert.objects.select_for_update().get(pk=alert.pk)
+        if locked.acknowledged_at is not None:
+            return False
+        locked.acknowledged_at = timezone.now()
+        locked.acknowledged_by = user
+        locked.acknowledgement_note = note[:500]
+        locked.save(update_fields=["acknowledged_at", "acknowledged_by", "acknowledgement_note"])
+    return True

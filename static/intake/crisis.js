@@ -1,0 +1,11 @@
+// Show crisis resources as soon as PHQ-9 item 9 is answered above "Not at all".
+// The server shows them too (and alerts a clinician) when the step is saved.
+(function () {
+  var box = document.getElementById("crisis-resources");
+  if (!box) return;
+  document.querySelectorAll('input[name="phq9_9"]').forEach(function (radio) {
+    radio.addEventListener("change", function () {
+      if (radio.checked && radio.value !== "0") box.hidden = false;
+    });
+  });
+})();
