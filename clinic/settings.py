@@ -149,6 +149,7 @@ SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=not DEBUG)
 SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=not DEBUG)
 CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=not DEBUG)
 CSRF_COOKIE_HTTPONLY = True
+CSRF_FAILURE_VIEW = "clinic.views.csrf_failure"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 # No referrer leaves the site; pages that carry a token in their URL send none at all.
 SECURE_REFERRER_POLICY = "same-origin"
@@ -263,5 +264,7 @@ CLINIC_INQUIRY_RATE_PER_HOUR = env.int("CLINIC_INQUIRY_RATE_PER_HOUR", default=5
 
 # --- Clinic ----------------------------------------------------------------------------------
 CLINIC_NAME = env.str("CLINIC_NAME", default="Lone Star Ketamine Clinic")
+# The sender name in patients' emails and texts: shown on lock screens, so nothing clinical.
+CLINIC_MESSAGE_NAME = env.str("CLINIC_MESSAGE_NAME", default="Lone Star Wellness")
 # Demo conveniences: shown on the login page only when explicitly switched on.
 CLINIC_SHOW_DEMO_LOGINS = env.bool("CLINIC_SHOW_DEMO_LOGINS", default=False)

@@ -13,6 +13,7 @@ from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.views.decorators.http import require_http_methods, require_POST
 from django_otp import user_has_device
 
+from . import home as home_panels
 from . import services
 from .forms import StaffLoginForm, TokenForm
 from .middleware import SESSION_LAST_SEEN_KEY, SESSION_STARTED_KEY
@@ -120,6 +121,7 @@ def home(request):
             "roles": sorted(roles),
             "is_front_desk_home": FRONT_DESK in roles,
             "is_clinician_home": CLINICIAN in roles,
+            "panels": home_panels.panels_for(request),
         },
     )
 
@@ -127,6 +129,10 @@ def home(request):
 @public_view
 def healthz(request):
     return HttpResponse("ok", content_type="text/plain")
+
+
+def csrf_failure(request, reason=""):
+    return render(request, "403_csrf.html", status=403)
 
 
 def error_403(request, exception=None):

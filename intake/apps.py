@@ -8,7 +8,9 @@ class IntakeConfig(AppConfig):
     def ready(self) -> None:
         from auditlog.registry import auditlog
 
-        from . import models
+        from . import home_panels, models
+
+        home_panels.register()
 
         for model in (
             models.Patient,

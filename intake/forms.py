@@ -9,7 +9,8 @@ from phonenumber_field.formfields import PhoneNumberField
 from phonenumber_field.phonenumber import to_python
 from phonenumber_field.widgets import RegionalPhoneNumberWidget
 
-from .models import Patient
+from .models import ConsultationRequest, ContactChannel, InquiryConcern, Patient, ReferralSource
+from .services.inquiries import NO_CONCERN, NO_CONSENT, inquiry_errors
 
 US_STATES = [
     ("", "—"),
@@ -256,3 +257,251 @@ class BirthDateConfirmForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.helper = FormHelper()
         self.helper.form_tag = False
+
+
+# --- Staff: intake links and alerts -------------------------------------------------------------
+
+
+class _RadioSelectWithUnavailable(forms.RadioSelect):
+    """Radio buttons where some options are shown but cannot be chosen."""
+
+    def __init__(self, *args, unavailable: frozenset = frozenset(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.unavailable = unavailable
+
+    def create_option(self, name, value, label, selected, index, subindex=None, attrs=None):
+        option = super().create_option(name, value, label, selected, index, subindex, attrs)
+        if value in self.unavailable:
+            option["attrs"]["disabled"] = True
+        return option
+
+
+class IntakeLinkForm(forms.Form):
+    """How the front desk sends a patient their intake link. Ways that cannot reach this
+    patient (no address, no consent to texts) are shown disabled, with the reason."""
+
+    CHANNEL_LABELS = {
+        "email": "Email",
+        "sms": "Text message",
+        "screen": "Show on screen (for a tablet or the patient's phone camera)",
+    }
+
+    channel = forms.ChoiceField(
+        label="Send the intake link by",
+        widget=forms.RadioSelect,
+        error_messages={"required": "Choose how to send the link."},
+    )
+
+    def __init__(self, *args, patient: Patient, **kwargs):
+        from .services.questionnaires import intake_link_channel_refusal
+
+        super().__init__(*args, **kwargs)
+        self.patient = patient
+        self.refusals = {
+            channel: refusal
+            for channel in self.CHANNEL_LABELS
+            if (refusal := intake_link_channel_refusal(patient=patient, channel=channel))
+        }
+        field = self.fields["channel"]
+        field.choices = [
+            (channel, f"{label} ({self.refusals[channel]})" if channel in self.refusals else label)
+            for channel, label in self.CHANNEL_LABELS.items()
+        ]
+        field.widget = _RadioSelectWithUnavailable(
+            attrs={"class": "form-check-input"}, unavailable=frozenset(self.refusals)
+        )
+        field.widget.choices = field.choices
+        preferred = patient.preferred_contact
+        if preferred in self.CHANNEL_LABELS and preferred not in self.refusals:
+            self.initial.setdefault("channel", preferred)
+
+    def clean_channel(self):
+        channel = self.cleaned_data["channel"]
+        if channel in self.refusals:
+            way = "email" if channel == "email" else "text message"
+            raise forms.ValidationError(
+                f"Can't send the link by {way}: {self.refusals[channel]}. "
+                "Update the patient's details, or choose another way."
+            )
+        return channel
+
+
+class AlertAcknowledgeForm(forms.Form):
+    note = forms.CharField(
+        label="What was done",
+        max_length=500,
+        help_text='For example "Called patient, safety plan reviewed".',
+        error_messages={"required": "Write a short note of what was done."},
+    )
+
+    def clean_note(self):
+        note = " ".join(self.cleaned_data["note"].split())
+        if not note:
+            raise forms.ValidationError("Write a short note of what was done.")
+        return note
+
+
+# --- Inquiries -------------------------------------------------------------------------------
+
+
+class ConsultationRequestForm(forms.ModelForm):
+    """The public "Request a consultation" form. Never saved directly: the view hands the
+    cleaned data to intake.services.inquiries.inquiry_submit, which also checks for spam."""
+
+    mobile = PhoneNumberField(
+        label="Mobile phone",
+        region="US",
+        widget=PhoneInput(region="US", attrs={"autocomplete": "tel"}),
+        help_text="For example (512) 555-0143.",
+        error_messages={
+            "required": "Enter your mobile number.",
+            "invalid": "Enter a valid phone number, e.g. (512) 555-0143.",
+        },
+    )
+    preferred_contact = forms.ChoiceField(
+        label="How should we contact you?",
+        choices=ContactChannel.choices,
+        widget=forms.RadioSelect,
+        initial="sms",
+        error_messages={"required": "Choose how you would like us to contact you."},
+    )
+    concerns = forms.MultipleChoiceField(
+        label="What would you like help with?",
+        choices=InquiryConcern.choices,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Tick all that apply.",
+        error_messages={"required": NO_CONCERN},
+    )
+    concern_details = forms.CharField(
+        label="Anything you would like to tell us",
+        required=False,
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text='Needed if you ticked "Something else". A sentence or two is plenty.',
+    )
+    heard_about = forms.ChoiceField(
+        label="How did you hear about us?",
+        choices=[("", "Choose one (optional)"), *ReferralSource.choices],
+        required=False,
+    )
+    consent_to_contact = forms.BooleanField(
+        label="I agree to the clinic contacting me about this request",
+        error_messages={"required": NO_CONSENT},
+        help_text=(
+            "We use your details only to reply to you and arrange your consultation. "
+            "We do not share them or send you marketing."
+        ),
+    )
+    # Spam traps: a field people never see, and when the page was shown (signed).
+    website = forms.CharField(
+        label="Leave this empty",
+        required=False,
+        strip=False,
+        widget=forms.TextInput(attrs={"tabindex": "-1", "autocomplete": "off"}),
+    )
+    form_stamp = forms.CharField(required=False, widget=forms.HiddenInput)
+
+    class Meta:
+        model = ConsultationRequest
+        fields = [
+            "first_name",
+            "last_name",
+            "date_of_birth",
+            "email",
+            "mobile",
+            "preferred_contact",
+            "concerns",
+            "concern_details",
+            "heard_about",
+            "consent_to_contact",
+        ]
+        widgets = {
+            "first_name": forms.TextInput(attrs={"autocomplete": "given-name"}),
+            "last_name": forms.TextInput(attrs={"autocomplete": "family-name"}),
+            "date_of_birth": DateInput(attrs={"autocomplete": "bday"}),
+            "email": forms.EmailInput(attrs={"autocomplete": "email"}),
+        }
+        labels = {"email": "Email"}
+        error_messages = {
+            "first_name": {"required": "Enter your first name."},
+            "last_name": {"required": "Enter your last name."},
+            "date_of_birth": {
+                "required": "Enter your date of birth.",
+                "invalid": "Enter a real date, e.g. 04/23/1985.",
+            },
+            "email": {
+                "required": "Enter your email address.",
+                "invalid": "Enter a valid email address, e.g. name@example.com.",
+            },
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["date_of_birth"].validators.append(validate_date_of_birth)
+        self.fields["date_of_birth"].input_formats = ["%Y-%m-%d", "%m/%d/%Y"]
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+
+    def clean(self):
+        cleaned = super().clean()
+        problems = inquiry_errors(
+            concerns=cleaned.get("concerns") or [],
+            concern_details=cleaned.get("concern_details", ""),
+            consent=bool(cleaned.get("consent_to_contact")),
+        )
+        for field, message in problems.items():
+            if field not in self.errors:
+                self.add_error(field, message)
+        return cleaned
+
+    def inquiry_details(self) -> dict:
+        """What inquiry_submit needs: the request's fields, the honeypot and the form stamp."""
+        return {
+            name: self.cleaned_data[name] for name in [*self.Meta.fields, "website", "form_stamp"]
+        }
+
+
+class InquiryCloseForm(forms.Form):
+    close_reason = forms.ChoiceField(
+        label="Reason",
+        choices=[("", "Choose a reason"), *ConsultationRequest.CloseReason.choices],
+        error_messages={"required": "Choose why the inquiry is being closed."},
+    )
+    close_note = forms.CharField(
+        label="Note (optional)",
+        required=False,
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="For colleagues, e.g. who you spoke to or where they were referred.",
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+
+
+class IntakeAmendmentForm(forms.Form):
+    """One answer of a submitted intake, corrected by a clinician with a reason. The answer's
+    field is the questionnaire's own (same options, same limits)."""
+
+    reason = forms.CharField(
+        label="Reason for the amendment",
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text='For example "Patient corrected this by phone on 03/05".',
+        error_messages={"required": "Give a reason for the amendment."},
+    )
+
+    def __init__(self, *args, answer_field: forms.Field, **kwargs):
+        import copy
+
+        super().__init__(*args, **kwargs)
+        field = copy.deepcopy(answer_field)
+        self.fields = {"value": field, **self.fields}
+        self.multiple = isinstance(field, forms.MultipleChoiceField)
+
+    def new_value(self):
+        """The answer as typed, stored the way the patient's own answers are."""
+        key = self.add_prefix("value")
+        return self.data.getlist(key) if self.multiple else self.data.get(key, "")

@@ -107,9 +107,7 @@ def patient_link_required(view):
             return refusal_response(request, reason)
         request.intake_link = link
         request.intake = link.intake
-        response = view(request, *args, **kwargs)
-        response["Referrer-Policy"] = "no-referrer"
-        return response
+        return view(request, *args, **kwargs)
 
     wrapper.public = True
     return wrapper

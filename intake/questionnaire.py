@@ -15,7 +15,7 @@ from phonenumber_field.formfields import PhoneNumberField
 
 from . import scoring
 from .consent import CONSENT_TO_TREATMENT, PRIVACY_NOTICE
-from .forms import US_STATES
+from .forms import US_STATES, PhoneInput
 
 REQUIRED = "Please answer this question."
 YES_NO_UNSURE = [("no", "No"), ("yes", "Yes"), ("unsure", "Not sure")]
@@ -56,6 +56,7 @@ class AboutYouForm(forms.Form):
     mobile = PhoneNumberField(
         label="Mobile phone",
         region="US",
+        widget=PhoneInput(region="US"),
         error_messages={"invalid": "Enter a valid phone number, e.g. (512) 555-0143."},
     )
     address_line1 = forms.CharField(label="Street address", max_length=200)
@@ -73,6 +74,7 @@ class AboutYouForm(forms.Form):
     emergency_contact_phone = PhoneNumberField(
         label="Their phone number",
         region="US",
+        widget=PhoneInput(region="US"),
         error_messages={"invalid": "Enter a valid phone number, e.g. (512) 555-0143."},
     )
     height_feet = forms.IntegerField(label="Height: feet", min_value=3, max_value=8)

@@ -13,6 +13,7 @@ from .questionnaire_state import bind_step
 class AnswerRow:
     label: str
     value: str
+    field: str | None = None  # the form field behind the row; None for medication rows
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,14 @@ def _display(form_field: forms.Field, value) -> str:
     return str(value)
 
 
+def _label(name: str, form_field: forms.Field) -> str:
+    # GAD-7 and PHQ-9 items are both numbered from 1: say which questionnaire each belongs to.
+    for prefix, instrument in (("gad7_", "GAD-7"), ("phq9_", "PHQ-9")):
+        if name.startswith(prefix):
+            return f"{instrument} {form_field.label}"
+    return str(form_field.label)
+
+
 def review_sections(intake) -> list[ReviewSection]:
     sections = []
     for step in STEPS[:-1]:
@@ -51,7 +60,9 @@ def review_sections(intake) -> list[ReviewSection]:
                     continue
                 if step.slug == "consent" and name.startswith("agree_"):
                     continue
-                rows.append(AnswerRow(str(form_field.label), _display(form_field, value)))
+                rows.append(
+                    AnswerRow(_label(name, form_field), _display(form_field, value), field=name)
+                )
             for row in bound.medication_rows():
                 details = ", ".join(v for v in (row.get("dose"), row.get("frequency")) if v)
                 rows.append(AnswerRow(row["name"], details or "—"))

@@ -1,13 +1,24 @@
-"""Reads of the patient record that are more than a one-line queryset."""
+"""Reads of the patient record, the intake queue and alerts that are more than a one-line
+queryset."""
 
 import re
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, F, Prefetch, Q, QuerySet
+from django.utils import timezone
 from phonenumber_field.phonenumber import PhoneNumber
 from phonenumbers import NumberParseException
 
-from .models import MRN_PREFIX, Patient
+from .models import (
+    MRN_PREFIX,
+    ClinicalAlert,
+    ConsentSignature,
+    Intake,
+    IntakeAmendment,
+    IntakeLink,
+    Patient,
+)
 
 SEARCH_RESULT_LIMIT = 50
 _MRN_RE = re.compile(rf"^{MRN_PREFIX}-?[0-9A-Z]{{3,}}$", re.IGNORECASE)
@@ -122,3 +133,158 @@ def patient_latest_measurements(*, patient: Patient) -> dict:
         .first()
     )
     return {"weight": weight, "height": height}
+
+
+# --- The intake queue, the patient's intake card, alerts ----------------------------------------
+
+QUEUE_RECENT_DAYS = 30
+QUEUE_LIMIT = 200
+
+
+@dataclass(frozen=True)
+class QueueTab:
+    slug: str
+    label: str
+
+
+QUEUE_TABS: tuple[QueueTab, ...] = (
+    QueueTab("invited", "Invited"),
+    QueueTab("opened", "Opened"),
+    QueueTab("in_progress", "In progress"),
+    QueueTab("submitted", "Submitted"),
+    QueueTab("expired", "Expired"),
+    QueueTab("revoked", "Revoked"),
+)
+QUEUE_TAB_SLUGS = frozenset(tab.slug for tab in QUEUE_TABS)
+
+
+def _queue_conditions(now: datetime) -> dict[str, Q]:
+    """Which intakes each tab of the front desk's queue holds.
+
+    "Expired" is not a stored status: an intake not yet submitted or revoked whose newest link
+    has run out (the (status, link_expires_at) index answers it). Submitted, revoked and expired
+    intakes leave the queue after ``QUEUE_RECENT_DAYS``.
+    """
+    recent = now - timedelta(days=QUEUE_RECENT_DAYS)
+    live = Q(link_expires_at__isnull=True) | Q(link_expires_at__gt=now)
+    status = Intake.Status
+    return {
+        "invited": Q(status=status.INVITED) & live,
+        "opened": Q(status=status.OPENED) & live,
+        "in_progress": Q(status=status.IN_PROGRESS) & live,
+        "submitted": Q(status=status.SUBMITTED, submitted_at__gte=recent),
+        "expired": Q(
+            status__in=[status.INVITED, status.OPENED, status.IN_PROGRESS],
+            link_expires_at__lte=now,
+            link_expires_at__gt=recent,
+        ),
+        # A revoked link's expiry is at most CLINIC_INTAKE_LINK_DAYS after it was issued.
+        "revoked": Q(status=status.REVOKED, link_expires_at__gt=recent),
+    }
+
+
+def _latest_link_prefetch() -> Prefetch:
+    # A sliced Prefetch is one query for every row's newest link (a window function).
+    return Prefetch(
+        "links",
+        queryset=IntakeLink.objects.order_by("-created_at", "-id")[:1],
+        to_attr="newest_links",
+    )
+
+
+def intake_queue_counts(*, now: datetime | None = None) -> dict[str, int]:
+    """How many intakes each queue tab holds, in one aggregate query."""
+    conditions = _queue_conditions(now or timezone.now())
+    return Intake.objects.aggregate(
+        **{slug: Count("id", filter=condition) for slug, condition in conditions.items()}
+    )
+
+
+def intake_queue(*, tab: str | None = None, now: datetime | None = None) -> list[Intake]:
+    """The rows of the front desk's intake queue, newest link first. Each intake carries its
+    patient and ``newest_link`` (or None), whatever the number of rows: two queries."""
+    conditions = _queue_conditions(now or timezone.now())
+    if tab in conditions:
+        condition = conditions[tab]
+    else:
+        condition = Q()
+        for each in conditions.values():
+            condition |= each
+    intakes = list(
+        Intake.objects.filter(condition)
+        .select_related("patient")
+        .prefetch_related(_latest_link_prefetch())
+        .order_by(F("link_expires_at").desc(nulls_last=True), "-id")[:QUEUE_LIMIT]
+    )
+    for intake in intakes:
+        intake.newest_link = intake.newest_links[0] if intake.newest_links else None
+    return intakes
+
+
+def patient_latest_intake(*, patient: Patient) -> Intake | None:
+    """The patient's newest intake, with ``newest_link`` (two queries, or one if none)."""
+    intake = (
+        Intake.objects.filter(patient=patient)
+        .prefetch_related(_latest_link_prefetch())
+        .order_by("-created_at", "-id")
+        .first()
+    )
+    if intake is not None:
+        intake.newest_link = intake.newest_links[0] if intake.newest_links else None
+    return intake
+
+
+def patient_latest_submitted_intake(*, patient: Patient) -> Intake | None:
+    return (
+        Intake.objects.filter(patient=patient, status=Intake.Status.SUBMITTED)
+        .order_by("-submitted_at", "-id")
+        .first()
+    )
+
+
+def intake_for_review(*, pk: int) -> Intake | None:
+    """A clinician's view of one intake: the patient, signatures and amendments (3 queries)."""
+    return (
+        Intake.objects.select_related("patient")
+        .prefetch_related(
+            Prefetch("signatures", queryset=ConsentSignature.objects.order_by("signed_at", "id")),
+            Prefetch(
+                "amendments",
+                queryset=IntakeAmendment.objects.select_related("author").order_by(
+                    "created_at", "id"
+                ),
+            ),
+        )
+        .filter(pk=pk)
+        .first()
+    )
+
+
+def intakes_to_review_count(*, now: datetime | None = None) -> int:
+    """Submitted in the last ``QUEUE_RECENT_DAYS`` (there is no "reviewed" mark yet)."""
+    since = (now or timezone.now()) - timedelta(days=QUEUE_RECENT_DAYS)
+    return Intake.objects.filter(status=Intake.Status.SUBMITTED, submitted_at__gte=since).count()
+
+
+ACKNOWLEDGED_ALERTS_SHOWN = 50
+
+
+def alert_open_count() -> int:
+    return ClinicalAlert.objects.filter(acknowledged_at__isnull=True, urgent=True).count()
+
+
+def alerts_open() -> list[ClinicalAlert]:
+    """Unacknowledged alerts, urgent first, newest first."""
+    return list(
+        ClinicalAlert.objects.filter(acknowledged_at__isnull=True)
+        .select_related("patient")
+        .order_by("-urgent", "-created_at", "-id")
+    )
+
+
+def alerts_acknowledged(*, limit: int = ACKNOWLEDGED_ALERTS_SHOWN) -> list[ClinicalAlert]:
+    return list(
+        ClinicalAlert.objects.filter(acknowledged_at__isnull=False)
+        .select_related("patient", "acknowledged_by")
+        .order_by("-acknowledged_at", "-id")[:limit]
+    )

@@ -73,24 +73,35 @@ def _open_intake_for(patient: Patient, created_by) -> Intake:
     return intake
 
 
+def intake_link_channel_refusal(*, patient: Patient, channel: str) -> str | None:
+    """Why a link cannot be sent to this patient this way (a phrase for staff), or None."""
+    if channel not in IntakeLink.Channel.values:
+        return "unknown way of sending"
+    if channel == IntakeLink.Channel.EMAIL and not patient.email:
+        return "no email address on file"
+    if channel == IntakeLink.Channel.SMS:
+        if not patient.mobile:
+            return "no mobile number on file"
+        # No texts without recorded consent (TCPA); email needs only an address.
+        if not patient.consent_sms:
+            return "the patient has not agreed to text messages"
+    return None
+
+
 def intake_link_issue(*, patient: Patient, channel: str, created_by) -> IssuedLink:
     """A new link to the patient's open intake (made if needed). Older links stop working.
 
     Email and SMS are sent after the transaction commits; the message holds only the link.
+    Raises ValueError (with a sentence for staff) when the channel cannot reach the patient.
     """
-    if channel not in IntakeLink.Channel.values:
-        raise ValueError(f"unknown channel {channel!r}")
-    if channel == IntakeLink.Channel.EMAIL and not patient.email:
-        raise ValueError("The patient has no email address.")
-    if channel == IntakeLink.Channel.SMS and not patient.mobile:
-        raise ValueError("The patient has no mobile number.")
+    refusal = intake_link_channel_refusal(patient=patient, channel=channel)
+    if refusal:
+        raise ValueError(f"The link cannot be sent this way: {refusal}.")
     now = timezone.now()
     token = secrets.token_urlsafe(TOKEN_BYTES)
     with transaction.atomic():
         intake = _open_intake_for(patient, created_by)
-        IntakeLink.objects.filter(intake=intake, revoked_at__isnull=True).update(
-            revoked_at=now, revoked_by=created_by
-        )
+        _revoke_active_links(intake, revoked_by=created_by, now=now)
         link = IntakeLink.objects.create(
             intake=intake,
             token_hash=token_digest(token),
@@ -98,12 +109,12 @@ def intake_link_issue(*, patient: Patient, channel: str, created_by) -> IssuedLi
             created_by=created_by,
             expires_at=now + timedelta(days=settings.CLINIC_INTAKE_LINK_DAYS),
         )
-        fields = {"link_expires_at": link.expires_at}
+        intake.link_expires_at = link.expires_at
         if intake.status == Intake.Status.REVOKED:
-            fields["status"] = (
+            intake.status = (
                 Intake.Status.IN_PROGRESS if intake.started_at else Intake.Status.INVITED
             )
-        Intake.objects.filter(pk=intake.pk).update(**fields)
+        intake.save(update_fields=["link_expires_at", "status", "updated_at"])
         issued = IssuedLink(link=link, token=token)
         if channel != IntakeLink.Channel.SCREEN:
             transaction.on_commit(lambda: _deliver_link(issued, patient))
@@ -111,7 +122,7 @@ def intake_link_issue(*, patient: Patient, channel: str, created_by) -> IssuedLi
 
 
 def _deliver_link(issued: IssuedLink, patient: Patient) -> None:
-    clinic = settings.CLINIC_NAME
+    clinic = settings.CLINIC_MESSAGE_NAME
     days = settings.CLINIC_INTAKE_LINK_DAYS
     try:
         if issued.link.channel == IntakeLink.Channel.EMAIL:
@@ -127,7 +138,8 @@ def _deliver_link(issued: IssuedLink, patient: Patient) -> None:
             )
         else:
             send_sms_message(
-                to=str(patient.mobile),
+                # E.164 for the provider; str() would give the display (national) format.
+                to=patient.mobile.as_e164,
                 body=f"{clinic}: please fill in your forms before your visit: {issued.url}",
             )
     except NotificationError as error:
@@ -137,14 +149,26 @@ def _deliver_link(issued: IssuedLink, patient: Patient) -> None:
     IntakeLink.objects.filter(pk=issued.link.pk).update(sent_at=timezone.now(), send_error="")
 
 
+def _revoke_active_links(intake: Intake, *, revoked_by, now) -> int:
+    # Saved one by one (a patient has one or two) so each revocation is in the audit trail.
+    links = list(
+        IntakeLink.objects.select_related("intake").filter(intake=intake, revoked_at__isnull=True)
+    )
+    for link in links:
+        link.revoked_at = now
+        link.revoked_by = revoked_by
+        link.save(update_fields=["revoked_at", "revoked_by"])
+    return len(links)
+
+
 def intake_link_revoke(*, intake: Intake, revoked_by) -> int:
     """Stop every link to this intake working. The answers so far are kept."""
     with transaction.atomic():
-        count = IntakeLink.objects.filter(intake=intake, revoked_at__isnull=True).update(
-            revoked_at=timezone.now(), revoked_by=revoked_by
-        )
-        if intake.status != Intake.Status.SUBMITTED:
-            Intake.objects.filter(pk=intake.pk).update(status=Intake.Status.REVOKED)
+        locked = Intake.objects.select_for_update().get(pk=intake.pk)
+        count = _revoke_active_links(locked, revoked_by=revoked_by, now=timezone.now())
+        if locked.status != Intake.Status.SUBMITTED:
+            locked.status = Intake.Status.REVOKED
+            locked.save(update_fields=["status", "updated_at"])
     return count
 
 
@@ -206,16 +230,22 @@ def intake_reachable_step(*, intake: Intake, slug: str) -> Step:
     return first_open
 
 
-def intake_step_save(*, intake: Intake, step: Step, data, advance: bool, request_meta: dict):
-    """Save what the patient typed on a step. With ``advance`` (Next) the step must be valid to
-    count as done; without (Back) the draft is kept as typed, minus oversized values.
+def intake_step_save(*, intake: Intake, step: Step, data, action: str, request_meta: dict):
+    """Save what the patient typed on a step and note where they are.
+
+    ``action`` is "next" (the step must be valid to count as done and to move on), "back" or
+    "stay" (the draft is kept as typed, minus oversized values, and the step stays unfinished
+    if it is not valid). Resuming later opens the step the patient went to.
 
     Returns the bound form(s) so the view can show errors beside the fields.
     """
+    if action not in ("next", "back", "stay"):
+        raise ValueError(f"unknown action {action!r}")
     if intake.is_submitted:
         raise IntakeLocked
     bound = bind_step(step, data, intake=intake)
     valid = bound.is_valid()
+    advance = action == "next"
     if advance and not valid:
         return bound
     with transaction.atomic():
@@ -231,9 +261,11 @@ def intake_step_save(*, intake: Intake, step: Step, data, advance: bool, request
         locked.started_at = locked.started_at or now
         if locked.status in (Intake.Status.INVITED, Intake.Status.OPENED):
             locked.status = Intake.Status.IN_PROGRESS
-        if advance and valid:
-            index = STEP_SLUGS.index(step.slug)
+        index = STEP_SLUGS.index(step.slug)
+        if advance:
             locked.current_step = STEP_SLUGS[min(index + 1, len(STEPS) - 1)]
+        elif action == "back":
+            locked.current_step = STEP_SLUGS[max(index - 1, 0)]
         else:
             locked.current_step = step.slug
         locked.save(
@@ -255,7 +287,12 @@ def intake_step_save(*, intake: Intake, step: Step, data, advance: bool, request
                     source_kind="intake",
                     source_id=locked.pk,
                 )
-        if valid and step.slug == "consent":
+        signed_name = bound.form.cleaned_data.get("signature") if valid else None
+        already_signed = (
+            signed_name
+            and locked.signatures.filter(version=CONSENT_VERSION, signed_name=signed_name).exists()
+        )
+        if valid and step.slug == "consent" and not already_signed:
             consent_sign(
                 intake=locked,
                 signed_name=bound.form.cleaned_data["signature"],
@@ -266,27 +303,26 @@ def intake_step_save(*, intake: Intake, step: Step, data, advance: bool, request
 
 
 def consent_sign(*, intake: Intake, signed_name: str, request_meta: dict) -> list[ConsentSignature]:
+    """Record the typed-name signature on both documents, each with its exact text."""
     now = timezone.now()
-    return ConsentSignature.objects.bulk_create(
-        [
-            ConsentSignature(
-                intake=intake,
-                patient_id=intake.patient_id,
-                document=document,
-                version=version,
-                text=text,
-                text_sha256=text_digest(text),
-                signed_name=signed_name,
-                signed_at=now,
-                ip_address=request_meta.get("ip"),
-                user_agent=(request_meta.get("user_agent") or "")[:300],
-            )
-            for document, version, text in (
-                (ConsentSignature.Document.TREATMENT, CONSENT_VERSION, CONSENT_TO_TREATMENT),
-                (ConsentSignature.Document.PRIVACY, PRIVACY_VERSION, PRIVACY_NOTICE),
-            )
-        ]
-    )
+    return [
+        ConsentSignature.objects.create(  # one by one, so each lands in the audit trail
+            intake=intake,
+            patient_id=intake.patient_id,
+            document=document,
+            version=version,
+            text=text,
+            text_sha256=text_digest(text),
+            signed_name=signed_name,
+            signed_at=now,
+            ip_address=request_meta.get("ip"),
+            user_agent=(request_meta.get("user_agent") or "")[:300],
+        )
+        for document, version, text in (
+            (ConsentSignature.Document.TREATMENT, CONSENT_VERSION, CONSENT_TO_TREATMENT),
+            (ConsentSignature.Document.PRIVACY, PRIVACY_VERSION, PRIVACY_NOTICE),
+        )
+    ]
 
 
 @dataclass
@@ -296,7 +332,7 @@ class IncompleteIntake(Exception):
     step: Step
 
 
-def _flags(bound_steps: dict) -> list[dict]:
+def intake_flags(bound_steps: dict) -> list[dict]:
     from ..questionnaire import SCREENING_QUESTIONS
 
     flags: list[dict] = []
@@ -409,7 +445,7 @@ def intake_submit(*, intake: Intake, data, request_meta: dict) -> Intake:
         locked.gad7_total, locked.gad7_band = gad7.total, gad7.band
         locked.phq9_total, locked.phq9_band = phq9.total, phq9.band
         locked.phq9_item9 = phq9_answers[8]
-        locked.flags = _flags(bound_steps)
+        locked.flags = intake_flags(bound_steps)
         locked.save(
             update_fields=[
                 "status",
@@ -474,6 +510,10 @@ def alert_notify(*, alert_id: int) -> bool:
     )
     if not claimed:
         return False
+    if ClinicalAlert.objects.filter(pk=alert_id, acknowledged_at__isnull=False).exists():
+        # A clinician already handled it in the app (the email was held up, e.g. by the broker
+        # being down): an "urgent" email now would only mislead. Claimed, so the sweep stops.
+        return False
     recipients = list(
         get_user_model()
         .objects.filter(is_active=True, groups__name=CLINICIAN)
@@ -497,7 +537,11 @@ def alert_notify(*, alert_id: int) -> bool:
 
 
 def alert_acknowledge(*, alert: ClinicalAlert, user, note: str) -> bool:
-    """A clinician has seen the alert and acted on it. False if someone already had."""
+    """A clinician has seen the alert and acted on it, and says what was done (required).
+    False if someone already had."""
+    note = " ".join((note or "").split())
+    if not note:
+        raise ValueError("Write a short note of what was done.")
     with transaction.atomic():
         locked = ClinicalAlert.objects.select_for_update().get(pk=alert.pk)
         if locked.acknowledged_at is not None:

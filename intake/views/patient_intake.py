@@ -63,11 +63,7 @@ def confirm_birth_date(request):
             "That date of birth doesn't match our records. "
             f"{left} {'try' if left == 1 else 'tries'} left before the link locks.",
         )
-    response = render(
-        request, "intake/patient/confirm.html", {"form": form, "clinic_name_only": True}
-    )
-    response["Referrer-Policy"] = "no-referrer"
-    return response
+    return render(request, "intake/patient/confirm.html", {"form": form})
 
 
 @patient_session.patient_link_required
@@ -126,7 +122,7 @@ def step(request, slug: str):
                 intake=intake,
                 step=current,
                 data=request.POST,
-                advance=False,
+                action="back",
                 request_meta=_request_meta(request),
             )
             return redirect("intake:step", slug=STEP_SLUGS[max(index - 1, 0)])
@@ -135,7 +131,7 @@ def step(request, slug: str):
                 intake=intake,
                 step=current,
                 data=request.POST,
-                advance=False,
+                action="stay",
                 request_meta=_request_meta(request),
             )
             bound = quiet(bind_step(current, request.POST, intake=intake, extra_rows=3))
@@ -144,7 +140,7 @@ def step(request, slug: str):
                 intake=intake,
                 step=current,
                 data=request.POST,
-                advance=True,
+                action="next",
                 request_meta=_request_meta(request),
             )
             if bound.is_valid():

@@ -12,6 +12,7 @@ from .. import selectors
 from ..forms import MeasurementForm, PatientForm, PatientRegistrationForm, PatientSearchForm
 from ..models import Patient
 from ..services import patients as services
+from . import staff_intake
 
 RECENT_PATIENTS = 20
 
@@ -81,6 +82,7 @@ def patient_detail(request, pk: int):
             "age": services.age_on(patient.date_of_birth, timezone.localdate()),
             "latest": latest,
             "measurement_form": MeasurementForm(),
+            **staff_intake.intake_card_context(request, patient),
         },
     )
 
@@ -122,6 +124,7 @@ def measurement_add(request, pk: int):
             "age": services.age_on(patient.date_of_birth, timezone.localdate()),
             "latest": selectors.patient_latest_measurements(patient=patient),
             "measurement_form": form,
+            **staff_intake.intake_card_context(request, patient),
         },
         status=400,
     )

@@ -3,7 +3,7 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 
 from clinic.roles import CLINIC_ADMIN, CLINICIAN, FRONT_DESK
-from intake.models import Patient
+from intake.models import Intake, Patient
 
 
 @pytest.mark.django_db
@@ -18,5 +18,7 @@ def test_seed_demo_makes_one_user_per_role_and_patients_and_is_idempotent(capsys
     assert get_user_model().objects.get(username="admin").is_staff
     assert get_user_model().objects.get(username="frontdesk").check_password("demo-clinic-2026")
     assert Patient.objects.count() == 20  # the second run added nobody
+    assert Intake.objects.count() == 10
+    assert Intake.objects.filter(status="submitted").count() == 8
     assert "frontdesk" in first_output and "demo-clinic-2026" in first_output
     assert all(p.measurements.exists() for p in Patient.objects.all())

@@ -1,4 +1,8 @@
-"""A believable demo clinic: one user per role and about twenty patients. Idempotent."""
+"""A believable demo clinic: one user per role, about twenty patients and their intakes.
+
+It lives in the top app because it seeds every app below it. Safe to run again: it only adds
+what is missing.
+"""
 
 import random
 from datetime import date, timedelta
@@ -131,7 +135,105 @@ class Command(BaseCommand):
                 )
                 created_count += 1
 
-        self.stdout.write(self.style.SUCCESS(f"Demo clinic ready: {created_count} new patients."))
+            intakes = _seed_intakes(staff[FRONT_DESK])
+
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Demo clinic ready: {created_count} new patients, {intakes} new intakes."
+            )
+        )
         self.stdout.write(f"Demo logins (password for all: {DEMO_PASSWORD}):")
         for username, _, _, role in DEMO_USERS:
             self.stdout.write(f"  {username:<10} {role}")
+
+
+DEMO_SUBMITTED = 8  # the first patients have submitted intakes; the next are under way
+
+
+def _seed_intakes(front_desk) -> int:
+    """Submitted intakes with varied scores, one in progress, one just invited, one with a
+    PHQ-9 item 9 answer that raised an alert."""
+    from intake.models import Patient
+    from intake.questionnaire import SCREENING_QUESTIONS, STEP_BY_SLUG, TREATMENTS
+    from intake.services import questionnaires as intake_services
+
+    meta = {"ip": "127.0.0.1", "user_agent": "seed_demo"}
+    made = 0
+    patients = list(Patient.objects.order_by("id")[: DEMO_SUBMITTED + 2])
+    for index, patient in enumerate(patients):
+        if patient.intakes.exists():
+            continue
+        issued = intake_services.intake_link_issue(
+            patient=patient, channel="screen", created_by=front_desk
+        )
+        made += 1
+        if index == DEMO_SUBMITTED + 1:
+            continue  # invited, not opened yet
+        intake = issued.link.intake
+        rng = random.Random(1000 + index)
+        gad = [rng.choice([1, 2, 2, 3]) for _ in range(7)]
+        phq = [rng.choice([0, 1, 1, 2, 3]) for _ in range(8)] + [1 if index == 3 else 0]
+        answers = {
+            "about": {
+                "preferred_name": patient.preferred_name,
+                "email": patient.email,
+                "mobile": str(patient.mobile),
+                "address_line1": patient.address_line1,
+                "city": patient.city,
+                "state": patient.state,
+                "postal_code": patient.postal_code,
+                "emergency_contact_name": patient.emergency_contact_name,
+                "emergency_contact_relationship": patient.emergency_contact_relationship,
+                "emergency_contact_phone": str(patient.emergency_contact_phone),
+                "height_feet": "5",
+                "height_inches": str(rng.randrange(0, 12)),
+                "weight_lb": str(rng.randrange(120, 230)),
+            },
+            "history": {
+                "diagnoses": ["gad", "depression"] if index % 2 else ["gad"],
+                "since_gad": str(2010 + index),
+                "since_depression": str(2012 + index),
+                "hospitalised": "no",
+                **{
+                    f"treatment_{code}": rng.choice(["no_help", "no_help", "partly", "not_tried"])
+                    for code, _ in TREATMENTS
+                },
+            },
+            "symptoms": {
+                "symptoms": ["worry", "sleep", "tension"],
+                "symptoms_details": "Constant worry that makes it hard to work and sleep.",
+                "goals": ["less_worry", "sleep"],
+            },
+            "medical": {
+                **{f"screen_{code}": "no" for code, _ in SCREENING_QUESTIONS},
+                "screen_high_blood_pressure": "yes" if index == 5 else "no",
+                "allergies": "no",
+            },
+            "medications": {
+                "meds-TOTAL_FORMS": "3",
+                "meds-INITIAL_FORMS": "0",
+                "meds-0-name": "Sertraline" if index % 3 else "Alprazolam",
+                "meds-0-dose": "100 mg" if index % 3 else "0.5 mg",
+                "meds-0-frequency": "once a day",
+            },
+            "questionnaires": {
+                **{f"gad7_{n}": str(v) for n, v in enumerate(gad, start=1)},
+                **{f"phq9_{n}": str(v) for n, v in enumerate(phq, start=1)},
+                "phq9_difficulty": "very",
+            },
+            "consent": {
+                "agree_treatment": "on",
+                "agree_privacy": "on",
+                "signature": patient.full_name,
+            },
+        }
+        in_progress = index == DEMO_SUBMITTED
+        for slug, data in answers.items():
+            if in_progress and slug == "medical":
+                break
+            intake_services.intake_step_save(
+                intake=intake, step=STEP_BY_SLUG[slug], data=data, action="next", request_meta=meta
+            )
+        if not in_progress:
+            intake_services.intake_submit(intake=intake, data={"confirm": "on"}, request_meta=meta)
+    return made

@@ -1,0 +1,385 @@
+"""Staff side of the intake: sending links, the front desk's queue, the clinician's view of an
+intake, urgent alerts and amendments.
+
+Front desk and clinicians send, resend and revoke links and see the queue (statuses and dates,
+no answers). Only clinicians see what the patient answered, the scores and the alerts.
+"""
+
+import segno
+from auditlog.signals import accessed
+from django.contrib import messages
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from clinic.roles import CLINICIAN, FRONT_DESK, has_role, role_required
+
+from .. import scoring, selectors
+from ..forms import AlertAcknowledgeForm, IntakeAmendmentForm, IntakeLinkForm
+from ..models import ClinicalAlert, Intake, IntakeLink, Patient
+from ..questionnaire import STEP_BY_SLUG
+from ..questionnaire_review import review_sections
+from ..services import amendments as amendment_services
+from ..services import questionnaires as intake_services
+
+STATUS_STYLES = {
+    "Invited": "text-bg-secondary",
+    "Opened": "text-bg-info",
+    "In progress": "text-bg-primary",
+    "Submitted": "text-bg-success",
+    "Expired": "text-bg-warning",
+    "Link revoked": "text-bg-dark",
+}
+
+
+def _back(request, default: str) -> str:
+    """Where to return after an action: the page it was started from, if it is ours."""
+    target = request.POST.get("next") or request.GET.get("next")
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return default
+
+
+# Flash messages wait in a cookie until shown; the last digits are enough for the front desk to
+# confirm which number or address was used (the full ones are on the patient page).
+def _masked_mobile(patient: Patient) -> str:
+    return f"the mobile number ending {str(patient.mobile)[-4:]}"
+
+
+def _masked_email(patient: Patient) -> str:
+    local, _, domain = patient.email.partition("@")
+    return f"{local[:1]}…@{domain}"
+
+
+# --- Sending, resending and revoking links -------------------------------------------------------
+
+
+def intake_card_context(request, patient: Patient) -> dict:
+    """The patient summary page's "Intake" card: the newest intake and the send form."""
+    intake = selectors.patient_latest_intake(patient=patient)
+    is_clinician = has_role(request.user, [CLINICIAN])
+    last_submitted = None
+    if is_clinician and intake is not None and not intake.is_submitted:
+        last_submitted = selectors.patient_latest_submitted_intake(patient=patient)
+    status = intake.queue_status() if intake is not None else None
+    link = intake.newest_link if intake is not None else None
+    return {
+        "intake_card": {
+            "intake": intake,
+            "link": link,
+            "status": status,
+            "status_style": STATUS_STYLES.get(status, "text-bg-secondary"),
+            "open": intake is not None and not intake.is_submitted,
+            "link_active": link is not None and link.refusal() is None and not intake.is_submitted,
+            "can_review": is_clinician,
+            "last_submitted": last_submitted,
+            "form": IntakeLinkForm(patient=patient),
+        }
+    }
+
+
+def _issue(request, *, patient: Patient, channel: str, back: str) -> HttpResponse:
+    try:
+        issued = intake_services.intake_link_issue(
+            patient=patient, channel=channel, created_by=request.user
+        )
+    except ValueError as refusal:
+        messages.error(request, str(refusal))
+        return redirect(back)
+    if channel == IntakeLink.Channel.SCREEN:
+        return _link_on_screen(request, issued=issued, patient=patient, back=back)
+    # Email and SMS go out when the issuing transaction commits, which has happened by now.
+    issued.link.refresh_from_db(fields=["sent_at", "send_error"])
+    if issued.link.send_error:
+        messages.error(
+            request,
+            "The intake link could not be sent "
+            f"({issued.link.send_error}). Try again, or show the link on screen.",
+        )
+    elif channel == IntakeLink.Channel.SMS:
+        messages.success(request, f"Intake link sent by text message to {_masked_mobile(patient)}.")
+    else:
+        messages.success(request, f"Intake link sent by email to {_masked_email(patient)}.")
+    return redirect(back)
+
+
+def _link_on_screen(request, *, issued, patient: Patient, back: str) -> HttpResponse:
+    # Rendered in answer to the POST, never redirected to: only a hash of the token is stored,
+    # so this is the one moment the link exists in full.
+    qr = segno.make(issued.url, error="m")
+    response = render(
+        request,
+        "intake/staff/link_on_screen.html",
+        {
+            "patient": patient,
+            "url": issued.url,
+            "qr_svg": qr.svg_inline(scale=4, omitsize=False, title="QR code of the intake link"),
+            "expires_at": issued.link.expires_at,
+            "back": back,
+        },
+    )
+    response["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+@role_required(FRONT_DESK, CLINICIAN)
+@require_POST
+def intake_link_send(request, pk: int):
+    patient = get_object_or_404(Patient, pk=pk)
+    back = reverse("intake:patient_detail", args=[pk])
+    form = IntakeLinkForm(request.POST, patient=patient)
+    if not form.is_valid():
+        for error in form.errors.get("channel", []):
+            messages.error(request, error)
+        return redirect(back)
+    return _issue(request, patient=patient, channel=form.cleaned_data["channel"], back=back)
+
+
+@role_required(FRONT_DESK, CLINICIAN)
+@require_POST
+def intake_link_resend(request, pk: int):
+    """A new link by the same way as the last one (or as chosen); the old links stop working."""
+    intake = get_object_or_404(Intake.objects.select_related("patient"), pk=pk)
+    back = _back(request, reverse("intake:intake_queue"))
+    if intake.is_submitted:
+        messages.error(request, "This intake has been submitted: there is no link to resend.")
+        return redirect(back)
+    channel = request.POST.get("channel")
+    if channel not in IntakeLink.Channel.values:
+        newest = intake.links.order_by("-created_at", "-id").first()
+        channel = newest.channel if newest else IntakeLink.Channel.SCREEN
+    return _issue(request, patient=intake.patient, channel=channel, back=back)
+
+
+@role_required(FRONT_DESK, CLINICIAN)
+@require_POST
+def intake_link_revoke(request, pk: int):
+    """Stop the intake's links working, after a confirmation page. Answers so far are kept."""
+    intake = get_object_or_404(Intake.objects.select_related("patient"), pk=pk)
+    back = _back(request, reverse("intake:intake_queue"))
+    if intake.is_submitted:
+        messages.error(request, "This intake has been submitted: there is no link to revoke.")
+        return redirect(back)
+    if request.POST.get("confirm") != "yes":
+        return render(request, "intake/staff/revoke_confirm.html", {"intake": intake, "back": back})
+    intake_services.intake_link_revoke(intake=intake, revoked_by=request.user)
+    messages.success(
+        request,
+        f"The intake link for {intake.patient.full_name} is revoked: it no longer opens. "
+        "Answers saved so far are kept; resend to give the patient a new link.",
+    )
+    return redirect(back)
+
+
+# --- The front desk's queue ----------------------------------------------------------------------
+
+
+@role_required(FRONT_DESK, CLINICIAN)
+@require_GET
+def intake_queue(request):
+    tab = request.GET.get("status")
+    if tab not in selectors.QUEUE_TAB_SLUGS:
+        tab = None
+    now = timezone.now()
+    counts = selectors.intake_queue_counts(now=now)
+    intakes = selectors.intake_queue(tab=tab, now=now)
+    for intake in intakes:
+        intake.queue_label = intake.queue_status(now)
+        intake.status_style = STATUS_STYLES.get(intake.queue_label, "text-bg-secondary")
+        link = intake.newest_link
+        opened = link.last_opened_at if link else None
+        intake.last_activity = max(
+            (moment for moment in (intake.updated_at, opened) if moment), default=None
+        )
+    tabs = [
+        {"slug": t.slug, "label": t.label, "count": counts[t.slug], "current": t.slug == tab}
+        for t in selectors.QUEUE_TABS
+    ]
+    return render(
+        request,
+        "intake/staff/queue.html",
+        {
+            "intakes": intakes,
+            "tabs": tabs,
+            "tab": tab,
+            "total": sum(counts.values()),
+            "limit": selectors.QUEUE_LIMIT,
+            "can_review": has_role(request.user, [CLINICIAN]),
+            "here": request.get_full_path(),
+        },
+    )
+
+
+# --- The clinician's view of an intake -----------------------------------------------------------
+
+
+def _sections_with_amendments(intake: Intake) -> list[dict]:
+    """review_sections(), each row marked with the amendments made to it (oldest first)."""
+    by_field: dict[tuple[str, str], list] = {}
+    for amendment in intake.amendments.all():
+        by_field.setdefault((amendment.step, amendment.field), []).append(amendment)
+    amendable = amendment_services.AMENDABLE_STEPS if intake.is_submitted else ()
+    sections = []
+    for section in review_sections(intake):
+        rows = []
+        for row in section.rows:
+            field = row.field
+            rows.append(
+                {
+                    "label": row.label,
+                    "value": row.value,
+                    "field": field,
+                    "amendable": field is not None and section.slug in amendable,
+                    "amendments": [
+                        {
+                            "amendment": amendment,
+                            "original": amendment_services.display_value(
+                                section.slug, field, amendment.original_value
+                            ),
+                        }
+                        for amendment in by_field.get((section.slug, field), [])
+                    ],
+                }
+            )
+        sections.append({"slug": section.slug, "title": section.title, "rows": rows})
+    return sections
+
+
+@role_required(CLINICIAN)
+@require_GET
+def intake_detail(request, pk: int):
+    intake = selectors.intake_for_review(pk=pk)
+    if intake is None:
+        raise Http404
+    accessed.send(sender=Intake, instance=intake)
+    context = {
+        "intake": intake,
+        "patient": intake.patient,
+        "status": intake.queue_status(),
+        "signatures": list(intake.signatures.all()),
+    }
+    if intake.is_submitted:
+        answers = intake.answers.get("questionnaires", {})
+        difficulty = dict(scoring.DIFFICULTY_CHOICES).get(answers.get("phq9_difficulty") or "")
+        item9 = intake.phq9_item9
+        context.update(
+            {
+                "gad7_max": scoring.GAD7_MAX,
+                "phq9_max": scoring.PHQ9_MAX,
+                "item9": item9,
+                "item9_label": dict(scoring.ANSWER_CHOICES).get(item9, "—"),
+                "item9_question": scoring.PHQ9_ITEMS[8],
+                "difficulty": difficulty,
+                "difficulty_question": scoring.DIFFICULTY_QUESTION,
+                "item9_flags": [f for f in intake.flags if f.get("kind") == "item9"],
+                "screening_flags": [f for f in intake.flags if f.get("kind") == "screening"],
+                "medication_flags": [f for f in intake.flags if f.get("kind") == "medication"],
+                "sections": _sections_with_amendments(intake),
+            }
+        )
+    return render(request, "intake/staff/intake_detail.html", context)
+
+
+@role_required(CLINICIAN)
+@require_http_methods(["GET", "POST"])
+def intake_amend(request, pk: int):
+    """Correct one answer of a submitted intake, with a reason; the original is kept."""
+    intake = get_object_or_404(Intake.objects.select_related("patient"), pk=pk)
+    detail = reverse("intake:intake_detail", args=[pk])
+    if not intake.is_submitted:
+        messages.error(request, "Only a submitted intake can be amended.")
+        return redirect(detail)
+    target = request.POST.get("target") or request.GET.get("target") or ""
+    step_slug, _, field = target.partition(".")
+    if step_slug not in amendment_services.AMENDABLE_STEPS or field not in (
+        amendment_services.field_labels(step_slug).values()
+    ):
+        messages.error(request, "That answer cannot be amended here.")
+        return redirect(detail)
+    form = IntakeAmendmentForm(
+        request.POST or None,
+        answer_field=amendment_services.step_fields(step_slug)[field],
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            amendment_services.intake_amend(
+                intake=intake,
+                step=step_slug,
+                field=field,
+                new_value=form.new_value(),
+                reason=form.cleaned_data["reason"],
+                author=request.user,
+            )
+        except amendment_services.AmendmentRefused as refused:
+            form.add_error("value", str(refused))
+        else:
+            messages.success(request, "The answer is amended; the patient's original is kept.")
+            return redirect(f"{detail}#section-{step_slug}")
+    accessed.send(sender=Intake, instance=intake)
+    return render(
+        request,
+        "intake/staff/amend.html",
+        {
+            "intake": intake,
+            "patient": intake.patient,
+            "form": form,
+            "target": target,
+            "step": STEP_BY_SLUG[step_slug],
+            "current": amendment_services.display_value(
+                step_slug, field, intake.answers.get(step_slug, {}).get(field)
+            ),
+        },
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+# --- Alerts ------------------------------------------------------------------------------------
+
+
+def _alert_forms(alerts, bound: tuple[int, AlertAcknowledgeForm] | None = None):
+    for alert in alerts:
+        if bound and bound[0] == alert.pk:
+            alert.form = bound[1]
+        else:
+            alert.form = AlertAcknowledgeForm(prefix=f"alert-{alert.pk}")
+    return alerts
+
+
+def _render_alerts(request, bound=None, status: int = 200) -> HttpResponse:
+    return render(
+        request,
+        "intake/staff/alerts.html",
+        {
+            "open_alerts": _alert_forms(selectors.alerts_open(), bound),
+            "acknowledged": selectors.alerts_acknowledged(),
+            "shown": selectors.ACKNOWLEDGED_ALERTS_SHOWN,
+        },
+        status=status,
+    )
+
+
+@role_required(CLINICIAN)
+@require_GET
+def alert_list(request):
+    return _render_alerts(request)
+
+
+@role_required(CLINICIAN)
+@require_POST
+def alert_acknowledge(request, pk: int):
+    alert = get_object_or_404(ClinicalAlert.objects.select_related("patient"), pk=pk)
+    form = AlertAcknowledgeForm(request.POST, prefix=f"alert-{alert.pk}")
+    if not form.is_valid():
+        return _render_alerts(request, bound=(alert.pk, form), status=400)
+    if intake_services.alert_acknowledge(
+        alert=alert, user=request.user, note=form.cleaned_data["note"]
+    ):
+        messages.success(request, f"Alert for {alert.patient.full_name} acknowledged.")
+    else:
+        messages.info(request, "Someone else acknowledged that alert already.")
+    return redirect("intake:alert_list")

@@ -1,0 +1,320 @@
+"""The patient's questionnaire: drafts saved as they go, server-side scoring, and the lock."""
+
+import html
+from decimal import Decimal
+
+import pytest
+from django.core import mail
+from django.test import Client
+
+from intake.consent import CONSENT_VERSION, text_digest
+from intake.models import Assessment, ClinicalAlert, ConsentSignature, Intake
+from intake.questionnaire import STEP_BY_SLUG
+from intake.services.questionnaires import IntakeLocked, intake_step_save
+from tests.intake.answers import (
+    ABOUT,
+    HISTORY,
+    MEDICATIONS,
+    QUESTIONNAIRES,
+    SYMPTOMS,
+    consent_for,
+)
+from tests.intake.conftest import complete_steps, open_link
+
+pytestmark = pytest.mark.django_db
+
+
+def text(response) -> str:
+    return html.unescape(response.content.decode())
+
+
+def submit(client):
+    return client.post("/intake/step/review/", {"confirm": "on", "action": "submit"})
+
+
+def test_a_complete_intake_is_scored_on_the_server_and_locked(patient_client, patient):
+    complete_steps(patient_client, patient)
+    review = patient_client.get("/intake/step/review/")
+    assert "Sertraline" in text(review) and "I can't stop worrying." in text(review)
+
+    response = submit(patient_client)
+
+    assert response["Location"] == "/intake/submitted/"
+    intake = Intake.objects.get()
+    assert intake.status == "submitted" and intake.submitted_at is not None
+    assert (intake.gad7_total, intake.gad7_band) == (14, "Moderate")
+    assert (intake.phq9_total, intake.phq9_band) == (8, "Mild")
+    assert intake.phq9_item9 == 0 and intake.flags == []
+    scores = {a.instrument: (a.total, a.band) for a in Assessment.objects.all()}
+    assert scores == {"gad7": (14, "Moderate"), "phq9": (8, "Mild")}
+
+
+def test_a_total_posted_by_the_browser_is_ignored(patient_client, patient):
+    complete_steps(patient_client, patient, until="questionnaires")
+    patient_client.post(
+        "/intake/step/questionnaires/",
+        {**QUESTIONNAIRES, "gad7_total": "0", "phq9_total": "0", "action": "next"},
+    )
+    complete_steps(patient_client, patient)  # re-saving the earlier steps is harmless
+    submit(patient_client)
+    assert Intake.objects.get().gad7_total == 14
+    assert "gad7_total" not in Intake.objects.get().answers["questionnaires"]
+
+
+def test_submission_updates_the_record_with_confirmed_details(patient_client, patient):
+    complete_steps(patient_client, patient)
+    submit(patient_client)
+    patient.refresh_from_db()
+    assert patient.email == ABOUT["email"]
+    assert patient.emergency_contact_name == "Sam Rivera"
+    measurement = patient.measurements.get(source="intake")
+    assert measurement.weight_kg == Decimal("69.9")  # 154 lb
+    assert measurement.height_cm == Decimal("167.6")  # 5 ft 6 in
+
+
+def test_closing_the_browser_and_opening_the_link_again_resumes_with_answers(
+    patient_client, issued_link, patient
+):
+    complete_steps(patient_client, patient, until="symptoms")
+    patient_client.post("/intake/step/symptoms/", {**SYMPTOMS, "action": "back"})
+
+    later = open_link(Client(), issued_link, patient.date_of_birth)  # a new browser session
+    page = later.get("/intake/", follow=True)
+
+    assert page.redirect_chain[-1][0] == "/intake/step/history/"
+    assert 'value="2015"' in text(page)
+    symptoms = later.get("/intake/step/symptoms/")
+    assert "I can&#x27;t stop worrying." in symptoms.content.decode()
+    about = later.get("/intake/step/about/")
+    assert 'value="Sam Rivera"' in text(about)
+
+
+def test_back_keeps_an_unfinished_step_without_showing_errors_yet(patient_client, patient):
+    complete_steps(patient_client, patient, until="history")
+    partial = {"diagnoses": ["gad"], "since_gad": "2015"}  # treatments not answered yet
+    response = patient_client.post("/intake/step/history/", {**partial, "action": "back"})
+    assert response["Location"] == "/intake/step/about/"
+
+    page = patient_client.get("/intake/step/history/")
+    assert 'value="2015"' in text(page)
+    assert "Please answer this question." not in text(page)
+    assert "history" not in Intake.objects.get().completed_steps
+
+
+def test_errors_show_beside_the_field_and_keep_every_answer(patient_client, patient):
+    data = {**ABOUT, "mobile": "555-12", "postal_code": "7870", "action": "next"}
+    response = patient_client.post("/intake/step/about/", data)
+
+    page = text(response)
+    assert response.status_code == 200
+    assert "Please check 2 answers marked below." in page
+    assert "Enter a valid phone number" in page and "Enter a 5-digit ZIP code" in page
+    assert 'value="Sam Rivera"' in page and 'value="555-12"' in page
+    assert Intake.objects.get().completed_steps == []
+    assert "about" not in Intake.objects.get().answers
+
+
+def test_a_missing_answer_is_refused_and_nothing_is_stored(patient_client, patient):
+    complete_steps(patient_client, patient, until="questionnaires")
+    missing = {k: v for k, v in QUESTIONNAIRES.items() if k != "phq9_4"}
+    response = patient_client.post("/intake/step/questionnaires/", {**missing, "action": "next"})
+    assert "Please answer this question." in text(response)
+    assert "questionnaires" not in Intake.objects.get().answers
+
+
+@pytest.mark.parametrize("value", ["4", "-1", "3.0", "three"])
+def test_an_out_of_range_answer_is_refused(patient_client, patient, value):
+    complete_steps(patient_client, patient, until="questionnaires")
+    response = patient_client.post(
+        "/intake/step/questionnaires/", {**QUESTIONNAIRES, "gad7_3": value, "action": "next"}
+    )
+    assert "Choose one of the options." in text(response)
+    assert "questionnaires" not in Intake.objects.get().answers
+
+
+def test_an_oversized_answer_is_refused_and_never_stored_even_as_a_draft(patient_client, patient):
+    complete_steps(patient_client, patient, until="symptoms")
+    huge = "x" * 1_000_000
+    response = patient_client.post(
+        "/intake/step/symptoms/", {**SYMPTOMS, "symptoms_details": huge, "action": "next"}
+    )
+    assert "Ensure this value has at most 2000 characters" in text(response)
+    patient_client.post(
+        "/intake/step/symptoms/", {**SYMPTOMS, "symptoms_details": huge, "action": "back"}
+    )
+    stored = Intake.objects.get().answers["symptoms"]
+    assert "symptoms_details" not in stored
+    assert stored["symptoms"] == ["worry", "sleep"]
+
+
+def test_a_forged_step_order_is_refused(patient_client, patient):
+    response = patient_client.post(
+        "/intake/step/questionnaires/", {**QUESTIONNAIRES, "action": "next"}
+    )
+    assert response["Location"] == "/intake/step/about/"
+    assert Intake.objects.get().answers == {}
+    assert patient_client.get("/intake/step/review/")["Location"] == "/intake/step/about/"
+    assert patient_client.get("/intake/step/nonsense/")["Location"] == "/intake/"
+
+
+def test_fields_that_are_not_part_of_the_step_are_not_stored(patient_client):
+    patient_client.post("/intake/step/about/", {**ABOUT, "is_admin": "1", "action": "next"})
+    assert "is_admin" not in Intake.objects.get().answers["about"]
+
+
+def test_a_submitted_intake_cannot_be_changed_by_the_patient(patient_client, patient):
+    complete_steps(patient_client, patient)
+    submit(patient_client)
+    before = Intake.objects.get().answers
+
+    response = patient_client.post(
+        "/intake/step/about/", {**ABOUT, "city": "Dallas", "action": "next"}, follow=True
+    )
+    assert response.redirect_chain[-1][0] == "/intake/submitted/"
+    assert "can't be changed now" in text(response)
+    assert Intake.objects.get().answers == before
+    with pytest.raises(IntakeLocked):
+        intake_step_save(
+            intake=Intake.objects.get(),
+            step=STEP_BY_SLUG["about"],
+            data=ABOUT,
+            action="next",
+            request_meta={},
+        )
+    assert submit(patient_client)["Location"] == "/intake/submitted/"
+
+
+def test_item9_shows_crisis_resources_at_once_and_alerts_clinicians_once(
+    patient_client, patient, clinician_user, django_capture_on_commit_callbacks
+):
+    complete_steps(patient_client, patient, until="questionnaires")
+    with django_capture_on_commit_callbacks(execute=True):
+        response = patient_client.post(
+            "/intake/step/questionnaires/",
+            {**QUESTIONNAIRES, "phq9_9": "1", "action": "next"},
+            follow=True,
+        )
+    page = text(response)
+    assert 'href="tel:988"' in page and 'href="tel:911"' in page
+    assert "A clinician at the clinic has been told" in page
+    alert = ClinicalAlert.objects.get()
+    assert (alert.kind, alert.patient_id) == ("phq9_item9", patient.pk)
+    assert [m.to for m in mail.outbox] == [[clinician_user.email]]
+    assert patient.legal_last_name not in mail.outbox[0].body
+
+    with django_capture_on_commit_callbacks(execute=True):
+        # Answering again, and submitting, does not raise a second alert for this intake.
+        patient_client.post(
+            "/intake/step/questionnaires/", {**QUESTIONNAIRES, "phq9_9": "2", "action": "next"}
+        )
+        patient_client.post("/intake/step/consent/", {**consent_for(patient), "action": "next"})
+        submit(patient_client)
+    assert ClinicalAlert.objects.count() == 1 and len(mail.outbox) == 1
+    assert Intake.objects.get().flags[0]["kind"] == "item9"
+    assert "Suicide & Crisis Lifeline, any time" in text(patient_client.get("/intake/submitted/"))
+
+
+def test_consent_is_signed_with_the_legal_name_and_stored_with_its_text(patient_client, patient):
+    complete_steps(patient_client, patient, until="consent")
+    wrong = patient_client.post(
+        "/intake/step/consent/",
+        {
+            "agree_treatment": "on",
+            "agree_privacy": "on",
+            "signature": "Someone Else",
+            "action": "next",
+        },
+    )
+    assert "doesn't match the legal name" in text(wrong)
+    assert not ConsentSignature.objects.exists()
+
+    typed = f"  {patient.legal_first_name.upper()}   {patient.legal_last_name} "
+    patient_client.post(
+        "/intake/step/consent/",
+        {"agree_treatment": "on", "agree_privacy": "on", "signature": typed, "action": "next"},
+        REMOTE_ADDR="203.0.113.9",
+    )
+    treatment = ConsentSignature.objects.get(document="treatment")
+    assert treatment.version == CONSENT_VERSION
+    assert "no driving" in treatment.text.lower() or "will not drive" in treatment.text
+    assert treatment.text_sha256 == text_digest(treatment.text)
+    assert treatment.ip_address == "203.0.113.9" and treatment.signed_at is not None
+    assert ConsentSignature.objects.filter(document="privacy").exists()
+
+
+def test_medications_rows_can_be_added_and_classes_are_flagged(patient_client, patient):
+    complete_steps(patient_client, patient, until="medications")
+    more = patient_client.post("/intake/step/medications/", {**MEDICATIONS, "action": "add_row"})
+    assert 'name="meds-5-name"' in text(more)
+
+    contradiction = patient_client.post(
+        "/intake/step/medications/", {**MEDICATIONS, "no_medications": "on", "action": "next"}
+    )
+    assert "You ticked that you take no medications but listed some" in text(contradiction)
+    nothing = {**MEDICATIONS, "meds-0-name": "", "meds-0-dose": "", "meds-0-frequency": ""}
+    empty = patient_client.post("/intake/step/medications/", {**nothing, "action": "next"})
+    assert "List the medications you take" in text(empty)
+
+    flagged = {**MEDICATIONS, "meds-1-name": "Klonopin", "meds-2-name": "Adderall"}
+    patient_client.post("/intake/step/medications/", {**flagged, "action": "next"})
+    complete_steps(patient_client, patient)
+    # the medications step was just saved again by complete_steps with Sertraline only
+    patient_client.post("/intake/step/medications/", {**flagged, "action": "next"})
+    submit(patient_client)
+    kinds = {(f["kind"], f["code"]) for f in Intake.objects.get().flags}
+    assert kinds == {("medication", "Benzodiazepine"), ("medication", "Stimulant")}
+
+
+def test_screening_answers_yes_or_not_sure_are_flagged(patient_client, patient):
+    complete_steps(patient_client, patient, until="medical")
+    from tests.intake.answers import MEDICAL
+
+    patient_client.post(
+        "/intake/step/medical/",
+        {**MEDICAL, "screen_seizures": "yes", "screen_glaucoma": "unsure", "action": "next"},
+    )
+    complete_steps(patient_client, patient, until="medical")
+    complete_steps(patient_client, patient)
+    patient_client.post(
+        "/intake/step/medical/",
+        {**MEDICAL, "screen_seizures": "yes", "screen_glaucoma": "unsure", "action": "next"},
+    )
+    submit(patient_client)
+    flags = {f["code"]: f["answer"] for f in Intake.objects.get().flags if f["kind"] == "screening"}
+    assert flags == {"seizures": "Yes", "glaucoma": "Not sure"}
+
+
+def test_history_needs_the_year_of_each_diagnosis(patient_client, patient):
+    complete_steps(patient_client, patient, until="history")
+    response = patient_client.post(
+        "/intake/step/history/", {**HISTORY, "since_gad": "", "action": "next"}
+    )
+    assert "Enter the year (your best guess is fine)." in text(response)
+
+
+def test_editing_from_the_review_returns_to_the_review(patient_client, patient):
+    complete_steps(patient_client, patient)
+    response = patient_client.post(
+        "/intake/step/symptoms/", {**SYMPTOMS, "symptoms_details": "Better", "action": "next"}
+    )
+    assert response["Location"] == "/intake/step/review/"
+
+
+def test_each_radio_group_is_a_fieldset_with_a_legend(patient_client, patient):
+    complete_steps(patient_client, patient, until="questionnaires")
+    page = text(patient_client.get("/intake/step/questionnaires/"))
+    assert page.count("<fieldset") >= 17
+    assert "<legend" in page and "Feeling nervous, anxious, or on edge" in page
+    assert (
+        "Over the last 2 weeks, how often have you been bothered by the following problems?" in page
+    )
+
+
+def test_saving_the_same_signature_again_adds_no_rows_but_a_new_name_does(patient_client, patient):
+    complete_steps(patient_client, patient)
+    patient_client.post("/intake/step/consent/", {**consent_for(patient), "action": "next"})
+    assert ConsentSignature.objects.count() == 2  # treatment and privacy, once
+    patient.legal_first_name = "Janet"
+    patient.save(update_fields=["legal_first_name"])
+    patient_client.post("/intake/step/consent/", {**consent_for(patient), "action": "next"})
+    assert ConsentSignature.objects.filter(signed_name="Janet Rivera").count() == 2
