@@ -98,7 +98,8 @@ def _open_page(browser, request, viewport: dict):
     if report is not None and report.failed:
         ARTIFACTS.mkdir(exist_ok=True)
         safe_name = re.sub(r"[^\w.-]+", "_", request.node.name)  # parameters may hold "/"
-        page.screenshot(path=ARTIFACTS / f"FAILED-{safe_name}.png", full_page=True)
+        if not page.is_closed():  # a test may have closed its context on purpose
+            page.screenshot(path=ARTIFACTS / f"FAILED-{safe_name}.png", full_page=True)
     context.close()
     if blocked:
         pytest.fail("The Content-Security-Policy blocked:\n" + "\n".join(blocked), pytrace=False)

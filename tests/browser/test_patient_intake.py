@@ -1,15 +1,15 @@
 """A patient completes their intake on a phone, from the link the front desk gave them."""
 
 import re
+from urllib.parse import urlsplit
 
 import pytest
 from playwright.sync_api import expect
 
-from intake.models import ClinicalAlert, Intake
+from intake.models import ClinicalAlert
 from intake.questionnaire import SCREENING_QUESTIONS, TREATMENTS
 from intake.scoring import GAD7_ITEMS, PHQ9_ITEMS
-from intake.services.questionnaires import intake_link_issue
-from tests.browser.conftest import PHONE, screenshot
+from tests.browser.conftest import PHONE, give_authenticator, log_in, screenshot
 from tests.factories import PatientFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -41,11 +41,19 @@ def patient(front_desk_user):
 
 
 def test_a_patient_completes_the_intake_on_a_phone(
-    browser, phone_page, live_server, patient, front_desk_user
+    browser, page, phone_page, live_server, patient, front_desk_user, clinician_user
 ):
-    issued = intake_link_issue(patient=patient, channel="screen", created_by=front_desk_user)
+    # The front desk shows the link on screen for the clinic's tablet.
+    desk = page
+    log_in(desk, live_server, front_desk_user)
+    desk.goto(f"{live_server.url}/patients/{patient.pk}/")
+    card = desk.get_by_role("region", name="Intake")
+    card.get_by_label("Show on screen").check()
+    card.get_by_role("button", name="Send intake link").click()
+    link_path = urlsplit(desk.get_by_label("Intake link").input_value()).path
+
     page = phone_page
-    page.goto(live_server.url + issued.path)
+    page.goto(live_server.url + link_path)
     expect(page).to_have_url(re.compile(r"/intake/confirm/$"))  # the token has left the URL
 
     page.get_by_label("Your date of birth").fill("1901-01-01")
@@ -87,7 +95,7 @@ def test_a_patient_completes_the_intake_on_a_phone(
     # Later, a new browser: the link again, the date of birth again, and they are back.
     context = browser.new_context(viewport=PHONE)
     page = context.new_page()
-    page.goto(live_server.url + issued.path)
+    page.goto(live_server.url + link_path)
     _confirm_birth_date(page, patient)
     expect(page.get_by_role("heading", name="Symptoms and goals")).to_be_visible()
     page.get_by_role("button", name="Back").click()
@@ -137,6 +145,16 @@ def test_a_patient_completes_the_intake_on_a_phone(
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= PHONE["width"]
 
-    intake = Intake.objects.get(patient=patient)
-    assert (intake.status, intake.gad7_total, intake.phq9_total) == ("submitted", 14, 9)
     context.close()
+
+    # The clinician sees the scores, with item 9 flagged.
+    desk.context.clear_cookies()
+    log_in(desk, live_server, clinician_user, device=give_authenticator(clinician_user))
+    desk.get_by_role("navigation", name="Main").get_by_role("link", name="Intakes").click()
+    desk.get_by_role("link", name="Review intake of Jane Rivera").click()
+    scores = desk.get_by_role("region", name="Scores")
+    expect(scores).to_contain_text("14")
+    expect(scores).to_contain_text("Moderate")
+    expect(scores).to_contain_text("9")
+    expect(desk.get_by_role("region", name="Flagged items")).to_contain_text("item 9")
+    screenshot(desk, "intake-clinician-scores")
