@@ -10,6 +10,7 @@ from intake.models import ClinicalAlert
 from intake.questionnaire import SCREENING_QUESTIONS, TREATMENTS
 from intake.scoring import GAD7_ITEMS, PHQ9_ITEMS
 from tests.browser.conftest import PHONE, give_authenticator, log_in, screenshot
+from tests.browser.test_accessibility import serious_violations
 from tests.factories import PatientFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -78,11 +79,13 @@ def test_a_patient_completes_the_intake_on_a_phone(
     expect(page.get_by_text("Enter a 5-digit ZIP code, e.g. 78701.").first).to_be_visible()
     expect(page.get_by_label("Emergency contact's name")).to_have_value("Sam Rivera")
     screenshot(page, "intake-phone-about-error")
+    assert serious_violations(page) == []
     page.get_by_label("ZIP code").fill("78701")
     _continue(page)
 
     # Step 2: history, then the patient closes the browser.
     expect(page.get_by_role("heading", name="Mental-health history")).to_be_visible()
+    assert serious_violations(page) == []
     page.get_by_label("Generalized anxiety disorder", exact=True).check()
     page.get_by_label("Generalized anxiety disorder: year diagnosed").fill("2015")
     for _code, label in TREATMENTS:
@@ -124,6 +127,7 @@ def test_a_patient_completes_the_intake_on_a_phone(
         _choose(page, f"{number}. {item}", "Several days")
     expect(crisis).to_be_visible()
     screenshot(page, "intake-phone-item9")
+    assert serious_violations(page) == []
     _choose(page, "If you checked off any problems", "Somewhat difficult")
     _continue(page)
     expect(page.get_by_text("A clinician at the clinic has been told")).to_be_visible()
@@ -138,6 +142,7 @@ def test_a_patient_completes_the_intake_on_a_phone(
     expect(page.get_by_text("Sertraline").first).to_be_visible()
     page.get_by_label("The answers above are true and complete").check()
     screenshot(page, "intake-phone-review")
+    assert serious_violations(page) == []
     page.get_by_role("button", name="Submit my forms").click()
     expect(
         page.get_by_role("heading", name="Thank you, your forms are with the clinic")
