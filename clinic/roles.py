@@ -23,6 +23,8 @@ ROLES = (FRONT_DESK, CLINICIAN, CLINIC_ADMIN)
 # Apps add their own models here as they grow; the roles migration of each app re-syncs.
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     FRONT_DESK: [
+        "treatments.view_stafftask",
+        "treatments.change_stafftask",
         "intake.view_patient",
         "intake.add_patient",
         "intake.change_patient",
@@ -30,6 +32,13 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "intake.add_patientmeasurement",
     ],
     CLINICIAN: [
+        "treatments.view_assessmentfinding",
+        "treatments.add_assessmentfinding",
+        "treatments.view_screening",
+        "treatments.view_screeningdetermination",
+        "treatments.add_screeningdetermination",
+        "treatments.view_stafftask",
+        "treatments.change_stafftask",
         "intake.view_patient",
         "intake.add_patient",
         "intake.change_patient",
@@ -37,6 +46,10 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "intake.add_patientmeasurement",
     ],
     CLINIC_ADMIN: [
+        "treatments.view_assessmentfinding",
+        "treatments.view_screening",
+        "treatments.view_screeningdetermination",
+        "treatments.view_stafftask",
         "auth.view_user",
         "auth.add_user",
         "auth.change_user",

@@ -264,6 +264,7 @@ CLINIC_INQUIRY_RATE_PER_HOUR = env.int("CLINIC_INQUIRY_RATE_PER_HOUR", default=5
 
 # --- Clinic ----------------------------------------------------------------------------------
 CLINIC_NAME = env.str("CLINIC_NAME", default="Lone Star Ketamine Clinic")
+CLINIC_PHONE = env.str("CLINIC_PHONE", default="(512) 555-0100")
 # The sender name in patients' emails and texts: shown on lock screens, so nothing clinical.
 CLINIC_MESSAGE_NAME = env.str("CLINIC_MESSAGE_NAME", default="Lone Star Wellness")
 # Demo conveniences: shown on the login page only when explicitly switched on.

@@ -3,3 +3,24 @@ from django.apps import AppConfig
 
 class TreatmentsConfig(AppConfig):
     name = "treatments"
+    verbose_name = "Screening and treatment"
+
+    def ready(self) -> None:
+        from auditlog.registry import auditlog
+
+        from . import models
+
+        for model in (
+            models.AssessmentFinding,
+            models.Screening,
+            models.ScreeningDetermination,
+            models.StaffTask,
+        ):
+            auditlog.register(model)
+
+        from intake.services.questionnaires import INTAKE_CHANGED_HOOKS
+
+        from .services import screening_on_intake_changed
+
+        if screening_on_intake_changed not in INTAKE_CHANGED_HOOKS:
+            INTAKE_CHANGED_HOOKS.append(screening_on_intake_changed)

@@ -28,6 +28,8 @@ class Intake(models.Model):
     completed_steps = models.JSONField(default=list, blank=True)
     # Copied from the newest link, so the queue can tell "expired" with one indexed query.
     link_expires_at = models.DateTimeField(null=True, blank=True)
+    # When a clinician asks for more information: what they asked, shown on every step.
+    clinician_request = models.CharField(max_length=1000, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"

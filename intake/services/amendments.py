@@ -98,6 +98,7 @@ def intake_amend(
             reason=reason,
             author=author,
         )
+        intake_services.intake_answers_changed(locked)
     intake.refresh_from_db()
     return amendment
 

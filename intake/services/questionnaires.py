@@ -467,7 +467,51 @@ def intake_submit(*, intake: Intake, data, request_meta: dict) -> Intake:
                 source_kind="intake",
                 source_id=locked.pk,
             )
+        intake_answers_changed(locked)
     return locked
+
+
+def intake_request_more_information(*, previous: Intake, request: str, requested_by) -> bool:
+    """A new intake for the patient, prefilled with their last answers and showing the
+    clinician's question; the link goes by their preferred channel. False when it could not
+    be sent (no usable channel): the caller hands it to the front desk."""
+    patient = previous.patient
+    channel = (
+        IntakeLink.Channel.EMAIL if patient.preferred_contact == "email" else IntakeLink.Channel.SMS
+    )
+    if intake_link_channel_refusal(patient=patient, channel=channel):
+        other = (
+            IntakeLink.Channel.SMS
+            if channel == IntakeLink.Channel.EMAIL
+            else IntakeLink.Channel.EMAIL
+        )
+        if intake_link_channel_refusal(patient=patient, channel=other):
+            return False
+        channel = other
+    answers = {slug: data for slug, data in previous.answers.items() if slug != "review"}
+    with transaction.atomic():
+        Intake.objects.create(
+            patient=patient,
+            created_by=requested_by,
+            answers=answers,
+            # Every step is there to check; submitting asks for the consent to be signed again.
+            completed_steps=list(previous.completed_steps),
+            current_step="review",
+            clinician_request=request,
+        )
+        intake_link_issue(patient=patient, channel=channel, created_by=requested_by)
+    return True
+
+
+# Apps above this one react to a submitted (or amended) intake without this app importing
+# them: treatments registers the screening here in its AppConfig.ready().
+INTAKE_CHANGED_HOOKS: list = []
+
+
+def intake_answers_changed(intake: Intake) -> None:
+    """Run, inside the caller's transaction, what depends on a submitted intake's answers."""
+    for hook in INTAKE_CHANGED_HOOKS:
+        hook(intake=intake)
 
 
 def alert_raise(*, patient_id: int, kind: str, source_kind: str, source_id: int) -> ClinicalAlert:

@@ -1,0 +1,106 @@
+"""Reads for screening: the facts the rules look at, and the clinician's worklist."""
+
+from decimal import Decimal
+
+from django.db.models import Case, IntegerField, QuerySet, Value, When
+from django.utils import timezone
+
+from intake.medications import flag_medications
+from intake.models import Intake
+from intake.questionnaire import SCREENING_QUESTIONS, STEP_BY_SLUG, TREATMENTS
+from intake.questionnaire_state import bind_step, medication_names
+from intake.selectors import patient_latest_measurements
+from intake.services.patients import age_on
+
+from .models import AssessmentFinding, Screening
+from .screening_rules import Facts, Result, failed_treatments
+
+QUESTION_WORDS = dict(SCREENING_QUESTIONS)
+TREATMENT_WORDS = dict(TREATMENTS)
+
+
+def _step_data(intake: Intake, slug: str) -> dict:
+    bound = bind_step(STEP_BY_SLUG[slug], intake.answers.get(slug), intake=intake)
+    if intake.answers.get(slug) is None or not bound.is_valid():
+        return {}
+    return bound.form.cleaned_data
+
+
+def _bmi(patient, finding: AssessmentFinding | None) -> float | None:
+    weight = finding.weight_kg if finding else None
+    height = finding.height_cm if finding else None
+    if weight is None or height is None:
+        latest = patient_latest_measurements(patient=patient)
+        weight = weight or (latest["weight"] or {}).get("weight_kg")
+        height = height or (latest["height"] or {}).get("height_cm")
+    if not weight or not height:
+        return None
+    metres = Decimal(height) / 100
+    return round(float(Decimal(weight) / (metres * metres)), 1)
+
+
+def screening_facts(*, intake: Intake, finding: AssessmentFinding | None) -> Facts:
+    patient = intake.patient
+    submitted = intake.is_submitted
+    medical = _step_data(intake, "medical") if submitted else {}
+    history = _step_data(intake, "history") if submitted else {}
+    medications_step = STEP_BY_SLUG["medications"]
+    meds_bound = bind_step(medications_step, intake.answers.get("medications"), intake=intake)
+    medications = medication_names(meds_bound) if submitted else []
+    return Facts(
+        intake_submitted=submitted,
+        screening={code: medical.get(f"screen_{code}") or None for code, _ in SCREENING_QUESTIONS},
+        questions=QUESTION_WORDS,
+        diagnoses=tuple(history.get("diagnoses") or ()),
+        medication_classes=tuple(
+            (f.drug_class, f.medication) for f in flag_medications(medications)
+        ),
+        phq9_item9=intake.phq9_item9,
+        sex_at_birth=patient.sex_at_birth,
+        age=age_on(patient.date_of_birth, timezone.localdate()),
+        assessment_recorded=finding is not None,
+        systolic=finding.systolic if finding else None,
+        diastolic=finding.diastolic if finding else None,
+        pulse=finding.pulse if finding else None,
+        bmi=_bmi(patient, finding),
+        pregnancy_test=(finding.pregnancy_test or None) if finding else None,
+    )
+
+
+def treatment_history(intake: Intake) -> tuple[list[str], dict[str, str]]:
+    """(treatments that did not help, in the intake's words; every outcome by code)."""
+    history = _step_data(intake, "history") if intake.is_submitted else {}
+    outcomes = {
+        code: history.get(f"treatment_{code}")
+        for code, _ in TREATMENTS
+        if history.get(f"treatment_{code}")
+    }
+    return [TREATMENT_WORDS[code] for code in failed_treatments(outcomes)], outcomes
+
+
+_FLAG_ORDER = Case(
+    When(result=Result.NOT_A_CANDIDATE, then=Value(0)),
+    When(result=Result.NEEDS_REVIEW, then=Value(1)),
+    default=Value(2),
+    output_field=IntegerField(),
+)
+
+
+def screening_worklist() -> QuerySet[Screening]:
+    """Current screenings awaiting a decision: flagged ones first, then the longest waiting."""
+    return (
+        Screening.objects.filter(is_current=True, status=Screening.Status.PENDING)
+        .select_related("patient", "intake", "finding")
+        .annotate(flag_order=_FLAG_ORDER)
+        .order_by("flag_order", "created_at", "id")
+    )
+
+
+def current_screening_status(*, patient) -> str | None:
+    """What the front desk may see: the status label, never the reasons."""
+    status = (
+        Screening.objects.filter(patient=patient, is_current=True)
+        .values_list("status", flat=True)
+        .first()
+    )
+    return Screening.Status(status).label if status else None
