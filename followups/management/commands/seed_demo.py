@@ -136,6 +136,7 @@ class Command(BaseCommand):
                 created_count += 1
 
             intakes = _seed_intakes(staff[FRONT_DESK])
+            _seed_screenings(staff[CLINICIAN])
 
         self.stdout.write(
             self.style.SUCCESS(
@@ -237,3 +238,42 @@ def _seed_intakes(front_desk) -> int:
         if not in_progress:
             intake_services.intake_submit(intake=intake, data={"confirm": "on"}, request_meta=meta)
     return made
+
+
+def _seed_screenings(clinician) -> None:
+    """Assessment findings for the submitted intakes (one with severe blood pressure), and a
+    few signed determinations, so the worklist shows every kind of result."""
+    from intake.models import Intake
+    from treatments.models import AssessmentFinding, ScreeningDetermination
+    from treatments.services import finding_record, screening_determine
+
+    submitted = Intake.objects.filter(status=Intake.Status.SUBMITTED).select_related("patient")
+    for index, intake in enumerate(submitted.order_by("patient_id")):
+        patient = intake.patient
+        if AssessmentFinding.objects.filter(patient=patient).exists():
+            continue
+        severe = index == 2
+        screening = finding_record(
+            patient=patient,
+            recorded_by=clinician,
+            systolic=186 if severe else 118 + index * 2,
+            diastolic=112 if severe else 76 + index,
+            pulse=68 + index,
+            pregnancy_test="negative" if patient.sex_at_birth == "female" else "not_applicable",
+            notes="Seen at the initial consultation.",
+        )
+        if (
+            index in (0, 4)
+            and not ScreeningDetermination.objects.filter(screening=screening).exists()
+        ):
+            screening_determine(
+                screening=screening,
+                decision=ScreeningDetermination.Decision.APPROVE,
+                signed_by=clinician,
+                reason="Treatment-resistant anxiety; no contraindications found.",
+                override_justification=(
+                    "Benefits outweigh risks; monitored closely."
+                    if screening.result == "not_a_candidate"
+                    else ""
+                ),
+            )
