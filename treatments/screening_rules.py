@@ -25,7 +25,7 @@ BP_REVIEW_SYSTOLIC, BP_REVIEW_DIASTOLIC = 140, 90
 BP_SEVERE_SYSTOLIC, BP_SEVERE_DIASTOLIC = 180, 110
 PULSE_REVIEW_LOW, PULSE_REVIEW_HIGH = 50, 110
 BMI_REVIEW = 40.0
-# Ages at which a pregnancy test is expected for a patient assigned female at birth.
+# Ages at which a pregnancy test is expected for anyone not recorded as male at birth.
 PREGNANCY_TEST_AGES = range(12, 56)
 
 
@@ -186,8 +186,9 @@ def _pregnancy_test_positive(facts: Facts) -> list[str]:
 
 
 def _pregnancy_test_needed(facts: Facts) -> bool:
+    # Anyone not recorded as male at birth (female, intersex, not disclosed) may be pregnant.
     return (
-        facts.sex_at_birth == "female"
+        facts.sex_at_birth not in (None, "male")
         and facts.age is not None
         and facts.age in PREGNANCY_TEST_AGES
     )
@@ -230,7 +231,11 @@ def _contradictions(facts: Facts) -> list[str]:
         found.append(
             "Intake: bipolar disorder listed as a diagnosis, but the mania question answered No"
         )
-    if _pregnancy_test_needed(facts) and facts.screening.get("pregnancy") == "not_applicable":
+    if (
+        facts.sex_at_birth == "female"
+        and _pregnancy_test_needed(facts)
+        and facts.screening.get("pregnancy") == "not_applicable"
+    ):
         found.append(
             "Intake: pregnancy answered Not applicable by a patient assigned female at birth "
             f"aged {facts.age}"

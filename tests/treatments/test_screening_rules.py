@@ -422,7 +422,7 @@ NO_ASSESSMENT = {
     "bmi": None,
     "pregnancy_test": None,
 }
-WITHOUT_BLADDER_ANSWER = {code: answer for code, answer in CLEAN.screening.items() if code != "bladder"}
+WITHOUT_BLADDER_ANSWER = {code: a for code, a in CLEAN.screening.items() if code != "bladder"}
 
 MISSING_ALONE = {
     "no submitted intake": (
@@ -569,3 +569,12 @@ def test_failed_treatments_counts_only_those_that_did_not_help():
     assert failed_treatments(outcomes) == [codes[0], codes[5]]
     assert failed_treatments({}) == []
     assert failed_treatments({codes[1]: "helped", codes[2]: "partly"}) == []
+
+
+@pytest.mark.parametrize("sex", ["intersex", "undisclosed"])
+def test_a_pregnancy_test_is_expected_for_anyone_not_recorded_male(sex):
+    missing = facts(sex_at_birth=sex, age=30, pregnancy_test=None)
+    outcome = screen(missing)
+    assert outcome.result == Result.NEEDS_REVIEW
+    assert rule_ids(outcome) == ["assessment-missing"]
+    assert screen(replace(missing, pregnancy_test="negative")).result == Result.ELIGIBLE
