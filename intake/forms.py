@@ -10,7 +10,7 @@ from phonenumber_field.phonenumber import to_python
 from phonenumber_field.widgets import RegionalPhoneNumberWidget
 
 from .models import ConsultationRequest, ContactChannel, InquiryConcern, Patient, ReferralSource
-from .services.inquiries import NO_CONCERN, NO_CONSENT, inquiry_errors
+from .services.inquiries import INQUIRY_FIELDS, NO_CONCERN, NO_CONSENT, inquiry_errors
 
 US_STATES = [
     ("", "—"),
@@ -403,18 +403,7 @@ class ConsultationRequestForm(forms.ModelForm):
 
     class Meta:
         model = ConsultationRequest
-        fields = [
-            "first_name",
-            "last_name",
-            "date_of_birth",
-            "email",
-            "mobile",
-            "preferred_contact",
-            "concerns",
-            "concern_details",
-            "heard_about",
-            "consent_to_contact",
-        ]
+        fields = list(INQUIRY_FIELDS)
         widgets = {
             "first_name": forms.TextInput(attrs={"autocomplete": "given-name"}),
             "last_name": forms.TextInput(attrs={"autocomplete": "family-name"}),

@@ -99,23 +99,26 @@ def bind_step(step: Step, data, *, intake, extra_rows: int = 0) -> BoundStep:
     return BoundStep(step=step, form=form, formset=formset)
 
 
+# The "About you" answers that, once submitted, update the patient's record.
+ABOUT_RECORD_FIELDS = (
+    "preferred_name",
+    "email",
+    "mobile",
+    "address_line1",
+    "city",
+    "state",
+    "postal_code",
+    "emergency_contact_name",
+    "emergency_contact_relationship",
+    "emergency_contact_phone",
+)
+
+
 def initial_for(step: Step, intake) -> dict:
     """What the patient sees first on a step they have not saved: their record's details."""
     if step.slug != "about":
         return {}
-    patient = intake.patient
-    return {
-        "preferred_name": patient.preferred_name,
-        "email": patient.email,
-        "mobile": patient.mobile,
-        "address_line1": patient.address_line1,
-        "city": patient.city,
-        "state": patient.state,
-        "postal_code": patient.postal_code,
-        "emergency_contact_name": patient.emergency_contact_name,
-        "emergency_contact_relationship": patient.emergency_contact_relationship,
-        "emergency_contact_phone": patient.emergency_contact_phone,
-    }
+    return {name: getattr(intake.patient, name) for name in ABOUT_RECORD_FIELDS}
 
 
 def _field_keys(bound: BoundStep):

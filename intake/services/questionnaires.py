@@ -34,7 +34,12 @@ from ..models import (
     Patient,
 )
 from ..questionnaire import STEP_SLUGS, STEPS, Step
-from ..questionnaire_state import bind_step, medication_names, storable_answers
+from ..questionnaire_state import (
+    ABOUT_RECORD_FIELDS,
+    bind_step,
+    medication_names,
+    storable_answers,
+)
 from .patients import patient_record_measurement
 
 logger = logging.getLogger(__name__)
@@ -394,21 +399,7 @@ def intake_submit(*, intake: Intake, data, request_meta: dict) -> Intake:
         about = bound_steps["about"].form.cleaned_data
         patient_update(
             patient=locked.patient,
-            details={
-                name: about[name]
-                for name in (
-                    "preferred_name",
-                    "email",
-                    "mobile",
-                    "address_line1",
-                    "city",
-                    "state",
-                    "postal_code",
-                    "emergency_contact_name",
-                    "emergency_contact_relationship",
-                    "emergency_contact_phone",
-                )
-            },
+            details={name: about[name] for name in ABOUT_RECORD_FIELDS},
         )
         height_in = about["height_feet"] * 12 + about["height_inches"]
         patient_record_measurement(

@@ -156,6 +156,7 @@ def _seed_intakes(front_desk) -> int:
     PHQ-9 item 9 answer that raised an alert."""
     from intake.models import Patient
     from intake.questionnaire import SCREENING_QUESTIONS, STEP_BY_SLUG, TREATMENTS
+    from intake.questionnaire_state import ABOUT_RECORD_FIELDS
     from intake.services import questionnaires as intake_services
 
     meta = {"ip": "127.0.0.1", "user_agent": "seed_demo"}
@@ -176,16 +177,7 @@ def _seed_intakes(front_desk) -> int:
         phq = [rng.choice([0, 1, 1, 2, 3]) for _ in range(8)] + [1 if index == 3 else 0]
         answers = {
             "about": {
-                "preferred_name": patient.preferred_name,
-                "email": patient.email,
-                "mobile": str(patient.mobile),
-                "address_line1": patient.address_line1,
-                "city": patient.city,
-                "state": patient.state,
-                "postal_code": patient.postal_code,
-                "emergency_contact_name": patient.emergency_contact_name,
-                "emergency_contact_relationship": patient.emergency_contact_relationship,
-                "emergency_contact_phone": str(patient.emergency_contact_phone),
+                **{name: str(getattr(patient, name)) for name in ABOUT_RECORD_FIELDS},
                 "height_feet": "5",
                 "height_inches": str(rng.randrange(0, 12)),
                 "weight_lb": str(rng.randrange(120, 230)),
