@@ -40,6 +40,22 @@ class ActorFilter(admin.SimpleListFilter):
         return queryset.filter(actor_id=value) if value and value.isdigit() else queryset
 
 
+class OverrideFilter(admin.SimpleListFilter):
+    """Entries a record marked as an override of a computed result (``"override": True`` in its
+    ``get_additional_data()``), such as approving a patient screened "Not a candidate"."""
+
+    title = "override"
+    parameter_name = "override"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "Overrides only")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.filter(additional_data__override=True)
+        return queryset
+
+
 admin.site.unregister(LogEntry)
 
 
@@ -48,7 +64,7 @@ class AuditTrailAdmin(LogEntryAdmin):
     """Append-only: no add, change or delete, not even for superusers."""
 
     list_display = ["created", "resource_url", "action", "msg_short", "user_url", "remote_addr"]
-    list_filter = ["action", ActorFilter, PatientFilter, "content_type"]
+    list_filter = ["action", ActorFilter, PatientFilter, OverrideFilter, "content_type"]
     search_fields = [
         "object_repr",
         "additional_data__mrn",

@@ -15,4 +15,5 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("", include("intake.urls")),
+    path("", include("treatments.urls")),
 ]

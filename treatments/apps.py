@@ -8,7 +8,10 @@ class TreatmentsConfig(AppConfig):
     def ready(self) -> None:
         from auditlog.registry import auditlog
 
-        from . import models
+        from . import home_panels, models, patient_panels
+
+        home_panels.register()
+        patient_panels.register()
 
         for model in (
             models.AssessmentFinding,

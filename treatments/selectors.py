@@ -2,7 +2,7 @@
 
 from decimal import Decimal
 
-from django.db.models import Case, IntegerField, QuerySet, Value, When
+from django.db.models import Case, Count, IntegerField, Q, QuerySet, Value, When
 from django.utils import timezone
 
 from intake.medications import flag_medications
@@ -12,7 +12,7 @@ from intake.questionnaire_state import bind_step, medication_names
 from intake.selectors import patient_latest_measurements
 from intake.services.patients import age_on
 
-from .models import AssessmentFinding, Screening
+from .models import AssessmentFinding, Screening, StaffTask
 from .screening_rules import Facts, Result, failed_treatments
 
 QUESTION_WORDS = dict(SCREENING_QUESTIONS)
@@ -92,7 +92,8 @@ def screening_worklist() -> QuerySet[Screening]:
         Screening.objects.filter(is_current=True, status=Screening.Status.PENDING)
         .select_related("patient", "intake", "finding")
         .annotate(flag_order=_FLAG_ORDER)
-        .order_by("flag_order", "created_at", "id")
+        # Within each group, whoever has waited longest since submitting their intake.
+        .order_by("flag_order", "intake__submitted_at", "created_at", "id")
     )
 
 
@@ -104,3 +105,86 @@ def current_screening_status(*, patient) -> str | None:
         .first()
     )
     return Screening.Status(status).label if status else None
+
+
+# --- The screening pages, the patient summary, staff tasks --------------------------------
+
+
+def screening_bmi(*, patient, finding: AssessmentFinding | None) -> float | None:
+    """The BMI the rules saw: from the findings, or the patient's latest height and weight."""
+    return _bmi(patient, finding)
+
+
+def screening_for_review(*, pk: int) -> Screening | None:
+    """One screening with what its page shows: patient, intake, findings, determination."""
+    return (
+        Screening.objects.select_related(
+            "patient",
+            "intake",
+            "finding__recorded_by",
+            "determination__signed_by",
+        )
+        .filter(pk=pk)
+        .first()
+    )
+
+
+SCREENING_HISTORY_SHOWN = 50
+
+
+def screening_history(*, patient_id: int, exclude_pk: int) -> list[Screening]:
+    """The patient's other screenings, newest first, each with its determination."""
+    return list(
+        Screening.objects.filter(patient_id=patient_id)
+        .exclude(pk=exclude_pk)
+        .select_related("determination__signed_by")
+        .order_by("-created_at", "-id")[:SCREENING_HISTORY_SHOWN]
+    )
+
+
+def screening_worklist_counts() -> dict[str, int]:
+    """How many screenings await a decision, by result (one aggregate query)."""
+    return Screening.objects.filter(is_current=True, status=Screening.Status.PENDING).aggregate(
+        **{result.value: Count("id", filter=Q(result=result)) for result in Result}
+    )
+
+
+def patient_current_screening(*, patient) -> Screening | None:
+    return (
+        Screening.objects.filter(patient=patient, is_current=True)
+        .only("id", "patient_id", "result", "status", "created_at")
+        .first()
+    )
+
+
+def screening_task(*, screening: Screening) -> StaffTask | None:
+    """The front desk's task made by this screening's request for more information."""
+    return (
+        StaffTask.objects.filter(source_kind="screening", source_id=screening.pk)
+        .select_related("completed_by")
+        .order_by("-created_at")
+        .first()
+    )
+
+
+TASKS_DONE_SHOWN = 20
+
+
+def tasks_open(*, roles: list[str]) -> QuerySet[StaffTask]:
+    return (
+        StaffTask.objects.filter(role__in=roles, status=StaffTask.Status.OPEN)
+        .select_related("patient", "created_by")
+        .order_by("due_at", "created_at", "id")
+    )
+
+
+def tasks_recently_done(*, roles: list[str]) -> list[StaffTask]:
+    return list(
+        StaffTask.objects.filter(role__in=roles, status=StaffTask.Status.DONE)
+        .select_related("patient", "completed_by")
+        .order_by("-completed_at", "-id")[:TASKS_DONE_SHOWN]
+    )
+
+
+def task_open_count(*, roles: list[str]) -> int:
+    return StaffTask.objects.filter(role__in=roles, status=StaffTask.Status.OPEN).count()

@@ -244,4 +244,9 @@ def task_complete(*, task: StaffTask, user, outcome: str) -> StaffTask:
         locked.completed_by = user
         locked.outcome = outcome.strip()[:500]
         locked.save(update_fields=["status", "completed_at", "completed_by", "outcome"])
+        if locked.source_kind == "screening":
+            # The information the clinician asked for is in: back to their worklist.
+            screening = Screening.objects.select_related("intake").get(pk=locked.source_id)
+            if screening.is_current:
+                screening_run(intake=screening.intake, finding=screening.finding)
     return locked

@@ -168,6 +168,7 @@ def step(request, slug: str):
         "completed_steps": intake.completed_steps,
         "show_crisis": _has_open_item9_alert(intake),
         "patient": intake.patient,
+        "clinician_request": intake.clinician_request,
     }
     if current.slug == "review":
         from ..questionnaire_review import review_sections

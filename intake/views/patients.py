@@ -8,7 +8,7 @@ from django.views.decorators.http import require_http_methods
 
 from clinic.roles import CLINICIAN, FRONT_DESK, role_required
 
-from .. import selectors
+from .. import patient_panels, selectors
 from ..forms import MeasurementForm, PatientForm, PatientRegistrationForm, PatientSearchForm
 from ..models import Patient
 from ..services import patients as services
@@ -83,6 +83,7 @@ def patient_detail(request, pk: int):
             "latest": latest,
             "measurement_form": MeasurementForm(),
             **staff_intake.intake_card_context(request, patient),
+            "patient_panels": patient_panels.panels_for(request, patient),
         },
     )
 
@@ -125,6 +126,7 @@ def measurement_add(request, pk: int):
             "latest": selectors.patient_latest_measurements(patient=patient),
             "measurement_form": form,
             **staff_intake.intake_card_context(request, patient),
+            "patient_panels": patient_panels.panels_for(request, patient),
         },
         status=400,
     )

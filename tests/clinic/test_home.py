@@ -185,8 +185,8 @@ def test_the_front_desk_home_costs_the_same_however_many_intakes(
         intakes_in_every_state(front_desk_user)
     front_desk.get(HOME_URL)  # warm-up
 
-    # session, user, TOTP device, roles, the intake counts (one aggregate)
-    with django_assert_num_queries(5):
+    # session, user, TOTP device, roles, the intake counts (one aggregate), open tasks
+    with django_assert_num_queries(6):
         front_desk.get(HOME_URL)
 
 
@@ -204,6 +204,7 @@ def test_the_clinician_home_costs_the_same_however_many_alerts(
         )
     clinician.get(HOME_URL)  # warm-up
 
-    # session, user, TOTP device, roles, open alerts count, intakes to review count
-    with django_assert_num_queries(6):
+    # session, user, TOTP device, roles, open alerts count, intakes to review count, screenings
+    # to review (one aggregate)
+    with django_assert_num_queries(7):
         clinician.get(HOME_URL)

@@ -374,8 +374,8 @@ def test_the_summary_page_costs_the_same_however_many_links(
     front_desk.get(url)  # warm-up
 
     # session, user, TOTP device, roles, patient, ACCESS audit entry, latest weight, latest
-    # height, newest intake, its newest link
-    with django_assert_num_queries(10):
+    # height, newest intake, its newest link, the screening status (treatments' panel)
+    with django_assert_num_queries(11):
         response = front_desk.get(url)
 
     assert response.status_code == 200

@@ -1,0 +1,572 @@
+"""The screening pages: the clinician's worklist (flagged first, constant cost), one screening
+with its reasons and evidence, findings that screen again, the signed and locked determination,
+the rule list, the front desk's status-only view and task list, and who may see what."""
+
+import re
+from datetime import timedelta
+
+import pytest
+from auditlog.models import LogEntry
+from django.contrib.messages import get_messages
+from django.urls import reverse
+from django.utils import timezone
+
+from tests.treatments.screenings import screened, screening_row
+from treatments.models import Screening, ScreeningDetermination, StaffTask
+from treatments.screening_rules import RULES, RULESET_VERSION, Result
+from treatments.services import screening_determine, screening_run
+
+WORKLIST_URL = reverse("treatments:screening_worklist")
+RULES_URL = reverse("treatments:screening_rules")
+TASKS_URL = reverse("treatments:task_list")
+AUDIT_URL = reverse("admin:auditlog_logentry_changelist")
+WORKLIST_ROW = re.compile(r'<tr>\s*<td><a href="/patients/\d+/">(?P<name>[^<]+)</a>')
+PSYCHOSIS_EVIDENCE = (
+    "Intake: “Have you ever been diagnosed with psychosis or schizophrenia, or had "
+    "hallucinations or delusions?” answered Yes"
+)
+JUSTIFICATION = "One drug-induced episode in 2009, none since; her psychiatrist agrees."
+
+
+def detail_url(screening) -> str:
+    return reverse("treatments:screening_detail", args=[screening.pk])
+
+
+def sign_url(screening) -> str:
+    return reverse("treatments:screening_sign", args=[screening.pk])
+
+
+def findings_url(screening) -> str:
+    return reverse("treatments:screening_record_findings", args=[screening.pk])
+
+
+def patient_url(patient) -> str:
+    return reverse("intake:patient_detail", args=[patient.pk])
+
+
+def worklist_names(response) -> list[str]:
+    return [m.group("name") for m in WORKLIST_ROW.finditer(response.content.decode())]
+
+
+def typed_in(page: str, text: str) -> bool:
+    """The text is still in its text box (Django starts a textarea's content on a new line)."""
+    return f">\n{text}</textarea>" in page
+
+
+def flash(response) -> list[str]:
+    return [str(message) for message in get_messages(response.wsgi_request)]
+
+
+@pytest.fixture
+def not_a_candidate(front_desk_user):
+    """A patient who answered Yes to psychosis: an absolute contraindication."""
+    return screened(
+        front_desk_user,
+        legal_first_name="Nora",
+        legal_last_name="Quinn",
+        changes={"medical": {"screen_psychosis": "yes"}},
+    )
+
+
+# --- The worklist --------------------------------------------------------------------------
+
+
+def test_the_worklist_shows_flagged_patients_first_then_the_longest_waiting(
+    clinician, clinician_user
+):
+    now = timezone.now()
+    screening_row(result=Result.ELIGIBLE, last_name="Eligible", created_at=now - timedelta(days=9))
+    screening_row(
+        result=Result.NEEDS_REVIEW, last_name="Review", created_at=now - timedelta(days=5)
+    )
+    screening_row(result=Result.NOT_A_CANDIDATE, last_name="Newer", created_at=now)
+    screening_row(
+        result=Result.NOT_A_CANDIDATE, last_name="Older", created_at=now - timedelta(days=1)
+    )
+    decided = screening_row(result=Result.NEEDS_REVIEW, last_name="Decided")
+    screening_determine(screening=decided, decision="approve", signed_by=clinician_user)
+    screening_row(result=Result.NEEDS_REVIEW, last_name="Replaced", is_current=False)
+
+    response = clinician.get(WORKLIST_URL)
+
+    assert response.status_code == 200
+    names = [name.split(",")[0] for name in worklist_names(response)]
+    assert names == ["Older", "Newer", "Review", "Eligible"]
+
+
+def test_a_worklist_row_says_why_and_how_resistant(clinician):
+    screening = screening_row(result=Result.NOT_A_CANDIDATE, last_name="Quinn")
+
+    page = clinician.get(WORKLIST_URL).content.decode()
+
+    assert screening.patient.mrn in page
+    assert f'href="{patient_url(screening.patient)}"' in page
+    assert "Not a candidate</span>" in page
+    assert "2 reasons" in page
+    assert "History of psychosis or schizophrenia" in page
+    assert "BMI 40 or more" in page
+    assert "2 failed treatments" in page
+    assert f'href="{detail_url(screening)}"' in page
+
+
+def test_an_empty_worklist_says_so(clinician):
+    assert "No screenings are waiting for a decision." in clinician.get(WORKLIST_URL).text
+
+
+@pytest.mark.parametrize("how_many", [3, 30])
+def test_the_worklist_query_count_is_constant(clinician, django_assert_num_queries, how_many):
+    results = list(Result)
+    for number in range(how_many):
+        screening_row(result=results[number % 3])
+    clinician.get(WORKLIST_URL)  # warm-up: the session's first-request bookkeeping
+
+    # session, user, TOTP device, roles, the screenings with their patients
+    with django_assert_num_queries(5):
+        response = clinician.get(WORKLIST_URL)
+
+    assert len(worklist_names(response)) == how_many
+
+
+# --- One screening ----------------------------------------------------------------------------
+
+
+def test_the_screening_shows_each_reason_with_its_evidence(clinician, not_a_candidate):
+    response = clinician.get(detail_url(not_a_candidate))
+
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "Not a candidate</span>" in page
+    assert "Absolute contraindication" in page
+    assert "History of psychosis or schizophrenia" in page
+    assert PSYCHOSIS_EVIDENCE in page
+    assert "Missing or contradictory information" in page
+    assert "No assessment findings recorded (blood pressure, pulse, BMI)" in page
+    assert RULESET_VERSION in page
+    assert "Supporting evidence of treatment resistance: 6 failed adequate treatments" in page
+    assert "Bupropion (Wellbutrin)" in page
+    assert f'href="{reverse("intake:intake_detail", args=[not_a_candidate.intake_id])}"' in page
+    # The most serious reasons come first.
+    assert page.index("Absolute contraindication") < page.index("Missing or contradictory")
+
+
+def test_viewing_a_screening_is_in_the_audit_trail(clinician, clinician_user, not_a_candidate):
+    clinician.get(detail_url(not_a_candidate))
+
+    entry = LogEntry.objects.get_for_object(not_a_candidate).get(action=LogEntry.Action.ACCESS)
+    assert entry.actor == clinician_user
+
+
+def test_an_unknown_screening_is_not_found(clinician):
+    assert clinician.get(reverse("treatments:screening_detail", args=[999999])).status_code == 404
+
+
+def test_recording_findings_screens_again(clinician, not_a_candidate):
+    response = clinician.post(
+        findings_url(not_a_candidate),
+        {"systolic": "185", "diastolic": "112", "pulse": "72", "pregnancy_test": "negative"},
+    )
+
+    newer = Screening.objects.get(patient=not_a_candidate.patient, is_current=True)
+    assert newer.pk != not_a_candidate.pk
+    assert response["Location"] == detail_url(newer)
+    assert flash(response) == ["Screened again: Not a candidate."]
+    page = clinician.get(detail_url(newer)).content.decode()
+    assert "Assessment: blood pressure 185/112 mmHg" in page
+    assert "185/112 mmHg" in page
+    assert "No assessment findings recorded" not in page
+    # BMI from the height and weight the intake recorded (5 ft 6 in, 154 lb).
+    assert "24.9" in page
+    assert "(from the latest height and weight on the record)" in page
+
+
+def test_an_older_screening_points_to_the_newer_one_and_has_no_forms(clinician, not_a_candidate):
+    newer = screening_run(intake=not_a_candidate.intake)
+
+    page = clinician.get(detail_url(not_a_candidate)).content.decode()
+
+    assert "A newer screening exists" in page
+    assert f'href="{detail_url(newer)}"' in page
+    assert "Sign determination" not in page
+    assert "Record findings" not in page
+
+
+def test_findings_errors_are_shown_beside_the_fields_with_the_typed_values(
+    clinician, not_a_candidate
+):
+    response = clinician.post(
+        findings_url(not_a_candidate), {"systolic": "150", "pulse": "72", "notes": "Anxious"}
+    )
+
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "Enter both numbers of the blood pressure." in page
+    assert 'value="150"' in page
+    assert typed_in(page, "Anxious")
+    assert Screening.objects.filter(patient=not_a_candidate.patient).count() == 1
+
+
+def test_an_empty_findings_form_is_refused(clinician, not_a_candidate):
+    response = clinician.post(findings_url(not_a_candidate), {})
+
+    assert response.status_code == 400
+    assert "Enter at least one finding." in response.text
+
+
+# --- The determination ------------------------------------------------------------------------
+
+
+def test_determination_errors_keep_what_was_typed(clinician, not_a_candidate):
+    response = clinician.post(
+        sign_url(not_a_candidate),
+        {"decision": "approve", "reason": "Stable for twelve years", "override_justification": ""},
+    )
+
+    assert response.status_code == 400
+    page = response.content.decode()
+    error = "Approving a patient screened “Not a candidate” needs a written justification."
+    # Beside the field (its feedback follows the field), and in the list at the top.
+    field_at = page.index('id="id_override_justification"')
+    assert error in page[field_at:]
+    assert typed_in(page, "Stable for twelve years")
+    assert re.search(r'value="approve"[^>]*checked', page)
+    assert not ScreeningDetermination.objects.exists()
+
+
+def test_a_decline_without_a_reason_is_refused_beside_the_reason(clinician, not_a_candidate):
+    response = clinician.post(sign_url(not_a_candidate), {"decision": "decline"})
+
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "Give the clinical reason for declining." in page[page.index('id="id_reason"') :]
+    assert "never sent to the patient" in page
+
+
+def test_a_request_for_more_information_needs_words_and_a_route(clinician, not_a_candidate):
+    response = clinician.post(
+        sign_url(not_a_candidate), {"decision": "more_info", "info_request": "Your ECG, please"}
+    )
+
+    assert response.status_code == 400
+    assert "Choose who should get the information." in response.text
+    assert typed_in(response.text, "Your ECG, please")
+
+
+def test_a_signed_override_is_shown_locked(clinician, not_a_candidate):
+    response = clinician.post(
+        sign_url(not_a_candidate),
+        {"decision": "approve", "override_justification": JUSTIFICATION},
+    )
+
+    assert response["Location"] == detail_url(not_a_candidate)
+    assert flash(response) == ["Signed: approved for treatment, overriding “Not a candidate”."]
+    page = clinician.get(detail_url(not_a_candidate)).content.decode()
+    assert "Signed and locked" in page
+    assert "Override of Not a candidate" in page
+    assert JUSTIFICATION in page
+    assert "Approve for treatment" in page
+    assert "Casey Carter" in page
+    assert "Sign determination" not in page
+    assert "Approved</span>" in page
+
+
+def test_a_screening_that_is_not_a_not_a_candidate_has_no_override_field(
+    clinician, front_desk_user
+):
+    screening = screened(front_desk_user)  # needs review
+
+    page = clinician.get(detail_url(screening)).content.decode()
+
+    assert "Sign determination" in page
+    assert "override_justification" not in page
+
+
+def test_signing_twice_is_refused(clinician, clinician_user, not_a_candidate):
+    screening_determine(
+        screening=not_a_candidate, decision="decline", reason="Psychosis", signed_by=clinician_user
+    )
+
+    response = clinician.post(
+        sign_url(not_a_candidate),
+        {"decision": "approve", "override_justification": JUSTIFICATION},
+    )
+
+    assert response["Location"] == detail_url(not_a_candidate)
+    assert flash(response) == ["This screening is already signed; it cannot be changed."]
+    assert ScreeningDetermination.objects.get().decision == "decline"
+
+
+def test_signing_an_older_screening_is_refused(clinician, not_a_candidate):
+    screening_run(intake=not_a_candidate.intake)
+
+    response = clinician.post(sign_url(not_a_candidate), {"decision": "decline", "reason": "x"})
+
+    assert flash(response) == ["A newer screening exists for this patient: review that one."]
+    assert not ScreeningDetermination.objects.exists()
+
+
+def test_history_lists_the_older_screenings_with_their_determinations(
+    clinician, clinician_user, not_a_candidate
+):
+    screening_determine(
+        screening=not_a_candidate,
+        decision="more_info",
+        info_request="Ask about the 2009 episode.",
+        info_route="front_desk",
+        signed_by=clinician_user,
+    )
+    newer = screening_run(intake=not_a_candidate.intake)
+
+    page = clinician.get(detail_url(newer)).content.decode()
+
+    history = page[page.index("Other screenings of this patient") :]
+    assert f'href="{detail_url(not_a_candidate)}"' in history
+    assert "Request more information" in history
+    assert RULESET_VERSION in history
+
+
+def test_an_override_can_be_found_in_the_admin_audit_trail(
+    client, clinician_user, admin_user, not_a_candidate, front_desk_user
+):
+    from tests.conftest import sign_in
+
+    override = screening_determine(
+        screening=not_a_candidate,
+        decision="approve",
+        override_justification=JUSTIFICATION,
+        signed_by=clinician_user,
+    )
+    plain = screened(front_desk_user)
+    screening_determine(screening=plain, decision="approve", signed_by=clinician_user)
+    admin = sign_in(client, admin_user)
+
+    response = admin.get(AUDIT_URL, {"override": "yes"})
+
+    assert response.status_code == 200
+    assert "Overrides only" in response.text
+    shown = list(response.context["cl"].result_list)
+    assert [entry.object_pk for entry in shown] == [str(override.pk)]
+    assert shown[0].additional_data["override"] is True
+
+
+# --- Rules ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("persona", ["clinician", "clinic_admin"])
+def test_the_rule_list_shows_every_rule_and_the_thresholds(db, request, persona):
+    page = request.getfixturevalue(persona).get(RULES_URL).content.decode()
+
+    assert RULESET_VERSION in page
+    for rule in RULES:
+        assert f"<code>{rule.id}</code>" in page
+    assert "History of psychosis or schizophrenia" in page
+    assert "Relative contraindication" in page
+    assert "at or above 180/110 mmHg" in page
+    assert "aged 12 to 55" in page
+    not_a_candidate = page.index("Leading to")
+    assert page.index("<code>psychosis</code>") > not_a_candidate
+    assert page.index("<code>psychosis</code>") < page.index("<code>mania</code>")
+
+
+def test_the_clinic_admin_reaches_the_rules_from_the_admin(clinic_admin):
+    page = clinic_admin.get(reverse("admin:index")).content.decode()
+
+    assert f'href="{RULES_URL}"' in page
+
+
+# --- Who may see what --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("persona", ["front_desk", "clinic_admin", "outsider"])
+def test_only_clinicians_see_the_worklist_and_screenings(db, request, persona, not_a_candidate):
+    client = request.getfixturevalue(persona)
+
+    for url in (WORKLIST_URL, detail_url(not_a_candidate)):
+        response = client.get(url)
+        assert response.status_code == 403, url
+        assert "You don't have access to this page" in response.text
+    assert client.post(sign_url(not_a_candidate), {"decision": "approve"}).status_code == 403
+    assert not ScreeningDetermination.objects.exists()
+
+
+@pytest.mark.parametrize("persona", ["front_desk", "outsider"])
+def test_the_rules_are_for_clinicians_and_clinic_admins(db, request, persona):
+    assert request.getfixturevalue(persona).get(RULES_URL).status_code == 403
+
+
+def test_the_front_desk_sees_the_status_but_never_the_reasons(
+    front_desk, clinician_user, not_a_candidate
+):
+    pending = front_desk.get(patient_url(not_a_candidate.patient)).content.decode()
+    assert "Pending review</span>" in pending
+
+    screening_determine(
+        screening=not_a_candidate,
+        decision="approve",
+        override_justification=JUSTIFICATION,
+        signed_by=clinician_user,
+    )
+    page = front_desk.get(patient_url(not_a_candidate.patient)).content.decode()
+
+    card = page[page.index('id="panel-treatments-screening"') :]
+    assert "Approved</span>" in card
+    for clinical in (
+        PSYCHOSIS_EVIDENCE,
+        "psychosis",
+        "Not a candidate",
+        "Absolute contraindication",
+        JUSTIFICATION,
+        "Override",
+        detail_url(not_a_candidate),
+    ):
+        assert clinical not in page, clinical
+
+
+def test_the_clinician_sees_the_result_on_the_patient_page(clinician, not_a_candidate):
+    page = clinician.get(patient_url(not_a_candidate.patient)).content.decode()
+
+    card = page[page.index('id="panel-treatments-screening"') :]
+    assert "Pending review</span>" in card
+    assert "Not a candidate" in card
+    assert f'href="{detail_url(not_a_candidate)}"' in card
+
+
+def test_a_patient_without_a_screening_says_so(front_desk, patient):
+    page = front_desk.get(patient_url(patient)).content.decode()
+
+    assert "Not screened yet" in page
+
+
+# --- Tasks ----------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def front_desk_task(clinician_user, not_a_candidate) -> StaffTask:
+    screening_determine(
+        screening=not_a_candidate,
+        decision="more_info",
+        info_request="Ask her to send the discharge letter from 2009.",
+        info_route="front_desk",
+        signed_by=clinician_user,
+    )
+    return StaffTask.objects.get()
+
+
+def test_the_front_desk_does_a_task_and_the_clinician_sees_the_outcome(
+    client, front_desk, front_desk_task, not_a_candidate, clinician_user
+):
+    from tests.conftest import sign_in
+
+    page = front_desk.get(TASKS_URL).content.decode()
+    assert "Contact the patient: the clinician needs more information" in page
+    assert "Ask her to send the discharge letter from 2009." in page
+    assert (
+        "More information needed</span>"
+        in front_desk.get(patient_url(not_a_candidate.patient)).content.decode()
+    )
+
+    done_url = reverse("treatments:task_done", args=[front_desk_task.pk])
+    refused = front_desk.post(done_url, {f"task-{front_desk_task.pk}-outcome": "  "})
+    assert refused.status_code == 400
+    assert "Write a short note of what was done." in refused.text
+
+    response = front_desk.post(
+        done_url, {f"task-{front_desk_task.pk}-outcome": "Called; letter on its way by fax"}
+    )
+
+    assert response["Location"] == TASKS_URL
+    page = front_desk.get(TASKS_URL).content.decode()
+    assert "No open tasks." in page
+    assert "Called; letter on its way by fax" in page
+    clinician = sign_in(client, clinician_user)
+    screening_page = clinician.get(detail_url(not_a_candidate)).content.decode()
+    assert "Called; letter on its way by fax" in screening_page
+
+
+def test_the_task_list_shows_no_clinical_reasons(front_desk, front_desk_task):
+    page = front_desk.get(TASKS_URL).content.decode()
+
+    assert "psychosis" not in page.lower()
+    assert "Not a candidate" not in page
+
+
+def test_a_clinician_cannot_close_the_front_desks_tasks(clinician, front_desk_task):
+    response = clinician.post(
+        reverse("treatments:task_done", args=[front_desk_task.pk]),
+        {f"task-{front_desk_task.pk}-outcome": "Done"},
+    )
+
+    assert response.status_code == 404
+    front_desk_task.refresh_from_db()
+    assert front_desk_task.status == StaffTask.Status.OPEN
+
+
+@pytest.mark.parametrize("how_many", [2, 20])
+def test_the_task_list_query_count_is_constant(
+    front_desk, clinician_user, front_desk_user, django_assert_num_queries, how_many
+):
+    from treatments.services import task_complete, task_create
+
+    for number in range(how_many):
+        task = task_create(
+            patient=screening_row(result=Result.ELIGIBLE).patient,
+            role=StaffTask.Role.FRONT_DESK,
+            title="Call the patient about their consultation",
+            created_by=clinician_user,
+        )
+        if number % 2:
+            task_complete(task=task, user=front_desk_user, outcome="Called")
+    front_desk.get(TASKS_URL)  # warm-up
+
+    # session, user, TOTP device, roles, open tasks with patients and authors, done tasks
+    with django_assert_num_queries(6):
+        response = front_desk.get(TASKS_URL)
+
+    assert response.text.count("Mark done<span") == how_many - how_many // 2
+
+
+# --- Home panels ----------------------------------------------------------------------------
+
+
+def test_the_clinician_home_counts_screenings_to_review(clinician):
+    screening_row(result=Result.NOT_A_CANDIDATE)
+    screening_row(result=Result.NOT_A_CANDIDATE)
+    screening_row(result=Result.ELIGIBLE)
+
+    page = clinician.get(reverse("home")).content.decode()
+
+    panel = page[page.index(">Screenings to review</h2>") :]
+    panel = panel[: panel.index("</section>")]
+    assert re.search(r">Not a candidate</a>\s*<span[^>]*>2</span>", panel)
+    assert re.search(r">Needs clinician review</a>\s*<span[^>]*>0</span>", panel)
+    assert re.search(r">Eligible</a>\s*<span[^>]*>1</span>", panel)
+    assert f'href="{WORKLIST_URL}"' in panel
+
+
+def test_the_front_desk_home_counts_open_tasks(front_desk, front_desk_task):
+    page = front_desk.get(reverse("home")).content.decode()
+
+    panel = page[page.index(">Tasks</h2>") :]
+    assert re.search(r">Open tasks</a>\s*<span[^>]*>1</span>", panel)
+    assert "Screenings to review" not in page
+
+
+@pytest.mark.parametrize("older", [1, 8])
+def test_the_screening_page_costs_the_same_however_long_the_history(
+    clinician, clinician_user, not_a_candidate, django_assert_num_queries, older
+):
+    for _ in range(older):
+        previous = Screening.objects.get(patient=not_a_candidate.patient, is_current=True)
+        screening_determine(
+            screening=previous, decision="decline", reason="Psychosis", signed_by=clinician_user
+        )
+        screening_run(intake=not_a_candidate.intake)
+    current = Screening.objects.get(patient=not_a_candidate.patient, is_current=True)
+    clinician.get(detail_url(current))  # warm-up
+
+    # session, user, TOTP device, roles, the screening with its patient, intake, findings and
+    # determination, the ACCESS audit entry, the history with determinations and signers, the
+    # latest weight and height (no findings recorded: the BMI comes from the record)
+    with django_assert_num_queries(9):
+        response = clinician.get(detail_url(current))
+
+    assert response.text.count("Decline, ") == older

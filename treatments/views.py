@@ -1,0 +1,338 @@
+"""Candidacy screening pages: the clinician's worklist, one screening with its reasons, the
+findings and the signed determination; the rule list; staff tasks.
+
+Only clinicians see results, reasons and determinations. Clinic admins may read the rule list.
+The front desk sees a patient's screening status on the patient page (patient_panels.py) and
+its own tasks here.
+"""
+
+from auditlog.signals import accessed
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_POST
+
+from clinic.roles import CLINIC_ADMIN, CLINICIAN, FRONT_DESK, has_role, role_required
+
+from . import screening_rules as rules
+from . import selectors, services
+from .forms import DeterminationForm, FindingForm, TaskCompleteForm
+from .models import Screening, ScreeningDetermination, StaffTask
+from .patient_panels import STATUS_STYLES
+from .screening_rules import RESULT_LABELS, SEVERITY_LABELS, Result, Severity
+
+RESULT_STYLES = {
+    Result.NOT_A_CANDIDATE: "text-bg-danger",
+    Result.NEEDS_REVIEW: "text-bg-warning",
+    Result.ELIGIBLE: "text-bg-success",
+}
+WORKLIST_LIMIT = 200
+# The descriptions shown in a worklist row; the rest are counted.
+WORKLIST_DESCRIPTIONS = 2
+
+
+def _descriptions(screening: Screening) -> list[str]:
+    """The rules that applied, each once, most serious first (RULES lists them in that order)."""
+    return list(dict.fromkeys(reason["description"] for reason in screening.reasons))
+
+
+# --- The worklist ----------------------------------------------------------------------------
+
+
+@role_required(CLINICIAN)
+@require_GET
+def screening_worklist(request):
+    screenings = list(selectors.screening_worklist()[: WORKLIST_LIMIT + 1])
+    for screening in screenings:
+        descriptions = _descriptions(screening)
+        screening.result_style = RESULT_STYLES.get(screening.result, "text-bg-secondary")
+        screening.first_descriptions = descriptions[:WORKLIST_DESCRIPTIONS]
+        screening.more_descriptions = max(len(descriptions) - WORKLIST_DESCRIPTIONS, 0)
+    return render(
+        request,
+        "treatments/worklist.html",
+        {
+            "screenings": screenings[:WORKLIST_LIMIT],
+            "truncated": len(screenings) > WORKLIST_LIMIT,
+            "limit": WORKLIST_LIMIT,
+        },
+    )
+
+
+# --- One screening ---------------------------------------------------------------------------
+
+
+def _reason_groups(screening: Screening) -> list[dict]:
+    """Reasons by severity (most serious first), and within each by rule: the rule's
+    description once, with the evidence for each time it applied."""
+    groups = []
+    for severity in Severity:
+        rules_seen: dict[str, dict] = {}
+        for reason in screening.reasons:
+            if reason["severity"] != severity:
+                continue
+            rule = rules_seen.setdefault(
+                reason["rule_id"],
+                {
+                    "rule_id": reason["rule_id"],
+                    "description": reason["description"],
+                    "evidence": [],
+                },
+            )
+            rule["evidence"].append(reason["evidence"])
+        if rules_seen:
+            groups.append(
+                {
+                    "severity": severity.value,
+                    "label": SEVERITY_LABELS[severity],
+                    "rules": list(rules_seen.values()),
+                }
+            )
+    return groups
+
+
+def _render_screening(
+    request,
+    screening: Screening,
+    *,
+    finding_form: FindingForm | None = None,
+    determination_form: DeterminationForm | None = None,
+    status: int = 200,
+):
+    accessed.send(sender=Screening, instance=screening)
+    determination = getattr(screening, "determination", None)
+    history = selectors.screening_history(patient_id=screening.patient_id, exclude_pk=screening.pk)
+    newer = None
+    if not screening.is_current:
+        newer = next((other for other in history if other.is_current), None)
+    for other in history:
+        other.result_style = RESULT_STYLES.get(other.result, "text-bg-secondary")
+    can_override = screening.result == Result.NOT_A_CANDIDATE
+    can_determine = screening.is_current and determination is None
+    finding = screening.finding
+    task = None
+    if (
+        determination is not None
+        and determination.decision == ScreeningDetermination.Decision.MORE_INFO
+    ):
+        task = selectors.screening_task(screening=screening)
+    return render(
+        request,
+        "treatments/screening_detail.html",
+        {
+            "screening": screening,
+            "patient": screening.patient,
+            "result_style": RESULT_STYLES.get(screening.result, "text-bg-secondary"),
+            "status_style": STATUS_STYLES.get(screening.status, "text-bg-secondary"),
+            "reason_groups": _reason_groups(screening),
+            "finding": finding,
+            "bmi": selectors.screening_bmi(patient=screening.patient, finding=finding),
+            "determination": determination,
+            "task": task,
+            "history": history,
+            "newer": newer,
+            "can_determine": can_determine,
+            "can_override": can_override,
+            "finding_form": finding_form or FindingForm(),
+            "determination_form": determination_form
+            or DeterminationForm(can_override=can_override),
+        },
+        status=status,
+    )
+
+
+def _screening_or_404(pk: int) -> Screening:
+    screening = selectors.screening_for_review(pk=pk)
+    if screening is None:
+        raise Http404
+    return screening
+
+
+@role_required(CLINICIAN)
+@require_GET
+def screening_detail(request, pk: int):
+    return _render_screening(request, _screening_or_404(pk))
+
+
+@role_required(CLINICIAN)
+@require_POST
+def screening_record_findings(request, pk: int):
+    """Record the assessment's findings: the patient is screened again with them."""
+    screening = _screening_or_404(pk)
+    form = FindingForm(request.POST)
+    if form.is_valid():
+        try:
+            new = services.finding_record(
+                patient=screening.patient, recorded_by=request.user, **form.finding_kwargs()
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, f"Screened again: {RESULT_LABELS[Result(new.result)]}.")
+            return redirect("treatments:screening_detail", pk=new.pk)
+    return _render_screening(request, screening, finding_form=form, status=400)
+
+
+def _signed_message(screening: Screening, determination: ScreeningDetermination) -> str:
+    Decision = ScreeningDetermination.Decision
+    if determination.decision == Decision.APPROVE:
+        if determination.is_override:
+            return "Signed: approved for treatment, overriding “Not a candidate”."
+        return "Signed: approved for treatment."
+    if determination.decision == Decision.DECLINE:
+        return (
+            "Signed: declined. The patient is asked to call the clinic (the message has no "
+            "clinical details); if they cannot be messaged, the front desk has a task to call."
+        )
+    task = selectors.screening_task(screening=screening)
+    if task is None:
+        return "Signed: more information requested. The patient was sent a link to a new step."
+    if determination.info_route == ScreeningDetermination.InfoRoute.PATIENT:
+        return (
+            "Signed: more information requested. The patient cannot be reached by email or "
+            "text, so the front desk has a task to contact them."
+        )
+    return "Signed: more information requested. The front desk has a task to contact the patient."
+
+
+@role_required(CLINICIAN)
+@require_POST
+def screening_sign(request, pk: int):
+    """Sign the clinician's determination. Signed means locked."""
+    screening = _screening_or_404(pk)
+    form = DeterminationForm(request.POST, can_override=screening.result == Result.NOT_A_CANDIDATE)
+    if form.is_valid():
+        try:
+            determination = services.screening_determine(
+                screening=screening, signed_by=request.user, **form.determination_kwargs()
+            )
+        except ValidationError as error:
+            if not hasattr(error, "error_dict"):
+                # Signed by someone else meanwhile, or a newer screening: the form is moot.
+                messages.error(request, " ".join(error.messages))
+                return redirect("treatments:screening_detail", pk=screening.pk)
+            for field, field_errors in error.message_dict.items():
+                form.add_error(field if field in form.fields else None, field_errors)
+        else:
+            messages.success(request, _signed_message(screening, determination))
+            return redirect("treatments:screening_detail", pk=screening.pk)
+    return _render_screening(request, screening, determination_form=form, status=400)
+
+
+# --- The rule list ---------------------------------------------------------------------------
+
+
+@role_required(CLINICIAN, CLINIC_ADMIN)
+@require_GET
+def screening_rules(request):
+    """The rules as the code holds them, grouped by the result they lead to."""
+    leads_to = {
+        Severity.ABSOLUTE: Result.NOT_A_CANDIDATE,
+        Severity.RELATIVE: Result.NEEDS_REVIEW,
+        Severity.MISSING: Result.NEEDS_REVIEW,
+    }
+    groups = []
+    for result in (Result.NOT_A_CANDIDATE, Result.NEEDS_REVIEW):
+        groups.append(
+            {
+                "result": result.value,
+                "label": RESULT_LABELS[result],
+                "style": RESULT_STYLES[result],
+                "rules": [
+                    {
+                        "id": rule.id,
+                        "description": rule.description,
+                        "severity": SEVERITY_LABELS[rule.severity],
+                    }
+                    for rule in rules.RULES
+                    if leads_to[rule.severity] == result
+                ],
+            }
+        )
+    ages = rules.PREGNANCY_TEST_AGES
+    thresholds = [
+        (
+            "Blood pressure needing review",
+            f"above {rules.BP_REVIEW_SYSTOLIC}/{rules.BP_REVIEW_DIASTOLIC} mmHg",
+        ),
+        (
+            "Uncontrolled blood pressure",
+            f"at or above {rules.BP_SEVERE_SYSTOLIC}/{rules.BP_SEVERE_DIASTOLIC} mmHg",
+        ),
+        (
+            "Pulse needing review",
+            f"below {rules.PULSE_REVIEW_LOW} or above {rules.PULSE_REVIEW_HIGH} per minute",
+        ),
+        ("BMI needing review", f"{rules.BMI_REVIEW:g} or more"),
+        (
+            "Pregnancy test expected",
+            f"patients assigned female at birth aged {ages.start} to {ages.stop - 1}",
+        ),
+    ]
+    return render(
+        request,
+        "treatments/rules.html",
+        {
+            "groups": groups,
+            "thresholds": thresholds,
+            "ruleset_version": rules.RULESET_VERSION,
+            "eligible_label": RESULT_LABELS[Result.ELIGIBLE],
+            "eligible_style": RESULT_STYLES[Result.ELIGIBLE],
+        },
+    )
+
+
+# --- Staff tasks -----------------------------------------------------------------------------
+
+TASK_ROLES = {FRONT_DESK: StaffTask.Role.FRONT_DESK, CLINICIAN: StaffTask.Role.CLINICIAN}
+
+
+def task_roles_of(user) -> list[str]:
+    """The task lists a member of staff works from: their own roles' lists."""
+    return [task_role for role, task_role in TASK_ROLES.items() if has_role(user, [role])]
+
+
+def _render_tasks(request, *, bound: tuple[int, TaskCompleteForm] | None = None, status=200):
+    roles = task_roles_of(request.user)
+    tasks = list(selectors.tasks_open(roles=roles))
+    for task in tasks:
+        if bound and bound[0] == task.pk:
+            task.form = bound[1]
+        else:
+            task.form = TaskCompleteForm(prefix=f"task-{task.pk}")
+    return render(
+        request,
+        "treatments/tasks.html",
+        {
+            "tasks": tasks,
+            "done": selectors.tasks_recently_done(roles=roles),
+            "done_shown": selectors.TASKS_DONE_SHOWN,
+            "several_roles": len(roles) > 1,
+        },
+        status=status,
+    )
+
+
+@role_required(FRONT_DESK, CLINICIAN)
+@require_GET
+def task_list(request):
+    return _render_tasks(request)
+
+
+@role_required(FRONT_DESK, CLINICIAN)
+@require_POST
+def task_done(request, pk: int):
+    task = get_object_or_404(
+        StaffTask.objects.select_related("patient"), pk=pk, role__in=task_roles_of(request.user)
+    )
+    form = TaskCompleteForm(request.POST, prefix=f"task-{task.pk}")
+    if not form.is_valid():
+        return _render_tasks(request, bound=(task.pk, form), status=400)
+    try:
+        services.task_complete(task=task, user=request.user, outcome=form.cleaned_data["outcome"])
+    except ValidationError:
+        messages.info(request, "Someone else closed that task already.")
+    else:
+        messages.success(request, f"Task for {task.patient.full_name} marked done.")
+    return redirect("treatments:task_list")
