@@ -129,7 +129,7 @@ def test_front_desk_registers_a_patient_and_lands_on_the_summary(front_desk, fro
     assert f"Registered Maria Delgado, MRN {patient.mrn}." in text
     assert "Maria (Mari) Delgado" in text
     assert f"MRN {patient.mrn} · born 04/23/1985 (40)" in text
-    assert "69.9 kg, 03/10/2026" in text
+    assert "69.9 kg (154 lb), 03/10/2026" in text
     assert "167.6 cm" in text
     assert "(512) 555-0143" in text
     assert "Luis Delgado (Brother)" in text
@@ -422,7 +422,7 @@ def test_recording_a_measurement_updates_the_latest_weight(front_desk, patient):
     assert "Measurement recorded." in page
     assert "80.0 kg" in page  # the new weight, converted from pounds
     assert "90.0 kg" not in page
-    assert "170.0 cm, 01/05/2025" in page  # the height still comes from the older row
+    assert "170.0 cm (5 ft 7 in), 01/05/2025" in page  # the height still comes from the older row
 
 
 @pytest.mark.parametrize(
@@ -558,3 +558,15 @@ def test_an_admin_edit_goes_through_the_service(superuser_client, patient):
     assert response.status_code == 302
     patient.refresh_from_db()
     assert patient.city == "Round Rock"
+
+
+def test_the_summary_shows_weight_and_height_in_both_units(front_desk, patient, front_desk_user):
+    patient_record_measurement(
+        patient=patient,
+        recorded_by=front_desk_user,
+        weight_kg=Decimal("69.9"),
+        height_cm=Decimal("167.6"),
+    )
+    page = front_desk.get(f"/patients/{patient.pk}/").content.decode()
+    assert "69.9 kg (154 lb)" in page
+    assert "167.6 cm (5 ft 6 in)" in page
