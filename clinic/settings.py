@@ -262,6 +262,27 @@ CLINIC_PATIENT_SESSION_SECONDS = env.int("CLINIC_PATIENT_SESSION_SECONDS", defau
 # Public consultation requests accepted from one address per hour.
 CLINIC_INQUIRY_RATE_PER_HOUR = env.int("CLINIC_INQUIRY_RATE_PER_HOUR", default=5)
 
+# --- Treatment ---------------------------------------------------------------------------------
+# Dose guardrails per route: outside "usual" needs a confirmation with a reason; above "max" is
+# refused. mg/kg for IV and IM, mg otherwise. Override as JSON in CLINIC_DOSE_GUARDRAILS.
+CLINIC_DOSE_GUARDRAILS = env.json(
+    "CLINIC_DOSE_GUARDRAILS",
+    default={
+        "iv": {"unit": "mg/kg", "usual": [0.5, 1.0], "max": 1.5},
+        "im": {"unit": "mg/kg", "usual": [0.25, 1.0], "max": 1.5},
+        "esketamine_in": {"unit": "mg", "usual": [56, 84], "max": 84},
+        "ketamine_in": {"unit": "mg", "usual": [25, 100], "max": 200},
+        "oral": {"unit": "mg", "usual": [50, 300], "max": 500},
+    },
+)
+# A baseline blood pressure above this blocks dosing until a clinician records a decision.
+CLINIC_BP_GATE_SYSTOLIC = env.int("CLINIC_BP_GATE_SYSTOLIC", default=140)
+CLINIC_BP_GATE_DIASTOLIC = env.int("CLINIC_BP_GATE_DIASTOLIC", default=90)
+# Modified Aldrete score needed for discharge (0-10).
+CLINIC_DISCHARGE_ALDRETE_MIN = env.int("CLINIC_DISCHARGE_ALDRETE_MIN", default=9)
+CLINIC_FASTING_FOOD_HOURS = env.int("CLINIC_FASTING_FOOD_HOURS", default=6)
+CLINIC_FASTING_CLEAR_LIQUID_HOURS = env.int("CLINIC_FASTING_CLEAR_LIQUID_HOURS", default=2)
+
 # --- Clinic ----------------------------------------------------------------------------------
 CLINIC_NAME = env.str("CLINIC_NAME", default="Lone Star Ketamine Clinic")
 CLINIC_PHONE = env.str("CLINIC_PHONE", default="(512) 555-0100")

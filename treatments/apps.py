@@ -18,6 +18,13 @@ class TreatmentsConfig(AppConfig):
             models.Screening,
             models.ScreeningDetermination,
             models.StaffTask,
+            models.TreatmentPlan,
+            models.PlanVersion,
+            models.TreatmentChair,
+            models.TreatmentSession,
+            models.VitalsReading,
+            models.SessionEvent,
+            models.SessionAddendum,
         ):
             auditlog.register(model)
 

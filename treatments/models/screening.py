@@ -6,7 +6,7 @@ from django.db import models
 
 from intake.models import Intake, Patient
 
-from .screening_rules import RESULT_LABELS, Result
+from ..screening_rules import RESULT_LABELS, Result
 
 
 class AssessmentFinding(models.Model):

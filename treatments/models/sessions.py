@@ -1,0 +1,223 @@
+"""Treatment chairs, booked sessions, and the monitored session log from check-in to discharge."""
+
+from django.conf import settings
+from django.db import models
+
+from intake.models import Patient
+
+from .plans import ROUTE_CHOICES, PlanVersion, TreatmentPlan
+
+
+class TreatmentChair(models.Model):
+    """A treatment room or chair: what a session occupies."""
+
+    name = models.CharField(max_length=60, unique=True)
+    location = models.CharField(max_length=100, blank=True)
+    active = models.BooleanField(default=True)
+    display_order = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["display_order", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+# Sessions in these states hold their chair and their patient's time.
+HOLDING_STATUSES = ("booked", "checked_in", "in_progress", "completed")
+
+
+class TreatmentSession(models.Model):
+    class Status(models.TextChoices):
+        BOOKED = "booked", "Booked"
+        CHECKED_IN = "checked_in", "Checked in"
+        IN_PROGRESS = "in_progress", "In progress"
+        COMPLETED = "completed", "Completed"
+        CANCELLED = "cancelled", "Cancelled"
+        NO_SHOW = "no_show", "No-show"
+
+    patient = models.ForeignKey(
+        Patient, on_delete=models.PROTECT, related_name="treatment_sessions"
+    )
+    plan = models.ForeignKey(TreatmentPlan, on_delete=models.PROTECT, related_name="sessions")
+    plan_version = models.ForeignKey(PlanVersion, on_delete=models.PROTECT, related_name="+")
+    chair = models.ForeignKey(TreatmentChair, on_delete=models.PROTECT, related_name="sessions")
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField()
+    status = models.CharField(max_length=12, choices=Status, default=Status.BOOKED)
+    cancel_reason = models.CharField(max_length=500, blank=True)
+    booked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    booked_at = models.DateTimeField(auto_now_add=True)
+
+    # Check-in (front desk)
+    arrived_at = models.DateTimeField(null=True, blank=True)
+    escort_name = models.CharField("escort or ride home", max_length=200, blank=True)
+    escort_phone = models.CharField("escort's phone", max_length=30, blank=True)
+    fasting_confirmed = models.BooleanField(default=False)
+    checked_in_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    # Before the dose (clinician)
+    consent_current = models.BooleanField(null=True, blank=True)
+    fasting_hours = models.DecimalField(max_digits=4, decimal_places=1, null=True, blank=True)
+    pregnancy_test = models.CharField(max_length=16, blank=True)
+    pre_dose_gad7 = models.JSONField(null=True, blank=True)
+    bp_gate_decision = models.CharField(max_length=12, blank=True)  # "proceed" or "postpone"
+    bp_gate_note = models.CharField(max_length=500, blank=True)
+    bp_gate_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    # Administration
+    drug = models.CharField(max_length=60, blank=True)
+    route_given = models.CharField(max_length=16, choices=ROUTE_CHOICES, blank=True)
+    dose_given_mg = models.DecimalField(max_digits=7, decimal_places=1, null=True, blank=True)
+    dose_difference_reason = models.CharField(max_length=500, blank=True)
+    lot_number = models.CharField(max_length=40, blank=True)
+    administration_started_at = models.DateTimeField(null=True, blank=True)
+    administration_stopped_at = models.DateTimeField(null=True, blank=True)
+
+    # Observation and discharge: Modified Aldrete, five criteria scored 0-2.
+    aldrete_activity = models.PositiveSmallIntegerField(null=True, blank=True)
+    aldrete_respiration = models.PositiveSmallIntegerField(null=True, blank=True)
+    aldrete_circulation = models.PositiveSmallIntegerField(null=True, blank=True)
+    aldrete_consciousness = models.PositiveSmallIntegerField(null=True, blank=True)
+    aldrete_oxygen = models.PositiveSmallIntegerField(null=True, blank=True)
+    escort_present = models.BooleanField(default=False)
+    ready_to_leave_at = models.DateTimeField(null=True, blank=True)
+    discharged_at = models.DateTimeField(null=True, blank=True)
+    discharge_instructions_given = models.BooleanField(default=False)
+
+    # The note: signing locks it; later changes are addenda.
+    signed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    signed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["starts_at", "chair"]
+        indexes = [
+            models.Index(fields=["starts_at", "chair"], name="session_day_board"),
+            models.Index(fields=["patient", "starts_at"], name="session_patient"),
+            models.Index(fields=["status", "starts_at"], name="session_status"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(ends_at__gt=models.F("starts_at")),
+                name="session_ends_after_start",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Session {self.pk} for patient {self.patient_id} at {self.starts_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def aldrete_total(self) -> int | None:
+        parts = [
+            self.aldrete_activity, self.aldrete_respiration, self.aldrete_circulation,
+            self.aldrete_consciousness, self.aldrete_oxygen,
+        ]  # fmt: skip
+        return None if any(p is None for p in parts) else sum(parts)
+
+    def get_additional_data(self) -> dict:
+        return {"patient_id": self.patient_id}
+
+
+class VitalsReading(models.Model):
+    class Kind(models.TextChoices):
+        BASELINE = "baseline", "Baseline (before the dose)"
+        MONITORING = "monitoring", "During monitoring"
+        DISCHARGE = "discharge", "Before discharge"
+
+    session = models.ForeignKey(TreatmentSession, on_delete=models.CASCADE, related_name="vitals")
+    kind = models.CharField(max_length=12, choices=Kind, default=Kind.MONITORING)
+    taken_at = models.DateTimeField()
+    systolic = models.PositiveSmallIntegerField(null=True, blank=True)
+    diastolic = models.PositiveSmallIntegerField(null=True, blank=True)
+    heart_rate = models.PositiveSmallIntegerField(null=True, blank=True)
+    spo2 = models.PositiveSmallIntegerField("SpO2 (%)", null=True, blank=True)
+    respiratory_rate = models.PositiveSmallIntegerField(null=True, blank=True)
+    sedation_moaa_s = models.PositiveSmallIntegerField(
+        "sedation (MOAA/S 0-5)", null=True, blank=True
+    )
+    dissociation = models.PositiveSmallIntegerField("dissociation (CADSS-6)", null=True, blank=True)
+    flags = models.JSONField(default=list, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["taken_at", "id"]
+        indexes = [models.Index(fields=["session", "taken_at"], name="vitals_series")]
+
+    def __str__(self) -> str:
+        return f"Vitals {self.pk} at {self.taken_at:%H:%M}"
+
+    def get_additional_data(self) -> dict:
+        return {"session_id": self.session_id}
+
+
+class SessionEvent(models.Model):
+    """A side effect, an intervention or an adverse event during the session."""
+
+    class Kind(models.TextChoices):
+        SIDE_EFFECT = "side_effect", "Side effect"
+        INTERVENTION = "intervention", "Intervention"
+        ADVERSE_EVENT = "adverse_event", "Adverse event"
+
+    class Effect(models.TextChoices):
+        DISSOCIATION = "dissociation", "Dissociation"
+        HALLUCINATIONS = "hallucinations", "Hallucinations"
+        DIZZINESS = "dizziness", "Dizziness"
+        NAUSEA = "nausea", "Nausea"
+        VOMITING = "vomiting", "Vomiting"
+        DROWSINESS = "drowsiness", "Drowsiness"
+        HEADACHE = "headache", "Headache"
+        RAISED_BP = "raised_bp", "Raised blood pressure"
+        OTHER = "other", "Other"
+
+    class Severity(models.TextChoices):
+        MILD = "mild", "Mild"
+        MODERATE = "moderate", "Moderate"
+        SEVERE = "severe", "Severe"
+
+    session = models.ForeignKey(TreatmentSession, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=14, choices=Kind)
+    effect = models.CharField(max_length=16, choices=Effect, blank=True)
+    severity = models.CharField(max_length=10, choices=Severity, blank=True)
+    description = models.CharField(max_length=1000, blank=True)
+    occurred_at = models.DateTimeField()
+    escalated = models.BooleanField(default=False)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["occurred_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} in session {self.session_id}"
+
+    def get_additional_data(self) -> dict:
+        return {"session_id": self.session_id}
+
+
+class SessionAddendum(models.Model):
+    """A change after signing: the signed note is kept as it was."""
+
+    session = models.ForeignKey(TreatmentSession, on_delete=models.PROTECT, related_name="addenda")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    text = models.CharField(max_length=4000)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"Addendum {self.pk} to session {self.session_id}"
+
+    def get_additional_data(self) -> dict:
+        return {"session_id": self.session_id}
