@@ -30,7 +30,7 @@ class TreatmentsConfig(AppConfig):
 
         from intake.services.questionnaires import INTAKE_CHANGED_HOOKS
 
-        from .services import screening_on_intake_changed
+        from .services.screening import screening_on_intake_changed
 
         if screening_on_intake_changed not in INTAKE_CHANGED_HOOKS:
             INTAKE_CHANGED_HOOKS.append(screening_on_intake_changed)

@@ -6,9 +6,9 @@ from django.urls import reverse
 from clinic.home import register_panel
 from clinic.roles import CLINICIAN, FRONT_DESK, has_role
 
-from . import selectors
 from .models import StaffTask
 from .screening_rules import RESULT_LABELS, Result
+from .selectors import screening as selectors
 
 
 def screenings_to_review_panel(request: HttpRequest) -> dict | None:

@@ -12,9 +12,9 @@ from clinic.roles import CLINICIAN, FRONT_DESK, has_role
 from intake.models import Patient
 from intake.patient_panels import register as register_patient_panel
 
-from . import selectors
 from .models import Screening
 from .screening_rules import RESULT_LABELS, Result
+from .selectors import screening as selectors
 
 STATUS_STYLES = {
     Screening.Status.PENDING: "text-bg-secondary",

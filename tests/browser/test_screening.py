@@ -124,7 +124,7 @@ def test_the_clinic_admin_reads_the_rules_from_the_admin(page, live_server, admi
 def test_the_front_desk_calls_the_patient_and_marks_the_task_done(
     page, live_server, front_desk_user, clinician_user
 ):
-    from treatments.services import screening_determine
+    from treatments.services.screening import screening_determine
 
     screening = screened(front_desk_user, legal_first_name="Nora", legal_last_name="Quinn")
     screening_determine(

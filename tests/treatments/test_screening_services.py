@@ -16,8 +16,8 @@ from intake.services.questionnaires import intake_request_more_information
 from tests.treatments.screenings import born_years_ago, screened
 from treatments.models import Screening, ScreeningDetermination, StaffTask
 from treatments.screening_rules import RULESET_VERSION, Result
-from treatments.selectors import current_screening_status, screening_worklist
-from treatments.services import (
+from treatments.selectors.screening import current_screening_status, screening_worklist
+from treatments.services.screening import (
     finding_record,
     screening_determine,
     screening_run,
@@ -536,7 +536,7 @@ def test_the_patient_sees_the_question_and_resubmitting_screens_again(
 ):
     from django.test import Client
 
-    from treatments.selectors import screening_worklist
+    from treatments.selectors.screening import screening_worklist
 
     screening = screened(front_desk_user)
     question = "Please tell us the name of your cardiologist."
@@ -574,8 +574,8 @@ def test_the_patient_sees_the_question_and_resubmitting_screens_again(
 def test_completing_the_front_desk_task_puts_the_patient_back_on_the_worklist(
     front_desk_user, clinician_user
 ):
-    from treatments.selectors import screening_worklist
-    from treatments.services import task_complete
+    from treatments.selectors.screening import screening_worklist
+    from treatments.services.screening import task_complete
 
     screening = screened(front_desk_user)
     determine(

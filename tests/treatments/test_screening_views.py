@@ -14,7 +14,7 @@ from django.utils import timezone
 from tests.treatments.screenings import screened, screening_row
 from treatments.models import Screening, ScreeningDetermination, StaffTask
 from treatments.screening_rules import RULES, RULESET_VERSION, Result
-from treatments.services import screening_determine, screening_run
+from treatments.services.screening import screening_determine, screening_run
 
 WORKLIST_URL = reverse("treatments:screening_worklist")
 RULES_URL = reverse("treatments:screening_rules")
@@ -504,7 +504,7 @@ def test_a_clinician_cannot_close_the_front_desks_tasks(clinician, front_desk_ta
 def test_the_task_list_query_count_is_constant(
     front_desk, clinician_user, front_desk_user, django_assert_num_queries, how_many
 ):
-    from treatments.services import task_complete, task_create
+    from treatments.services.screening import task_complete, task_create
 
     for number in range(how_many):
         task = task_create(

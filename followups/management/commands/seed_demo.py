@@ -237,7 +237,7 @@ def _seed_screenings(clinician) -> None:
     few signed determinations, so the worklist shows every kind of result."""
     from intake.models import Intake
     from treatments.models import AssessmentFinding, ScreeningDetermination
-    from treatments.services import finding_record, screening_determine
+    from treatments.services.screening import finding_record, screening_determine
 
     submitted = Intake.objects.filter(status=Intake.Status.SUBMITTED).select_related("patient")
     for index, intake in enumerate(submitted.order_by("patient_id")):

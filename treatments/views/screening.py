@@ -15,12 +15,13 @@ from django.views.decorators.http import require_GET, require_POST
 
 from clinic.roles import CLINIC_ADMIN, CLINICIAN, FRONT_DESK, has_role, role_required
 
-from . import screening_rules as rules
-from . import selectors, services
-from .forms import DeterminationForm, FindingForm, TaskCompleteForm
-from .models import Screening, ScreeningDetermination, StaffTask
-from .patient_panels import STATUS_STYLES
-from .screening_rules import RESULT_LABELS, SEVERITY_LABELS, Result, Severity
+from .. import screening_rules as rules
+from ..forms import DeterminationForm, FindingForm, TaskCompleteForm
+from ..models import Screening, ScreeningDetermination, StaffTask
+from ..patient_panels import STATUS_STYLES
+from ..screening_rules import RESULT_LABELS, SEVERITY_LABELS, Result, Severity
+from ..selectors import screening as selectors
+from ..services import screening as services
 
 RESULT_STYLES = {
     Result.NOT_A_CANDIDATE: "text-bg-danger",

@@ -12,9 +12,9 @@ from django.utils import timezone
 from clinic.notifications import NotificationError, send_email_message, send_sms_message
 from intake.models import Intake, Patient
 
-from .models import AssessmentFinding, Screening, ScreeningDetermination, StaffTask
-from .screening_rules import Result, screen
-from .selectors import screening_facts, treatment_history
+from ..models import AssessmentFinding, Screening, ScreeningDetermination, StaffTask
+from ..screening_rules import Result, screen
+from ..selectors.screening import screening_facts, treatment_history
 
 logger = logging.getLogger(__name__)
 

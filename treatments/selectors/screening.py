@@ -12,8 +12,8 @@ from intake.questionnaire_state import bind_step, medication_names
 from intake.selectors import patient_latest_measurements
 from intake.services.patients import age_on
 
-from .models import AssessmentFinding, Screening, StaffTask
-from .screening_rules import Facts, Result, failed_treatments
+from ..models import AssessmentFinding, Screening, StaffTask
+from ..screening_rules import Facts, Result, failed_treatments
 
 QUESTION_WORDS = dict(SCREENING_QUESTIONS)
 TREATMENT_WORDS = dict(TREATMENTS)

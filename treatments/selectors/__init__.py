@@ -1,0 +1,1 @@
+"""Reads for screening, plans, booking and session logs: one module per domain."""

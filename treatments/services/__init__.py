@@ -1,0 +1,1 @@
+"""Writes for screening, plans, booking and session logs: one module per domain."""
