@@ -137,6 +137,7 @@ class Command(BaseCommand):
 
             intakes = _seed_intakes(staff[FRONT_DESK])
             _seed_screenings(staff[CLINICIAN])
+            _seed_chairs()
 
         self.stdout.write(
             self.style.SUCCESS(
@@ -269,3 +270,20 @@ def _seed_screenings(clinician) -> None:
                     else ""
                 ),
             )
+
+
+DEMO_CHAIRS = [
+    ("Chair 1", "Willow room"),
+    ("Chair 2", "Cedar room"),
+    ("Chair 3", "Bluebonnet room"),
+]
+
+
+def _seed_chairs() -> None:
+    """The treatment chairs (clinic admins manage them in the admin)."""
+    from treatments.models import TreatmentChair
+
+    for order, (name, location) in enumerate(DEMO_CHAIRS):
+        TreatmentChair.objects.get_or_create(
+            name=name, defaults={"location": location, "display_order": order}
+        )
