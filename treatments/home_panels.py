@@ -8,7 +8,9 @@ from clinic.roles import CLINICIAN, FRONT_DESK, has_role
 
 from .models import StaffTask
 from .screening_rules import RESULT_LABELS, Result
+from .selectors import booking as booking_selectors
 from .selectors import screening as selectors
+from .selectors import sessions as session_selectors
 
 
 def screenings_to_review_panel(request: HttpRequest) -> dict | None:
@@ -39,6 +41,43 @@ def front_desk_tasks_panel(request: HttpRequest) -> dict | None:
     }
 
 
+def sessions_today_panel(request: HttpRequest) -> dict | None:
+    """Front desk: how many sessions hold a chair today, and the day's chair board."""
+    if not has_role(request.user, [FRONT_DESK]):
+        return None
+    board = reverse("treatments:chair_board")
+    return {
+        "title": "Today's sessions",
+        "counts": [
+            {
+                "label": "Booked today",
+                "count": booking_selectors.sessions_today_count(),
+                "url": board,
+            }
+        ],
+        "link": {"label": "Open the chair board", "url": board},
+    }
+
+
+def sessions_to_sign_panel(request: HttpRequest) -> dict | None:
+    """Clinicians: completed sessions whose note is not signed yet, oldest first."""
+    if not has_role(request.user, [CLINICIAN]):
+        return None
+    count, oldest = session_selectors.sessions_to_sign_summary()
+    link = None
+    if oldest is not None:
+        url = reverse("treatments:session_detail", args=[oldest])
+        link = {"label": "Open the oldest unsigned note", "url": url}
+    return {
+        "title": "Sessions to sign",
+        "counts": [{"label": "Completed, not signed", "count": count, "url": None}],
+        "link": link,
+        "urgent": bool(count),
+    }
+
+
 def register() -> None:
     register_panel("treatments-screening", screenings_to_review_panel, order=25)
     register_panel("treatments-tasks", front_desk_tasks_panel, order=15)
+    register_panel("treatments-sessions-today", sessions_today_panel, order=10)
+    register_panel("treatments-sessions-to-sign", sessions_to_sign_panel, order=26)

@@ -12,8 +12,9 @@ from clinic.roles import CLINICIAN, FRONT_DESK, has_role
 from intake.models import Patient
 from intake.patient_panels import register as register_patient_panel
 
-from .models import Screening
+from .models import Screening, TreatmentPlan
 from .screening_rules import RESULT_LABELS, Result
+from .selectors import plans as plan_selectors
 from .selectors import screening as selectors
 
 STATUS_STYLES = {
@@ -28,6 +29,12 @@ FRONT_DESK_NEXT = {
     Screening.Status.APPROVED.label: "The patient can be booked for treatment.",
     Screening.Status.DECLINED.label: "If the patient calls, put them through to a clinician.",
     Screening.Status.MORE_INFO.label: "See the task list for anything the front desk needs to do.",
+}
+PLAN_STATUS_STYLES = {
+    TreatmentPlan.Status.DRAFT: "text-bg-secondary",
+    TreatmentPlan.Status.ACTIVE: "text-bg-success",
+    TreatmentPlan.Status.COMPLETED: "text-bg-primary",
+    TreatmentPlan.Status.STOPPED: "text-bg-dark",
 }
 NOT_SCREENED = "Not screened yet: the screening is made when the patient submits their intake."
 
@@ -75,5 +82,39 @@ def screening_panel(request: HttpRequest, patient: Patient) -> dict | None:
     return None
 
 
+def plan_panel(request: HttpRequest, patient: Patient) -> dict | None:
+    """The active plan (else the newest): the schedule for the front desk, the dose too for
+    clinicians. One query."""
+    clinician = has_role(request.user, [CLINICIAN])
+    if not clinician and not has_role(request.user, [FRONT_DESK]):
+        return None
+    version = plan_selectors.patient_plan_for_panel(patient=patient, schedule_only=not clinician)
+    link = {"label": "Open the plans", "url": reverse("treatments:plan_list", args=[patient.pk])}
+    if version is None:
+        panel = {"title": "Treatment plan", "text": "No treatment plan yet."}
+        if clinician:
+            panel["link"] = {
+                "label": "Write a plan",
+                "url": reverse("treatments:plan_new", args=[patient.pk]),
+            }
+        return panel
+    plan = version.plan
+    rows = [{"label": "Route", "value": version.get_route_display()}]
+    if clinician:
+        rows.append({"label": "Dose", "value": plan_selectors.dose_text(version)})
+    rows += [
+        {"label": "Phase", "value": version.get_phase_display()},
+        {"label": "Sessions", "value": plan_selectors.frequency_text(version)},
+        {"label": "Start date", "value": dateformat.format(version.start_date, "m/d/Y")},
+    ]
+    return {
+        "title": "Treatment plan",
+        "badge": {"label": plan.get_status_display(), "style": PLAN_STATUS_STYLES[plan.status]},
+        "rows": rows,
+        "link": link,
+    }
+
+
 def register() -> None:
     register_patient_panel("treatments-screening", screening_panel, order=10)
+    register_patient_panel("treatments-plan", plan_panel, order=20)

@@ -1,5 +1,6 @@
 from django.urls import path
 
+from .views import booking, plans, sessions
 from .views import screening as views
 
 app_name = "treatments"
@@ -18,4 +19,43 @@ urlpatterns = [
     # Tasks for staff (the front desk's calls to patients).
     path("tasks/", views.task_list, name="task_list"),
     path("tasks/<int:pk>/done/", views.task_done, name="task_done"),
+    # Treatment plans: a patient's plans, one plan with its versions and status actions.
+    path("patients/<int:pk>/plans/", plans.plan_list, name="plan_list"),
+    path("patients/<int:pk>/plans/new/", plans.plan_new, name="plan_new"),
+    path("plans/<int:pk>/", plans.plan_detail, name="plan_detail"),
+    path("plans/<int:pk>/activate/", plans.plan_activate, name="plan_activate"),
+    path("plans/<int:pk>/amend/", plans.plan_amend, name="plan_amend"),
+    path("plans/<int:pk>/complete/", plans.plan_complete, name="plan_complete"),
+    path("plans/<int:pk>/stop/", plans.plan_stop, name="plan_stop"),
+    # Booking: a plan's series on the chairs, one session's changes, the chair board.
+    path("plans/<int:pk>/book/", booking.plan_book, name="plan_book"),
+    path("sessions/<int:pk>/booking/", booking.booking_manage, name="booking_manage"),
+    path("sessions/<int:pk>/reschedule/", booking.booking_reschedule, name="booking_reschedule"),
+    path("sessions/<int:pk>/cancel/", booking.booking_cancel, name="booking_cancel"),
+    path("sessions/<int:pk>/no-show/", booking.booking_no_show, name="booking_no_show"),
+    path("board/", booking.chair_board, name="chair_board"),
+    # The session log: one page per session, a short form per stage; the REMS form.
+    path("sessions/<int:pk>/", sessions.session_detail, name="session_detail"),
+    path("sessions/<int:pk>/check-in/", sessions.session_check_in, name="session_check_in"),
+    path("sessions/<int:pk>/pre-dose/", sessions.session_pre_dose, name="session_pre_dose"),
+    path(
+        "sessions/<int:pk>/bp-decision/",
+        sessions.session_bp_decision,
+        name="session_bp_decision",
+    ),
+    path(
+        "sessions/<int:pk>/administration/",
+        sessions.session_administer,
+        name="session_administer",
+    ),
+    path("sessions/<int:pk>/vitals/", sessions.session_vitals_add, name="session_vitals_add"),
+    path("sessions/<int:pk>/events/", sessions.session_event_add, name="session_event_add"),
+    path("sessions/<int:pk>/discharge/", sessions.session_discharge, name="session_discharge"),
+    path("sessions/<int:pk>/sign/", sessions.session_sign, name="session_sign"),
+    path(
+        "sessions/<int:pk>/addenda/",
+        sessions.session_addendum_add,
+        name="session_addendum_add",
+    ),
+    path("sessions/<int:pk>/rems/", sessions.session_rems, name="session_rems"),
 ]

@@ -185,8 +185,9 @@ def test_the_front_desk_home_costs_the_same_however_many_intakes(
         intakes_in_every_state(front_desk_user)
     front_desk.get(HOME_URL)  # warm-up
 
-    # session, user, TOTP device, roles, the intake counts (one aggregate), open tasks
-    with django_assert_num_queries(6):
+    # session, user, TOTP device, roles, the intake counts (one aggregate), open tasks,
+    # today's sessions
+    with django_assert_num_queries(7):
         front_desk.get(HOME_URL)
 
 
@@ -205,6 +206,6 @@ def test_the_clinician_home_costs_the_same_however_many_alerts(
     clinician.get(HOME_URL)  # warm-up
 
     # session, user, TOTP device, roles, open alerts count, intakes to review count, screenings
-    # to review (one aggregate)
-    with django_assert_num_queries(7):
+    # to review (one aggregate), sessions to sign (one aggregate)
+    with django_assert_num_queries(8):
         clinician.get(HOME_URL)

@@ -374,8 +374,9 @@ def test_the_summary_page_costs_the_same_however_many_links(
     front_desk.get(url)  # warm-up
 
     # session, user, TOTP device, roles, patient, ACCESS audit entry, latest weight, latest
-    # height, newest intake, its newest link, the screening status (treatments' panel)
-    with django_assert_num_queries(11):
+    # height, newest intake, its newest link, the screening status and the treatment plan
+    # (treatments' panels)
+    with django_assert_num_queries(12):
         response = front_desk.get(url)
 
     assert response.status_code == 200

@@ -507,8 +507,8 @@ def test_summary_page_query_count_does_not_grow_with_history(
         front_desk.get(url)  # warm-up: session bookkeeping and content-type cache
         # session, user, TOTP device, roles, patient with its creator, the ACCESS audit entry,
         # latest weight, latest height, newest intake (none here: see test_intake_staff.py),
-        # the screening status (treatments' panel)
-        with django_assert_num_queries(10):
+        # the screening status and the treatment plan (treatments' panels)
+        with django_assert_num_queries(11):
             response = front_desk.get(url)
     assert response.status_code == 200
 

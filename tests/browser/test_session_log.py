@@ -1,0 +1,88 @@
+"""A whole IV session in a real browser: the front desk checks the patient in (and sees no
+clinical data); the clinician records the checks and baseline vitals, the dose, a vitals
+reading (flagged when out of range), the discharge, and signs the note, which then locks.
+axe finds nothing serious on the session page.
+
+The session row is written directly (tests/treatments/sessions.py): booking is tested with the
+chair board.
+"""
+
+import re
+
+from playwright.sync_api import expect
+
+from tests.browser.conftest import give_authenticator, log_in, screenshot
+from tests.browser.test_accessibility import serious_violations
+from tests.factories import PatientFactory
+from tests.treatments.sessions import booked_session
+
+
+def test_a_whole_iv_session_from_check_in_to_a_signed_note(
+    page, live_server, clinician_user, front_desk_user
+):
+    patient = PatientFactory(legal_first_name="Leo", legal_last_name="Marsh", sex_at_birth="male")
+    session = booked_session(by=clinician_user, patient=patient, dose_mg="35.0")
+    url = f"{live_server.url}/sessions/{session.pk}/"
+
+    # The front desk checks the patient in.
+    log_in(page, live_server, front_desk_user)
+    page.goto(url)
+    expect(page.get_by_role("heading", name=re.compile("Session for"))).to_be_visible()
+    page.get_by_role("button", name="Check in").click()
+    expect(page.get_by_label("Escort or ride home (name)")).to_have_attribute(
+        "aria-invalid", "true"
+    )
+    page.get_by_label("Escort or ride home (name)").fill("Sam Marsh")
+    page.get_by_label("Escort's phone").fill("512-555-0142")
+    page.get_by_label("The patient confirms they have fasted as instructed").check()
+    page.get_by_role("button", name="Check in").click()
+    expect(page.get_by_role("status").first).to_contain_text("Checked in.")
+    expect(page.get_by_text("Checked in", exact=True)).to_be_visible()
+    expect(page.get_by_text("Before the dose")).to_have_count(0)
+    assert serious_violations(page) == []
+
+    # The clinician takes over.
+    page.context.clear_cookies()
+    log_in(page, live_server, clinician_user, device=give_authenticator(clinician_user))
+    page.goto(url)
+    page.get_by_label("Consent is current").check()
+    page.get_by_label("Hours since food").fill("7")
+    page.get_by_label("Blood pressure, systolic (mmHg)").fill("124")
+    page.get_by_label("Blood pressure, diastolic (mmHg)").fill("80")
+    page.get_by_label("Heart rate (per minute)").fill("72")
+    page.get_by_label("SpO2 (%)").fill("98")
+    page.get_by_label("Respiratory rate (per minute)").fill("14")
+    page.get_by_role("button", name="Record before the dose").click()
+    expect(page.get_by_role("status").first).to_contain_text("baseline vitals")
+
+    page.get_by_label("Lot number").fill("KET-2291")
+    page.get_by_role("button", name="Record the administration").click()
+    expect(page.get_by_role("status").first).to_contain_text("Monitoring has started")
+
+    page.get_by_label("Systolic (mmHg)").fill("166")
+    page.get_by_label("Diastolic (mmHg)").fill("92")
+    page.get_by_label("Heart rate").fill("84")
+    page.get_by_label("SpO2 (%)").fill("97")
+    page.get_by_label("Resp. rate").fill("14")
+    page.get_by_label("Sedation (MOAA/S 0-5)").fill("4")
+    page.get_by_role("button", name="Add the reading").click()
+    vitals = page.get_by_role("table", name=re.compile("Vitals after the dose"))
+    expect(vitals.get_by_role("row").nth(1)).to_contain_text("Systolic BP high (166)")
+    screenshot(page, "session-monitoring")
+    assert serious_violations(page) == []
+
+    for criterion in ("Activity", "Respiration", "Circulation", "Consciousness", "O2 saturation"):
+        page.get_by_role("group", name=criterion).get_by_label(re.compile(r"^2: ")).check()
+    page.get_by_label("Discharge instructions given: no driving until the next day").check()
+    page.get_by_role("button", name="Discharge", exact=True).click()
+    expect(page.get_by_role("status").first).to_contain_text("Discharged")
+
+    page.get_by_role("button", name="Sign the note").click()
+    signature = page.get_by_role("region", name="Signature")
+    expect(signature).to_contain_text("Signed and locked")
+    expect(page.get_by_role("button", name="Add the reading")).to_have_count(0)
+    page.get_by_label("Addendum").fill("Escort confirmed arrival home by phone.")
+    page.get_by_role("button", name="Add the addendum").click()
+    expect(page.get_by_role("region", name="Addenda")).to_contain_text("Escort confirmed")
+    screenshot(page, "session-signed")
+    assert serious_violations(page) == []

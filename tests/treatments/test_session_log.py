@@ -1,0 +1,470 @@
+"""The session log: from check-in to the signed note, through the services and the page."""
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+import time_machine
+from auditlog.models import LogEntry
+from django.core.exceptions import ValidationError
+from django.urls import reverse
+from django.utils import timezone
+
+from tests.treatments.sessions import (
+    FULL_ALDRETE,
+    administered,
+    booked_session,
+    checked_in,
+    completed_session,
+    discharged,
+    monitored,
+    pre_dose,
+)
+from treatments.dosing import Route
+from treatments.models import SessionEvent, TreatmentSession, VitalsReading
+from treatments.services import sessions as services
+
+pytestmark = pytest.mark.django_db
+
+
+def _page(client, session):
+    return client.get(reverse("treatments:session_detail", args=[session.pk]))
+
+
+def _post(client, session, name, data):
+    return client.post(reverse(f"treatments:{name}", args=[session.pk]), data)
+
+
+# --- Check-in --------------------------------------------------------------------------------
+
+
+def test_check_in_needs_an_escort_and_fasting(clinician_user):
+    session = booked_session(by=clinician_user)
+
+    with pytest.raises(ValidationError) as error:
+        services.session_check_in(
+            session=session, by=clinician_user, arrived_at=timezone.now(),
+            escort_name="", escort_phone="", fasting_confirmed=False,
+        )  # fmt: skip
+
+    assert set(error.value.message_dict) == {"escort_name", "escort_phone", "fasting_confirmed"}
+    session.refresh_from_db()
+    assert session.status == TreatmentSession.Status.BOOKED
+
+
+def test_the_front_desk_checks_in_on_a_page_without_clinical_data(front_desk, clinician_user):
+    session = booked_session(by=clinician_user)
+
+    response = _post(
+        front_desk, session, "session_check_in",
+        {"arrived_at": "09:05", "escort_name": "Sam Rivera", "escort_phone": "512-555-0199",
+         "fasting_confirmed": "on"},
+    )  # fmt: skip
+
+    assert response.status_code == 302
+    session.refresh_from_db()
+    assert session.status == TreatmentSession.Status.CHECKED_IN
+    assert timezone.localtime(session.arrived_at).strftime("%H:%M") == "09:05"
+    page = _page(front_desk, session).content.decode()
+    assert "Sam Rivera" in page
+    assert "Before the dose" not in page and "Baseline" not in page
+    # The clinical stages are the clinician's.
+    assert _post(front_desk, session, "session_pre_dose", {}).status_code == 403
+    assert front_desk.get(reverse("treatments:session_rems", args=[session.pk])).status_code == 403
+
+
+# --- The BP gate -----------------------------------------------------------------------------
+
+
+def test_a_baseline_bp_above_the_gate_blocks_dosing_until_a_decision(clinician, clinician_user):
+    session = booked_session(by=clinician_user)
+    checked_in(session, by=clinician_user)
+    pre_dose(session, by=clinician_user, systolic=152, diastolic=88)
+
+    with pytest.raises(ValidationError, match="blocked until a clinician records a decision"):
+        administered(session, by=clinician_user)
+    page = _page(clinician, session).content.decode()
+    assert "Dosing is blocked: baseline blood pressure 152/88 is above 140/90" in page
+    response = _post(
+        clinician, session, "session_administer",
+        {"drug": "ketamine", "route": "iv", "dose_given_mg": "35.0", "lot_number": "L1",
+         "started_at": "09:30"},
+    )  # fmt: skip
+    assert response.status_code == 400
+    assert "dosing is blocked until a clinician records a decision" in response.content.decode()
+
+    services.session_decide_bp(
+        session=session, by=clinician_user, decision="proceed", note="Anxious; repeat was 138/86"
+    )
+    administered(session, by=clinician_user)
+
+    session.refresh_from_db()
+    assert session.status == TreatmentSession.Status.IN_PROGRESS
+    assert session.bp_gate_by == clinician_user
+
+
+def test_at_the_threshold_no_decision_is_needed(clinician_user):
+    session = booked_session(by=clinician_user)
+    checked_in(session, by=clinician_user)
+    pre_dose(session, by=clinician_user, systolic=140, diastolic=90)
+
+    administered(session, by=clinician_user)
+
+    with pytest.raises(ValidationError):
+        services.session_decide_bp(session=session, by=clinician_user, decision="proceed", note="x")
+
+
+def test_postponing_for_raised_bp_cancels_the_session(clinician_user):
+    session = booked_session(by=clinician_user)
+    checked_in(session, by=clinician_user)
+    pre_dose(session, by=clinician_user, systolic=165, diastolic=102)
+
+    services.session_decide_bp(
+        session=session, by=clinician_user, decision="postpone", note="Refer to GP"
+    )
+
+    session.refresh_from_db()
+    assert session.status == TreatmentSession.Status.CANCELLED
+    assert "Refer to GP" in session.cancel_reason
+    with pytest.raises(ValidationError):
+        administered(session, by=clinician_user)
+
+
+def test_pre_dose_needs_current_consent_and_scores_the_gad7(clinician_user):
+    session = booked_session(by=clinician_user)
+    checked_in(session, by=clinician_user)
+    kwargs = {
+        "session": session, "by": clinician_user, "fasting_hours": Decimal(6),
+        "pregnancy_test": "", "systolic": 120, "diastolic": 80, "heart_rate": 70, "spo2": 98,
+        "respiratory_rate": 14,
+    }  # fmt: skip
+
+    with pytest.raises(ValidationError) as error:
+        services.session_record_pre_dose(consent_current=False, gad7_answers=None, **kwargs)
+    assert "consent_current" in error.value.message_dict
+
+    baseline = services.session_record_pre_dose(
+        consent_current=True, gad7_answers=[1, 2, 1, 0, 3, 1, 2], **kwargs
+    )
+    assert baseline.kind == VitalsReading.Kind.BASELINE
+    session.refresh_from_db()
+    assert session.pre_dose_gad7["total"] == 10
+    assert session.pre_dose_gad7["band"] == "Moderate"
+
+
+def test_a_pregnancy_test_is_needed_for_a_patient_assigned_female(clinician_user):
+    session = booked_session(by=clinician_user)
+    session.patient.sex_at_birth = "female"
+    session.patient.save(update_fields=["sex_at_birth"])
+    checked_in(session, by=clinician_user)
+
+    with pytest.raises(ValidationError) as error:
+        pre_dose(session, by=clinician_user)
+
+    assert "pregnancy_test" in error.value.message_dict
+
+
+# --- Administration --------------------------------------------------------------------------
+
+
+def _administer(session, by, **overrides):
+    values = {
+        "drug": "ketamine", "dose_given_mg": Decimal("35.0"), "dose_difference_reason": "",
+        "lot_number": "LOT-9", "route": Route.IV, "started_at": timezone.now(),
+        "stopped_at": None,
+    }  # fmt: skip
+    return services.session_administer(session=session, by=by, **{**values, **overrides})
+
+
+def test_a_dose_different_from_the_plan_needs_a_reason(clinician_user):
+    session = booked_session(by=clinician_user, dose_mg="35.0")
+    checked_in(session, by=clinician_user)
+    pre_dose(session, by=clinician_user)
+
+    with pytest.raises(ValidationError) as error:
+        _administer(session, clinician_user, dose_given_mg=Decimal("30.0"))
+    assert "The plan's dose is 35.0 mg" in error.value.message_dict["dose_difference_reason"][0]
+
+    _administer(
+        session, clinician_user, dose_given_mg=Decimal("30.0"),
+        dose_difference_reason="Stopped early: nausea",
+    )  # fmt: skip
+    session.refresh_from_db()
+    assert session.dose_given_mg == Decimal("30.0")
+
+
+def test_administration_needs_a_lot_number(clinician_user):
+    session = booked_session(by=clinician_user)
+    checked_in(session, by=clinician_user)
+    pre_dose(session, by=clinician_user)
+
+    with pytest.raises(ValidationError) as error:
+        _administer(session, clinician_user, lot_number=" ")
+
+    assert "lot_number" in error.value.message_dict
+
+
+# --- Monitoring ------------------------------------------------------------------------------
+
+
+def test_out_of_range_vitals_are_flagged_and_highlighted(clinician, clinician_user):
+    session = booked_session(by=clinician_user)
+    checked_in(session, by=clinician_user)
+    pre_dose(session, by=clinician_user)
+    administered(session, by=clinician_user)
+
+    response = _post(
+        clinician, session, "session_vitals_add",
+        {"taken_at": timezone.localtime().strftime("%H:%M"), "systolic": "168",
+         "diastolic": "96", "heart_rate": "80", "spo2": "92", "respiratory_rate": "14",
+         "sedation_moaa_s": "2"},
+    )  # fmt: skip
+
+    assert response.status_code == 302
+    reading = session.vitals.get(kind=VitalsReading.Kind.MONITORING)
+    assert reading.flags == ["Systolic BP high (168)", "SpO2 low (92)", "Deep sedation (MOAA/S 2)"]
+    page = _page(clinician, session).content.decode()
+    assert '<tr class="table-danger">' in page
+    assert "SpO2 low (92)" in page
+
+
+def test_an_adverse_event_is_escalated_and_shown_at_the_top(clinician, clinician_user):
+    session = booked_session(by=clinician_user)
+    checked_in(session, by=clinician_user)
+    pre_dose(session, by=clinician_user)
+    administered(session, by=clinician_user)
+
+    event = services.session_event_record(
+        session=session, by=clinician_user, kind=SessionEvent.Kind.ADVERSE_EVENT, effect="",
+        severity="severe", description="Hypertensive episode 190/110", occurred_at=timezone.now(),
+        escalated=False,
+    )  # fmt: skip
+
+    assert event.escalated
+    page = _page(clinician, session).content.decode()
+    assert page.index("Escalated events") < page.index("Check-in")
+    assert "Hypertensive episode 190/110" in page
+
+
+def test_a_side_effect_needs_its_severity(clinician_user):
+    session = booked_session(by=clinician_user)
+    checked_in(session, by=clinician_user)
+    pre_dose(session, by=clinician_user)
+    administered(session, by=clinician_user)
+
+    with pytest.raises(ValidationError) as error:
+        services.session_event_record(
+            session=session, by=clinician_user, kind=SessionEvent.Kind.SIDE_EFFECT,
+            effect="nausea", severity="", description="", occurred_at=timezone.now(),
+            escalated=False,
+        )  # fmt: skip
+
+    assert "severity" in error.value.message_dict
+
+
+# --- Discharge -------------------------------------------------------------------------------
+
+
+def _in_monitoring(by, **kwargs):
+    session = booked_session(by=by, **kwargs)
+    checked_in(session, by=by)
+    pre_dose(session, by=by)
+    administered(session, by=by)
+    monitored(session, by=by)
+    return session
+
+
+def _discharge(session, by, **overrides):
+    values = {
+        "aldrete": FULL_ALDRETE, "escort_present": True, "discharged_at": timezone.now(),
+        "instructions_given": True,
+    }  # fmt: skip
+    return services.session_discharge(session=session, by=by, **{**values, **overrides})
+
+
+def test_discharge_needs_the_aldrete_minimum_and_the_escort(clinician_user):
+    session = _in_monitoring(clinician_user)
+
+    with pytest.raises(ValidationError, match="discharge needs 9 or more"):
+        _discharge(session, clinician_user, aldrete={**FULL_ALDRETE, "activity": 0})
+    with pytest.raises(ValidationError, match="escort must be present"):
+        _discharge(session, clinician_user, escort_present=False)
+    with pytest.raises(ValidationError) as error:
+        _discharge(session, clinician_user, instructions_given=False)
+    assert "instructions_given" in error.value.message_dict
+
+    _discharge(session, clinician_user, aldrete={**FULL_ALDRETE, "oxygen": 1})  # 9 of 10
+
+    session.refresh_from_db()
+    assert session.status == TreatmentSession.Status.COMPLETED
+    assert session.aldrete_total == 9
+
+
+def test_intranasal_esketamine_is_discharged_only_two_hours_after_the_dose(clinician_user):
+    dosed_at = timezone.now().replace(microsecond=0)
+    with time_machine.travel(dosed_at, tick=False):
+        session = _in_monitoring(clinician_user, route=Route.ESKETAMINE_NASAL, dose_mg="56")
+
+    with (
+        time_machine.travel(dosed_at + timedelta(minutes=119), tick=False),
+        pytest.raises(ValidationError, match="at least 2 hours of monitoring"),
+    ):
+        _discharge(session, clinician_user)
+    with time_machine.travel(dosed_at + timedelta(minutes=120), tick=False):
+        _discharge(session, clinician_user)
+
+    session.refresh_from_db()
+    assert session.discharged_at - session.administration_started_at == timedelta(hours=2)
+
+
+def test_an_iv_session_may_be_discharged_within_two_hours(clinician_user):
+    session = _in_monitoring(clinician_user)
+
+    _discharge(session, clinician_user)
+
+    assert session.status == TreatmentSession.Status.COMPLETED
+
+
+# --- Signing, the lock and addenda -----------------------------------------------------------
+
+
+def test_signing_is_refused_with_the_list_of_what_is_missing(clinician, clinician_user):
+    session = booked_session(by=clinician_user)
+    checked_in(session, by=clinician_user)
+    pre_dose(session, by=clinician_user)
+    administered(session, by=clinician_user)
+
+    response = _post(clinician, session, "session_sign", {})
+
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "Missing: At least one vitals reading during monitoring." in page
+    assert "Missing: Discharge." in page
+    assert "Missing: Check-in" not in page
+    session.refresh_from_db()
+    assert session.signed_at is None
+
+
+def test_a_raised_bp_without_a_decision_is_missing_from_the_note(clinician_user):
+    session = booked_session(by=clinician_user)
+    checked_in(session, by=clinician_user)
+    pre_dose(session, by=clinician_user, systolic=150)
+
+    with pytest.raises(ValidationError) as error:
+        services.session_sign(session=session, by=clinician_user)
+
+    assert "Missing: A decision on the raised baseline blood pressure." in error.value.messages
+
+
+def test_signing_locks_the_note_and_addenda_keep_the_original(clinician, clinician_user):
+    session = completed_session(by=clinician_user)
+
+    response = _post(clinician, session, "session_sign", {})
+
+    assert response.status_code == 302
+    session.refresh_from_db()
+    assert session.signed_by == clinician_user
+    signed_lot = session.lot_number
+    with pytest.raises(ValidationError, match="signed and locked"):
+        monitored(session, by=clinician_user)
+    with pytest.raises(ValidationError, match="signed and locked"):
+        checked_in(session, by=clinician_user)
+    with pytest.raises(ValidationError, match="signed and locked"):
+        services.session_sign(session=session, by=clinician_user)
+    response = _post(
+        clinician, session, "session_vitals_add", {"taken_at": "10:00", "heart_rate": "70"}
+    )
+    assert response.status_code == 400
+    assert "signed and locked" in response.content.decode()
+
+    response = _post(
+        clinician, session, "session_addendum_add", {"text": "Lot number was LOT-124."}
+    )
+
+    assert response.status_code == 302
+    session.refresh_from_db()
+    assert session.lot_number == signed_lot
+    assert session.vitals.filter(kind=VitalsReading.Kind.MONITORING).count() == 1
+    page = _page(clinician, session).content.decode()
+    assert "Lot number was LOT-124." in page
+    assert "Casey Carter" in page
+    assert page.index("Signed and locked") < page.index("Lot number was LOT-124.")
+
+
+def test_an_addendum_needs_a_signed_note(clinician_user):
+    session = completed_session(by=clinician_user)
+
+    with pytest.raises(ValidationError):
+        services.session_addendum_add(session=session, author=clinician_user, text="Too early")
+
+
+def test_the_clinician_home_shows_sessions_to_sign(clinician, clinician_user):
+    session = completed_session(by=clinician_user)
+
+    page = clinician.get(reverse("home")).content.decode()
+
+    assert "Sessions to sign" in page
+    assert reverse("treatments:session_detail", args=[session.pk]) in page
+
+
+# --- The REMS page ---------------------------------------------------------------------------
+
+
+def test_the_rems_page_assembles_the_monitoring_form(clinician, clinician_user):
+    dosed_at = timezone.now().replace(microsecond=0) - timedelta(hours=3)
+    with time_machine.travel(dosed_at, tick=False):
+        session = _in_monitoring(clinician_user, route=Route.ESKETAMINE_NASAL, dose_mg="56")
+    with time_machine.travel(dosed_at + timedelta(minutes=125), tick=False):
+        discharged(session, by=clinician_user)
+
+    response = clinician.get(reverse("treatments:session_rems", args=[session.pk]))
+
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "125 minutes" in page
+    assert "56.0 mg" in page
+    assert "LOT-123" in page
+    assert "Benzodiazepines" in page
+    iv = completed_session(by=clinician_user)
+    assert clinician.get(reverse("treatments:session_rems", args=[iv.pk])).status_code == 404
+
+
+def test_opening_the_session_page_is_audited(front_desk, front_desk_user, clinician_user):
+    session = booked_session(by=clinician_user)
+
+    _page(front_desk, session)
+
+    entry = LogEntry.objects.get_for_object(session).get(action=LogEntry.Action.ACCESS)
+    assert entry.actor == front_desk_user
+
+
+# --- The page's cost -------------------------------------------------------------------------
+
+# The user and the clinic's session, the roles, the OTP device, the session with its patient,
+# plan version and chair, then its vitals, events and addenda, and the audit entry.
+QUERIES = 9
+
+
+def test_the_session_page_costs_the_same_with_2_or_20_vitals_rows(
+    clinician, clinician_user, django_assert_num_queries
+):
+    session = completed_session(by=clinician_user, vitals_rows=2)
+    _page(clinician, session)  # warm-up: the session, the roles and the device are cached
+
+    with django_assert_num_queries(QUERIES, info="2 rows") as two:
+        assert _page(clinician, session).status_code == 200
+    VitalsReading.objects.bulk_create(
+        VitalsReading(
+            session=session,
+            taken_at=timezone.now(),
+            heart_rate=70 + n,
+            flags=[],
+            recorded_by=clinician_user,
+        )
+        for n in range(18)
+    )
+    with django_assert_num_queries(QUERIES):
+        page = _page(clinician, session).content.decode()
+
+    assert page.count("<tr") - 1 == 20  # the header row, then one row per reading
+    assert len(two) == QUERIES

@@ -1,0 +1,220 @@
+"""Forms of the session page, one short form per stage. They check types and ranges; the
+clinical rules (the BP gate, the dose difference, discharge readiness, signing) live in the
+session services, whose errors the views show beside the fields.
+
+Times are entered as a time of day on the session's date, in the clinic's zone.
+"""
+
+from datetime import date, datetime, time
+
+from django import forms
+from django.utils import timezone
+
+from intake.scoring import GAD7_ITEMS
+
+from . import session_rules as rules
+from .dosing import ROUTE_LABELS
+from .models import SessionEvent
+
+TIME_WIDGET = forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
+GAD7_CHOICES = [
+    ("", "Not asked"),
+    ("0", "Not at all"),
+    ("1", "Several days"),
+    ("2", "More than half the days"),
+    ("3", "Nearly every day"),
+]
+
+
+def at_on(day: date, value: time | None) -> datetime | None:
+    """A time of day on ``day`` in the clinic's zone, as an aware datetime."""
+    if value is None:
+        return None
+    return datetime.combine(day, value, tzinfo=timezone.get_current_timezone())
+
+
+def now_hhmm() -> time:
+    return timezone.localtime().time().replace(second=0, microsecond=0)
+
+
+def _time(label: str, *, required: bool = True) -> forms.TimeField:
+    return forms.TimeField(label=label, required=required, widget=TIME_WIDGET)
+
+
+def _vital(label: str, low: int, high: int, *, required: bool) -> forms.IntegerField:
+    return forms.IntegerField(label=label, required=required, min_value=low, max_value=high)
+
+
+class StageForm(forms.Form):
+    """A stage's form: its times become aware datetimes on the session's day."""
+
+    time_fields: tuple[str, ...] = ()
+
+    def __init__(self, *args, day: date, **kwargs):
+        self.day = day
+        super().__init__(*args, **kwargs)
+        for name in self.time_fields:
+            if self.fields[name].required:
+                self.fields[name].initial = now_hhmm
+        self.use_required_attribute = False
+
+    def service_kwargs(self) -> dict:
+        values = dict(self.cleaned_data)
+        for name in self.time_fields:
+            values[name] = at_on(self.day, values[name])
+        return values
+
+
+class CheckInForm(StageForm):
+    time_fields = ("arrived_at",)
+    arrived_at = _time("Arrival time")
+    escort_name = forms.CharField(
+        label="Escort or ride home (name)", max_length=200, required=False
+    )
+    escort_phone = forms.CharField(label="Escort's phone", max_length=30, required=False)
+    fasting_confirmed = forms.BooleanField(
+        label="The patient confirms they have fasted as instructed", required=False
+    )
+
+
+class PreDoseForm(StageForm):
+    consent_current = forms.BooleanField(label="Consent is current", required=False)
+    fasting_hours = forms.DecimalField(
+        label="Hours since food", required=False, min_value=0, max_value=72, decimal_places=1
+    )
+    pregnancy_test = forms.ChoiceField(
+        label="Pregnancy test",
+        required=False,
+        choices=[
+            ("", "Not recorded"),
+            ("negative", "Negative"),
+            ("positive", "Positive"),
+            ("not_applicable", "Not applicable"),
+        ],
+        widget=forms.RadioSelect,
+    )
+    systolic = _vital("Blood pressure, systolic (mmHg)", 50, 300, required=True)
+    diastolic = _vital("Blood pressure, diastolic (mmHg)", 20, 200, required=True)
+    heart_rate = _vital("Heart rate (per minute)", 20, 250, required=True)
+    spo2 = _vital("SpO2 (%)", 50, 100, required=True)
+    respiratory_rate = _vital("Respiratory rate (per minute)", 4, 60, required=True)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for number, item in enumerate(GAD7_ITEMS, start=1):
+            self.fields[f"gad7_{number}"] = forms.ChoiceField(
+                label=item, required=False, choices=GAD7_CHOICES
+            )
+
+    def gad7_fields(self):
+        return [self[f"gad7_{number}"] for number in range(1, len(GAD7_ITEMS) + 1)]
+
+    def service_kwargs(self) -> dict:
+        values = super().service_kwargs()
+        answers = [values.pop(f"gad7_{n}") for n in range(1, len(GAD7_ITEMS) + 1)]
+        if all(answer == "" for answer in answers):
+            values["gad7_answers"] = None
+        else:
+            # A partly answered GAD-7 is refused by the service (a -1 is never a valid answer).
+            values["gad7_answers"] = [int(a) if a != "" else -1 for a in answers]
+        values["pregnancy_test"] = values["pregnancy_test"] or ""
+        return values
+
+
+class BpDecisionForm(StageForm):
+    decision = forms.ChoiceField(
+        label="Decision",
+        choices=[
+            ("proceed", "Proceed with the dose"),
+            ("postpone", "Postpone the session"),
+        ],
+        widget=forms.RadioSelect,
+    )
+    note = forms.CharField(label="Reason", max_length=500, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class AdministrationForm(StageForm):
+    time_fields = ("started_at", "stopped_at")
+    drug = forms.ChoiceField(
+        label="Drug",
+        choices=[("ketamine", "Ketamine"), ("esketamine", "Esketamine (Spravato)")],
+        widget=forms.RadioSelect,
+    )
+    route = forms.ChoiceField(label="Route", choices=list(ROUTE_LABELS.items()))
+    dose_given_mg = forms.DecimalField(
+        label="Dose given (mg)", min_value=0, max_value=1000, decimal_places=1
+    )
+    dose_difference_reason = forms.CharField(
+        label="Reason the dose differs from the plan",
+        max_length=500,
+        required=False,
+        help_text="Needed only when the dose given is not the plan's dose.",
+    )
+    lot_number = forms.CharField(label="Lot number", max_length=40, required=False)
+    started_at = _time("Start time")
+    stopped_at = _time("Stop time", required=False)
+
+
+class VitalsForm(StageForm):
+    time_fields = ("taken_at",)
+    taken_at = _time("Time")
+    systolic = _vital("Systolic (mmHg)", 50, 300, required=False)
+    diastolic = _vital("Diastolic (mmHg)", 20, 200, required=False)
+    heart_rate = _vital("Heart rate", 20, 250, required=False)
+    spo2 = _vital("SpO2 (%)", 50, 100, required=False)
+    respiratory_rate = _vital("Resp. rate", 4, 60, required=False)
+    sedation_moaa_s = _vital("Sedation (MOAA/S 0-5)", 0, 5, required=False)
+    dissociation = _vital("Dissociation (CADSS-6, 0-24)", 0, 24, required=False)
+
+
+class EventForm(StageForm):
+    time_fields = ("occurred_at",)
+    kind = forms.ChoiceField(label="What happened", choices=SessionEvent.Kind.choices)
+    effect = forms.ChoiceField(
+        label="Side effect", required=False, choices=[("", "—"), *SessionEvent.Effect.choices]
+    )
+    severity = forms.ChoiceField(
+        label="Severity", required=False, choices=[("", "—"), *SessionEvent.Severity.choices]
+    )
+    description = forms.CharField(label="Description", max_length=1000, required=False)
+    occurred_at = _time("Time")
+    escalated = forms.BooleanField(label="Escalated", required=False)
+
+
+class DischargeForm(StageForm):
+    time_fields = ("discharged_at",)
+    escort_present = forms.BooleanField(label="The escort is present", required=False)
+    discharged_at = _time("Discharge time")
+    instructions_given = forms.BooleanField(
+        label="Discharge instructions given: no driving until the next day", required=False
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name, label in rules.ALDRETE_CRITERIA:
+            self.fields[f"aldrete_{name}"] = forms.TypedChoiceField(
+                label=label,
+                coerce=int,
+                choices=[
+                    (str(score), f"{score}: {text}")
+                    for score, text in enumerate(rules.ALDRETE_OPTIONS[name])
+                ],
+                # Drawn by hand in a fieldset per criterion (the legend names it).
+                widget=forms.RadioSelect(attrs={"class": "form-check-input"}),
+            )
+
+    def aldrete_fields(self):
+        return [self[f"aldrete_{name}"] for name, _ in rules.ALDRETE_CRITERIA]
+
+    def service_kwargs(self) -> dict:
+        values = super().service_kwargs()
+        values["aldrete"] = {
+            name: values.pop(f"aldrete_{name}") for name, _ in rules.ALDRETE_CRITERIA
+        }
+        return values
+
+
+class AddendumForm(forms.Form):
+    text = forms.CharField(
+        label="Addendum", max_length=4000, widget=forms.Textarea(attrs={"rows": 3})
+    )

@@ -1,0 +1,147 @@
+"""Reads for treatment plans: the plan as it stood on a date, the dates a series proposes, the
+plan page's rows, and the front desk's schedule-only view (which never reads the dose)."""
+
+from collections.abc import Sequence
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+
+from django.db.models import Case, IntegerField, QuerySet, Value, When
+
+from intake.models import Patient, PatientMeasurement
+
+from ..models import PlanVersion, TreatmentPlan
+
+# What the front desk may read of a version: the schedule, not the dose, goals or indication.
+SCHEDULE_FIELDS = (
+    "id",
+    "plan_id",
+    "number",
+    "effective_at",
+    "route",
+    "phase",
+    "sessions_planned",
+    "span_weeks",
+    "every_weeks",
+    "start_date",
+    "infusion_minutes",
+)
+
+
+def plan_as_of(*, plan: TreatmentPlan, when: datetime) -> PlanVersion | None:
+    """The version in effect at ``when``: the latest effective at or before it (None before
+    the plan was written)."""
+    return plan.versions.filter(effective_at__lte=when).order_by("-effective_at", "-number").first()
+
+
+def version_as_of(versions: Sequence[PlanVersion], when: datetime) -> PlanVersion | None:
+    """``plan_as_of`` over versions already loaded (any order)."""
+    effective = [version for version in versions if version.effective_at <= when]
+    return max(effective, key=lambda v: (v.effective_at, v.number), default=None)
+
+
+def plan_proposed_dates(version: PlanVersion) -> list[date]:
+    """The dates of the series from the start date.
+
+    Induction spreads the sessions evenly over its weeks (6 over 3 weeks from a Monday:
+    Mon, Thu, Mon, Thu, Mon, Thu); maintenance is one session every ``every_weeks`` weeks.
+    Weekends and holidays are not skipped: the front desk moves a date when booking it.
+    """
+    sessions = version.sessions_planned or 0
+    start = version.start_date
+    if version.phase == PlanVersion.Phase.INDUCTION and version.span_weeks:
+        days = version.span_weeks * 7
+        return [start + timedelta(days=n * days // sessions) for n in range(sessions)]
+    if version.every_weeks:
+        return [start + timedelta(weeks=n * version.every_weeks) for n in range(sessions)]
+    return []
+
+
+def _number(value: Decimal) -> str:
+    return f"{value.normalize():f}"
+
+
+def dose_text(version: PlanVersion) -> str:
+    """The dose as prescribed and in mg: "0.5 mg/kg \N{MULTIPLICATION SIGN} 80.0 kg = 40 mg"."""
+    mg = f"{_number(version.dose_mg)} mg"
+    if version.weight_kg_used is None:
+        return mg
+    return (
+        f"{_number(version.dose_amount)} {version.dose_unit} \N{MULTIPLICATION SIGN} "
+        f"{version.weight_kg_used} kg = {mg}"
+    )
+
+
+def frequency_text(version: PlanVersion) -> str:
+    """The schedule in words: "6 sessions over 3 weeks", "4 sessions, one every 2 weeks"."""
+    sessions = version.sessions_planned
+    plural = "s" if sessions != 1 else ""
+    if version.phase == PlanVersion.Phase.INDUCTION and version.span_weeks:
+        weeks = version.span_weeks
+        return f"{sessions} session{plural} over {weeks} week{'s' if weeks != 1 else ''}"
+    every = version.every_weeks
+    if every == 1:
+        return f"{sessions} session{plural}, one every week"
+    return f"{sessions} session{plural}, one every {every} weeks"
+
+
+def patient_plans(*, patient: Patient) -> list[TreatmentPlan]:
+    """The patient's plans, newest first, each with its current version as ``current``."""
+    plans = list(TreatmentPlan.objects.filter(patient=patient).order_by("-created_at", "-id"))
+    latest: dict[int, PlanVersion] = {}
+    versions = PlanVersion.objects.filter(plan__patient=patient).only(*SCHEDULE_FIELDS)
+    for version in versions.order_by("plan_id", "number"):
+        latest[version.plan_id] = version
+    for plan in plans:
+        plan.current = latest.get(plan.pk)
+    return plans
+
+
+def plan_for_page(*, pk: int) -> TreatmentPlan | None:
+    return TreatmentPlan.objects.select_related("patient", "created_by").filter(pk=pk).first()
+
+
+def plan_versions(*, plan: TreatmentPlan) -> list[PlanVersion]:
+    """Every version, oldest first, with who prescribed and wrote it."""
+    return list(plan.versions.select_related("prescriber", "created_by").order_by("number"))
+
+
+def plan_schedule_versions(*, plan: TreatmentPlan) -> list[PlanVersion]:
+    """Every version's schedule only, oldest first: the front desk's view."""
+    return list(plan.versions.only(*SCHEDULE_FIELDS).order_by("number"))
+
+
+def weight_measured_at(*, version: PlanVersion) -> datetime | None:
+    """When the weight a mg/kg dose was computed from was recorded: the latest weight on the
+    record when the version was written."""
+    if version.weight_kg_used is None:
+        return None
+    return (
+        PatientMeasurement.objects.filter(
+            patient_id=version.plan.patient_id,
+            weight_kg=version.weight_kg_used,
+            recorded_at__lte=version.created_at,
+        )
+        .order_by("-recorded_at", "-id")
+        .values_list("recorded_at", flat=True)
+        .first()
+    )
+
+
+def patient_plan_for_panel(*, patient: Patient, schedule_only: bool) -> PlanVersion | None:
+    """The current version of the plan the patient summary shows (the active plan, else the
+    newest), with its plan: one query."""
+    versions: QuerySet[PlanVersion] = PlanVersion.objects.filter(plan__patient=patient)
+    if schedule_only:
+        versions = versions.only(*SCHEDULE_FIELDS, "plan__status", "plan__created_at")
+    return (
+        versions.select_related("plan")
+        .annotate(
+            active_first=Case(
+                When(plan__status=TreatmentPlan.Status.ACTIVE, then=Value(0)),
+                default=Value(1),
+                output_field=IntegerField(),
+            )
+        )
+        .order_by("active_first", "-plan__created_at", "-plan_id", "-number")
+        .first()
+    )

@@ -1,0 +1,253 @@
+"""Writes for booking: a session on a chair for an active plan, rescheduling, cancelling and
+no-shows.
+
+No chair holds two sessions at once and no patient is booked twice at once. On every backend
+the service locks the chair row, then the patient row, before it looks for a clash: two staff
+booking one slot at the same moment queue on those locks, and the second sees the first's
+session. The lock order is always chair then patient, so two bookings cannot deadlock. On
+PostgreSQL the exclusion constraints of migration 0004 are the last guard (for writes that do
+not come through here): their IntegrityError becomes the same ValidationError.
+"""
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from intake.models import Patient
+
+from ..dosing import Route, booking_minutes
+from ..models import (
+    HOLDING_STATUSES,
+    PlanVersion,
+    TreatmentChair,
+    TreatmentPlan,
+    TreatmentSession,
+)
+
+# Called inside the transaction that changes the session (the follow-ups app registers its
+# reminders here): RESCHEDULE_HOOKS with (session=, user=, previous_starts_at=),
+# CANCEL_HOOKS with (session=, user=).
+RESCHEDULE_HOOKS: list[Callable[..., None]] = []
+CANCEL_HOOKS: list[Callable[..., None]] = []
+
+OVERLAP_CONSTRAINTS = {
+    "session_chair_no_overlap": "chair",
+    "session_patient_no_overlap": "patient",
+}
+
+
+def _time_range(session: TreatmentSession) -> str:
+    starts, ends = timezone.localtime(session.starts_at), timezone.localtime(session.ends_at)
+    return f"{starts:%H:%M}\N{EN DASH}{ends:%H:%M}"
+
+
+def _clashes(*, chair_id: int, patient_id: int, starts_at, ends_at, exclude_pk=None):
+    overlapping = TreatmentSession.objects.filter(
+        status__in=HOLDING_STATUSES, starts_at__lt=ends_at, ends_at__gt=starts_at
+    ).select_related("chair")
+    if exclude_pk is not None:
+        overlapping = overlapping.exclude(pk=exclude_pk)
+    chair_clash = overlapping.filter(chair_id=chair_id).first()
+    patient_clash = overlapping.filter(patient_id=patient_id).first()
+    return chair_clash, patient_clash
+
+
+def _refuse_clash(*, chair_id: int, patient_id: int, starts_at, ends_at, exclude_pk=None) -> None:
+    chair_clash, patient_clash = _clashes(
+        chair_id=chair_id,
+        patient_id=patient_id,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        exclude_pk=exclude_pk,
+    )
+    if chair_clash is not None:
+        raise ValidationError(
+            f"{chair_clash.chair.name} is booked {_time_range(chair_clash)}.", code="chair_clash"
+        )
+    if patient_clash is not None:
+        raise ValidationError(
+            f"The patient already has a session {_time_range(patient_clash)} "
+            f"({patient_clash.chair.name}).",
+            code="patient_clash",
+        )
+
+
+def _overlap_constraint(error: IntegrityError) -> str | None:
+    """The exclusion constraint an IntegrityError comes from, if it is one of ours."""
+    diag = getattr(error.__cause__, "diag", None)
+    name = getattr(diag, "constraint_name", None)
+    if name in OVERLAP_CONSTRAINTS:
+        return name
+    return next((n for n in OVERLAP_CONSTRAINTS if n in str(error)), None)
+
+
+def _clash_from_constraint(error: IntegrityError, **slot) -> ValidationError:
+    """The message for a clash the database caught (the other booking committed first)."""
+    try:
+        _refuse_clash(**slot)
+    except ValidationError as clash:
+        return clash
+    which = OVERLAP_CONSTRAINTS[_overlap_constraint(error)]
+    if which == "chair":
+        return ValidationError("The chair was booked for that time meanwhile.", code="chair_clash")
+    return ValidationError("The patient was booked for that time meanwhile.", code="patient_clash")
+
+
+def _lock_chair_and_patient(*, chair_id: int, patient_id: int) -> TreatmentChair:
+    # Always chair first, then patient: the same order everywhere, so no deadlock.
+    chair = TreatmentChair.objects.select_for_update().get(pk=chair_id)
+    list(Patient.objects.select_for_update().filter(pk=patient_id).values_list("pk"))
+    return chair
+
+
+def plan_current_version(plan: TreatmentPlan) -> PlanVersion:
+    version = plan.versions.order_by("-number").first()
+    if version is None:
+        raise ValidationError("The plan has no content yet.")
+    return version
+
+
+def session_minutes(version: PlanVersion) -> int:
+    """How long a session of this plan holds its chair: administration plus monitoring."""
+    return booking_minutes(Route(version.route), infusion_minutes=version.infusion_minutes)
+
+
+def _check_start(starts_at: datetime) -> None:
+    if timezone.is_naive(starts_at):
+        raise ValueError("starts_at must be timezone-aware")
+
+
+def session_book(
+    *, plan: TreatmentPlan, chair: TreatmentChair, starts_at: datetime, booked_by
+) -> TreatmentSession:
+    """Book one session of an active plan on a chair; refused when the chair or the patient is
+    already taken for any part of the session's length."""
+    _check_start(starts_at)
+    slot = {"chair_id": chair.pk, "patient_id": plan.patient_id}
+    try:
+        with transaction.atomic():
+            locked_chair = _lock_chair_and_patient(**slot)
+            if not locked_chair.active:
+                raise ValidationError(f"{locked_chair.name} is not in use.", code="chair_inactive")
+            plan = TreatmentPlan.objects.get(pk=plan.pk)
+            if plan.status != TreatmentPlan.Status.ACTIVE:
+                raise ValidationError(
+                    "Only an active plan can be booked: this one is "
+                    f"{plan.get_status_display().lower()}.",
+                    code="plan_not_active",
+                )
+            version = plan_current_version(plan)
+            ends_at = starts_at + timedelta(minutes=session_minutes(version))
+            slot.update(starts_at=starts_at, ends_at=ends_at)
+            _refuse_clash(**slot)
+            return TreatmentSession.objects.create(
+                patient_id=plan.patient_id,
+                plan=plan,
+                plan_version=version,
+                chair=locked_chair,
+                starts_at=starts_at,
+                ends_at=ends_at,
+                status=TreatmentSession.Status.BOOKED,
+                booked_by=booked_by,
+            )
+    except IntegrityError as error:
+        if _overlap_constraint(error) is None:
+            raise
+        raise _clash_from_constraint(error, **slot) from error
+
+
+def session_reschedule(
+    *,
+    session: TreatmentSession,
+    starts_at: datetime,
+    chair: TreatmentChair | None = None,
+    user,
+) -> TreatmentSession:
+    """Move a booked session (and optionally to another chair). Its length follows the plan's
+    current version, as a new booking would."""
+    _check_start(starts_at)
+    chair_id = chair.pk if chair is not None else session.chair_id
+    slot = {"chair_id": chair_id, "patient_id": session.patient_id, "exclude_pk": session.pk}
+    try:
+        with transaction.atomic():
+            locked_chair = _lock_chair_and_patient(chair_id=chair_id, patient_id=session.patient_id)
+            session = (
+                TreatmentSession.objects.select_for_update()
+                .select_related("plan")
+                .get(pk=session.pk)
+            )
+            if session.status != TreatmentSession.Status.BOOKED:
+                raise ValidationError(
+                    f"Only a booked session can be rescheduled: this one is "
+                    f"{session.get_status_display().lower()}.",
+                    code="not_booked",
+                )
+            if chair_id != session.chair_id and not locked_chair.active:
+                raise ValidationError(f"{locked_chair.name} is not in use.", code="chair_inactive")
+            if session.plan.status != TreatmentPlan.Status.ACTIVE:
+                raise ValidationError(
+                    "The plan is no longer active: cancel the session instead.",
+                    code="plan_not_active",
+                )
+            version = plan_current_version(session.plan)
+            ends_at = starts_at + timedelta(minutes=session_minutes(version))
+            slot.update(starts_at=starts_at, ends_at=ends_at)
+            _refuse_clash(**slot)
+            previous_starts_at = session.starts_at
+            session.chair = locked_chair
+            session.plan_version = version
+            session.starts_at, session.ends_at = starts_at, ends_at
+            session.save(update_fields=["chair", "plan_version", "starts_at", "ends_at"])
+            for hook in RESCHEDULE_HOOKS:
+                hook(session=session, user=user, previous_starts_at=previous_starts_at)
+            return session
+    except IntegrityError as error:
+        if _overlap_constraint(error) is None:
+            raise
+        raise _clash_from_constraint(error, **slot) from error
+
+
+CANCELLABLE = (TreatmentSession.Status.BOOKED, TreatmentSession.Status.CHECKED_IN)
+
+
+def session_cancel(*, session: TreatmentSession, reason: str, user) -> TreatmentSession:
+    """Cancel a session that has not started: its chair and the patient's time are free again."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": "Give the reason for cancelling."})
+    with transaction.atomic():
+        session = TreatmentSession.objects.select_for_update().get(pk=session.pk)
+        if session.status not in CANCELLABLE:
+            raise ValidationError(
+                f"This session cannot be cancelled: it is {session.get_status_display().lower()}.",
+                code="not_cancellable",
+            )
+        session.status = TreatmentSession.Status.CANCELLED
+        session.cancel_reason = reason
+        session.save(update_fields=["status", "cancel_reason"])
+        for hook in CANCEL_HOOKS:
+            hook(session=session, user=user)
+    return session
+
+
+def session_mark_no_show(*, session: TreatmentSession, user) -> TreatmentSession:
+    """The patient did not come: only a booked session, and only once its start time has passed."""
+    with transaction.atomic():
+        session = TreatmentSession.objects.select_for_update().get(pk=session.pk)
+        if session.status != TreatmentSession.Status.BOOKED:
+            raise ValidationError(
+                "Only a booked session can be marked as a no-show: this one is "
+                f"{session.get_status_display().lower()}.",
+                code="not_booked",
+            )
+        if timezone.now() < session.starts_at:
+            raise ValidationError(
+                "A session can be marked as a no-show only after its start time.",
+                code="not_started",
+            )
+        session.status = TreatmentSession.Status.NO_SHOW
+        session.save(update_fields=["status"])
+    return session

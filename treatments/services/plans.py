@@ -1,0 +1,365 @@
+"""Writes for treatment plans: a draft with version 1, activation for an approved patient,
+amendments that add a version, completion and stopping.
+
+The plan's content lives in its versions: an amendment never changes an earlier version, so
+the plan as it stood on any date can be shown (``selectors.plans.plan_as_of``).
+"""
+
+from datetime import date
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from clinic.roles import CLINICIAN, has_role
+from intake.models import Patient
+from intake.selectors import patient_latest_measurements
+
+from ..dosing import (
+    DEFAULT_INFUSION_MINUTES,
+    ROUTE_LABELS,
+    WEIGHT_BASED_ROUTES,
+    DoseCheck,
+    Route,
+    dose_mg,
+    guardrails_from_settings,
+)
+from ..models import PlanVersion, Screening, TreatmentPlan
+
+Status = TreatmentPlan.Status
+Phase = PlanVersion.Phase
+Indication = PlanVersion.Indication
+
+# The fields of a version a clinician writes (plan_create's and plan_amend's content).
+CONTENT_FIELDS = (
+    "indication",
+    "indication_other",
+    "route",
+    "dose_amount",
+    "infusion_minutes",
+    "phase",
+    "sessions_planned",
+    "span_weeks",
+    "every_weeks",
+    "start_date",
+    "goals",
+    "prescriber",
+)
+# The form shows the outside-usual confirmation when a dose error carries this code.
+OUTSIDE_USUAL = "outside_usual"
+
+
+def _number(value: Decimal) -> str:
+    return f"{value.normalize():f}"
+
+
+def _dose_fields(
+    *,
+    patient: Patient,
+    route: Route,
+    dose_amount: Decimal | None,
+    confirm_outside_usual: bool,
+    outside_usual_reason: str,
+    errors: dict[str, ValidationError],
+) -> dict:
+    """The dose's unit, mg and weight; the guardrails' errors go into ``errors``."""
+    if dose_amount is None or dose_amount <= 0:
+        errors["dose_amount"] = ValidationError("Enter the dose.")
+        return {}
+    guardrail = guardrails_from_settings(settings.CLINIC_DOSE_GUARDRAILS)[route]
+    unit = guardrail.unit
+    label = ROUTE_LABELS[route]
+    check = guardrail.check(dose_amount)
+    reason = outside_usual_reason.strip()
+    if check == DoseCheck.ABOVE_MAXIMUM:
+        errors["dose_amount"] = ValidationError(
+            f"{_number(dose_amount)} {unit} is above the maximum of "
+            f"{_number(guardrail.maximum)} {unit} for {label}: it cannot be prescribed."
+        )
+        return {}
+    usual = f"{_number(guardrail.usual_low)}-{_number(guardrail.usual_high)} {unit}"
+    if check == DoseCheck.OUTSIDE_USUAL:
+        if not confirm_outside_usual:
+            errors["dose_amount"] = ValidationError(
+                f"{_number(dose_amount)} {unit} is outside the usual range for {label} "
+                f"({usual}). To prescribe it, confirm the dose and give your reason.",
+                code=OUTSIDE_USUAL,
+            )
+        elif not reason:
+            errors["outside_usual_reason"] = ValidationError(
+                f"Give the reason for a dose outside the usual range ({usual})."
+            )
+    weight = None
+    if route in WEIGHT_BASED_ROUTES:
+        latest = patient_latest_measurements(patient=patient)["weight"]
+        if latest is None:
+            errors["dose_amount"] = ValidationError(
+                f"No weight is recorded for this patient: record a weight on the patient's "
+                f"page before prescribing a {unit} dose."
+            )
+            return {}
+        weight = latest["weight_kg"]
+    return {
+        "dose_amount": dose_amount,
+        "dose_unit": unit,
+        "dose_mg": dose_mg(route, amount=dose_amount, weight_kg=weight),
+        "weight_kg_used": weight,
+        "dose_outside_usual_reason": reason if check == DoseCheck.OUTSIDE_USUAL else "",
+    }
+
+
+def _version_fields(
+    *,
+    patient: Patient,
+    indication: str,
+    indication_other: str,
+    route: str,
+    dose_amount: Decimal | None,
+    infusion_minutes: int | None,
+    phase: str,
+    sessions_planned: int | None,
+    span_weeks: int | None,
+    every_weeks: int | None,
+    start_date: date | None,
+    goals: str,
+    prescriber,
+    confirm_outside_usual: bool,
+    outside_usual_reason: str,
+) -> dict:
+    """Validate a version's content; raise one ValidationError with every field's error."""
+    errors: dict[str, ValidationError] = {}
+    fields: dict = {"goals": goals.strip(), "indication_other": ""}
+    if indication not in Indication.values:
+        errors["indication"] = ValidationError("Choose the indication.")
+    elif indication == Indication.OTHER and not indication_other.strip():
+        errors["indication_other"] = ValidationError("Say what the indication is.")
+    else:
+        fields["indication"] = indication
+        if indication == Indication.OTHER:
+            fields["indication_other"] = indication_other.strip()
+    if route not in {r.value for r in Route}:
+        errors["route"] = ValidationError("Choose the route.")
+    else:
+        route = Route(route)
+        fields["route"] = route.value
+        fields |= _dose_fields(
+            patient=patient,
+            route=route,
+            dose_amount=dose_amount,
+            confirm_outside_usual=confirm_outside_usual,
+            outside_usual_reason=outside_usual_reason,
+            errors=errors,
+        )
+        if route == Route.IV:
+            fields["infusion_minutes"] = infusion_minutes or DEFAULT_INFUSION_MINUTES
+        else:
+            fields["infusion_minutes"] = None
+    if not sessions_planned or sessions_planned < 1:
+        errors["sessions_planned"] = ValidationError("Enter the number of sessions.")
+    fields["sessions_planned"] = sessions_planned
+    if phase == Phase.INDUCTION:
+        if not span_weeks or span_weeks < 1:
+            errors["span_weeks"] = ValidationError(
+                "An induction needs the weeks its sessions are spread over (e.g. 6 over 3)."
+            )
+        fields |= {"phase": phase, "span_weeks": span_weeks, "every_weeks": None}
+    elif phase == Phase.MAINTENANCE:
+        if not every_weeks or every_weeks < 1:
+            errors["every_weeks"] = ValidationError(
+                "Maintenance needs how often: one session every how many weeks."
+            )
+        fields |= {"phase": phase, "span_weeks": None, "every_weeks": every_weeks}
+    else:
+        errors["phase"] = ValidationError("Choose the phase.")
+    if start_date is None:
+        errors["start_date"] = ValidationError("Enter the start date.")
+    fields["start_date"] = start_date
+    if prescriber is None or not has_role(prescriber, [CLINICIAN]):
+        errors["prescriber"] = ValidationError("Choose the prescribing clinician.")
+    fields["prescriber"] = prescriber
+    if errors:
+        raise ValidationError(errors)
+    return fields
+
+
+def plan_create(
+    *,
+    patient: Patient,
+    created_by,
+    prescriber,
+    indication: str,
+    indication_other: str = "",
+    route: str,
+    dose_amount: Decimal | None,
+    infusion_minutes: int | None = None,
+    phase: str,
+    sessions_planned: int | None,
+    span_weeks: int | None = None,
+    every_weeks: int | None = None,
+    start_date: date | None,
+    goals: str = "",
+    confirm_outside_usual: bool = False,
+    outside_usual_reason: str = "",
+) -> TreatmentPlan:
+    """Write a draft plan: version 1 is the plan as written."""
+    fields = _version_fields(
+        patient=patient,
+        indication=indication,
+        indication_other=indication_other,
+        route=route,
+        dose_amount=dose_amount,
+        infusion_minutes=infusion_minutes,
+        phase=phase,
+        sessions_planned=sessions_planned,
+        span_weeks=span_weeks,
+        every_weeks=every_weeks,
+        start_date=start_date,
+        goals=goals,
+        prescriber=prescriber,
+        confirm_outside_usual=confirm_outside_usual,
+        outside_usual_reason=outside_usual_reason,
+    )
+    with transaction.atomic():
+        plan = TreatmentPlan.objects.create(patient=patient, created_by=created_by)
+        PlanVersion.objects.create(
+            plan=plan, number=1, effective_at=timezone.now(), created_by=created_by, **fields
+        )
+    return plan
+
+
+def _locked(plan: TreatmentPlan) -> TreatmentPlan:
+    """The plan's row, locked for the rest of the transaction and read fresh."""
+    return TreatmentPlan.objects.select_for_update().get(pk=plan.pk)
+
+
+def _refresh(plan: TreatmentPlan, fresh: TreatmentPlan) -> None:
+    for name in ("status", "stop_reason", "activated_at", "ended_at"):
+        setattr(plan, name, getattr(fresh, name))
+
+
+def plan_activate(*, plan: TreatmentPlan, user) -> TreatmentPlan:
+    """A draft becomes the patient's active plan: only for a patient whose current screening
+    is approved, and only when no other plan of theirs is active."""
+    approved = Screening.objects.filter(
+        patient_id=plan.patient_id, is_current=True, status=Screening.Status.APPROVED
+    ).exists()
+    if not approved:
+        raise ValidationError(
+            "The plan cannot be activated: the patient's current screening is not approved. "
+            "A clinician must approve the screening first."
+        )
+    try:
+        with transaction.atomic():
+            fresh = _locked(plan)
+            if fresh.status != Status.DRAFT:
+                raise ValidationError(
+                    f"Only a draft plan can be activated; this one is {fresh.get_status_display()}."
+                )
+            other = (
+                TreatmentPlan.objects.filter(patient_id=plan.patient_id, status=Status.ACTIVE)
+                .exclude(pk=plan.pk)
+                .exists()
+            )
+            if other:
+                raise ValidationError(
+                    "The patient already has an active plan: complete or stop it first."
+                )
+            fresh.status = Status.ACTIVE
+            fresh.activated_at = timezone.now()
+            fresh.save(update_fields=["status", "activated_at"])
+    except IntegrityError as error:
+        # Two clinicians activating two plans at once: the database's constraint decides.
+        raise ValidationError(
+            "The patient already has an active plan: complete or stop it first."
+        ) from error
+    _refresh(plan, fresh)
+    return plan
+
+
+def plan_amend(
+    *,
+    plan: TreatmentPlan,
+    user,
+    reason: str,
+    confirm_outside_usual: bool = False,
+    outside_usual_reason: str = "",
+    **changes,
+) -> PlanVersion:
+    """Change an active plan: a new version, effective now, with the reason. Earlier versions
+    are kept unchanged. ``changes`` are content fields (CONTENT_FIELDS); the rest is carried
+    over from the current version, and a mg/kg dose is computed again from the latest weight."""
+    unknown = set(changes) - set(CONTENT_FIELDS)
+    if unknown:
+        raise TypeError(f"Not plan content: {sorted(unknown)}")
+    with transaction.atomic():
+        fresh = _locked(plan)
+        if fresh.status != Status.ACTIVE:
+            raise ValidationError(
+                f"Only an active plan is amended; this one is {fresh.get_status_display()}."
+            )
+        current = fresh.versions.select_related("prescriber").order_by("-number").first()
+        content = {name: getattr(current, name) for name in CONTENT_FIELDS} | changes
+        same_dose = (
+            content["route"] == current.route and content["dose_amount"] == current.dose_amount
+        )
+        if same_dose and current.dose_outside_usual_reason and not confirm_outside_usual:
+            # The outside-usual dose was confirmed when it was prescribed: keep its reason.
+            confirm_outside_usual = True
+            outside_usual_reason = outside_usual_reason or current.dose_outside_usual_reason
+        errors: dict[str, ValidationError] = {}
+        try:
+            fields = _version_fields(
+                patient=fresh.patient,
+                confirm_outside_usual=confirm_outside_usual,
+                outside_usual_reason=outside_usual_reason,
+                **content,
+            )
+        except ValidationError as error:
+            errors = error.error_dict
+        if not reason.strip():
+            errors["reason"] = [ValidationError("Give the reason for the amendment.")]
+        if errors:
+            raise ValidationError(errors)
+        return PlanVersion.objects.create(
+            plan=fresh,
+            number=current.number + 1,
+            effective_at=timezone.now(),
+            amendment_reason=reason.strip(),
+            created_by=user,
+            **fields,
+        )
+
+
+def plan_complete(*, plan: TreatmentPlan, user) -> TreatmentPlan:
+    """The active plan's course is done."""
+    with transaction.atomic():
+        fresh = _locked(plan)
+        if fresh.status != Status.ACTIVE:
+            raise ValidationError(
+                f"Only an active plan can be completed; this one is {fresh.get_status_display()}."
+            )
+        fresh.status = Status.COMPLETED
+        fresh.ended_at = timezone.now()
+        fresh.save(update_fields=["status", "ended_at"])
+    _refresh(plan, fresh)
+    return plan
+
+
+def plan_stop(*, plan: TreatmentPlan, user, reason: str) -> TreatmentPlan:
+    """Stop a draft or active plan early, with the reason."""
+    if not reason.strip():
+        raise ValidationError({"reason": "Give the reason for stopping the plan."})
+    with transaction.atomic():
+        fresh = _locked(plan)
+        if fresh.status not in (Status.DRAFT, Status.ACTIVE):
+            raise ValidationError(
+                f"This plan is {fresh.get_status_display()} already: it cannot be stopped."
+            )
+        fresh.status = Status.STOPPED
+        fresh.stop_reason = reason.strip()
+        fresh.ended_at = timezone.now()
+        fresh.save(update_fields=["status", "stop_reason", "ended_at"])
+    _refresh(plan, fresh)
+    return plan

@@ -1,0 +1,484 @@
+"""Writes of the session log: check-in, before the dose, the BP decision, administration,
+monitoring, discharge, signing and addenda.
+
+Each stage refuses changes once the note is signed; later changes are addenda. The session row
+is locked (select_for_update) while a stage is validated and saved, so two staff saving the
+same session at once cannot overwrite each other's stage.
+"""
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from intake.scoring import score_gad7
+
+from .. import session_rules as rules
+from ..dosing import Route
+from ..models import SessionAddendum, SessionEvent, TreatmentSession, VitalsReading
+
+Status = TreatmentSession.Status
+# A time entered by hand may be a few minutes ahead of the server's clock.
+FUTURE_SLACK = timedelta(minutes=5)
+PREGNANCY_RESULTS = ("negative", "positive", "not_applicable")
+BP_DECISIONS = ("proceed", "postpone")
+
+
+def _locked(session: TreatmentSession) -> TreatmentSession:
+    """The session's row, locked for this transaction; refused once the note is signed."""
+    fresh = TreatmentSession.objects.select_for_update().get(pk=session.pk)
+    if fresh.signed_at is not None:
+        raise ValidationError(
+            "The session note is signed and locked: add an addendum to record a change."
+        )
+    return fresh
+
+
+def _copy(target: TreatmentSession, source: TreatmentSession, fields: Sequence[str]) -> None:
+    for name in fields:
+        setattr(target, name, getattr(source, name))
+
+
+def _not_in_future(value: datetime, field: str, errors: dict) -> None:
+    if value > timezone.now() + FUTURE_SLACK:
+        errors[field] = "This time is in the future."
+
+
+def bp_gated(session: TreatmentSession, baseline: VitalsReading | None) -> bool:
+    if baseline is None:
+        return False
+    return rules.bp_above_gate(
+        baseline.systolic,
+        baseline.diastolic,
+        gate_systolic=settings.CLINIC_BP_GATE_SYSTOLIC,
+        gate_diastolic=settings.CLINIC_BP_GATE_DIASTOLIC,
+    )
+
+
+def pregnancy_test_applies(session: TreatmentSession) -> bool:
+    return session.patient.sex_at_birth == "female"
+
+
+# --- Check-in --------------------------------------------------------------------------------
+
+
+def session_check_in(
+    *,
+    session: TreatmentSession,
+    by,
+    arrived_at: datetime,
+    escort_name: str,
+    escort_phone: str,
+    fasting_confirmed: bool,
+) -> TreatmentSession:
+    errors: dict[str, str] = {}
+    if not escort_name.strip():
+        errors["escort_name"] = "Name the escort or ride home."
+    if not escort_phone.strip():
+        errors["escort_phone"] = "Give the escort's phone number."
+    if not fasting_confirmed:
+        errors["fasting_confirmed"] = "Confirm that the patient has fasted."
+    _not_in_future(arrived_at, "arrived_at", errors)
+    with transaction.atomic():
+        fresh = _locked(session)
+        if fresh.status not in (Status.BOOKED, Status.CHECKED_IN):
+            raise ValidationError(
+                f"A session that is {fresh.get_status_display()} cannot be checked in."
+            )
+        if errors:
+            raise ValidationError(errors)
+        fresh.arrived_at = arrived_at
+        fresh.escort_name = escort_name.strip()
+        fresh.escort_phone = escort_phone.strip()
+        fresh.fasting_confirmed = True
+        fresh.checked_in_by = by
+        fresh.status = Status.CHECKED_IN
+        fields = [
+            "arrived_at", "escort_name", "escort_phone", "fasting_confirmed", "checked_in_by",
+            "status",
+        ]  # fmt: skip
+        fresh.save(update_fields=fields)
+    _copy(session, fresh, fields)
+    return session
+
+
+# --- Before the dose -------------------------------------------------------------------------
+
+
+def session_record_pre_dose(
+    *,
+    session: TreatmentSession,
+    by,
+    consent_current: bool,
+    fasting_hours: Decimal | None,
+    pregnancy_test: str,
+    gad7_answers: list[int] | None,
+    systolic: int,
+    diastolic: int,
+    heart_rate: int,
+    spo2: int,
+    respiratory_rate: int,
+    taken_at: datetime | None = None,
+) -> VitalsReading:
+    """Consent, fasting, pregnancy test, optional GAD-7 and the baseline vitals. Recording them
+    again (before the dose) replaces the baseline and asks for a new BP decision if needed."""
+    errors: dict[str, str] = {}
+    if consent_current is not True:
+        errors["consent_current"] = "Consent must be current before the dose."
+    if pregnancy_test and pregnancy_test not in PREGNANCY_RESULTS:
+        errors["pregnancy_test"] = "Choose a pregnancy test result."
+    elif pregnancy_test_applies(session) and not pregnancy_test:
+        errors["pregnancy_test"] = "Record the pregnancy test for this patient."
+    gad7 = None
+    if gad7_answers is not None:
+        try:
+            score = score_gad7(gad7_answers)
+        except ValueError:
+            errors["gad7"] = "Answer all seven GAD-7 questions, or none."
+        else:
+            gad7 = {"answers": list(gad7_answers), "total": score.total, "band": score.band}
+    taken_at = taken_at or timezone.now()
+    with transaction.atomic():
+        fresh = _locked(session)
+        if fresh.status != Status.CHECKED_IN:
+            raise ValidationError("Check the patient in first; after the dose this is closed.")
+        if errors:
+            raise ValidationError(errors)
+        fresh.consent_current = True
+        fresh.fasting_hours = fasting_hours
+        fresh.pregnancy_test = pregnancy_test
+        fresh.pre_dose_gad7 = gad7
+        fresh.bp_gate_decision = ""
+        fresh.bp_gate_note = ""
+        fresh.bp_gate_by = None
+        fields = [
+            "consent_current", "fasting_hours", "pregnancy_test", "pre_dose_gad7",
+            "bp_gate_decision", "bp_gate_note", "bp_gate_by",
+        ]  # fmt: skip
+        fresh.save(update_fields=fields)
+        values = {
+            "systolic": systolic,
+            "diastolic": diastolic,
+            "heart_rate": heart_rate,
+            "spo2": spo2,
+            "respiratory_rate": respiratory_rate,
+        }
+        fresh.vitals.filter(kind=VitalsReading.Kind.BASELINE).delete()
+        baseline = VitalsReading.objects.create(
+            session=fresh,
+            kind=VitalsReading.Kind.BASELINE,
+            taken_at=taken_at,
+            recorded_by=by,
+            flags=rules.vitals_flags(**values),
+            **values,
+        )
+    _copy(session, fresh, fields)
+    return baseline
+
+
+def session_decide_bp(
+    *, session: TreatmentSession, by, decision: str, note: str
+) -> TreatmentSession:
+    """The clinician's decision on a baseline BP above the gate: proceed (with a note) or
+    postpone (the session is cancelled with the note as its reason)."""
+    errors: dict[str, str] = {}
+    if decision not in BP_DECISIONS:
+        errors["decision"] = "Choose to proceed or to postpone."
+    if not note.strip():
+        errors["note"] = "Write the reason for the decision."
+    with transaction.atomic():
+        fresh = _locked(session)
+        baseline = fresh.vitals.filter(kind=VitalsReading.Kind.BASELINE).first()
+        if fresh.status != Status.CHECKED_IN or not bp_gated(fresh, baseline):
+            raise ValidationError("No blood pressure decision is needed for this session.")
+        if errors:
+            raise ValidationError(errors)
+        fresh.bp_gate_decision = decision
+        fresh.bp_gate_note = note.strip()
+        fresh.bp_gate_by = by
+        fields = ["bp_gate_decision", "bp_gate_note", "bp_gate_by"]
+        if decision == "postpone":
+            fresh.status = Status.CANCELLED
+            fresh.cancel_reason = f"Postponed: baseline blood pressure. {note.strip()}"
+            fields += ["status", "cancel_reason"]
+        fresh.save(update_fields=fields)
+    _copy(session, fresh, fields)
+    return session
+
+
+# --- Administration --------------------------------------------------------------------------
+
+DRUGS = ("ketamine", "esketamine")
+
+
+def administration_blockers(session: TreatmentSession, baseline: VitalsReading | None) -> list[str]:
+    """Why the dose cannot be given yet (empty: it can)."""
+    blockers = []
+    if session.status != Status.CHECKED_IN:
+        blockers.append("The patient must be checked in, and not yet dosed.")
+    if session.consent_current is not True or baseline is None:
+        blockers.append("Record consent and baseline vitals before the dose.")
+    elif bp_gated(session, baseline) and session.bp_gate_decision != "proceed":
+        blockers.append(
+            f"Baseline blood pressure {baseline.systolic}/{baseline.diastolic} is above "
+            f"{settings.CLINIC_BP_GATE_SYSTOLIC}/{settings.CLINIC_BP_GATE_DIASTOLIC}: dosing is "
+            "blocked until a clinician records a decision to proceed."
+        )
+    if session.pregnancy_test == "positive":
+        blockers.append("The pregnancy test is positive: ketamine is not given.")
+    return blockers
+
+
+def session_administer(
+    *,
+    session: TreatmentSession,
+    by,
+    drug: str,
+    dose_given_mg: Decimal,
+    dose_difference_reason: str,
+    lot_number: str,
+    route: str,
+    started_at: datetime,
+    stopped_at: datetime | None,
+) -> TreatmentSession:
+    errors: dict[str, str] = {}
+    if drug not in DRUGS:
+        errors["drug"] = "Choose ketamine or esketamine."
+    if route not in {r.value for r in Route}:
+        errors["route"] = "Choose a route."
+    elif drug == "esketamine" and route != Route.ESKETAMINE_NASAL:
+        errors["route"] = "Esketamine is given intranasally."
+    if dose_given_mg is None or dose_given_mg <= 0:
+        errors["dose_given_mg"] = "Enter the dose given in mg."
+    elif rules.dose_differs(session.plan_version.dose_mg, dose_given_mg) and not (
+        dose_difference_reason.strip()
+    ):
+        errors["dose_difference_reason"] = (
+            f"The plan's dose is {session.plan_version.dose_mg} mg: give the reason for the "
+            "difference."
+        )
+    if not lot_number.strip():
+        errors["lot_number"] = "Enter the lot number."
+    _not_in_future(started_at, "started_at", errors)
+    if stopped_at is not None and stopped_at < started_at:
+        errors["stopped_at"] = "The stop time is before the start."
+    with transaction.atomic():
+        fresh = _locked(session)
+        baseline = fresh.vitals.filter(kind=VitalsReading.Kind.BASELINE).first()
+        blockers = administration_blockers(fresh, baseline)
+        if blockers:
+            raise ValidationError(blockers)
+        if errors:
+            raise ValidationError(errors)
+        fresh.drug = drug
+        fresh.route_given = route
+        fresh.dose_given_mg = dose_given_mg
+        fresh.dose_difference_reason = dose_difference_reason.strip()
+        fresh.lot_number = lot_number.strip()
+        fresh.administration_started_at = started_at
+        fresh.administration_stopped_at = stopped_at
+        fresh.status = Status.IN_PROGRESS
+        fields = [
+            "drug", "route_given", "dose_given_mg", "dose_difference_reason", "lot_number",
+            "administration_started_at", "administration_stopped_at", "status",
+        ]  # fmt: skip
+        fresh.save(update_fields=fields)
+    _copy(session, fresh, fields)
+    return session
+
+
+# --- Monitoring ------------------------------------------------------------------------------
+
+
+def _monitoring_open(fresh: TreatmentSession) -> None:
+    if fresh.status != Status.IN_PROGRESS:
+        raise ValidationError("Monitoring is recorded after the dose and before discharge.")
+
+
+def vitals_record(
+    *,
+    session: TreatmentSession,
+    by,
+    taken_at: datetime,
+    systolic: int | None = None,
+    diastolic: int | None = None,
+    heart_rate: int | None = None,
+    spo2: int | None = None,
+    respiratory_rate: int | None = None,
+    sedation_moaa_s: int | None = None,
+    dissociation: int | None = None,
+    kind: str = VitalsReading.Kind.MONITORING,
+) -> VitalsReading:
+    """One row of the vitals series, flagged for out-of-range values as it is entered."""
+    errors: dict[str, str] = {}
+    values = {
+        "systolic": systolic,
+        "diastolic": diastolic,
+        "heart_rate": heart_rate,
+        "spo2": spo2,
+        "respiratory_rate": respiratory_rate,
+        "sedation_moaa_s": sedation_moaa_s,
+    }
+    if all(v is None for v in values.values()) and dissociation is None:
+        errors["__all__"] = "Enter at least one reading."
+    if sedation_moaa_s is not None and not 0 <= sedation_moaa_s <= 5:
+        errors["sedation_moaa_s"] = "MOAA/S is scored 0 to 5."
+    if (systolic is None) != (diastolic is None):
+        errors["diastolic"] = "Enter both systolic and diastolic, or neither."
+    _not_in_future(taken_at, "taken_at", errors)
+    with transaction.atomic():
+        fresh = _locked(session)
+        _monitoring_open(fresh)
+        if errors:
+            raise ValidationError(errors)
+        return VitalsReading.objects.create(
+            session=fresh,
+            kind=kind,
+            taken_at=taken_at,
+            dissociation=dissociation,
+            recorded_by=by,
+            flags=rules.vitals_flags(**values),
+            **values,
+        )
+
+
+def session_event_record(
+    *,
+    session: TreatmentSession,
+    by,
+    kind: str,
+    effect: str,
+    severity: str,
+    description: str,
+    occurred_at: datetime,
+    escalated: bool,
+) -> SessionEvent:
+    """A side effect (with its severity), an intervention, or an adverse event (escalated)."""
+    errors: dict[str, str] = {}
+    Kind = SessionEvent.Kind
+    if kind not in Kind.values:
+        errors["kind"] = "Choose what happened."
+    if kind == Kind.SIDE_EFFECT:
+        if effect not in SessionEvent.Effect.values:
+            errors["effect"] = "Choose the side effect."
+        if severity not in SessionEvent.Severity.values:
+            errors["severity"] = "Choose the severity."
+    if kind != Kind.SIDE_EFFECT and not description.strip():
+        errors["description"] = "Describe it."
+    if effect == SessionEvent.Effect.OTHER and not description.strip():
+        errors["description"] = "Describe the side effect."
+    _not_in_future(occurred_at, "occurred_at", errors)
+    with transaction.atomic():
+        fresh = _locked(session)
+        _monitoring_open(fresh)
+        if errors:
+            raise ValidationError(errors)
+        return SessionEvent.objects.create(
+            session=fresh,
+            kind=kind,
+            effect=effect if kind == Kind.SIDE_EFFECT else "",
+            severity=severity,
+            description=description.strip(),
+            occurred_at=occurred_at,
+            # An adverse event is always escalated: it is shown at the top of the note.
+            escalated=escalated or kind == Kind.ADVERSE_EVENT,
+            recorded_by=by,
+        )
+
+
+# --- Discharge -------------------------------------------------------------------------------
+
+
+def session_discharge(
+    *,
+    session: TreatmentSession,
+    by,
+    aldrete: dict[str, int],
+    escort_present: bool,
+    discharged_at: datetime,
+    instructions_given: bool,
+) -> TreatmentSession:
+    """Discharge when the Aldrete score reaches the setting, the escort is present and (for
+    intranasal esketamine) 2 hours have passed since the dose."""
+    errors: dict[str, str | list[str]] = {}
+    if not instructions_given:
+        errors["instructions_given"] = (
+            "Confirm the discharge instructions were given (no driving until the next day)."
+        )
+    _not_in_future(discharged_at, "discharged_at", errors)
+    try:
+        total = rules.aldrete_total(aldrete)
+    except ValueError:
+        raise ValidationError({"__all__": "Each Aldrete criterion scores 0, 1 or 2."}) from None
+    with transaction.atomic():
+        fresh = _locked(session)
+        _monitoring_open(fresh)
+        check = rules.discharge_readiness(
+            aldrete=total,
+            aldrete_minimum=settings.CLINIC_DISCHARGE_ALDRETE_MIN,
+            escort_present=escort_present,
+            route=fresh.route_given or fresh.plan_version.route,
+            administration_started_at=fresh.administration_started_at,
+            now=min(discharged_at, timezone.now()),
+        )
+        if not check.ready:
+            errors["__all__"] = list(check.reasons)
+        if errors:
+            raise ValidationError(errors)
+        for name, _ in rules.ALDRETE_CRITERIA:
+            setattr(fresh, f"aldrete_{name}", aldrete[name])
+        fresh.escort_present = True
+        fresh.ready_to_leave_at = discharged_at
+        fresh.discharged_at = discharged_at
+        fresh.discharge_instructions_given = True
+        fresh.status = Status.COMPLETED
+        fields = [f"aldrete_{name}" for name, _ in rules.ALDRETE_CRITERIA] + [
+            "escort_present", "ready_to_leave_at", "discharged_at",
+            "discharge_instructions_given", "status",
+        ]  # fmt: skip
+        fresh.save(update_fields=fields)
+    _copy(session, fresh, fields)
+    return session
+
+
+# --- Signing and addenda ---------------------------------------------------------------------
+
+
+def signing_parts(session: TreatmentSession, vitals: Sequence[VitalsReading]) -> dict[str, bool]:
+    baseline = next((v for v in vitals if v.kind == VitalsReading.Kind.BASELINE), None)
+    return {
+        "check_in": session.arrived_at is not None and session.fasting_confirmed,
+        "consent": session.consent_current is True,
+        "baseline_vitals": baseline is not None,
+        "bp_decision": not bp_gated(session, baseline) or session.bp_gate_decision == "proceed",
+        "administration": session.administration_started_at is not None,
+        "monitoring_vitals": any(v.kind == VitalsReading.Kind.MONITORING for v in vitals),
+        "discharge": session.discharged_at is not None,
+    }
+
+
+def session_sign(*, session: TreatmentSession, by) -> TreatmentSession:
+    """Sign the note: refused with the list of what is missing; signing locks it."""
+    with transaction.atomic():
+        fresh = _locked(session)
+        missing = rules.signing_missing(signing_parts(fresh, list(fresh.vitals.all())))
+        if missing:
+            raise ValidationError([f"Missing: {label}." for label in missing], code="incomplete")
+        fresh.signed_by = by
+        fresh.signed_at = timezone.now()
+        fresh.save(update_fields=["signed_by", "signed_at"])
+    _copy(session, fresh, ["signed_by", "signed_at"])
+    return session
+
+
+def session_addendum_add(*, session: TreatmentSession, author, text: str) -> SessionAddendum:
+    """A change to a signed note: the note stays as signed, the addendum follows it."""
+    if not text.strip():
+        raise ValidationError({"text": "Write the addendum."})
+    if session.signed_at is None:
+        raise ValidationError("The note is not signed yet: change it directly.")
+    return SessionAddendum.objects.create(session=session, author=author, text=text.strip())

@@ -1,0 +1,317 @@
+"""The session page: one page per treatment session with a short form per stage, from
+check-in to the signed note; the REMS monitoring form for esketamine sessions.
+
+The front desk sees a reduced page: the booking and the check-in, no clinical data.
+Clinicians see and record everything. A signed note refuses every stage form; later changes
+are addenda.
+"""
+
+from datetime import timedelta
+
+from auditlog.signals import accessed
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_POST
+
+from clinic.roles import CLINICIAN, FRONT_DESK, has_role, role_required
+
+from .. import forms_sessions as forms
+from .. import session_rules as rules
+from ..dosing import ROUTE_LABELS, Route
+from ..models import SessionEvent, TreatmentSession, VitalsReading
+from ..selectors import sessions as selectors
+from ..services import sessions as services
+
+Status = TreatmentSession.Status
+STATUS_STYLES = {
+    Status.BOOKED: "text-bg-secondary",
+    Status.CHECKED_IN: "text-bg-info",
+    Status.IN_PROGRESS: "text-bg-primary",
+    Status.COMPLETED: "text-bg-success",
+    Status.CANCELLED: "text-bg-dark",
+    Status.NO_SHOW: "text-bg-dark",
+}
+
+
+def _session_or_404(pk: int) -> TreatmentSession:
+    session = selectors.session_for_page(pk=pk)
+    if session is None:
+        raise Http404
+    return session
+
+
+def _day(session: TreatmentSession):
+    return timezone.localdate(session.starts_at)
+
+
+def _add_errors(request, form, error: ValidationError) -> None:
+    """Field errors go beside the fields; a refusal of the whole stage (the note is signed,
+    dosing is blocked) is a message at the top, since the stage's form may not be shown."""
+    if hasattr(error, "error_dict"):
+        for field, field_errors in error.message_dict.items():
+            form.add_error(field if field in form.fields else None, field_errors)
+    else:
+        messages.error(request, " ".join(error.messages))
+
+
+def _page_state(session: TreatmentSession) -> dict:
+    vitals = list(session.vitals.all())
+    baseline = next((v for v in vitals if v.kind == VitalsReading.Kind.BASELINE), None)
+    events = list(session.events.all())
+    gated = services.bp_gated(session, baseline)
+    signed = session.signed_at is not None
+    route = session.route_given or session.plan_version.route
+    earliest = None
+    if route == Route.ESKETAMINE_NASAL and session.administration_started_at:
+        earliest = rules.esketamine_earliest_discharge(route, session.administration_started_at)
+    return {
+        "vitals": [v for v in vitals if v.kind != VitalsReading.Kind.BASELINE],
+        "baseline": baseline,
+        "events": events,
+        "escalated": [e for e in events if e.escalated],
+        "addenda": list(session.addenda.all()),
+        "bp_gated": gated,
+        "bp_threshold": f"{settings.CLINIC_BP_GATE_SYSTOLIC}/{settings.CLINIC_BP_GATE_DIASTOLIC}",
+        "needs_bp_decision": gated and not session.bp_gate_decision,
+        "administration_blockers": (
+            services.administration_blockers(session, baseline)
+            if session.status == Status.CHECKED_IN
+            else []
+        ),
+        "missing": rules.signing_missing(services.signing_parts(session, vitals)),
+        "signed": signed,
+        "can_check_in": not signed and session.status in (Status.BOOKED, Status.CHECKED_IN),
+        "can_pre_dose": not signed and session.status == Status.CHECKED_IN,
+        "can_monitor": not signed and session.status == Status.IN_PROGRESS,
+        "can_sign": not signed and session.status == Status.COMPLETED,
+        "esketamine_earliest_discharge": earliest,
+        "pregnancy_applies": services.pregnancy_test_applies(session),
+        "route_label": ROUTE_LABELS.get(Route(route), route) if route else "",
+        "aldrete_min": settings.CLINIC_DISCHARGE_ALDRETE_MIN,
+    }
+
+
+def _initial_forms(session: TreatmentSession) -> dict:
+    day = _day(session)
+    version = session.plan_version
+    return {
+        "check_in_form": forms.CheckInForm(
+            day=day,
+            initial={
+                "escort_name": session.escort_name,
+                "escort_phone": session.escort_phone,
+            },
+        ),
+        "pre_dose_form": forms.PreDoseForm(day=day),
+        "bp_form": forms.BpDecisionForm(day=day),
+        "administration_form": forms.AdministrationForm(
+            day=day,
+            initial={
+                "drug": "esketamine" if version.route == Route.ESKETAMINE_NASAL else "ketamine",
+                "route": version.route,
+                "dose_given_mg": version.dose_mg,
+            },
+        ),
+        "vitals_form": forms.VitalsForm(day=day),
+        "event_form": forms.EventForm(day=day),
+        "discharge_form": forms.DischargeForm(
+            day=day, initial={"escort_present": bool(session.escort_name)}
+        ),
+        "addendum_form": forms.AddendumForm(),
+    }
+
+
+def _render_session(request, session: TreatmentSession, *, status: int = 200, **bound):
+    accessed.send(sender=TreatmentSession, instance=session)
+    context = {
+        "session": session,
+        "patient": session.patient,
+        "status_style": STATUS_STYLES.get(session.status, "text-bg-secondary"),
+        **_initial_forms(session),
+        **bound,
+    }
+    if not has_role(request.user, [CLINICIAN]):
+        # The front desk: the booking and the check-in, no clinical data.
+        signed = session.signed_at is not None
+        context["can_check_in"] = not signed and session.status in (
+            Status.BOOKED,
+            Status.CHECKED_IN,
+        )
+        return render(request, "treatments/sessions/front_desk.html", context, status=status)
+    context.update(_page_state(session))
+    return render(request, "treatments/sessions/detail.html", context, status=status)
+
+
+def _detail_url(session: TreatmentSession, anchor: str) -> str:
+    return reverse("treatments:session_detail", args=[session.pk]) + f"#{anchor}"
+
+
+@role_required(CLINICIAN, FRONT_DESK)
+@require_GET
+def session_detail(request, pk: int):
+    return _render_session(request, _session_or_404(pk))
+
+
+def _stage(request, pk: int, *, form_class, form_name: str, service, anchor: str, done: str):
+    """Bind a stage's form, call its service, and show the page again with any errors."""
+    session = _session_or_404(pk)
+    form = form_class(request.POST, day=_day(session))
+    if form.is_valid():
+        try:
+            service(session=session, by=request.user, **form.service_kwargs())
+        except ValidationError as error:
+            _add_errors(request, form, error)
+        else:
+            messages.success(request, done)
+            return redirect(_detail_url(session, anchor))
+    return _render_session(request, session, status=400, **{form_name: form})
+
+
+@role_required(CLINICIAN, FRONT_DESK)
+@require_POST
+def session_check_in(request, pk: int):
+    return _stage(
+        request, pk, form_class=forms.CheckInForm, form_name="check_in_form",
+        service=services.session_check_in, anchor="check-in", done="Checked in.",
+    )  # fmt: skip
+
+
+@role_required(CLINICIAN)
+@require_POST
+def session_pre_dose(request, pk: int):
+    return _stage(
+        request, pk, form_class=forms.PreDoseForm, form_name="pre_dose_form",
+        service=services.session_record_pre_dose, anchor="pre-dose",
+        done="Recorded the checks and baseline vitals before the dose.",
+    )  # fmt: skip
+
+
+@role_required(CLINICIAN)
+@require_POST
+def session_bp_decision(request, pk: int):
+    return _stage(
+        request, pk, form_class=forms.BpDecisionForm, form_name="bp_form",
+        service=services.session_decide_bp, anchor="pre-dose",
+        done="Recorded the blood pressure decision.",
+    )  # fmt: skip
+
+
+@role_required(CLINICIAN)
+@require_POST
+def session_administer(request, pk: int):
+    return _stage(
+        request, pk, form_class=forms.AdministrationForm, form_name="administration_form",
+        service=services.session_administer, anchor="administration",
+        done="Recorded the administration. Monitoring has started.",
+    )  # fmt: skip
+
+
+@role_required(CLINICIAN)
+@require_POST
+def session_vitals_add(request, pk: int):
+    return _stage(
+        request, pk, form_class=forms.VitalsForm, form_name="vitals_form",
+        service=services.vitals_record, anchor="monitoring", done="Added the vitals reading.",
+    )  # fmt: skip
+
+
+@role_required(CLINICIAN)
+@require_POST
+def session_event_add(request, pk: int):
+    return _stage(
+        request, pk, form_class=forms.EventForm, form_name="event_form",
+        service=services.session_event_record, anchor="events", done="Recorded the event.",
+    )  # fmt: skip
+
+
+@role_required(CLINICIAN)
+@require_POST
+def session_discharge(request, pk: int):
+    return _stage(
+        request, pk, form_class=forms.DischargeForm, form_name="discharge_form",
+        service=services.session_discharge, anchor="discharge",
+        done="Discharged. The note is ready to sign.",
+    )  # fmt: skip
+
+
+@role_required(CLINICIAN)
+@require_POST
+def session_sign(request, pk: int):
+    session = _session_or_404(pk)
+    try:
+        services.session_sign(session=session, by=request.user)
+    except ValidationError as error:
+        return _render_session(request, session, status=400, sign_errors=error.messages)
+    messages.success(request, "Signed. The note is locked; later changes are addenda.")
+    return redirect(_detail_url(session, "signature"))
+
+
+@role_required(CLINICIAN)
+@require_POST
+def session_addendum_add(request, pk: int):
+    session = _session_or_404(pk)
+    form = forms.AddendumForm(request.POST)
+    if form.is_valid():
+        try:
+            services.session_addendum_add(
+                session=session, author=request.user, text=form.cleaned_data["text"]
+            )
+        except ValidationError as error:
+            _add_errors(request, form, error)
+        else:
+            messages.success(request, "Added the addendum.")
+            return redirect(_detail_url(session, "addenda"))
+    return _render_session(request, session, status=400, addendum_form=form)
+
+
+# --- The REMS Patient Monitoring Form ----------------------------------------------------------
+
+
+def _acceptable(reading: VitalsReading | None) -> bool | None:
+    if reading is None:
+        return None
+    return not reading.flags
+
+
+@role_required(CLINICIAN)
+@require_GET
+def session_rems(request, pk: int):
+    """The esketamine REMS Patient Monitoring Form's data, assembled from the session."""
+    session = _session_or_404(pk)
+    route = session.route_given or session.plan_version.route
+    if route != Route.ESKETAMINE_NASAL:
+        raise Http404("The REMS form is for intranasal esketamine sessions.")
+    accessed.send(sender=TreatmentSession, instance=session)
+    vitals = list(session.vitals.all())
+    baseline = next((v for v in vitals if v.kind == VitalsReading.Kind.BASELINE), None)
+    after = [v for v in vitals if v.kind != VitalsReading.Kind.BASELINE]
+    events = list(session.events.all())
+    monitoring_minutes = None
+    if session.administration_started_at and session.discharged_at:
+        elapsed = session.discharged_at - session.administration_started_at
+        monitoring_minutes = int(elapsed / timedelta(minutes=1))
+    sedation = [v.sedation_moaa_s for v in after if v.sedation_moaa_s is not None]
+    dissociation = [v.dissociation for v in after if v.dissociation is not None]
+    return render(
+        request,
+        "treatments/sessions/rems.html",
+        {
+            "session": session,
+            "patient": session.patient,
+            "medications": selectors.rems_concomitant_medications(patient_id=session.patient_id),
+            "monitoring_minutes": monitoring_minutes,
+            "baseline": baseline,
+            "last_reading": after[-1] if after else None,
+            "acceptable_before": _acceptable(baseline),
+            "acceptable_after": _acceptable(after[-1] if after else None),
+            "deepest_sedation": min(sedation) if sedation else None,
+            "highest_dissociation": max(dissociation) if dissociation else None,
+            "adverse_events": [e for e in events if e.kind == SessionEvent.Kind.ADVERSE_EVENT],
+            "side_effects": [e for e in events if e.kind == SessionEvent.Kind.SIDE_EFFECT],
+        },
+    )
