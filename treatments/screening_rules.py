@@ -185,13 +185,14 @@ def _pregnancy_test_positive(facts: Facts) -> list[str]:
     return ["Assessment: pregnancy test positive"] if facts.pregnancy_test == "positive" else []
 
 
+def pregnancy_possible(sex_at_birth: str | None, age: int | None) -> bool:
+    """Whether a pregnancy test applies: anyone not recorded as male at birth (female,
+    intersex, not disclosed) aged 12-55. Used by screening and by the session's checks."""
+    return sex_at_birth not in (None, "male") and age is not None and age in PREGNANCY_TEST_AGES
+
+
 def _pregnancy_test_needed(facts: Facts) -> bool:
-    # Anyone not recorded as male at birth (female, intersex, not disclosed) may be pregnant.
-    return (
-        facts.sex_at_birth not in (None, "male")
-        and facts.age is not None
-        and facts.age in PREGNANCY_TEST_AGES
-    )
+    return pregnancy_possible(facts.sex_at_birth, facts.age)
 
 
 def _missing_assessment(facts: Facts) -> list[str]:

@@ -152,16 +152,24 @@ def test_pre_dose_needs_current_consent_and_scores_the_gad7(clinician_user):
     assert session.pre_dose_gad7["band"] == "Moderate"
 
 
-def test_a_pregnancy_test_is_needed_for_a_patient_assigned_female(clinician_user):
+@pytest.mark.parametrize(
+    ("sex", "age", "needed"),
+    [("female", 30, True), ("intersex", 30, True), ("female", 60, False), ("male", 30, False)],
+)
+def test_a_pregnancy_test_is_needed_where_pregnancy_is_possible(clinician_user, sex, age, needed):
     session = booked_session(by=clinician_user)
-    session.patient.sex_at_birth = "female"
-    session.patient.save(update_fields=["sex_at_birth"])
+    patient = session.patient
+    patient.sex_at_birth = sex
+    patient.date_of_birth = timezone.localdate().replace(day=1) - timedelta(days=365 * age + 40)
+    patient.save(update_fields=["sex_at_birth", "date_of_birth"])
     checked_in(session, by=clinician_user)
 
-    with pytest.raises(ValidationError) as error:
-        pre_dose(session, by=clinician_user)
-
-    assert "pregnancy_test" in error.value.message_dict
+    if needed:
+        with pytest.raises(ValidationError) as error:
+            pre_dose(session, by=clinician_user)
+        assert "pregnancy_test" in error.value.message_dict
+    else:
+        pre_dose(session, by=clinician_user)  # no pregnancy test asked for
 
 
 # --- Administration --------------------------------------------------------------------------

@@ -16,10 +16,12 @@ from django.db import transaction
 from django.utils import timezone
 
 from intake.scoring import score_gad7
+from intake.services.patients import age_on
 
 from .. import session_rules as rules
 from ..dosing import Route
 from ..models import SessionAddendum, SessionEvent, TreatmentSession, VitalsReading
+from ..screening_rules import pregnancy_possible
 
 Status = TreatmentSession.Status
 # A time entered by hand may be a few minutes ahead of the server's clock.
@@ -60,7 +62,9 @@ def bp_gated(session: TreatmentSession, baseline: VitalsReading | None) -> bool:
 
 
 def pregnancy_test_applies(session: TreatmentSession) -> bool:
-    return session.patient.sex_at_birth == "female"
+    patient = session.patient
+    age = age_on(patient.date_of_birth, timezone.localtime(session.starts_at).date())
+    return pregnancy_possible(patient.sex_at_birth, age)
 
 
 # --- Check-in --------------------------------------------------------------------------------
