@@ -1,32 +1,51 @@
-"""A whole IV session in a real browser: the front desk checks the patient in (and sees no
-clinical data); the clinician records the checks and baseline vitals, the dose, a vitals
-reading (flagged when out of range), the discharge, and signs the note, which then locks.
-axe finds nothing serious on the session page.
-
-The session row is written directly (tests/treatments/sessions.py): booking is tested with the
-chair board.
+"""A whole IV session in a real browser: the front desk books it on the plan's booking page,
+finds it on the chair board and checks the patient in (seeing no clinical data); the clinician
+records the checks and baseline vitals, the dose, a vitals reading (flagged when out of range),
+the discharge, and signs the note, which then locks. axe finds nothing serious on the session
+page.
 """
 
 import re
 
+from django.utils import timezone
 from playwright.sync_api import expect
 
 from tests.browser.conftest import give_authenticator, log_in, screenshot
 from tests.browser.test_accessibility import serious_violations
 from tests.factories import PatientFactory
-from tests.treatments.sessions import booked_session
+from tests.treatments.booking import active_plan, chair
+from treatments.models import TreatmentSession
 
 
 def test_a_whole_iv_session_from_check_in_to_a_signed_note(
     page, live_server, clinician_user, front_desk_user
 ):
     patient = PatientFactory(legal_first_name="Leo", legal_last_name="Marsh", sex_at_birth="male")
-    session = booked_session(by=clinician_user, patient=patient, dose_mg="35.0")
+    plan = active_plan(by=clinician_user, patient=patient, start_date=timezone.localdate())
+    chair("Chair 1")
+    chair("Chair 2")
+
+    # The front desk books the first session of the series for now, on Chair 2.
+    log_in(page, live_server, front_desk_user)
+    page.goto(f"{live_server.url}/plans/{plan.pk}/book/")
+    first = page.get_by_role("group", name="Session 1")
+    now = timezone.localtime()
+    first.get_by_label("Date").fill(now.strftime("%Y-%m-%d"))
+    first.get_by_label("Start time").fill(now.strftime("%H:%M"))
+    first.get_by_label("Chair").select_option(label="Chair 2")
+    first.get_by_role("button", name="Book session 1").click()
+    expect(page.get_by_role("heading", name=re.compile(r"Booked \(1 of 6\)"))).to_be_visible()
+    session = TreatmentSession.objects.get(patient=patient)
+    assert session.chair.name == "Chair 2"
+
+    # On today's chair board the session is in Chair 2's column; the front desk opens it.
+    page.get_by_role("link", name="Chair board").first.click()
+    screenshot(page, "chair-board")
+    page.get_by_role("link", name=re.compile("Marsh")).first.click()
     url = f"{live_server.url}/sessions/{session.pk}/"
+    expect(page).to_have_url(url)
 
     # The front desk checks the patient in.
-    log_in(page, live_server, front_desk_user)
-    page.goto(url)
     expect(page.get_by_role("heading", name=re.compile("Session for"))).to_be_visible()
     page.get_by_role("button", name="Check in").click()
     expect(page.get_by_label("Escort or ride home (name)")).to_have_attribute(
