@@ -138,6 +138,7 @@ class Command(BaseCommand):
             intakes = _seed_intakes(staff[FRONT_DESK])
             _seed_screenings(staff[CLINICIAN])
             _seed_chairs()
+            _seed_plans_and_sessions(staff[CLINICIAN], staff[FRONT_DESK])
 
         self.stdout.write(
             self.style.SUCCESS(
@@ -287,3 +288,44 @@ def _seed_chairs() -> None:
         TreatmentChair.objects.get_or_create(
             name=name, defaults={"location": location, "display_order": order}
         )
+
+
+def _seed_plans_and_sessions(clinician, front_desk) -> None:
+    """An active IV induction plan for each approved patient, with the first three sessions of
+    the series booked, starting today, so the chair board has something on it."""
+    from datetime import datetime, time, timedelta
+
+    from django.utils import timezone
+
+    from treatments.models import Screening, TreatmentChair, TreatmentPlan
+    from treatments.services.booking import session_book
+    from treatments.services.plans import plan_activate, plan_create
+
+    chairs = list(TreatmentChair.objects.filter(active=True).order_by("display_order"))
+    approved = Screening.objects.filter(is_current=True, status=Screening.Status.APPROVED)
+    today = timezone.localdate()
+    for index, screening in enumerate(approved.select_related("patient").order_by("patient_id")):
+        patient = screening.patient
+        if TreatmentPlan.objects.filter(patient=patient).exists():
+            continue
+        plan = plan_create(
+            patient=patient,
+            created_by=clinician,
+            prescriber=clinician,
+            indication="gad",
+            route="iv",
+            dose_amount=Decimal("0.5"),
+            infusion_minutes=40,
+            phase="induction",
+            sessions_planned=6,
+            span_weeks=3,
+            start_date=today,
+            goals="Less worry; better sleep; back to full-time work.",
+        )
+        plan_activate(plan=plan, user=clinician)
+        for number in range(3):
+            day = today + timedelta(days=number * 3)
+            starts = timezone.make_aware(datetime.combine(day, time(9 + index * 2, 0)))
+            session_book(
+                plan=plan, chair=chairs[index % len(chairs)], starts_at=starts, booked_by=front_desk
+            )
