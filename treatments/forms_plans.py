@@ -67,6 +67,10 @@ class PlanForm(forms.Form):
         label="Maintenance: one session every how many weeks", required=False, min_value=1,
         max_value=12,
     )  # fmt: skip
+    per_month = forms.IntegerField(
+        label="Or maintenance: sessions a month", required=False, min_value=1, max_value=8,
+        help_text="For example 2 (twice a month).",
+    )  # fmt: skip
     start_date = forms.DateField(
         label="Start date", required=False, widget=forms.DateInput(attrs={"type": "date"})
     )

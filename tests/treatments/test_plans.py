@@ -26,7 +26,7 @@ from tests.treatments.plans import (
 from tests.treatments.screenings import screening_row
 from treatments.models import PlanVersion, Screening, TreatmentPlan
 from treatments.screening_rules import Result
-from treatments.selectors.plans import plan_as_of, plan_proposed_dates
+from treatments.selectors.plans import frequency_text, plan_as_of, plan_proposed_dates
 from treatments.services.plans import (
     plan_activate,
     plan_amend,
@@ -534,6 +534,34 @@ def test_maintenance_is_one_session_every_n_weeks(clinician_user):
         date(2026, 5, 19),
         date(2026, 6, 9),
     ]
+
+
+def test_maintenance_can_be_n_sessions_a_month(clinician_user):
+    version = version_1(
+        draft_plan(
+            clinician_user,
+            phase="maintenance",
+            per_month=2,
+            sessions_planned=3,
+            start_date=date(2026, 4, 1),
+        )
+    )
+
+    assert plan_proposed_dates(version) == [date(2026, 4, 1), date(2026, 4, 16), date(2026, 5, 1)]
+    assert frequency_text(version) == "3 sessions, 2 a month"
+
+
+@pytest.mark.parametrize(("every_weeks", "per_month"), [(None, None), (2, 2)])
+def test_maintenance_needs_exactly_one_frequency(clinician_user, every_weeks, per_month):
+    with pytest.raises(ValidationError) as error:
+        draft_plan(
+            clinician_user,
+            phase="maintenance",
+            every_weeks=every_weeks,
+            per_month=per_month,
+            sessions_planned=3,
+        )
+    assert "one of the two" in str(error.value.message_dict["every_weeks"])
 
 
 # --- The pages -------------------------------------------------------------------------------

@@ -75,9 +75,11 @@ class PlanVersion(models.Model):
     infusion_minutes = models.PositiveSmallIntegerField(null=True, blank=True)
     phase = models.CharField(max_length=12, choices=Phase)
     sessions_planned = models.PositiveSmallIntegerField()
-    # Induction: the sessions spread over span_weeks; maintenance: one every every_weeks.
+    # Induction: the sessions spread over span_weeks; maintenance: one every every_weeks, or
+    # per_month sessions a month.
     span_weeks = models.PositiveSmallIntegerField(null=True, blank=True)
     every_weeks = models.PositiveSmallIntegerField(null=True, blank=True)
+    per_month = models.PositiveSmallIntegerField(null=True, blank=True)
     start_date = models.DateField()
     goals = models.CharField(max_length=2000, blank=True)
     prescriber = models.ForeignKey(

@@ -22,6 +22,7 @@ SCHEDULE_FIELDS = (
     "sessions_planned",
     "span_weeks",
     "every_weeks",
+    "per_month",
     "start_date",
     "infusion_minutes",
 )
@@ -53,6 +54,9 @@ def plan_proposed_dates(version: PlanVersion) -> list[date]:
         return [start + timedelta(days=n * days // sessions) for n in range(sessions)]
     if version.every_weeks:
         return [start + timedelta(weeks=n * version.every_weeks) for n in range(sessions)]
+    if version.per_month:
+        # N a month: evenly spaced through a 30-day month (2 a month: every 15 days).
+        return [start + timedelta(days=n * 30 // version.per_month) for n in range(sessions)]
     return []
 
 
@@ -78,6 +82,8 @@ def frequency_text(version: PlanVersion) -> str:
     if version.phase == PlanVersion.Phase.INDUCTION and version.span_weeks:
         weeks = version.span_weeks
         return f"{sessions} session{plural} over {weeks} week{'s' if weeks != 1 else ''}"
+    if version.per_month:
+        return f"{sessions} session{plural}, {version.per_month} a month"
     every = version.every_weeks
     if every == 1:
         return f"{sessions} session{plural}, one every week"

@@ -43,6 +43,7 @@ CONTENT_FIELDS = (
     "sessions_planned",
     "span_weeks",
     "every_weeks",
+    "per_month",
     "start_date",
     "goals",
     "prescriber",
@@ -122,6 +123,7 @@ def _version_fields(
     sessions_planned: int | None,
     span_weeks: int | None,
     every_weeks: int | None,
+    per_month: int | None = None,
     start_date: date | None,
     goals: str,
     prescriber,
@@ -164,13 +166,19 @@ def _version_fields(
             errors["span_weeks"] = ValidationError(
                 "An induction needs the weeks its sessions are spread over (e.g. 6 over 3)."
             )
-        fields |= {"phase": phase, "span_weeks": span_weeks, "every_weeks": None}
+        fields |= {"phase": phase, "span_weeks": span_weeks, "every_weeks": None, "per_month": None}
     elif phase == Phase.MAINTENANCE:
-        if not every_weeks or every_weeks < 1:
+        if bool(every_weeks) == bool(per_month):
             errors["every_weeks"] = ValidationError(
-                "Maintenance needs how often: one session every how many weeks."
+                "Maintenance needs how often: one session every N weeks, or N sessions a month "
+                "(one of the two)."
             )
-        fields |= {"phase": phase, "span_weeks": None, "every_weeks": every_weeks}
+        fields |= {
+            "phase": phase,
+            "span_weeks": None,
+            "every_weeks": every_weeks or None,
+            "per_month": per_month or None,
+        }
     else:
         errors["phase"] = ValidationError("Choose the phase.")
     if start_date is None:
@@ -198,6 +206,7 @@ def plan_create(
     sessions_planned: int | None,
     span_weeks: int | None = None,
     every_weeks: int | None = None,
+    per_month: int | None = None,
     start_date: date | None,
     goals: str = "",
     confirm_outside_usual: bool = False,
@@ -215,6 +224,7 @@ def plan_create(
         sessions_planned=sessions_planned,
         span_weeks=span_weeks,
         every_weeks=every_weeks,
+        per_month=per_month,
         start_date=start_date,
         goals=goals,
         prescriber=prescriber,
