@@ -1,5 +1,6 @@
 """The session log: from check-in to the signed note, through the services and the page."""
 
+import re
 from datetime import timedelta
 from decimal import Decimal
 
@@ -476,3 +477,15 @@ def test_the_session_page_costs_the_same_with_2_or_20_vitals_rows(
 
     assert page.count("<tr") - 1 == 20  # the header row, then one row per reading
     assert len(two) == QUERIES
+
+
+def test_the_check_in_correction_form_starts_from_what_was_saved(front_desk, front_desk_user):
+    session = booked_session(by=front_desk_user)
+    checked_in(session, by=front_desk_user)
+    session.refresh_from_db()
+
+    page = front_desk.get(reverse("treatments:session_detail", args=[session.pk])).content.decode()
+
+    assert re.search(r'<input[^>]*name="fasting_confirmed"[^>]*checked', page)
+    arrived = timezone.localtime(session.arrived_at).strftime("%H:%M")
+    assert f'value="{arrived}"' in page

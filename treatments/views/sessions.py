@@ -102,9 +102,16 @@ def _initial_forms(session: TreatmentSession) -> dict:
     return {
         "check_in_form": forms.CheckInForm(
             day=day,
+            # A correction starts from what was saved.
             initial={
                 "escort_name": session.escort_name,
                 "escort_phone": session.escort_phone,
+                "fasting_confirmed": session.fasting_confirmed,
+                **(
+                    {"arrived_at": timezone.localtime(session.arrived_at).time().replace(second=0)}
+                    if session.arrived_at
+                    else {}
+                ),
             },
         ),
         "pre_dose_form": forms.PreDoseForm(day=day),
