@@ -60,18 +60,15 @@ def sessions_today_panel(request: HttpRequest) -> dict | None:
 
 
 def sessions_to_sign_panel(request: HttpRequest) -> dict | None:
-    """Clinicians: completed sessions whose note is not signed yet, oldest first."""
+    """Clinicians: session notes waiting for a signature (the list they open)."""
     if not has_role(request.user, [CLINICIAN]):
         return None
-    count, oldest = session_selectors.sessions_to_sign_summary()
-    link = None
-    if oldest is not None:
-        url = reverse("treatments:session_detail", args=[oldest])
-        link = {"label": "Open the oldest unsigned note", "url": url}
+    count = session_selectors.sessions_to_sign_count()
+    worklist = reverse("treatments:sessions_to_sign")
     return {
         "title": "Sessions to sign",
-        "counts": [{"label": "Completed, not signed", "count": count, "url": None}],
-        "link": link,
+        "counts": [{"label": "Waiting for a signature", "count": count, "url": worklist}],
+        "link": {"label": "Open the sessions to sign", "url": worklist},
         "urgent": bool(count),
     }
 

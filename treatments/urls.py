@@ -24,6 +24,7 @@ urlpatterns = [
     path("patients/<int:pk>/plans/new/", plans.plan_new, name="plan_new"),
     path("plans/<int:pk>/", plans.plan_detail, name="plan_detail"),
     path("plans/<int:pk>/activate/", plans.plan_activate, name="plan_activate"),
+    path("plans/<int:pk>/edit/", plans.plan_edit, name="plan_edit"),
     path("plans/<int:pk>/amend/", plans.plan_amend, name="plan_amend"),
     path("plans/<int:pk>/complete/", plans.plan_complete, name="plan_complete"),
     path("plans/<int:pk>/stop/", plans.plan_stop, name="plan_stop"),
@@ -35,6 +36,7 @@ urlpatterns = [
     path("sessions/<int:pk>/no-show/", booking.booking_no_show, name="booking_no_show"),
     path("board/", booking.chair_board, name="chair_board"),
     # The session log: one page per session, a short form per stage; the REMS form.
+    path("sessions/to-sign/", sessions.sessions_to_sign, name="sessions_to_sign"),
     path("sessions/<int:pk>/", sessions.session_detail, name="session_detail"),
     path("sessions/<int:pk>/check-in/", sessions.session_check_in, name="session_check_in"),
     path("sessions/<int:pk>/pre-dose/", sessions.session_pre_dose, name="session_pre_dose"),

@@ -33,6 +33,7 @@ from treatments.services.plans import (
     plan_complete,
     plan_create,
     plan_stop,
+    plan_update_draft,
 )
 
 CLINIC_TZ = ZoneInfo("America/Chicago")
@@ -850,3 +851,153 @@ def test_the_front_desk_card_on_the_patient_summary_has_no_dose(front_desk, clin
     assert "Treatment plan" in page
     assert "6 sessions over 3 weeks" in page
     assert "150" not in page
+
+
+# --- Editing a draft plan ---------------------------------------------------------------------
+
+
+def test_editing_a_draft_rewrites_version_1_and_keeps_one_version(clinician_user):
+    plan = draft_plan(clinician_user)
+    record_weight(plan.patient, "70.0")
+
+    version = plan_update_draft(
+        plan=plan, user=clinician_user, dose_amount=Decimal("0.75"), goals="Back at work"
+    )
+
+    assert plan.versions.count() == 1
+    stored = version_1(plan)
+    assert stored.pk == version.pk
+    assert (stored.dose_amount, stored.weight_kg_used, stored.dose_mg) == (
+        Decimal("0.75"),
+        Decimal("70.0"),
+        Decimal("52.5"),
+    )
+    assert stored.goals == "Back at work"
+    assert stored.sessions_planned == 6  # carried over
+    assert LogEntry.objects.filter(
+        action=LogEntry.Action.UPDATE,
+        content_type__model="planversion",
+        object_pk=str(stored.pk),
+    ).exists()
+
+
+def test_editing_a_draft_goes_through_the_guardrails(clinician_user):
+    plan = draft_plan(clinician_user)
+
+    with pytest.raises(ValidationError) as refused:
+        plan_update_draft(plan=plan, user=clinician_user, dose_amount=Decimal("2"))
+
+    assert "above the maximum" in field_errors(refused)["dose_amount"][0]
+    assert version_1(plan).dose_amount == Decimal("0.5")
+
+
+def test_editing_a_draft_to_an_outside_usual_dose_needs_the_confirmation(clinician_user):
+    plan = draft_plan(clinician_user)
+    change = {"route": "esketamine_in", "dose_amount": Decimal("28")}
+
+    with pytest.raises(ValidationError) as refused:
+        plan_update_draft(plan=plan, user=clinician_user, **change)
+    assert "outside the usual range" in field_errors(refused)["dose_amount"][0]
+
+    plan_update_draft(
+        plan=plan,
+        user=clinician_user,
+        confirm_outside_usual=True,
+        outside_usual_reason="Elderly patient",
+        **change,
+    )
+    stored = version_1(plan)
+    assert (stored.dose_unit, stored.dose_mg, stored.weight_kg_used) == ("mg", Decimal("28"), None)
+    assert stored.dose_outside_usual_reason == "Elderly patient"
+
+
+@pytest.mark.parametrize("status", [Status.ACTIVE, Status.COMPLETED, Status.STOPPED])
+def test_only_a_draft_plan_is_edited(clinician_user, status):
+    plan = draft_plan(clinician_user)
+    TreatmentPlan.objects.filter(pk=plan.pk).update(status=status)
+
+    with pytest.raises(ValidationError, match="Only a draft plan can be edited"):
+        plan_update_draft(plan=plan, user=clinician_user, dose_amount=Decimal("0.6"))
+
+    assert version_1(plan).dose_amount == Decimal("0.5")
+
+
+def test_a_clinician_edits_a_draft_on_its_page(clinician, clinician_user):
+    plan = draft_plan(clinician_user)
+    assert "Edit the draft" in clinician.get(detail_url(plan)).content.decode()
+    url = reverse("treatments:plan_edit", args=[plan.pk])
+
+    form = clinician.get(url)
+    assert form.status_code == 200
+    assert 'value="0.50"' in form.content.decode()
+    assert "GAD-7 below 10" in form.content.decode()
+
+    response = clinician.post(
+        url, {**NEW_PLAN, "dose_amount": "0.6", "prescriber": clinician_user.pk}
+    )
+
+    assert response.status_code == 302
+    assert response["Location"] == detail_url(plan)
+    stored = version_1(plan)
+    assert (stored.dose_mg, stored.goals) == (Decimal("48.0"), "Sleep through the night")
+    assert plan.versions.count() == 1
+
+
+def test_the_edit_page_keeps_what_was_typed_on_an_error(clinician, clinician_user):
+    plan = draft_plan(clinician_user)
+    url = reverse("treatments:plan_edit", args=[plan.pk])
+    typed = {**NEW_PLAN, "dose_amount": "2", "prescriber": clinician_user.pk}
+
+    response = clinician.post(url, typed)
+
+    page = response.content.decode()
+    assert response.status_code == 400
+    assert "above the maximum" in page
+    assert 'value="2"' in page
+    assert "Sleep through the night</textarea>" in page
+    assert version_1(plan).dose_amount == Decimal("0.5")
+
+    low = clinician.post(url, {**typed, "route": "esketamine_in", "dose_amount": "28"})
+    assert low.status_code == 400
+    assert "I confirm this dose outside the usual range" in low.content.decode()
+    confirmed = clinician.post(
+        url,
+        {
+            **typed,
+            "route": "esketamine_in",
+            "dose_amount": "28",
+            "confirm_outside_usual": "on",
+            "outside_usual_reason": "Started low on purpose",
+        },
+    )
+    assert confirmed.status_code == 302
+    assert version_1(plan).dose_outside_usual_reason == "Started low on purpose"
+
+
+def test_an_active_plan_is_not_edited_on_the_edit_page(clinician, clinician_user):
+    plan = active_plan(clinician_user)
+    url = reverse("treatments:plan_edit", args=[plan.pk])
+
+    assert "Edit the draft" not in clinician.get(detail_url(plan)).content.decode()
+    response = clinician.post(
+        url, {**NEW_PLAN, "dose_amount": "0.6", "prescriber": clinician_user.pk}
+    )
+
+    assert response.status_code == 302
+    assert response["Location"] == detail_url(plan)
+    assert any("Only a draft plan can be edited" in message for message in flash(response))
+    assert clinician.get(url).status_code == 302
+    assert version_1(plan).dose_amount == Decimal("0.5")
+
+
+@pytest.mark.parametrize("persona", ["front_desk", "clinic_admin", "outsider"])
+def test_only_clinicians_edit_a_draft(db, request, clinician_user, persona):
+    client = request.getfixturevalue(persona)
+    plan = draft_plan(clinician_user)
+    url = reverse("treatments:plan_edit", args=[plan.pk])
+
+    assert client.get(url).status_code == 403
+    response = client.post(url, {**NEW_PLAN, "dose_amount": "0.6", "prescriber": clinician_user.pk})
+
+    assert response.status_code == 403
+    assert version_1(plan).dose_amount == Decimal("0.5")

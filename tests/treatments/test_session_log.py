@@ -413,7 +413,8 @@ def test_the_clinician_home_shows_sessions_to_sign(clinician, clinician_user):
     page = clinician.get(reverse("home")).content.decode()
 
     assert "Sessions to sign" in page
-    assert reverse("treatments:session_detail", args=[session.pk]) in page
+    assert reverse("treatments:sessions_to_sign") in page
+    assert reverse("treatments:session_detail", args=[session.pk]) not in page
 
 
 # --- The REMS page ---------------------------------------------------------------------------

@@ -1,6 +1,6 @@
 """Reads of the session log: one session with its series, the notes waiting for a signature."""
 
-from django.db.models import Count, Min, Prefetch, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, QuerySet, Subquery
 
 from ..models import Screening, SessionAddendum, SessionEvent, TreatmentSession, VitalsReading
 
@@ -21,17 +21,39 @@ def session_for_page(*, pk: int) -> TreatmentSession | None:
     )
 
 
+AWAITING_SIGNATURE = (TreatmentSession.Status.IN_PROGRESS, TreatmentSession.Status.COMPLETED)
+
+
 def sessions_to_sign() -> QuerySet[TreatmentSession]:
-    """Completed sessions whose note is not signed yet, oldest first."""
+    """Administered or discharged sessions whose note is not signed yet, oldest first."""
     return TreatmentSession.objects.filter(
-        status=TreatmentSession.Status.COMPLETED, signed_at__isnull=True
-    ).order_by("starts_at")
+        status__in=AWAITING_SIGNATURE, signed_at__isnull=True
+    ).order_by("starts_at", "id")
 
 
-def sessions_to_sign_summary() -> tuple[int, int | None]:
-    """How many notes wait for a signature, and the first of them (one query)."""
-    summary = sessions_to_sign().aggregate(count=Count("pk"), first=Min("pk"))
-    return summary["count"], summary["first"]
+def sessions_to_sign_count() -> int:
+    return sessions_to_sign().count()
+
+
+def sessions_awaiting_signature() -> QuerySet[TreatmentSession]:
+    """Administered or discharged sessions whose note is not signed yet, oldest first.
+
+    One query: the patient and the chair are joined, and what signing reads from the vitals
+    (the baseline's blood pressure, whether any monitoring reading exists) is annotated.
+    """
+    vitals = VitalsReading.objects.filter(session=OuterRef("pk"))
+    baseline = vitals.filter(kind=VitalsReading.Kind.BASELINE).order_by("taken_at", "id")
+    return (
+        sessions_to_sign()
+        .select_related("patient", "chair")
+        .annotate(
+            has_baseline=Exists(baseline),
+            baseline_systolic=Subquery(baseline.values("systolic")[:1]),
+            baseline_diastolic=Subquery(baseline.values("diastolic")[:1]),
+            has_monitoring=Exists(vitals.filter(kind=VitalsReading.Kind.MONITORING)),
+        )
+        .order_by("starts_at", "pk")
+    )
 
 
 # The REMS Patient Monitoring Form's concomitant-medication boxes, by the intake's classes.

@@ -1,5 +1,5 @@
-"""Writes for treatment plans: a draft with version 1, activation for an approved patient,
-amendments that add a version, completion and stopping.
+"""Writes for treatment plans: a draft with version 1 (edited in place while a draft),
+activation for an approved patient, amendments that add a version, completion and stopping.
 
 The plan's content lives in its versions: an amendment never changes an earlier version, so
 the plan as it stood on any date can be shown (``selectors.plans.plan_as_of``).
@@ -32,7 +32,8 @@ Status = TreatmentPlan.Status
 Phase = PlanVersion.Phase
 Indication = PlanVersion.Indication
 
-# The fields of a version a clinician writes (plan_create's and plan_amend's content).
+# The fields of a version a clinician writes (plan_create's, plan_update_draft's and
+# plan_amend's content).
 CONTENT_FIELDS = (
     "indication",
     "indication_other",
@@ -237,6 +238,49 @@ def plan_create(
             plan=plan, number=1, effective_at=timezone.now(), created_by=created_by, **fields
         )
     return plan
+
+
+def plan_update_draft(
+    *,
+    plan: TreatmentPlan,
+    user,
+    confirm_outside_usual: bool = False,
+    outside_usual_reason: str = "",
+    **changes,
+) -> PlanVersion:
+    """Edit a draft plan: version 1 is rewritten in place (a draft has no history to keep),
+    through the same checks as plan_create, with a mg/kg dose computed again from the latest
+    weight. ``changes`` are content fields (CONTENT_FIELDS); the rest is carried over from
+    version 1. The change is saved with ``update_fields`` so the audit trail records it."""
+    unknown = set(changes) - set(CONTENT_FIELDS)
+    if unknown:
+        raise TypeError(f"Not plan content: {sorted(unknown)}")
+    with transaction.atomic():
+        fresh = _locked(plan)
+        if fresh.status != Status.DRAFT:
+            raise ValidationError(
+                f"Only a draft plan can be edited; this one is {fresh.get_status_display()}. "
+                "An active plan is changed by an amendment."
+            )
+        version = fresh.versions.select_related("prescriber").get(number=1)
+        content = {name: getattr(version, name) for name in CONTENT_FIELDS} | changes
+        same_dose = (
+            content["route"] == version.route and content["dose_amount"] == version.dose_amount
+        )
+        if same_dose and version.dose_outside_usual_reason and not confirm_outside_usual:
+            # The outside-usual dose was confirmed when it was written: keep its reason.
+            confirm_outside_usual = True
+            outside_usual_reason = outside_usual_reason or version.dose_outside_usual_reason
+        fields = _version_fields(
+            patient=fresh.patient,
+            confirm_outside_usual=confirm_outside_usual,
+            outside_usual_reason=outside_usual_reason,
+            **content,
+        )
+        for name, value in fields.items():
+            setattr(version, name, value)
+        version.save(update_fields=list(fields))
+    return version
 
 
 def _locked(plan: TreatmentPlan) -> TreatmentPlan:

@@ -465,6 +465,23 @@ def signing_parts(session: TreatmentSession, vitals: Sequence[VitalsReading]) ->
     }
 
 
+def signing_parts_from_row(session: TreatmentSession) -> dict[str, bool]:
+    """``signing_parts`` for a row of ``sessions_awaiting_signature``: the vitals it needs are
+    rebuilt, unsaved, from the row's annotations, so a list of rows costs no further query."""
+    vitals = []
+    if session.has_baseline:
+        vitals.append(
+            VitalsReading(
+                kind=VitalsReading.Kind.BASELINE,
+                systolic=session.baseline_systolic,
+                diastolic=session.baseline_diastolic,
+            )
+        )
+    if session.has_monitoring:
+        vitals.append(VitalsReading(kind=VitalsReading.Kind.MONITORING))
+    return signing_parts(session, vitals)
+
+
 def session_sign(*, session: TreatmentSession, by) -> TreatmentSession:
     """Sign the note: refused with the list of what is missing; signing locks it."""
     with transaction.atomic():

@@ -1,5 +1,5 @@
-"""Treatment plan pages: a patient's plans, writing a plan, one plan with its versions and
-status actions, amendments, and the plan as it stood on a date.
+"""Treatment plan pages: a patient's plans, writing a plan, editing a draft, one plan with its
+versions and status actions, amendments, and the plan as it stood on a date.
 
 Clinicians write plans and read everything. The front desk reads the schedule only (route,
 phase, sessions, frequency, start date, proposed dates): its queries never load the dose,
@@ -202,6 +202,48 @@ def plan_stop(request, pk: int):
     return _render_plan(request, plan, stop_form=form, status=400)
 
 
+def _version_initial(version: PlanVersion) -> dict:
+    """A plan form's initial values: the version's content and its outside-usual reason."""
+    initial = {name: getattr(version, name) for name in services.CONTENT_FIELDS}
+    if version.dose_outside_usual_reason:
+        initial |= {
+            "confirm_outside_usual": True,
+            "outside_usual_reason": version.dose_outside_usual_reason,
+        }
+    return initial
+
+
+@role_required(CLINICIAN)
+@require_http_methods(["GET", "POST"])
+def plan_edit(request, pk: int):
+    """Edit a draft plan: version 1 is rewritten (an active plan is amended instead)."""
+    plan = _plan_or_404(pk)
+    if plan.status != TreatmentPlan.Status.DRAFT:
+        messages.error(request, "Only a draft plan can be edited; an active plan is amended.")
+        return redirect("treatments:plan_detail", pk=plan.pk)
+    if request.method == "POST":
+        form = PlanForm(request.POST)
+        if form.is_valid():
+            try:
+                services.plan_update_draft(plan=plan, user=request.user, **form.plan_kwargs())
+            except ValidationError as error:
+                form.add_service_errors(error)
+            else:
+                messages.success(request, "Draft plan saved.")
+                return redirect("treatments:plan_detail", pk=plan.pk)
+        status = 400
+    else:
+        version = plan.versions.select_related("prescriber").get(number=1)
+        form = PlanForm(initial=_version_initial(version))
+        status = 200
+    return render(
+        request,
+        "treatments/plans/plan_form.html",
+        {"patient": plan.patient, "form": form, "plan": plan, "editing_draft": True},
+        status=status,
+    )
+
+
 @role_required(CLINICIAN)
 @require_http_methods(["GET", "POST"])
 def plan_amend(request, pk: int):
@@ -222,13 +264,7 @@ def plan_amend(request, pk: int):
         status = 400
     else:
         current = plan.versions.select_related("prescriber").order_by("-number").first()
-        initial = {name: getattr(current, name) for name in services.CONTENT_FIELDS}
-        if current.dose_outside_usual_reason:
-            initial |= {
-                "confirm_outside_usual": True,
-                "outside_usual_reason": current.dose_outside_usual_reason,
-            }
-        form = AmendForm(initial=initial)
+        form = AmendForm(initial=_version_initial(current))
         status = 200
     return render(
         request,

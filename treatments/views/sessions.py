@@ -276,6 +276,20 @@ def session_addendum_add(request, pk: int):
     return _render_session(request, session, status=400, addendum_form=form)
 
 
+# --- The clinician's worklist of notes to sign ------------------------------------------------
+
+
+@role_required(CLINICIAN)
+@require_GET
+def sessions_to_sign(request):
+    """Administered or discharged sessions not signed yet, oldest first, with what is missing."""
+    sessions = list(selectors.sessions_awaiting_signature())
+    for session in sessions:
+        session.missing = rules.signing_missing(services.signing_parts_from_row(session))
+        session.status_style = STATUS_STYLES.get(session.status, "text-bg-secondary")
+    return render(request, "treatments/sessions/to_sign.html", {"sessions": sessions})
+
+
 # --- The REMS Patient Monitoring Form ----------------------------------------------------------
 
 
