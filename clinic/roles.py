@@ -158,10 +158,6 @@ def public_view(view: Callable) -> Callable:
     return view
 
 
-def any_staff(view: Callable) -> Callable:
-    return role_required(*ROLES)(view)
-
-
 def has_role(user, roles: Iterable[str]) -> bool:
     return bool(set(roles) & user_roles(user)) or bool(user.is_superuser)
 

@@ -11,11 +11,9 @@ import re
 from pathlib import Path
 
 import pytest
-from django.apps import apps
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from clinic.role_sync import sync_role_groups
 from tests.conftest import CHROMIUM
 
 # Playwright's sync API keeps an event loop running in the test thread, and Django would then
@@ -71,13 +69,6 @@ def browser(playwright):
     chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
     yield chromium
     chromium.close()
-
-
-@pytest.fixture(autouse=True)
-def _role_groups(transactional_db):
-    """The role groups come from a data migration, and a transactional test's flush removes
-    them: put them back before each browser test."""
-    sync_role_groups(apps, None)
 
 
 def _open_page(browser, request, viewport: dict):

@@ -5,7 +5,7 @@ from django.db import models
 
 from intake.models import Patient
 
-from ..dosing import ROUTE_LABELS, Route
+from ..dosing import ROUTE_LABELS
 
 ROUTE_CHOICES = [(route.value, label) for route, label in ROUTE_LABELS.items()]
 
@@ -100,10 +100,6 @@ class PlanVersion(models.Model):
 
     def __str__(self) -> str:
         return f"Plan {self.plan_id} v{self.number}"
-
-    @property
-    def route_enum(self) -> Route:
-        return Route(self.route)
 
     def get_additional_data(self) -> dict:
         return {"patient_id": self.plan.patient_id}
