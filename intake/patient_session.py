@@ -12,9 +12,6 @@ from django.shortcuts import redirect, render
 
 from .models import IntakeLink
 
-PENDING_KEY = "patient_link_pending"
-VERIFIED_KEY = "patient_link_verified"
-
 REFUSALS = {
     "invalid": (
         404,
@@ -61,53 +58,84 @@ def refusal_response(request, reason: str):
     return response
 
 
-def begin(request, link: IntakeLink) -> None:
-    request.session.cycle_key()
-    request.session.pop(VERIFIED_KEY, None)
-    request.session[PENDING_KEY] = link.pk
-    request.session.set_expiry(settings.CLINIC_PATIENT_SESSION_SECONDS)
+class LinkSession:
+    """The session keys and checks for one kind of patient link (the intake's, a survey's).
+
+    ``load`` fetches the link by id with what its pages need; ``confirm_url`` names the
+    date-of-birth page; ``allow_when_done`` says whether a refused link still shows the
+    "thank you" page of finished forms.
+    """
+
+    def __init__(self, *, prefix: str, load, confirm_url: str, allow_when_done, attach):
+        self.pending_key = f"{prefix}_pending"
+        self.verified_key = f"{prefix}_verified"
+        self._load_link = load
+        self.confirm_url = confirm_url
+        self._allow_when_done = allow_when_done
+        self._attach = attach
+
+    def begin(self, request, link) -> None:
+        request.session.cycle_key()
+        request.session.pop(self.verified_key, None)
+        request.session[self.pending_key] = link.pk
+        request.session.set_expiry(settings.CLINIC_PATIENT_SESSION_SECONDS)
+
+    def verify(self, request, link) -> None:
+        request.session.cycle_key()  # a new session id once the patient has proved who they are
+        request.session.pop(self.pending_key, None)
+        request.session[self.verified_key] = link.pk
+        request.session.set_expiry(settings.CLINIC_PATIENT_SESSION_SECONDS)
+
+    def end(self, request) -> None:
+        request.session.pop(self.pending_key, None)
+        request.session.pop(self.verified_key, None)
+
+    def _load(self, request, key: str):
+        link_id = request.session.get(key)
+        if not link_id:
+            return None
+        return self._load_link(link_id)
+
+    def pending_link(self, request):
+        return self._load(request, self.pending_key)
+
+    def required(self, view):
+        """The patient must hold a verified, still-usable link (``attach`` puts it on the
+        request)."""
+
+        @wraps(view)
+        def wrapper(request, *args, **kwargs):
+            link = self._load(request, self.verified_key)
+            if link is None:
+                if self.pending_link(request) is not None:
+                    return redirect(self.confirm_url)
+                return refusal_response(request, "session")
+            reason = link.refusal()
+            if reason and not self._allow_when_done(link):
+                self.end(request)
+                return refusal_response(request, reason)
+            self._attach(request, link)
+            return view(request, *args, **kwargs)
+
+        wrapper.public = True
+        return wrapper
 
 
-def verify(request, link: IntakeLink) -> None:
-    request.session.cycle_key()  # a new session id once the patient has proved who they are
-    request.session.pop(PENDING_KEY, None)
-    request.session[VERIFIED_KEY] = link.pk
-    request.session.set_expiry(settings.CLINIC_PATIENT_SESSION_SECONDS)
+def _attach_intake(request, link: IntakeLink) -> None:
+    request.intake_link = link
+    request.intake = link.intake
 
 
-def end(request) -> None:
-    request.session.pop(PENDING_KEY, None)
-    request.session.pop(VERIFIED_KEY, None)
+INTAKE = LinkSession(
+    prefix="patient_link",
+    load=lambda pk: IntakeLink.objects.select_related("intake__patient").filter(pk=pk).first(),
+    confirm_url="intake:confirm",
+    allow_when_done=lambda link: link.intake.is_submitted,
+    attach=_attach_intake,
+)
 
-
-def _load(request, key: str) -> IntakeLink | None:
-    link_id = request.session.get(key)
-    if not link_id:
-        return None
-    return IntakeLink.objects.select_related("intake__patient").filter(pk=link_id).first()
-
-
-def pending_link(request) -> IntakeLink | None:
-    return _load(request, PENDING_KEY)
-
-
-def patient_link_required(view):
-    """The patient must hold a verified, still-usable link; sets ``request.intake_link``."""
-
-    @wraps(view)
-    def wrapper(request, *args, **kwargs):
-        link = _load(request, VERIFIED_KEY)
-        if link is None:
-            if pending_link(request) is not None:
-                return redirect("intake:confirm")
-            return refusal_response(request, "session")
-        reason = link.refusal()
-        if reason and not link.intake.is_submitted:
-            end(request)
-            return refusal_response(request, reason)
-        request.intake_link = link
-        request.intake = link.intake
-        return view(request, *args, **kwargs)
-
-    wrapper.public = True
-    return wrapper
+begin = INTAKE.begin
+verify = INTAKE.verify
+end = INTAKE.end
+pending_link = INTAKE.pending_link
+patient_link_required = INTAKE.required

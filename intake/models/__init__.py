@@ -16,6 +16,7 @@ from .questionnaires import (
     Intake,
     IntakeAmendment,
     IntakeLink,
+    PatientLink,
 )
 
 __all__ = [
@@ -32,6 +33,7 @@ __all__ = [
     "IntakeAmendment",
     "IntakeLink",
     "Patient",
+    "PatientLink",
     "PatientMeasurement",
     "ReferralSource",
     "SexAtBirth",

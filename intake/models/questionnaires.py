@@ -74,39 +74,25 @@ class Intake(models.Model):
         return {"patient_id": self.patient_id}
 
 
-class IntakeLink(models.Model):
-    """A secret link to one patient's intake. Only a hash of the token is stored."""
+class PatientLink(models.Model):
+    """A secret link that lets a patient open their own forms without an account.
 
-    class Channel(models.TextChoices):
-        EMAIL = "email", "Email"
-        SMS = "sms", "Text message"
-        SCREEN = "screen", "Shown on screen"
+    Only a SHA-256 of the token is stored. The patient proves who they are with their date of
+    birth; too many misses lock the link. The intake uses it, and so do the follow-up surveys of
+    the apps built on this one.
+    """
 
-    intake = models.ForeignKey(Intake, on_delete=models.CASCADE, related_name="links")
     token_hash = models.CharField(max_length=64, unique=True, editable=False)
-    channel = models.CharField(max_length=8, choices=Channel)
     created_at = models.DateTimeField(auto_now_add=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
-    )
     expires_at = models.DateTimeField()
-    sent_at = models.DateTimeField(null=True, blank=True)
-    send_error = models.CharField(max_length=200, blank=True)
     first_opened_at = models.DateTimeField(null=True, blank=True)
     last_opened_at = models.DateTimeField(null=True, blank=True)
     failed_attempts = models.PositiveSmallIntegerField(default=0)
     locked_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
-    revoked_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
-    )
 
     class Meta:
-        ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["intake", "-created_at"], name="intakelink_latest")]
-
-    def __str__(self) -> str:
-        return f"Intake link {self.pk} ({self.get_channel_display()})"
+        abstract = True
 
     @property
     def remaining_attempts(self) -> int:
@@ -122,6 +108,37 @@ class IntakeLink(models.Model):
         if self.expires_at <= now:
             return "expired"
         return None
+
+
+class IntakeLink(PatientLink):
+    """A secret link to one patient's intake."""
+
+    class Channel(models.TextChoices):
+        EMAIL = "email", "Email"
+        SMS = "sms", "Text message"
+        SCREEN = "screen", "Shown on screen"
+
+    intake = models.ForeignKey(Intake, on_delete=models.CASCADE, related_name="links")
+    channel = models.CharField(max_length=8, choices=Channel)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    sent_at = models.DateTimeField(null=True, blank=True)
+    send_error = models.CharField(max_length=200, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["intake", "-created_at"], name="intakelink_latest")]
+
+    def __str__(self) -> str:
+        return f"Intake link {self.pk} ({self.get_channel_display()})"
+
+    @property
+    def patient(self):
+        return self.intake.patient
 
     def get_additional_data(self) -> dict:
         return {"patient_id": self.intake.patient_id}

@@ -32,6 +32,7 @@ from ..models import (
     Intake,
     IntakeLink,
     Patient,
+    PatientLink,
 )
 from ..questionnaire import STEP_SLUGS, STEPS, Step
 from ..questionnaire_state import (
@@ -187,32 +188,38 @@ def intake_link_find(*, token: str) -> IntakeLink | None:
     )
 
 
-def intake_link_confirm_birth_date(*, link: IntakeLink, date_of_birth: date) -> bool:
-    """Check the date of birth; after ``CLINIC_INTAKE_LINK_MAX_ATTEMPTS`` misses the link locks."""
+def patient_link_check_birth_date(
+    *, link: PatientLink, patient: Patient, date_of_birth: date
+) -> bool:
+    """Check the date of birth on any patient link (intake or survey); after
+    ``CLINIC_INTAKE_LINK_MAX_ATTEMPTS`` misses the link locks."""
     if link.refusal() is not None:
         return False
     now = timezone.now()
-    if link.intake.patient.date_of_birth == date_of_birth:
-        IntakeLink.objects.filter(pk=link.pk).update(
-            failed_attempts=0,
-            last_opened_at=now,
-        )
-        IntakeLink.objects.filter(pk=link.pk, first_opened_at__isnull=True).update(
-            first_opened_at=now
-        )
-        Intake.objects.filter(pk=link.intake_id, status=Intake.Status.INVITED).update(
-            status=Intake.Status.OPENED
-        )
+    links = type(link).objects.filter(pk=link.pk)
+    if patient.date_of_birth == date_of_birth:
+        links.update(failed_attempts=0, last_opened_at=now)
+        links.filter(first_opened_at__isnull=True).update(first_opened_at=now)
         return True
     # Counted in the database, so parallel guesses cannot slip past the limit.
-    IntakeLink.objects.filter(pk=link.pk).update(failed_attempts=F("failed_attempts") + 1)
-    IntakeLink.objects.filter(
-        pk=link.pk,
+    links.update(failed_attempts=F("failed_attempts") + 1)
+    links.filter(
         locked_at__isnull=True,
         failed_attempts__gte=settings.CLINIC_INTAKE_LINK_MAX_ATTEMPTS,
     ).update(locked_at=now)
     link.refresh_from_db(fields=["failed_attempts", "locked_at"])
     return False
+
+
+def intake_link_confirm_birth_date(*, link: IntakeLink, date_of_birth: date) -> bool:
+    confirmed = patient_link_check_birth_date(
+        link=link, patient=link.intake.patient, date_of_birth=date_of_birth
+    )
+    if confirmed:
+        Intake.objects.filter(pk=link.intake_id, status=Intake.Status.INVITED).update(
+            status=Intake.Status.OPENED
+        )
+    return confirmed
 
 
 class IntakeLocked(Exception):
