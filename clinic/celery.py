@@ -21,13 +21,23 @@ def _make_filesystem_broker_folders(sender, **kwargs) -> None:
             os.makedirs(options[key], exist_ok=True)
 
 
-app.conf.beat_schedule = {
-    "notify-pending-alerts": {
-        "task": "intake.tasks.notify_pending_alerts",
-        "schedule": 60.0,
-    },
-    "clear-expired-sessions": {
-        "task": "clinic.tasks.clear_expired_sessions",
-        "schedule": crontab(minute=17, hour=3),
-    },
-}
+@app.on_after_configure.connect
+def _beat_schedule(sender, **kwargs) -> None:
+    """The whole beat schedule (read once the Django settings are loaded)."""
+    from django.conf import settings
+
+    sender.conf.beat_schedule = {
+        # Reminders, survey invitations and follow-up tasks: the outbox rows that are due.
+        "sweep-outbox": {
+            "task": "followups.tasks.sweep_outbox",
+            "schedule": settings.CLINIC_OUTBOX_SWEEP_SECONDS,
+        },
+        "notify-pending-alerts": {
+            "task": "intake.tasks.notify_pending_alerts",
+            "schedule": 60.0,
+        },
+        "clear-expired-sessions": {
+            "task": "clinic.tasks.clear_expired_sessions",
+            "schedule": crontab(minute=17, hour=3),
+        },
+    }

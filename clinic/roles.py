@@ -89,6 +89,10 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "otp_totp.delete_totpdevice",
         "intake.view_patient",
         "intake.view_patientmeasurement",
+        "followups.view_outboxentry",
+        "followups.view_survey",
+        "followups.view_surveylink",
+        "followups.view_followupcall",
     ],
 }
 

@@ -207,6 +207,8 @@ EMAIL_PORT = env.int("EMAIL_PORT", default=25)
 EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
 EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
 EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
+# For EMAIL_BACKEND=django.core.mail.backends.filebased.EmailBackend.
+EMAIL_FILE_PATH = env.str("EMAIL_FILE_PATH", default=str(BASE_DIR / ".email-outbox"))
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="clinic@example.com")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 CLINIC_SMS_BACKEND = env.str(
@@ -221,6 +223,7 @@ CLINIC_BASE_URL = env.str("CLINIC_BASE_URL", default="http://127.0.0.1:8000")
 # carries "look at row N now", so the embedded filesystem broker is enough for development.
 CELERY_DATA_DIR = Path(env.str("CELERY_DATA_DIR", default=str(BASE_DIR / ".celery")))
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
+CELERY_BEAT_SCHEDULE_FILENAME = str(CELERY_DATA_DIR / "beat-schedule")
 if CELERY_BROKER_URL.startswith("filesystem://"):
     _queue_dir = str(CELERY_DATA_DIR / "queue")
     CELERY_BROKER_TRANSPORT_OPTIONS = {
@@ -287,6 +290,36 @@ CLINIC_BP_GATE_DIASTOLIC = env.int("CLINIC_BP_GATE_DIASTOLIC", default=90)
 CLINIC_DISCHARGE_ALDRETE_MIN = env.int("CLINIC_DISCHARGE_ALDRETE_MIN", default=9)
 CLINIC_FASTING_FOOD_HOURS = env.int("CLINIC_FASTING_FOOD_HOURS", default=6)
 CLINIC_FASTING_CLEAR_LIQUID_HOURS = env.int("CLINIC_FASTING_CLEAR_LIQUID_HOURS", default=2)
+
+# --- Follow-ups and reminders (checked at start-up by followups.schedule) ---------------------
+# Offsets: a number and a unit (m, h, d, w); whole days count on the clinic's calendar, so a
+# "2d" reminder keeps the appointment's clock time across a daylight-saving change.
+CLINIC_REMINDER_OFFSETS = env.list("CLINIC_REMINDER_OFFSETS", default=["48h", "2h"])
+# Check-in surveys after each completed session: offset:content, content "checkin" (feeling,
+# side effects, GAD-7, safety question) or "scores" (GAD-7 and PHQ-9).
+CLINIC_SURVEY_SCHEDULE = env.list(
+    "CLINIC_SURVEY_SCHEDULE", default=["24h:checkin", "7d:scores", "14d:scores"]
+)
+CLINIC_SURVEY_LINK_DAYS = env.int("CLINIC_SURVEY_LINK_DAYS", default=5)
+CLINIC_SURVEY_RESENDS = env.int("CLINIC_SURVEY_RESENDS", default=2)
+CLINIC_SURVEY_RESEND_HOURS = env.int("CLINIC_SURVEY_RESEND_HOURS", default=24)
+# No message is sent between these clinic times (HH:MM-HH:MM).
+CLINIC_QUIET_HOURS = env.str("CLINIC_QUIET_HOURS", default="21:00-08:00")
+# Front-desk tasks: book an integration appointment this many days after each session, and a
+# follow-up visit this many days after a plan's last session.
+CLINIC_INTEGRATION_BOOKING_DAYS = env.int("CLINIC_INTEGRATION_BOOKING_DAYS", default=2)
+CLINIC_FOLLOWUP_VISIT_DAYS = env.int("CLINIC_FOLLOWUP_VISIT_DAYS", default=14)
+# Escalation: a GAD-7 or PHQ-9 this many points above the pre-treatment score.
+CLINIC_WORSENING_POINTS = env.int("CLINIC_WORSENING_POINTS", default=5)
+# Maintenance review: a GAD-7 this many points above the patient's best score since treatment.
+CLINIC_MAINTENANCE_RISE_POINTS = env.int("CLINIC_MAINTENANCE_RISE_POINTS", default=5)
+# Delivery: attempts before a row is "failed", first retry delay (doubling each time).
+CLINIC_OUTBOX_MAX_ATTEMPTS = env.int("CLINIC_OUTBOX_MAX_ATTEMPTS", default=5)
+CLINIC_OUTBOX_RETRY_MINUTES = env.int("CLINIC_OUTBOX_RETRY_MINUTES", default=5)
+CLINIC_OUTBOX_BATCH_SIZE = env.int("CLINIC_OUTBOX_BATCH_SIZE", default=200)
+CLINIC_OUTBOX_SWEEP_SECONDS = env.float("CLINIC_OUTBOX_SWEEP_SECONDS", default=60.0)
+# A row "sending" for longer than this was interrupted: it goes to review, never re-sent blind.
+CLINIC_OUTBOX_STUCK_MINUTES = env.int("CLINIC_OUTBOX_STUCK_MINUTES", default=10)
 
 # --- Clinic ----------------------------------------------------------------------------------
 CLINIC_NAME = env.str("CLINIC_NAME", default="Lone Star Ketamine Clinic")

@@ -16,4 +16,5 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("intake.urls")),
     path("", include("treatments.urls")),
+    path("", include("followups.urls")),
 ]

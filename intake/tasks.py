@@ -19,7 +19,7 @@ def notify_pending_alerts() -> int:
     """Catch alerts whose notification was never queued (broker down at the time)."""
     stale = timezone.now() - timedelta(minutes=1)
     ids = list(
-        ClinicalAlert.objects.filter(notified_at__isnull=True, created_at__lt=stale)
+        ClinicalAlert.objects.filter(urgent=True, notified_at__isnull=True, created_at__lt=stale)
         .order_by("created_at")
         .values_list("pk", flat=True)[:100]
     )

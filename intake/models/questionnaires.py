@@ -214,10 +214,13 @@ class Assessment(models.Model):
 
 
 class ClinicalAlert(models.Model):
-    """Something a clinician must look at now (PHQ-9 item 9 above 0, and later others)."""
+    """Something a clinician must look at: urgent ones (PHQ-9 item 9 above 0) are also
+    emailed to every clinician; the others wait on the worklists."""
 
     class Kind(models.TextChoices):
         PHQ9_ITEM9 = "phq9_item9", "Thoughts of self-harm (PHQ-9 item 9)"
+        SCORE_WORSE = "score_worse", "Scores worse than before treatment"
+        SEVERE_SIDE_EFFECT = "side_effect", "Severe side effect reported"
 
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="alerts")
     kind = models.CharField(max_length=20, choices=Kind)
@@ -234,7 +237,14 @@ class ClinicalAlert(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["acknowledged_at", "-created_at"], name="alert_open")]
+        indexes = [
+            models.Index(fields=["acknowledged_at", "-created_at"], name="alert_open"),
+            models.Index(
+                fields=["created_at"],
+                condition=models.Q(urgent=True, notified_at__isnull=True),
+                name="alert_to_notify",
+            ),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["kind", "source_kind", "source_id"], name="alert_once_per_source"

@@ -512,15 +512,17 @@ def intake_answers_changed(intake: Intake) -> None:
         hook(intake=intake)
 
 
-def alert_raise(*, patient_id: int, kind: str, source_kind: str, source_id: int) -> ClinicalAlert:
-    """Record an urgent alert once per source and notify clinicians after commit."""
+def alert_raise(
+    *, patient_id: int, kind: str, source_kind: str, source_id: int, urgent: bool = True
+) -> ClinicalAlert:
+    """Record an alert once per source; an urgent one is emailed to clinicians after commit."""
     alert, created = ClinicalAlert.objects.get_or_create(
         kind=kind,
         source_kind=source_kind,
         source_id=source_id,
-        defaults={"patient_id": patient_id},
+        defaults={"patient_id": patient_id, "urgent": urgent},
     )
-    if created:
+    if created and urgent:
         from ..tasks import notify_clinicians_of_alert
 
         transaction.on_commit(

@@ -187,7 +187,7 @@ def test_the_front_desk_home_costs_the_same_however_many_intakes(
 
     # session, user, TOTP device, roles, the intake counts (one aggregate), open tasks,
     # today's sessions
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(8):
         front_desk.get(HOME_URL)
 
 
@@ -207,5 +207,5 @@ def test_the_clinician_home_costs_the_same_however_many_alerts(
 
     # session, user, TOTP device, roles, open alerts count, intakes to review count, screenings
     # to review (one aggregate), sessions to sign (one aggregate)
-    with django_assert_num_queries(8):
+    with django_assert_num_queries(10):
         clinician.get(HOME_URL)

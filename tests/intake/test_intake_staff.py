@@ -376,7 +376,7 @@ def test_the_summary_page_costs_the_same_however_many_links(
     # session, user, TOTP device, roles, patient, ACCESS audit entry, latest weight, latest
     # height, newest intake, its newest link, the screening status and the treatment plan
     # (treatments' panels)
-    with django_assert_num_queries(12):
+    with django_assert_num_queries(13):
         response = front_desk.get(url)
 
     assert response.status_code == 200

@@ -508,7 +508,7 @@ def test_summary_page_query_count_does_not_grow_with_history(
         # session, user, TOTP device, roles, patient with its creator, the ACCESS audit entry,
         # latest weight, latest height, newest intake (none here: see test_intake_staff.py),
         # the screening status and the treatment plan (treatments' panels)
-        with django_assert_num_queries(11):
+        with django_assert_num_queries(12):
             response = front_desk.get(url)
     assert response.status_code == 200
 

@@ -189,7 +189,18 @@ class StaffTask(models.Model):
 
     class Meta:
         ordering = ["due_at", "created_at"]
-        indexes = [models.Index(fields=["role", "status", "due_at"], name="task_worklist")]
+        indexes = [
+            models.Index(fields=["role", "status", "due_at"], name="task_worklist"),
+            models.Index(fields=["patient", "status"], name="task_patient"),
+        ]
+        constraints = [
+            # A task made from a follow-up outbox row is made once, however often it is swept.
+            models.UniqueConstraint(
+                fields=["source_kind", "source_id"],
+                condition=models.Q(source_kind="outbox"),
+                name="task_once_per_outbox_entry",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"Task {self.pk}: {self.title}"

@@ -28,8 +28,9 @@ from ..models import (
 )
 
 # Called inside the transaction that changes the session (the follow-ups app registers its
-# reminders here): RESCHEDULE_HOOKS with (session=, user=, previous_starts_at=),
-# CANCEL_HOOKS with (session=, user=).
+# reminders here): BOOK_HOOKS with (session=, user=), RESCHEDULE_HOOKS with (session=, user=,
+# previous_starts_at=), CANCEL_HOOKS with (session=, user=).
+BOOK_HOOKS: list[Callable[..., None]] = []
 RESCHEDULE_HOOKS: list[Callable[..., None]] = []
 CANCEL_HOOKS: list[Callable[..., None]] = []
 
@@ -143,7 +144,7 @@ def session_book(
             ends_at = starts_at + timedelta(minutes=session_minutes(version))
             slot.update(starts_at=starts_at, ends_at=ends_at)
             _refuse_clash(**slot)
-            return TreatmentSession.objects.create(
+            session = TreatmentSession.objects.create(
                 patient_id=plan.patient_id,
                 plan=plan,
                 plan_version=version,
@@ -153,6 +154,9 @@ def session_book(
                 status=TreatmentSession.Status.BOOKED,
                 booked_by=booked_by,
             )
+            for hook in BOOK_HOOKS:
+                hook(session=session, user=booked_by)
+            return session
     except IntegrityError as error:
         if _overlap_constraint(error) is None:
             raise
@@ -250,4 +254,6 @@ def session_mark_no_show(*, session: TreatmentSession, user) -> TreatmentSession
             )
         session.status = TreatmentSession.Status.NO_SHOW
         session.save(update_fields=["status"])
+        for hook in CANCEL_HOOKS:
+            hook(session=session, user=user)
     return session

@@ -6,7 +6,7 @@ is locked (select_for_update) while a stage is validated and saved, so two staff
 same session at once cannot overwrite each other's stage.
 """
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
 
@@ -26,6 +26,9 @@ from ..screening_rules import pregnancy_possible
 Status = TreatmentSession.Status
 # A time entered by hand may be a few minutes ahead of the server's clock.
 FUTURE_SLACK = timedelta(minutes=5)
+# Called inside the discharge's transaction with (session=, user=) once a session is completed
+# (the follow-ups app schedules its surveys and tasks here).
+COMPLETED_HOOKS: list[Callable[..., None]] = []
 PREGNANCY_RESULTS = ("negative", "positive", "not_applicable")
 BP_DECISIONS = ("proceed", "postpone")
 
@@ -106,6 +109,8 @@ def session_check_in(
             "status",
         ]  # fmt: skip
         fresh.save(update_fields=fields)
+        for hook in COMPLETED_HOOKS:
+            hook(session=fresh, user=by)
     _copy(session, fresh, fields)
     return session
 
@@ -291,6 +296,8 @@ def session_administer(
             "administration_started_at", "administration_stopped_at", "status",
         ]  # fmt: skip
         fresh.save(update_fields=fields)
+        for hook in COMPLETED_HOOKS:
+            hook(session=fresh, user=by)
     _copy(session, fresh, fields)
     return session
 
@@ -445,6 +452,8 @@ def session_discharge(
             "discharge_instructions_given", "status",
         ]  # fmt: skip
         fresh.save(update_fields=fields)
+        for hook in COMPLETED_HOOKS:
+            hook(session=fresh, user=by)
     _copy(session, fresh, fields)
     return session
 

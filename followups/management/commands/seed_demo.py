@@ -139,6 +139,7 @@ class Command(BaseCommand):
             _seed_screenings(staff[CLINICIAN])
             _seed_chairs()
             _seed_plans_and_sessions(staff[CLINICIAN], staff[FRONT_DESK])
+            _seed_followups(staff[CLINICIAN])
 
         self.stdout.write(
             self.style.SUCCESS(
@@ -329,3 +330,69 @@ def _seed_plans_and_sessions(clinician, front_desk) -> None:
             session_book(
                 plan=plan, chair=chairs[index % len(chairs)], starts_at=starts, booked_by=front_desk
             )
+
+
+def _seed_followups(clinician) -> None:
+    """Two completed sessions in the past for the first treated patient, so the follow-up
+    worklist and the communication log have something on them: their check-in surveys are
+    scheduled (the worker's sweep sends the ones already due), the first session's 24-hour
+    survey was answered, and the second's reported a severe headache (an escalation)."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from followups.models import Survey
+    from followups.services.results import survey_results_record
+    from followups.services.scheduling import followups_on_session_completed
+    from treatments.models import TreatmentPlan, TreatmentSession
+    from treatments.services.booking import plan_current_version
+
+    plan = (
+        TreatmentPlan.objects.filter(status=TreatmentPlan.Status.ACTIVE)
+        .select_related("patient")
+        .order_by("patient_id")
+        .first()
+    )
+    if plan is None or plan.sessions.filter(status=TreatmentSession.Status.COMPLETED).exists():
+        return
+    version = plan_current_version(plan)
+    chair = plan.sessions.select_related("chair").first().chair
+    now = timezone.now().replace(second=0, microsecond=0)
+    answers = [
+        # (days ago, GAD-7 at 24 hours, side effects)
+        (8, [1, 1, 1, 1, 0, 1, 1], [{"effect": "nausea", "severity": "mild"}]),
+        (2, [1, 1, 0, 1, 0, 1, 0], [{"effect": "headache", "severity": "severe"}]),
+    ]
+    for days_ago, gad7, side_effects in answers:
+        starts = now - timedelta(days=days_ago, hours=3)
+        session = TreatmentSession.objects.create(
+            patient=plan.patient,
+            plan=plan,
+            plan_version=version,
+            chair=chair,
+            starts_at=starts,
+            ends_at=starts + timedelta(minutes=100),
+            status=TreatmentSession.Status.COMPLETED,
+            booked_by=clinician,
+            arrived_at=starts - timedelta(minutes=10),
+            fasting_confirmed=True,
+            drug="ketamine",
+            route_given=version.route,
+            dose_given_mg=version.dose_mg,
+            lot_number="DEMO-LOT-1",
+            administration_started_at=starts + timedelta(minutes=15),
+            administration_stopped_at=starts + timedelta(minutes=55),
+            escort_present=True,
+            discharged_at=starts + timedelta(minutes=100),
+        )
+        followups_on_session_completed(session=session, user=clinician)
+        survey = Survey.objects.get(session=session, offset_label="24h")
+        survey_results_record(
+            survey=survey,
+            gad7=gad7,
+            phq9=None,
+            safety_answer=0,
+            feeling=7,
+            side_effects=side_effects,
+            now=session.discharged_at + timedelta(days=1),
+        )

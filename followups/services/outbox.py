@@ -1,0 +1,442 @@
+"""The outbox: scheduling rows, cancelling them, and the sweep that sends what is due.
+
+Every reminder, survey invitation and follow-up task is an ``OutboxEntry`` written in the
+transaction that caused it. One beat entry runs ``outbox_sweep`` every minute:
+
+1. rows left "sending" too long were interrupted (a worker died mid-send): a message among them
+   may or may not have reached the patient, so it goes to review ("failed", with that said) and
+   is never re-sent blind; a task row is simply scheduled again (its work is one transaction);
+2. due rows are claimed with one conditional UPDATE (``status = scheduled`` -> ``sending`` with
+   this sweep's token). Each row changes once, so two sweeps, or two workers, never both hold
+   it: on PostgreSQL the second UPDATE waits for the first and then finds the row no longer
+   "scheduled"; SQLite runs one writer at a time;
+3. what is claimed is sent, and every outcome written back in bulk: sent, retried later with
+   backoff, failed with the error, deferred past quiet hours, or cancelled as no longer needed.
+   A sweep stopped part-way (its time limit, a warm shutdown) puts the rows it had not tried
+   back in the queue and the one in the provider's hands into review; only a worker killed
+   outright leaves its whole batch "sending" for step 1.
+
+The number of queries per batch is fixed; only the messages themselves scale with the rows.
+"""
+
+import logging
+import secrets
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from celery.exceptions import SoftTimeLimitExceeded
+from django.conf import settings
+from django.db import transaction
+from django.db.models import QuerySet
+from django.urls import reverse
+from django.utils import timezone
+
+from clinic.notifications import NotificationError, send_email_message, send_sms_message
+from intake.models import Patient
+from intake.services.questionnaires import token_digest
+from treatments.models import StaffTask, TreatmentSession
+
+from .. import messages, policy, schedule
+from ..models import OutboxEntry, Survey, SurveyLink
+
+logger = logging.getLogger(__name__)
+
+Status = OutboxEntry.Status
+Purpose = OutboxEntry.Purpose
+TaskKind = OutboxEntry.TaskKind
+Channel = OutboxEntry.Channel
+
+INTERRUPTED = (
+    "Interrupted while sending (the worker stopped): it may or may not have reached the "
+    "patient. Check before sending it again."
+)
+TASK_ROLES = {
+    TaskKind.INTEGRATION_BOOKING: StaffTask.Role.FRONT_DESK,
+    TaskKind.FOLLOWUP_BOOKING: StaffTask.Role.FRONT_DESK,
+    TaskKind.PHONE_FOLLOWUP: StaffTask.Role.FRONT_DESK,
+    TaskKind.MAINTENANCE_REVIEW: StaffTask.Role.CLINICIAN,
+}
+TASK_DETAILS = {
+    TaskKind.INTEGRATION_BOOKING: "Book the integration appointment that follows the session.",
+    TaskKind.FOLLOWUP_BOOKING: "The treatment series has ended: book a follow-up visit.",
+    TaskKind.PHONE_FOLLOWUP: (
+        "The check-in survey was not answered after the reminders. Call the patient, ask how "
+        "they are, and log the call."
+    ),
+    TaskKind.MAINTENANCE_REVIEW: "Review whether maintenance treatment is needed.",
+}
+MAX_RETRY_DELAY = timedelta(hours=6)
+# What the sweep writes back for every claimed row, in one statement.
+OUTCOME_FIELDS = [
+    "status", "due_at", "attempts", "last_error", "channel", "claim_token", "sent_at",
+    "cancelled_at", "cancel_reason",
+]  # fmt: skip
+TASK_SOURCE = "outbox"
+
+
+# --- Writing rows ------------------------------------------------------------------------------
+
+
+def outbox_schedule(*, entries: Iterable[OutboxEntry]) -> int:
+    """Add rows (call inside the transaction that causes them). A row whose idempotency key
+    exists already is not written again; one cancelled earlier (an appointment moved away and
+    back) is scheduled again."""
+    entries = list(entries)
+    if not entries:
+        return 0
+    OutboxEntry.objects.bulk_create(entries, ignore_conflicts=True)
+    revived = 0
+    by_key = {entry.idempotency_key: entry for entry in entries}
+    for old in OutboxEntry.objects.filter(idempotency_key__in=by_key, status=Status.CANCELLED):
+        wanted = by_key[old.idempotency_key]
+        old.status, old.due_at = Status.SCHEDULED, wanted.due_at
+        old.cancelled_at, old.cancel_reason = None, ""
+        old.save(update_fields=["status", "due_at", "cancelled_at", "cancel_reason"])
+        revived += 1
+    return revived
+
+
+def outbox_cancel(*, entries: QuerySet[OutboxEntry], reason: str) -> int:
+    """Cancel the rows among ``entries`` that are still waiting to go."""
+    return entries.filter(status=Status.SCHEDULED).update(
+        status=Status.CANCELLED, cancelled_at=timezone.now(), cancel_reason=reason[:200]
+    )
+
+
+def outbox_send_again(*, entry: OutboxEntry, user) -> bool:
+    """Staff ask for a failed message to be tried again (after checking with the patient when
+    it was interrupted)."""
+    return bool(
+        OutboxEntry.objects.filter(pk=entry.pk, status=Status.FAILED).update(
+            status=Status.SCHEDULED,
+            due_at=timezone.now(),
+            attempts=0,
+            last_error="",
+            claim_token=None,
+            claimed_at=None,
+        )
+    )
+
+
+# --- Channels ----------------------------------------------------------------------------------
+
+
+def patient_channel(patient: Patient) -> tuple[str | None, str]:
+    """The way to reach this patient by their preference and consent, or None and why."""
+    sms_ok = bool(patient.mobile) and patient.consent_sms
+    email_ok = bool(patient.email) and patient.consent_email
+    order = (
+        (Channel.EMAIL, Channel.SMS)
+        if patient.preferred_contact == "email"
+        else (
+            Channel.SMS,
+            Channel.EMAIL,
+        )
+    )
+    for channel in order:
+        if (channel == Channel.SMS and sms_ok) or (channel == Channel.EMAIL and email_ok):
+            return channel, ""
+    return None, "No text-message or email consent with a number or address on file"
+
+
+# --- The sweep ---------------------------------------------------------------------------------
+
+
+@dataclass
+class SweepReport:
+    claimed: int = 0
+    sent: int = 0
+    retried: int = 0
+    failed: int = 0
+    cancelled: int = 0
+    deferred: int = 0
+    interrupted: int = 0
+    tasks: int = 0
+
+    def add(self, other: "SweepReport") -> None:
+        for name in self.__dataclass_fields__:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+
+@dataclass
+class _Batch:
+    now: datetime
+    report: SweepReport
+    zone: object = None
+    quiet: schedule.QuietHours | None = None
+    to_task: list[OutboxEntry] = field(default_factory=list)
+    to_send: list[tuple[OutboxEntry, str]] = field(default_factory=list)
+    follow_on: list[OutboxEntry] = field(default_factory=list)
+    links: list[SurveyLink] = field(default_factory=list)
+    urls: dict[int, str] = field(default_factory=dict)
+    surveys_invited: dict[int, Survey] = field(default_factory=dict)
+    in_flight: OutboxEntry | None = None
+
+
+def outbox_release_stuck(*, now: datetime | None = None) -> int:
+    """Rows "sending" for longer than ``CLINIC_OUTBOX_STUCK_MINUTES`` were interrupted."""
+    now = now or timezone.now()
+    stale = OutboxEntry.objects.filter(
+        status=Status.SENDING,
+        claimed_at__lt=now - timedelta(minutes=settings.CLINIC_OUTBOX_STUCK_MINUTES),
+    )
+    # A task's work and its "sent" are one transaction: an interrupted one did nothing.
+    stale.filter(purpose=Purpose.TASK).update(status=Status.SCHEDULED, claim_token=None)
+    interrupted = stale.exclude(purpose=Purpose.TASK).update(
+        status=Status.FAILED, last_error=INTERRUPTED, claim_token=None
+    )
+    if interrupted:
+        logger.warning("outbox: %s interrupted message(s) moved to review", interrupted)
+    return interrupted
+
+
+def outbox_sweep(*, now: datetime | None = None, batch_size: int | None = None) -> SweepReport:
+    """Send one batch of due rows; see the module's docstring. Runs in autocommit: the claim
+    commits before anything is sent."""
+    now = now or timezone.now()
+    report = SweepReport(interrupted=outbox_release_stuck(now=now))
+    batch_size = batch_size or settings.CLINIC_OUTBOX_BATCH_SIZE
+    due = list(
+        OutboxEntry.objects.filter(status=Status.SCHEDULED, due_at__lte=now)
+        .order_by("due_at", "id")
+        .values_list("pk", flat=True)[:batch_size]
+    )
+    if not due:
+        return report
+    claim = uuid.uuid4()
+    # Both conditions again: another sweep may have taken a row, or put it back for a retry
+    # later, since the list above was read.
+    OutboxEntry.objects.filter(pk__in=due, status=Status.SCHEDULED, due_at__lte=now).update(
+        status=Status.SENDING, claim_token=claim, claimed_at=now
+    )
+    claimed = list(
+        OutboxEntry.objects.filter(claim_token=claim, status=Status.SENDING).select_related(
+            "patient", "session", "survey"
+        )
+    )
+    report.claimed = len(claimed)
+    batch = _Batch(now=now, report=report, zone=policy.clinic_zone(), quiet=policy.quiet_hours())
+    for entry in claimed:
+        entry.claim_token = None
+        _sort(entry, batch)
+    _create_tasks(batch)
+    _prepare_links(batch)
+    waiting = [entry for entry, _ in batch.to_send]
+    try:
+        for entry, channel in batch.to_send:
+            waiting.remove(entry)
+            batch.in_flight = entry
+            _deliver(entry, channel, batch)
+            batch.in_flight = None
+    finally:
+        # Stopped part-way (time limit, warm shutdown): what was not tried yet goes back to the
+        # queue; the one in the provider's hands at that moment goes to review.
+        for entry in waiting:
+            entry.status = Status.SCHEDULED
+        if batch.in_flight is not None:
+            batch.in_flight.status, batch.in_flight.last_error = Status.FAILED, INTERRUPTED
+        # Only rows this sweep still holds: one moved to review meanwhile is left alone.
+        OutboxEntry.objects.filter(claim_token=claim).bulk_update(claimed, OUTCOME_FIELDS)
+        outbox_schedule(entries=batch.follow_on)
+    return report
+
+
+def _cancel(entry: OutboxEntry, reason: str, batch: _Batch) -> None:
+    entry.status, entry.cancelled_at, entry.cancel_reason = Status.CANCELLED, batch.now, reason
+    batch.report.cancelled += 1
+
+
+def _defer(entry: OutboxEntry, until: datetime, batch: _Batch) -> None:
+    entry.status, entry.due_at = Status.SCHEDULED, until
+    batch.report.deferred += 1
+
+
+def _fail(entry: OutboxEntry, error: str, batch: _Batch) -> None:
+    entry.status, entry.last_error = Status.FAILED, error[:300]
+    batch.report.failed += 1
+    if entry.survey_id and entry.purpose != Purpose.TASK:
+        batch.follow_on.append(_phone_task(entry, due_at=batch.now))
+
+
+def _phone_task(entry: OutboxEntry, *, due_at: datetime) -> OutboxEntry:
+    from .scheduling import task_entry
+
+    return task_entry(
+        patient_id=entry.patient_id,
+        kind=TaskKind.PHONE_FOLLOWUP,
+        key=f"survey:{entry.survey_id}:phone",
+        due_at=due_at,
+        session=entry.session,
+        survey=entry.survey,
+    )
+
+
+def _sort(entry: OutboxEntry, batch: _Batch) -> None:
+    """Decide what happens to one claimed row: a task to create, a message to send now, or
+    cancelled, deferred or failed without sending."""
+    if entry.purpose == Purpose.TASK:
+        survey = entry.survey
+        if (
+            entry.task_kind == TaskKind.PHONE_FOLLOWUP
+            and survey
+            and survey.status
+            in (
+                Survey.Status.COMPLETED,
+                Survey.Status.CANCELLED,
+            )
+        ):
+            _cancel(entry, "The survey was answered", batch)
+        else:
+            batch.to_task.append(entry)
+        return
+    in_quiet = batch.quiet is not None and batch.quiet.contains(batch.now, batch.zone)
+    if entry.purpose == Purpose.APPOINTMENT_REMINDER:
+        session = entry.session
+        if session.status != TreatmentSession.Status.BOOKED:
+            _cancel(entry, f"The appointment is {session.get_status_display().lower()}", batch)
+            return
+        if session.starts_at - schedule.REMINDER_MIN_NOTICE <= batch.now:
+            _cancel(entry, "Too close to the appointment to remind", batch)
+            return
+        if in_quiet:
+            morning = schedule.quiet_end_after(batch.now, batch.quiet, batch.zone)
+            if morning <= session.starts_at - schedule.REMINDER_MIN_NOTICE:
+                _defer(entry, morning, batch)
+            else:
+                _cancel(entry, "Quiet hours until too close to the appointment", batch)
+            return
+    else:
+        survey = entry.survey
+        if survey.status in (Survey.Status.COMPLETED, Survey.Status.CANCELLED):
+            _cancel(entry, f"The survey is {survey.get_status_display().lower()}", batch)
+            return
+        if survey.expires_at and survey.expires_at <= batch.now:
+            _cancel(entry, "The survey has closed", batch)
+            return
+        if in_quiet:
+            _defer(entry, schedule.quiet_end_after(batch.now, batch.quiet, batch.zone), batch)
+            return
+    channel, why_not = patient_channel(entry.patient)
+    if channel is None:
+        entry.attempts += 1
+        _fail(entry, why_not, batch)
+        return
+    batch.to_send.append((entry, channel))
+
+
+def _create_tasks(batch: _Batch) -> None:
+    if not batch.to_task:
+        return
+    with transaction.atomic():
+        StaffTask.objects.bulk_create(
+            [
+                StaffTask(
+                    patient_id=entry.patient_id,
+                    role=TASK_ROLES[entry.task_kind],
+                    title=entry.get_task_kind_display(),
+                    details=TASK_DETAILS[entry.task_kind],
+                    due_at=entry.due_at,
+                    source_kind=TASK_SOURCE,
+                    source_id=entry.pk,
+                )
+                for entry in batch.to_task
+            ]
+        )
+        OutboxEntry.objects.filter(pk__in=[entry.pk for entry in batch.to_task]).update(
+            status=Status.SENT, sent_at=batch.now, attempts=1, claim_token=None
+        )
+    for entry in batch.to_task:
+        entry.status, entry.sent_at, entry.attempts = Status.SENT, batch.now, 1
+    batch.report.tasks += len(batch.to_task)
+
+
+def _prepare_links(batch: _Batch) -> None:
+    """A new secret link for every survey message about to go (only its hash is stored)."""
+    link_days = timedelta(days=settings.CLINIC_SURVEY_LINK_DAYS)
+    for entry, channel in batch.to_send:
+        survey = entry.survey
+        if survey is None:
+            continue
+        if survey.expires_at is None:
+            survey.status = Survey.Status.INVITED
+            survey.invited_at = batch.now
+            survey.expires_at = batch.now + link_days
+            batch.surveys_invited[survey.pk] = survey
+        token = secrets.token_urlsafe(32)
+        batch.links.append(
+            SurveyLink(
+                survey=survey,
+                channel=channel,
+                token_hash=token_digest(token),
+                expires_at=survey.expires_at,
+            )
+        )
+        path = reverse("followups:survey_link_open", kwargs={"token": token})
+        batch.urls[entry.pk] = settings.CLINIC_BASE_URL.rstrip("/") + path
+    if batch.links:
+        SurveyLink.objects.bulk_create(batch.links)
+    if batch.surveys_invited:
+        Survey.objects.bulk_update(
+            batch.surveys_invited.values(), ["status", "invited_at", "expires_at"]
+        )
+
+
+def _message_for(entry: OutboxEntry, batch: _Batch) -> messages.PatientMessage:
+    if entry.purpose == Purpose.APPOINTMENT_REMINDER:
+        return messages.appointment_reminder(entry.session.starts_at)
+    return messages.survey_invitation(
+        batch.urls[entry.pk], resend=entry.purpose == Purpose.SURVEY_RESEND
+    )
+
+
+def _deliver(entry: OutboxEntry, channel: str, batch: _Batch) -> None:
+    entry.attempts += 1
+    entry.channel = channel
+    try:
+        message = _message_for(entry, batch)
+        if channel == Channel.EMAIL:
+            send_email_message(to=entry.patient.email, subject=message.subject, body=message.body)
+        else:
+            send_sms_message(to=entry.patient.mobile.as_e164, body=message.sms)
+    except SoftTimeLimitExceeded:
+        raise  # the sweep's time is up: handled by the sweep, not a provider failure
+    except Exception as error:  # the provider's or the network's; the row keeps the reason
+        reason = str(error) if isinstance(error, NotificationError) else type(error).__name__
+        logger.warning(
+            "outbox entry %s not sent (attempt %s): %s", entry.pk, entry.attempts, reason
+        )
+        if entry.attempts >= settings.CLINIC_OUTBOX_MAX_ATTEMPTS:
+            _fail(entry, reason, batch)
+            return
+        first_delay = timedelta(minutes=settings.CLINIC_OUTBOX_RETRY_MINUTES)
+        delay = first_delay * 2 ** (entry.attempts - 1)
+        entry.status = Status.SCHEDULED
+        entry.due_at = batch.now + min(delay, MAX_RETRY_DELAY)
+        entry.last_error = reason[:300]
+        batch.report.retried += 1
+        return
+    entry.status, entry.sent_at, entry.last_error = Status.SENT, batch.now, ""
+    batch.report.sent += 1
+    if entry.survey_id:
+        batch.follow_on.append(_next_after_survey_message(entry, batch))
+
+
+def _next_after_survey_message(entry: OutboxEntry, batch: _Batch) -> OutboxEntry:
+    """After an invitation or a re-send: the next re-send a day later, or, after the last one,
+    the phone follow-up task."""
+    sent_number = 0 if entry.purpose == Purpose.SURVEY_INVITATION else int(entry.offset_label)
+    wait = timedelta(hours=settings.CLINIC_SURVEY_RESEND_HOURS)
+    if sent_number >= settings.CLINIC_SURVEY_RESENDS:
+        return _phone_task(entry, due_at=batch.now + wait)
+    number = sent_number + 1
+    return OutboxEntry(
+        patient_id=entry.patient_id,
+        purpose=Purpose.SURVEY_RESEND,
+        offset_label=str(number),
+        session_id=entry.session_id,
+        survey_id=entry.survey_id,
+        idempotency_key=f"survey:{entry.survey_id}:resend:{number}",
+        due_at=schedule.patient_message_time(batch.now + wait, batch.quiet, batch.zone),
+    )

@@ -1,0 +1,165 @@
+"""What gets scheduled, written in the same transaction as the change that causes it.
+
+The treatments app calls these hooks inside its own transactions: booking, rescheduling,
+cancelling (and no-shows) move the appointment reminders; completing a session schedules its
+check-in surveys and the front desk's booking tasks, and, at the end of an induction series, the
+clinician's maintenance review.
+"""
+
+from datetime import UTC, datetime
+
+from django.conf import settings
+from django.utils import timezone
+
+from treatments.models import TreatmentSession
+
+from .. import policy, schedule
+from ..models import OutboxEntry, Survey
+from .outbox import outbox_cancel, outbox_schedule
+
+Purpose = OutboxEntry.Purpose
+TaskKind = OutboxEntry.TaskKind
+
+
+def _key_time(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y%m%dT%H%MZ")
+
+
+def _reminders(session: TreatmentSession, now: datetime) -> list[OutboxEntry]:
+    zone, quiet = policy.clinic_zone(), policy.quiet_hours()
+    entries = []
+    for offset in policy.reminder_offsets():
+        due = schedule.reminder_time(session.starts_at, offset, quiet, zone)
+        if due <= now:
+            continue  # booked too late for this one (the shorter ones still go)
+        entries.append(
+            OutboxEntry(
+                patient_id=session.patient_id,
+                purpose=Purpose.APPOINTMENT_REMINDER,
+                offset_label=offset.label,
+                session=session,
+                idempotency_key=(
+                    f"reminder:{session.pk}:{offset.label}:{_key_time(session.starts_at)}"
+                ),
+                due_at=due,
+            )
+        )
+    return entries
+
+
+def reminders_on_booked(*, session: TreatmentSession, user) -> None:
+    outbox_schedule(entries=_reminders(session, timezone.now()))
+
+
+def reminders_on_rescheduled(*, session: TreatmentSession, user, previous_starts_at) -> None:
+    outbox_cancel(
+        entries=OutboxEntry.objects.filter(session=session, purpose=Purpose.APPOINTMENT_REMINDER),
+        reason="The appointment was moved",
+    )
+    outbox_schedule(entries=_reminders(session, timezone.now()))
+
+
+def reminders_on_cancelled(*, session: TreatmentSession, user) -> None:
+    reason = (
+        "The patient did not come"
+        if session.status == TreatmentSession.Status.NO_SHOW
+        else "The appointment was cancelled"
+    )
+    outbox_cancel(
+        entries=OutboxEntry.objects.filter(session=session, purpose=Purpose.APPOINTMENT_REMINDER),
+        reason=reason,
+    )
+
+
+def task_entry(
+    *, patient_id: int, kind: str, key: str, due_at: datetime, session=None, survey=None
+) -> OutboxEntry:
+    return OutboxEntry(
+        patient_id=patient_id,
+        purpose=Purpose.TASK,
+        task_kind=kind,
+        idempotency_key=key,
+        due_at=due_at,
+        session=session,
+        survey=survey,
+        channel=OutboxEntry.Channel.WORKLIST,
+    )
+
+
+def _days_after(moment: datetime, days: int) -> datetime:
+    """The same clock time ``days`` later on the clinic's calendar."""
+    return schedule.after(moment, schedule.Offset(f"{days}d", days * 24 * 60), policy.clinic_zone())
+
+
+def _series_finished(session: TreatmentSession) -> bool:
+    planned = session.plan_version.sessions_planned
+    done = TreatmentSession.objects.filter(
+        plan_id=session.plan_id, status=TreatmentSession.Status.COMPLETED
+    ).count()
+    return done >= planned
+
+
+def followups_on_session_completed(*, session: TreatmentSession, user) -> None:
+    """Surveys at the clinic's offsets after discharge, the front desk's booking tasks, and
+    the maintenance review when an induction series ends."""
+    zone, quiet = policy.clinic_zone(), policy.quiet_hours()
+    finished_at = session.discharged_at or timezone.now()
+    surveys = [
+        Survey(
+            patient_id=session.patient_id,
+            session=session,
+            offset_label=timing.offset.label,
+            content=timing.content,
+            due_at=schedule.patient_message_time(
+                schedule.after(finished_at, timing.offset, zone), quiet, zone
+            ),
+        )
+        for timing in policy.survey_schedule()
+    ]
+    existing = set(Survey.objects.filter(session=session).values_list("offset_label", flat=True))
+    surveys = Survey.objects.bulk_create(
+        [survey for survey in surveys if survey.offset_label not in existing]
+    )
+    entries = [
+        OutboxEntry(
+            patient_id=session.patient_id,
+            purpose=Purpose.SURVEY_INVITATION,
+            offset_label=survey.offset_label,
+            session=session,
+            survey=survey,
+            idempotency_key=f"survey:{survey.pk}:invite",
+            due_at=survey.due_at,
+        )
+        for survey in surveys
+    ]
+    if settings.CLINIC_INTEGRATION_BOOKING_DAYS >= 0:
+        entries.append(
+            task_entry(
+                patient_id=session.patient_id,
+                kind=TaskKind.INTEGRATION_BOOKING,
+                key=f"session:{session.pk}:integration",
+                due_at=_days_after(finished_at, settings.CLINIC_INTEGRATION_BOOKING_DAYS),
+                session=session,
+            )
+        )
+    if _series_finished(session):
+        entries.append(
+            task_entry(
+                patient_id=session.patient_id,
+                kind=TaskKind.FOLLOWUP_BOOKING,
+                key=f"plan:{session.plan_id}:followup_visit",
+                due_at=_days_after(finished_at, settings.CLINIC_FOLLOWUP_VISIT_DAYS),
+                session=session,
+            )
+        )
+        if session.plan_version.phase == "induction":
+            entries.append(
+                task_entry(
+                    patient_id=session.patient_id,
+                    kind=TaskKind.MAINTENANCE_REVIEW,
+                    key=f"plan:{session.plan_id}:series_end",
+                    due_at=finished_at,
+                    session=session,
+                )
+            )
+    outbox_schedule(entries=entries)

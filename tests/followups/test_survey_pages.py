@@ -1,0 +1,396 @@
+"""The patient's side of a check-in survey: the link, the date of birth, the steps, sending."""
+
+import html
+import re
+from datetime import timedelta
+
+import pytest
+import time_machine
+from django.conf import settings
+from django.test import Client
+from django.utils import timezone
+
+from followups.models import Survey, SurveyLink
+from followups.services import surveys as survey_services
+from intake.models import Assessment, ClinicalAlert
+from tests.followups.surveys import (
+    CHECKIN_ANSWERS,
+    FEELING,
+    PHQ9,
+    SAFETY,
+    SCORES_ANSWERS,
+    issue_survey_link,
+    link_path,
+    sent_survey,
+)
+
+pytestmark = pytest.mark.django_db
+
+CONFIRM = "/survey/confirm/"
+RESUME = "/survey/"
+DONE = "/survey/done/"
+
+
+def step_url(slug: str) -> str:
+    return f"/survey/step/{slug}/"
+
+
+def text(response) -> str:
+    return html.unescape(response.content.decode())
+
+
+def open_survey(client: Client, token: str, survey: Survey) -> Client:
+    """What the patient does: open the link, confirm their date of birth."""
+    client.get(link_path(token))
+    response = client.post(CONFIRM, {"date_of_birth": survey.patient.date_of_birth.isoformat()})
+    assert response.status_code == 302, text(response)[:2000]
+    return client
+
+
+def answer_steps(client: Client, steps, *, until: str | None = None):
+    response = None
+    for slug, data in steps:
+        if slug == until:
+            break
+        response = client.post(step_url(slug), {**data, "action": "next"})
+        assert response.status_code == 302, (slug, text(response)[:3000])
+    return response
+
+
+def checked(page: str, name: str, value: str) -> bool:
+    """Whether the radio ``name`` = ``value`` is chosen on the page."""
+    for tag in re.findall(r"<input[^>]*>", page):
+        if f'name="{name}"' in tag and f'value="{value}"' in tag:
+            return " checked" in tag
+    raise AssertionError(f"no radio {name}={value} on the page")
+
+
+@pytest.fixture
+def checkin(clinician_user):
+    return sent_survey(by=clinician_user)
+
+
+@pytest.fixture
+def survey(checkin):
+    return checkin[0]
+
+
+@pytest.fixture
+def token(checkin):
+    return checkin[1]
+
+
+@pytest.fixture
+def patient_client(survey, token):
+    return open_survey(Client(), token, survey)
+
+
+# --- The link and the date of birth -------------------------------------------------------------
+
+
+def test_the_token_is_exchanged_for_a_session_and_leaves_the_url(client, token):
+    response = client.get(link_path(token))
+
+    assert response.status_code == 302
+    assert response["Location"] == CONFIRM
+    assert response["Referrer-Policy"] == "no-referrer"
+    page = client.get(CONFIRM)
+    assert "please confirm your date of birth" in text(page)
+    assert token not in text(page)
+
+
+def test_the_right_date_of_birth_starts_the_survey_at_its_first_step(client, survey, token):
+    client.get(link_path(token))
+
+    response = client.post(CONFIRM, {"date_of_birth": survey.patient.date_of_birth.isoformat()})
+
+    assert response["Location"] == RESUME
+    page = client.get(RESUME, follow=True)
+    assert page.redirect_chain[-1][0] == step_url("feeling")
+    assert "Overall, how are you feeling today?" in text(page)
+    survey.refresh_from_db()
+    assert survey.status == Survey.Status.IN_PROGRESS
+    assert survey.started_at is not None
+    assert SurveyLink.objects.get().first_opened_at is not None
+
+
+def test_a_wrong_date_of_birth_counts_and_says_how_many_tries_are_left(client, token):
+    client.get(link_path(token))
+
+    response = client.post(CONFIRM, {"date_of_birth": "1901-01-01"})
+
+    assert response.status_code == 200
+    assert "doesn't match our records. 4 tries left" in text(response)
+    assert SurveyLink.objects.get().failed_attempts == 1
+    assert client.get(step_url("feeling")).status_code == 302  # still not let in
+
+
+def test_five_wrong_dates_of_birth_lock_the_link_even_for_the_right_one(client, survey, token):
+    client.get(link_path(token))
+    for _ in range(4):
+        client.post(CONFIRM, {"date_of_birth": "1901-01-01"})
+
+    response = client.post(CONFIRM, {"date_of_birth": "1901-01-01"})
+
+    assert response.status_code == 403
+    assert "This link is locked" in text(response)
+    assert SurveyLink.objects.get().locked_at is not None
+    fresh = Client()
+    response = fresh.get(link_path(token))
+    assert response.status_code == 403
+    assert "This link is locked" in text(response)
+    survey.refresh_from_db()
+    assert survey.status == Survey.Status.INVITED
+
+
+@pytest.mark.parametrize(
+    ("setup", "status", "title"),
+    [
+        ("unknown", 404, "This link doesn't work"),
+        ("too_long", 404, "This link doesn't work"),
+        ("expired", 410, "This link has expired"),
+        ("cancelled", 410, "This link is no longer active"),
+    ],
+)
+def test_unusable_links_refuse_with_a_clear_page(client, survey, token, setup, status, title):
+    path = link_path(token)
+    if setup == "unknown":
+        path = link_path("x" * len(token))
+    elif setup == "too_long":
+        path = link_path(token + "x" * 100)
+    elif setup == "cancelled":
+        Survey.objects.filter(pk=survey.pk).update(status=Survey.Status.CANCELLED)
+    days = settings.CLINIC_SURVEY_LINK_DAYS + 1 if setup == "expired" else 0
+
+    with time_machine.travel(timezone.now() + timedelta(days=days)):
+        response = client.get(path)
+
+    assert response.status_code == status
+    assert title in text(response)
+    assert response["Referrer-Policy"] == "no-referrer"
+
+
+def test_a_link_that_expires_mid_survey_stops_working(patient_client):
+    SurveyLink.objects.update(expires_at=timezone.now() - timedelta(minutes=1))
+
+    response = patient_client.get(step_url("feeling"))
+
+    assert response.status_code == 410
+    assert "This link has expired" in text(response)
+
+
+def test_the_pages_need_the_link_session(client):
+    response = client.get(step_url("feeling"))
+
+    assert response.status_code == 403
+    assert "Please open your link again" in text(response)
+
+
+# --- The steps -----------------------------------------------------------------------------------
+
+
+def test_a_check_in_is_answered_step_by_step_and_sent(patient_client, survey):
+    answer_steps(patient_client, CHECKIN_ANSWERS, until="gad7")
+    assert "Since your treatment, how often" in text(patient_client.get(step_url("gad7")))
+    answer_steps(patient_client, CHECKIN_ANSWERS[1:], until="safety")
+    last = patient_client.get(step_url("safety"))
+    assert "Send my answers" in text(last)
+    assert "Thoughts that you would be better off dead" in text(last)
+
+    response = patient_client.post(step_url("safety"), {**SAFETY, "action": "submit"})
+
+    assert response["Location"] == DONE
+    survey.refresh_from_db()
+    assert survey.status == Survey.Status.COMPLETED
+    assert survey.feeling == 7
+    assert survey.safety_answer == 0
+    assert survey.side_effects == [
+        {"effect": "nausea", "severity": "mild"},
+        {"effect": "headache", "severity": "moderate"},
+        {"effect": "drowsiness", "severity": "mild"},
+    ]
+    gad7 = Assessment.objects.get(source_kind="survey", source_id=survey.pk)
+    assert (gad7.instrument, gad7.total) == ("gad7", 7)
+    page = text(patient_client.get(DONE))
+    assert "Thank you, your answers are with the clinic" in page
+    assert "will look at your answers" in page
+    assert "Mild" not in page and "GAD-7" not in page  # no scores for the patient
+    assert 'id="crisis-resources"' not in page
+
+
+def test_a_scores_survey_asks_the_gad7_and_the_phq9(clinician_user):
+    survey, token = sent_survey(by=clinician_user, content=Survey.Content.SCORES)
+    client = open_survey(Client(), token, survey)
+    assert "Over the last 2 weeks, how often" in text(client.get(step_url("gad7")))
+    answer_steps(client, SCORES_ANSWERS, until="phq9")
+
+    response = client.post(step_url("phq9"), {**PHQ9, "action": "submit"})
+
+    assert response["Location"] == DONE
+    totals = dict(
+        Assessment.objects.filter(source_kind="survey", source_id=survey.pk).values_list(
+            "instrument", "total"
+        )
+    )
+    assert totals == {"gad7": 7, "phq9": 8}
+    assert Assessment.objects.get(instrument="phq9", source_id=survey.pk).difficulty == "somewhat"
+
+
+def test_the_phq9_difficulty_is_needed_when_a_problem_was_ticked(clinician_user):
+    survey, token = sent_survey(by=clinician_user, content=Survey.Content.SCORES)
+    client = open_survey(Client(), token, survey)
+    answer_steps(client, SCORES_ANSWERS, until="phq9")
+
+    response = client.post(step_url("phq9"), {**PHQ9, "phq9_difficulty": "", "action": "submit"})
+
+    assert response.status_code == 200
+    assert "Please check the answer marked below" in text(response)
+    survey.refresh_from_db()
+    assert survey.status == Survey.Status.IN_PROGRESS
+
+
+def test_bad_answers_are_kept_with_a_message_beside_the_field(patient_client, survey):
+    answers = {**FEELING, "side_other": "moderate", "action": "next"}
+    del answers["side_headache"]
+
+    response = patient_client.post(step_url("feeling"), answers)
+
+    assert response.status_code == 200
+    page = text(response)
+    assert "Please check 2 answers marked below" in page
+    headache_error = re.search(r'id="id_side_headache_error"[^>]*>([^<]*)<', page)
+    assert headache_error and headache_error.group(1) == "Please answer this question."
+    assert "Tell us what the other side effect was." in page
+    assert checked(page, "feeling", "7")
+    assert checked(page, "side_nausea", "mild")
+    assert checked(page, "side_other", "moderate")
+    survey.refresh_from_db()
+    assert survey.completed_steps == []
+
+
+def test_back_keeps_unfinished_answers(patient_client, survey):
+    answer_steps(patient_client, CHECKIN_ANSWERS, until="gad7")
+
+    response = patient_client.post(
+        step_url("gad7"), {"gad7_1": "2", "gad7_2": "3", "action": "back"}
+    )
+
+    assert response["Location"] == step_url("feeling")
+    feeling = text(patient_client.get(step_url("feeling")))
+    assert checked(feeling, "feeling", "7")
+    page = text(patient_client.get(step_url("gad7")))
+    assert checked(page, "gad7_1", "2")
+    assert checked(page, "gad7_2", "3")
+    assert "Please check" not in page  # no errors until they press to continue
+    survey.refresh_from_db()
+    assert survey.completed_steps == ["feeling"]
+    assert survey.answers["gad7"] == {"gad7_1": "2", "gad7_2": "3"}
+
+
+def test_only_the_steps_own_fields_are_saved(patient_client, survey):
+    patient_client.post(
+        step_url("feeling"), {**FEELING, "gad7_1": "3", "status": "completed", "action": "next"}
+    )
+
+    survey.refresh_from_db()
+    assert set(survey.answers) == {"feeling"}
+    assert "gad7_1" not in survey.answers["feeling"]
+    assert survey.status == Survey.Status.IN_PROGRESS
+
+
+def test_a_later_step_cannot_be_opened_before_the_earlier_ones(patient_client):
+    response = patient_client.get(step_url("safety"))
+
+    assert response["Location"] == step_url("feeling")
+
+
+def test_opening_the_link_again_resumes_at_the_unfinished_step(patient_client, survey, token):
+    answer_steps(patient_client, CHECKIN_ANSWERS, until="gad7")
+    patient_client.post(step_url("gad7"), {"gad7_1": "2", "action": "back"})
+
+    later = open_survey(Client(), token, survey)
+    page = later.get(RESUME, follow=True)
+
+    assert page.redirect_chain[-1][0] == step_url("gad7")
+    assert checked(text(page), "gad7_1", "2")
+
+
+# --- After sending -------------------------------------------------------------------------------
+
+
+def test_sending_twice_is_refused(patient_client, survey):
+    answer_steps(patient_client, CHECKIN_ANSWERS)
+    assessments = Assessment.objects.count()
+
+    response = patient_client.post(step_url("safety"), {**SAFETY, "action": "submit"}, follow=True)
+
+    assert response.redirect_chain[-1][0] == DONE
+    assert "can't be changed now" in text(response)
+    assert Assessment.objects.count() == assessments
+    survey.refresh_from_db()
+    with pytest.raises(survey_services.SurveyAlreadyAnswered):
+        survey_services.survey_submit(survey=survey)
+    first_step = survey_services.survey_reachable_step(survey=survey, slug="feeling")
+    with pytest.raises(survey_services.SurveyAlreadyAnswered):
+        survey_services.survey_step_save(
+            survey=survey, step=first_step, data=FEELING, action="next"
+        )
+
+
+def test_after_sending_the_link_shows_the_done_page(patient_client, survey, token):
+    answer_steps(patient_client, CHECKIN_ANSWERS)
+
+    later = open_survey(Client(), token, survey)
+    page = later.get(RESUME, follow=True)
+
+    assert page.redirect_chain[-1][0] == DONE
+    assert "Thank you, your answers are with the clinic" in text(page)
+
+
+@pytest.mark.parametrize("answer", ["1", "3"])
+def test_thoughts_of_self_harm_show_the_crisis_resources(patient_client, survey, answer):
+    answer_steps(patient_client, CHECKIN_ANSWERS, until="safety")
+    step_page = text(patient_client.get(step_url("safety")))
+    assert re.search(r'<section id="crisis-resources"[^>]*\shidden>', step_page)  # until chosen
+
+    patient_client.post(step_url("safety"), {"phq9_9": answer, "action": "submit"})
+
+    page = text(patient_client.get(DONE))
+    crisis = page[page.index('id="crisis-resources"') : page.index("</section>")]
+    assert " hidden" not in crisis.split(">")[0]
+    assert 'href="tel:988"' in crisis
+    assert settings.CLINIC_PHONE in crisis
+    assert "has been told" in crisis
+    assert ClinicalAlert.objects.filter(
+        source_kind="survey", source_id=survey.pk, kind=ClinicalAlert.Kind.PHQ9_ITEM9
+    ).exists()
+
+
+def test_phq9_item9_in_a_scores_survey_shows_the_crisis_resources(clinician_user):
+    survey, token = sent_survey(by=clinician_user, content=Survey.Content.SCORES)
+    client = open_survey(Client(), token, survey)
+    answer_steps(client, [*SCORES_ANSWERS[:-1], ("phq9", {**PHQ9, "phq9_9": "2"})])
+
+    page = text(client.get(DONE))
+
+    assert 'id="crisis-resources"' in page
+    assert settings.CLINIC_PHONE in page
+
+
+# --- Cost ----------------------------------------------------------------------------------------
+
+
+def test_the_step_page_query_count(patient_client, django_assert_num_queries):
+    patient_client.get(step_url("feeling"))  # warm-up
+    # the session, the link with its survey and patient
+    with django_assert_num_queries(2):
+        response = patient_client.get(step_url("feeling"))
+    assert response.status_code == 200
+
+
+def test_a_second_link_to_the_same_survey_works_too(survey, token):
+    newer = issue_survey_link(survey)
+
+    client = open_survey(Client(), newer, survey)
+
+    assert client.get(RESUME)["Location"] == step_url("feeling")

@@ -1,0 +1,255 @@
+"""After a session: check-in surveys at the clinic's offsets, re-sends of an unanswered one and
+then a phone task, booking tasks, and what an answer escalates."""
+
+import re
+from datetime import timedelta
+
+import pytest
+import time_machine
+from django.core import mail
+
+from clinic.notifications.sms import LocmemSMSBackend
+from followups.models import OutboxEntry, Survey, SurveyLink
+from followups.services.results import survey_results_record
+from intake.models import Assessment, ClinicalAlert
+from intake.services.questionnaires import token_digest
+from tests.followups.outbox_data import CLINICAL_WORDS, clear_outboxes, sweep_at, texts_to
+from tests.treatments.booking import CHICAGO, clinic_time
+from tests.treatments.sessions import completed_session
+from treatments.models import StaffTask
+
+pytestmark = pytest.mark.django_db
+
+Status = OutboxEntry.Status
+NONE_GAD7 = [0] * 7
+NONE_PHQ9 = [0] * 9
+
+
+@pytest.fixture(autouse=True)
+def _defaults(settings):
+    settings.CLINIC_QUIET_HOURS = "21:00-08:00"
+    settings.CLINIC_SURVEY_SCHEDULE = ["24h:checkin", "7d:scores", "14d:scores"]
+    settings.CLINIC_SURVEY_RESENDS = 2
+    settings.CLINIC_SURVEY_RESEND_HOURS = 24
+    clear_outboxes()
+
+
+def session_done_at(user, moment, **kwargs):
+    """A session that started an hour before ``moment`` and was discharged at ``moment``."""
+    with time_machine.travel(moment, tick=False):
+        return completed_session(by=user, starts_at=moment - timedelta(hours=1), **kwargs)
+
+
+def local(moment) -> str:
+    return f"{moment.astimezone(CHICAGO):%a %d %b %H:%M}"
+
+
+def test_a_completed_session_schedules_its_surveys_and_a_booking_task(clinician_user):
+    session = session_done_at(clinician_user, clinic_time(2026, 11, 23, 14))
+    surveys = list(Survey.objects.filter(session=session).order_by("due_at"))
+    assert [(s.offset_label, s.content, local(s.due_at)) for s in surveys] == [
+        ("24h", "checkin", "Tue 24 Nov 14:00"),
+        ("7d", "scores", "Mon 30 Nov 14:00"),
+        ("14d", "scores", "Mon 07 Dec 14:00"),
+    ]
+    task = OutboxEntry.objects.get(session=session, purpose=OutboxEntry.Purpose.TASK)
+    assert (task.task_kind, local(task.due_at)) == ("integration", "Wed 25 Nov 14:00")
+
+
+def test_a_late_session_s_24_hour_survey_waits_for_the_morning(clinician_user):
+    session = session_done_at(clinician_user, clinic_time(2026, 11, 23, 21, 30))
+    survey = Survey.objects.get(session=session, offset_label="24h")
+    assert local(survey.due_at) == "Wed 25 Nov 08:00"
+
+
+def test_the_24_hour_survey_keeps_the_clock_time_when_the_clocks_go_back(clinician_user):
+    session = session_done_at(clinician_user, clinic_time(2026, 10, 31, 15))
+    survey = Survey.objects.get(session=session, offset_label="24h")
+    assert local(survey.due_at) == "Sun 01 Nov 15:00"
+
+
+def test_the_invitation_is_a_private_link_and_nothing_clinical(clinician_user):
+    session = session_done_at(clinician_user, clinic_time(2026, 11, 23, 14))
+    report = sweep_at(clinic_time(2026, 11, 24, 14))
+    assert report.sent == 1
+    (text,) = texts_to(session.patient.mobile.as_e164)
+    url = re.search(r"http\S+/s/(\S+)/", text)
+    assert url, text
+    assert not [word for word in CLINICAL_WORDS if word in text.lower()]
+    link = SurveyLink.objects.get()
+    assert link.token_hash == token_digest(url.group(1))  # only the hash is stored
+    survey = link.survey
+    assert (survey.offset_label, survey.status) == ("24h", Survey.Status.INVITED)
+    assert local(survey.expires_at) == "Sun 29 Nov 14:00"
+
+
+def test_an_unanswered_survey_is_resent_twice_a_day_apart_then_becomes_a_phone_task(
+    clinician_user,
+):
+    session = session_done_at(clinician_user, clinic_time(2026, 11, 23, 14))
+    number = session.patient.mobile.as_e164
+    sweep_at(clinic_time(2026, 11, 24, 14))
+    assert sweep_at(clinic_time(2026, 11, 25, 13, 59)).sent == 0
+    sweep_at(clinic_time(2026, 11, 25, 14))
+    sweep_at(clinic_time(2026, 11, 26, 14))
+    texts = texts_to(number)
+    assert len(texts) == 3
+    assert texts[1].startswith("Lone Star Wellness: a reminder: we'd like to hear")
+    assert not StaffTask.objects.filter(title__startswith="Phone follow-up").exists()
+    report = sweep_at(clinic_time(2026, 11, 27, 14))
+    assert report.tasks == 1
+    phone = StaffTask.objects.get(title="Phone follow-up: survey not answered")
+    assert (phone.role, phone.patient_id) == ("front_desk", session.patient_id)
+    assert StaffTask.objects.filter(title="Book an integration appointment").exists()
+    assert len(texts_to(number)) == 3  # no third re-send
+    log = [
+        (entry.description, entry.status)
+        for entry in OutboxEntry.objects.filter(survey__offset_label="24h").order_by("due_at")
+    ]
+    assert log == [
+        ("Check-in survey (24 hours after the session)", "sent"),
+        ("Check-in survey, reminder 1", "sent"),
+        ("Check-in survey, reminder 2", "sent"),
+        ("Phone follow-up: survey not answered", "sent"),
+    ]
+
+
+def test_answering_stops_the_re_sends(clinician_user):
+    session = session_done_at(clinician_user, clinic_time(2026, 11, 23, 14))
+    sweep_at(clinic_time(2026, 11, 24, 14))
+    survey = Survey.objects.get(session=session, offset_label="24h")
+    with time_machine.travel(clinic_time(2026, 11, 24, 18), tick=False):
+        survey_results_record(
+            survey=survey, gad7=NONE_GAD7, phq9=None, safety_answer=0, feeling=7, side_effects=[]
+        )
+    resend = OutboxEntry.objects.get(survey=survey, purpose="survey_resend")
+    assert (resend.status, resend.cancel_reason) == (Status.CANCELLED, "The survey was answered")
+    sweep_at(clinic_time(2026, 11, 27, 14))
+    assert len(texts_to(session.patient.mobile.as_e164)) == 1
+    assert not StaffTask.objects.filter(title__startswith="Phone follow-up").exists()
+
+
+def test_a_patient_who_cannot_be_messaged_gets_a_phone_task_at_once(clinician_user):
+    session = session_done_at(clinician_user, clinic_time(2026, 11, 23, 14))
+    patient = session.patient
+    patient.consent_sms = patient.consent_email = False
+    patient.save()
+    sweep_at(clinic_time(2026, 11, 24, 14))
+    sweep_at(clinic_time(2026, 11, 24, 14, 1))
+    assert StaffTask.objects.filter(title__startswith="Phone follow-up", patient=patient).exists()
+    assert LocmemSMSBackend.outbox == [] and mail.outbox == []
+
+
+def test_the_last_session_of_an_induction_makes_booking_and_maintenance_review_tasks(
+    clinician_user,
+):
+    with time_machine.travel(clinic_time(2026, 11, 23, 14), tick=False):
+        from tests.treatments.sessions import booked_session
+
+        session = booked_session(by=clinician_user, starts_at=clinic_time(2026, 11, 23, 13))
+    version = session.plan_version
+    version.sessions_planned = 1
+    version.save()
+    with time_machine.travel(clinic_time(2026, 11, 23, 14), tick=False):
+        from tests.treatments import sessions as steps
+
+        steps.checked_in(session, by=clinician_user)
+        steps.pre_dose(session, by=clinician_user)
+        steps.administered(session, by=clinician_user)
+        steps.monitored(session, by=clinician_user)
+        steps.discharged(session, by=clinician_user)
+    sweep_at(clinic_time(2026, 11, 23, 14, 1))
+    review = StaffTask.objects.get(title="Maintenance review due")
+    assert review.role == "clinician"
+    sweep_at(clinic_time(2026, 12, 7, 14))
+    assert StaffTask.objects.filter(
+        title="Book a follow-up appointment", role="front_desk"
+    ).exists()
+
+
+def _baseline(patient, instrument, total, when):
+    Assessment.objects.create(
+        patient=patient,
+        instrument=instrument,
+        answers=[],
+        total=total,
+        band="",
+        taken_at=when,
+        source_kind="intake",
+        source_id=patient.pk,
+    )
+
+
+def _answer(survey, when, **answers):
+    with time_machine.travel(when, tick=False):
+        return survey_results_record(survey=survey, **answers)
+
+
+def test_item_9_escalates_and_emails_clinicians(clinician_user, django_capture_on_commit_callbacks):
+    session = session_done_at(clinician_user, clinic_time(2026, 11, 23, 14))
+    survey = Survey.objects.get(session=session, offset_label="24h")
+    with django_capture_on_commit_callbacks(execute=True):
+        answered = _answer(
+            survey,
+            clinic_time(2026, 11, 24, 15),
+            gad7=NONE_GAD7,
+            phq9=None,
+            safety_answer=1,
+            feeling=3,
+            side_effects=[],
+        )
+    assert answered.escalations == ["item9"]
+    alert = ClinicalAlert.objects.get(source_kind="survey", source_id=survey.pk)
+    assert (alert.kind, alert.urgent) == ("phq9_item9", True)
+    assert [m.to for m in mail.outbox] == [[clinician_user.email]]
+    assert (
+        "Rivera" not in mail.outbox[0].body and str(answered.patient.mrn) not in mail.outbox[0].body
+    )
+
+
+def test_a_score_worse_than_before_treatment_and_a_severe_side_effect_escalate(clinician_user):
+    session = session_done_at(clinician_user, clinic_time(2026, 11, 23, 14))
+    _baseline(session.patient, "gad7", 8, clinic_time(2026, 11, 10, 9))
+    _baseline(session.patient, "phq9", 10, clinic_time(2026, 11, 10, 9))
+    survey = Survey.objects.get(session=session, offset_label="7d")
+    answered = _answer(
+        survey,
+        clinic_time(2026, 11, 30, 15),
+        gad7=[2, 2, 2, 2, 2, 2, 1],  # 13: 5 above the baseline of 8
+        phq9=[1, 1, 1, 1, 1, 1, 1, 1, 0],  # 8: better than 10
+        phq9_difficulty="somewhat",
+        side_effects=[{"effect": "nausea", "severity": "severe"}],
+    )
+    assert answered.escalations == ["gad7_worse", "severe_side_effect"]
+    kinds = set(ClinicalAlert.objects.filter(source_id=survey.pk).values_list("kind", "urgent"))
+    assert kinds == {("score_worse", False), ("side_effect", False)}
+    totals = dict(
+        Assessment.objects.filter(source_kind="survey").values_list("instrument", "total")
+    )
+    assert totals == {"gad7": 13, "phq9": 8}
+
+
+def test_one_point_short_of_the_threshold_does_not_escalate(clinician_user):
+    session = session_done_at(clinician_user, clinic_time(2026, 11, 23, 14))
+    _baseline(session.patient, "gad7", 8, clinic_time(2026, 11, 10, 9))
+    survey = Survey.objects.get(session=session, offset_label="24h")
+    answered = _answer(
+        survey, clinic_time(2026, 11, 24, 15), gad7=[2, 2, 2, 2, 2, 2, 0], phq9=None,
+        safety_answer=0, feeling=5, side_effects=[{"effect": "nausea", "severity": "moderate"}],
+    )  # fmt: skip
+    assert answered.escalations == []
+
+
+def test_a_gad7_rising_back_from_the_best_score_makes_one_maintenance_review(clinician_user):
+    session = session_done_at(clinician_user, clinic_time(2026, 11, 23, 14))
+    _baseline(session.patient, "gad7", 15, clinic_time(2026, 11, 10, 9))
+    day1, day7, day14 = Survey.objects.filter(session=session).order_by("due_at")
+    _answer(day1, clinic_time(2026, 11, 24, 15), gad7=[0, 0, 0, 1, 1, 1, 0], phq9=None,
+            safety_answer=0, feeling=8, side_effects=[])  # fmt: skip
+    _answer(day7, clinic_time(2026, 11, 30, 15), gad7=[1, 1, 1, 1, 1, 1, 1], phq9=NONE_PHQ9)
+    assert not OutboxEntry.objects.filter(task_kind="maintenance").exists()  # 7 - 3 = 4
+    _answer(day14, clinic_time(2026, 12, 7, 15), gad7=[2, 1, 1, 1, 1, 1, 1], phq9=NONE_PHQ9)
+    sweep_at(clinic_time(2026, 12, 7, 15, 1))
+    review = StaffTask.objects.get(title="Maintenance review due")
+    assert review.role == "clinician"
+    assert OutboxEntry.objects.filter(task_kind="maintenance").count() == 1
