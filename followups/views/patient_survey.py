@@ -1,9 +1,7 @@
 """Patient-facing check-in survey pages: opened from a link, phone first, no staff login."""
 
-import re
 from functools import wraps
 
-from django.conf import settings
 from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
@@ -18,11 +16,6 @@ from ..services import surveys as survey_services
 from ..survey_questions import draft_form, steps_for
 
 ANSWERED = "Your answers have been sent to the clinic and can't be changed now."
-
-
-def _clinic_phone() -> dict:
-    phone = settings.CLINIC_PHONE
-    return {"clinic_phone": phone, "clinic_phone_tel": re.sub(r"[^\d+]", "", phone)}
 
 
 def _refusal(link) -> str | None:
@@ -160,7 +153,6 @@ def step(request, slug: str):
         "is_last": is_last,
         "asks_item9": _asks_item9(form),
         "crisis_hidden": not _item9_above_zero(form),
-        **_clinic_phone(),
     }
     return render(request, "followups/patient/step.html", context)
 
@@ -174,5 +166,5 @@ def done(request):
     return render(
         request,
         "followups/patient/done.html",
-        {"show_crisis": bool(survey.safety_answer), **_clinic_phone()},
+        {"show_crisis": bool(survey.safety_answer)},
     )

@@ -26,3 +26,11 @@ def test_no_template_needs_what_the_csp_blocks(template):
     text = template.read_text(encoding="utf-8")
     found = [name for name, pattern in FORBIDDEN.items() if pattern.search(text)]
     assert found == [], f"{template.name}: {', '.join(found)}"
+
+
+@pytest.mark.parametrize("template", TEMPLATES, ids=lambda p: str(p.relative_to(settings.BASE_DIR)))
+def test_no_template_comment_spans_lines(template):
+    # Django's {# #} comments end at the line: a longer one is printed on the page.
+    for number, line in enumerate(template.read_text().splitlines(), start=1):
+        if "{#" in line:
+            assert "#}" in line.split("{#", 1)[1], f"line {number}: use {{% comment %}}"

@@ -15,13 +15,13 @@ from intake.models import Assessment, Patient
 from intake.scoring import score_gad7, score_phq9
 from tests.factories import PatientFactory
 from tests.treatments.sessions import booked_session
-from treatments.models import StaffTask, TreatmentSession
+from treatments.models import StaffTask, TreatmentChair, TreatmentSession
 
 CLINIC_ZONE = ZoneInfo(settings.CLINIC_TIME_ZONE)
 NOON = datetime(2026, 3, 10, 12, 0, tzinfo=CLINIC_ZONE)
 TaskKind = OutboxEntry.TaskKind
-# Each survey's session in a slot of its own: no chair or patient is booked twice at once
-# (PostgreSQL refuses it).
+# Each survey's session on a chair and in a slot of its own: no chair or patient is booked
+# twice at once (PostgreSQL refuses it).
 _session_slots = itertools.count()
 
 
@@ -29,7 +29,10 @@ def _session(by, patient: Patient, starts_at: datetime) -> TreatmentSession:
     """A session of the patient's plan (one plan per patient: made with the first session)."""
     earlier = TreatmentSession.objects.filter(patient=patient).first()
     if earlier is None:
-        return booked_session(by=by, patient=patient, starts_at=starts_at)
+        session = booked_session(by=by, patient=patient, starts_at=starts_at)
+        session.chair = TreatmentChair.objects.create(name=f"Survey chair {session.pk}")
+        session.save(update_fields=["chair"])
+        return session
     return TreatmentSession.objects.create(
         patient=patient,
         plan=earlier.plan,

@@ -14,6 +14,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, connections, transaction
 
+from followups.models import OutboxEntry
 from tests.factories import UserFactory
 from tests.treatments.booking import active_plan, chair, clinic_time
 from treatments.models import TreatmentSession
@@ -101,6 +102,7 @@ def without_exclusion_constraints():
     finally:
         # A failed test may have left overlapping rows, which would stop the constraints from
         # coming back for the tests after it (the flush at the test's end clears them anyway).
+        OutboxEntry.objects.all().delete()  # reminders of the sessions booked
         TreatmentSession.objects.all().delete()
         with connection.schema_editor() as editor:
             migration.add_constraints(None, editor)
