@@ -27,12 +27,6 @@ from .outbox import TASK_SOURCE, outbox_cancel, outbox_schedule
 SOURCE = "survey"
 ITEM9 = "item9"
 SEVERE_SIDE_EFFECT = "severe_side_effect"
-ESCALATION_LABELS = {
-    ITEM9: "Thoughts of being better off dead or of self-harm (PHQ-9 item 9)",
-    "gad7_worse": "GAD-7 worse than before treatment",
-    "phq9_worse": "PHQ-9 worse than before treatment",
-    SEVERE_SIDE_EFFECT: "Severe side effect reported",
-}
 
 ANSWERED_FIELDS = [
     "status", "completed_at", "started_at", "feeling", "side_effects", "safety_answer",

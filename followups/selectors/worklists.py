@@ -14,8 +14,8 @@ from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
 from intake.models import Assessment, ClinicalAlert, Patient
 from treatments.models import StaffTask
 
-from . import policy
-from .models import FollowUpCall, OutboxEntry, Survey
+from .. import policy
+from ..models import FollowUpCall, OutboxEntry, Survey
 
 TASK_SOURCE = "outbox"  # StaffTask.source_kind of the tasks the outbox sweep makes
 SURVEY_SOURCE = "survey"  # Assessment/ClinicalAlert.source_kind of a check-in survey's rows
