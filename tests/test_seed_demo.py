@@ -3,6 +3,7 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 
 from clinic.roles import CLINIC_ADMIN, CLINICIAN, FRONT_DESK
+from followups.models import Survey
 from intake.models import Intake, Patient
 from treatments.models import TreatmentPlan, TreatmentSession
 
@@ -21,7 +22,9 @@ def test_seed_demo_makes_one_user_per_role_and_patients_and_is_idempotent(capsys
     assert Patient.objects.count() == 20  # the second run added nobody
     assert Intake.objects.count() == 10
     assert Intake.objects.filter(status="submitted").count() == 8
-    assert TreatmentPlan.objects.filter(status="active").count() == 2
+    assert TreatmentPlan.objects.filter(status="active").count() == 2 + 3  # + maintenance
+    assert TreatmentPlan.objects.filter(status="completed").count() == 5  # six months of history
+    assert Survey.objects.filter(status="completed").count() > 50
     assert TreatmentSession.objects.filter(status="booked").count() == 6
     assert "frontdesk" in first_output and "demo-clinic-2026" in first_output
     assert all(p.measurements.exists() for p in Patient.objects.all())

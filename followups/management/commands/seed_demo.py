@@ -15,6 +15,8 @@ from django.db import transaction
 
 from clinic.roles import CLINIC_ADMIN, CLINICIAN, FRONT_DESK
 
+from ._demo_history import seed_history
+
 DEMO_PASSWORD = "demo-clinic-2026"
 DEMO_USERS = [
     ("frontdesk", "Maria", "Alvarez", FRONT_DESK),
@@ -140,10 +142,16 @@ class Command(BaseCommand):
             _seed_chairs()
             _seed_plans_and_sessions(staff[CLINICIAN], staff[FRONT_DESK])
             _seed_followups(staff[CLINICIAN])
+            treated = seed_history(
+                clinician=staff[CLINICIAN],
+                front_desk=staff[FRONT_DESK],
+                patients=list(Patient.objects.order_by("pk")[HISTORY_PATIENTS]),
+            )
 
         self.stdout.write(
             self.style.SUCCESS(
-                f"Demo clinic ready: {created_count} new patients, {intakes} new intakes."
+                f"Demo clinic ready: {created_count} new patients, {intakes} new intakes, "
+                f"{treated} treatment histories."
             )
         )
         self.stdout.write(f"Demo logins (password for all: {DEMO_PASSWORD}):")
@@ -151,6 +159,8 @@ class Command(BaseCommand):
             self.stdout.write(f"  {username:<10} {role}")
 
 
+# Patients without an intake in the demo who get six months of treatment history.
+HISTORY_PATIENTS = slice(12, 20)
 DEMO_SUBMITTED = 8  # the first patients have submitted intakes; the next are under way
 
 
@@ -337,7 +347,7 @@ def _seed_followups(clinician) -> None:
     worklist and the communication log have something on them: their check-in surveys are
     scheduled (the worker's sweep sends the ones already due), the first session's 24-hour
     survey was answered, and the second's reported a severe headache (an escalation)."""
-    from datetime import timedelta
+    from datetime import datetime, time, timedelta
 
     from django.utils import timezone
 
@@ -357,14 +367,15 @@ def _seed_followups(clinician) -> None:
         return
     version = plan_current_version(plan)
     chair = plan.sessions.select_related("chair").first().chair
-    now = timezone.now().replace(second=0, microsecond=0)
     answers = [
         # (days ago, GAD-7 at 24 hours, side effects)
         (8, [1, 1, 1, 1, 0, 1, 1], [{"effect": "nausea", "severity": "mild"}]),
         (2, [1, 1, 0, 1, 0, 1, 0], [{"effect": "headache", "severity": "severe"}]),
     ]
     for days_ago, gad7, side_effects in answers:
-        starts = now - timedelta(days=days_ago, hours=3)
+        # 17:00, after the demo history's sessions on the same chairs have ended.
+        day = timezone.localdate() - timedelta(days=days_ago)
+        starts = timezone.make_aware(datetime.combine(day, time(17, 0)))
         session = TreatmentSession.objects.create(
             patient=plan.patient,
             plan=plan,
