@@ -10,12 +10,13 @@ class FollowupsConfig(AppConfig):
 
         from treatments.services import booking, sessions
 
-        from . import home_panels, models, patient_panels, policy
+        from . import chart_panel, home_panels, models, patient_panels, policy
         from .services import scheduling
 
         policy.check_settings()
         home_panels.register()
         patient_panels.register()
+        chart_panel.register()
         for model in (models.OutboxEntry, models.Survey, models.SurveyLink, models.FollowUpCall):
             auditlog.register(model)
 

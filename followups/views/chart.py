@@ -1,0 +1,91 @@
+"""The patient chart for clinicians: GAD-7 and PHQ-9 over time (inline SVG with a table
+alternative) and a timeline of everything that happened to the patient.
+
+Opening it is a view of the patient's record: an ACCESS audit entry is written, as the patient
+page does.
+"""
+
+from auditlog.signals import accessed
+from django.http import Http404
+from django.shortcuts import render
+from django.utils import timezone
+from django.utils.safestring import mark_safe
+from django.views.decorators.http import require_GET
+
+from clinic.roles import CLINICIAN, role_required
+from intake.models import Patient
+
+from .. import charts
+from ..selectors import chart as chart_selectors
+
+COLOURS = {"gad7": "#0b5394", "phq9": "#6a1b9a"}
+
+
+def _summary(course: chart_selectors.Course) -> str:
+    """The chart's accessible name: what it shows and what it amounts to."""
+    label = course.instrument.label
+    if not course.points:
+        return f"{label} totals over time: no scores recorded"
+    first, latest = course.points[0], course.points[-1]
+    count = len(course.points)
+    parts = [
+        f"{label} totals over time: {count} score{'s' if count != 1 else ''} from "
+        f"{chart_selectors.local_date(first.at)} to {chart_selectors.local_date(latest.at)}",
+        f"latest {latest.total} ({latest.band})",
+    ]
+    if course.baseline is not None:
+        parts.append(f"baseline {course.baseline.total}")
+    parts += [statement.lower() for statement in course.statements]
+    return "; ".join(parts)
+
+
+def _svg(course: chart_selectors.Course, completed_sessions) -> str:
+    points = []
+    for point in course.points:
+        marker = (
+            charts.REMISSION if point.is_remission else charts.RESPONSE if point.is_response else ""
+        )
+        note = f"{chart_selectors.local_date(point.at)}: {point.total} ({point.band})"
+        if point.outcome_label:
+            note += f", {point.outcome_label.lower()}"
+        points.append(
+            charts.Point(
+                at=timezone.localtime(point.at), total=point.total, note=note, marker=marker
+            )
+        )
+    return charts.score_chart(
+        label=_summary(course),
+        points=points,
+        bands=charts.bands_from(course.instrument.bands, course.instrument.maximum),
+        maximum=course.instrument.maximum,
+        sessions=[timezone.localtime(moment) for moment in completed_sessions],
+        baseline=course.baseline.total if course.baseline else None,
+        colour=COLOURS.get(course.instrument.code, "#0b5394"),
+    )
+
+
+@role_required(CLINICIAN)
+@require_GET
+def patient_chart(request, pk: int):
+    patient = chart_selectors.chart_patient(pk=pk)
+    if patient is None:
+        raise Http404
+    accessed.send(sender=Patient, instance=patient)
+    chart = chart_selectors.patient_chart(patient=patient)
+    return render(
+        request,
+        "followups/chart/patient_chart.html",
+        {
+            "patient": patient,
+            "chart": chart,
+            "courses": [
+                {
+                    "course": course,
+                    # Every text in the drawing is escaped by charts.score_chart.
+                    "svg": mark_safe(_svg(course, chart.completed_sessions)),  # noqa: S308
+                }
+                for course in chart.courses
+            ],
+            "limit": chart_selectors.SOURCE_LIMIT,
+        },
+    )
