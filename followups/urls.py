@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import patient_survey, staff
+from .views import chart, outcomes, patient_survey, staff
 
 app_name = "followups"
 
@@ -22,4 +22,8 @@ urlpatterns = [
         name="communication_log",
     ),
     path("follow-ups/messages/<int:pk>/send-again/", staff.send_again, name="send_again"),
+    # The patient chart (timeline and scores) and the clinic's outcomes.
+    path("patients/<int:pk>/chart/", chart.patient_chart, name="patient_chart"),
+    path("outcomes/", outcomes.outcomes, name="outcomes"),
+    path("outcomes.csv", outcomes.outcomes_csv, name="outcomes_csv"),
 ]
