@@ -108,20 +108,37 @@ def staff_logout(request):
     return redirect("login")
 
 
+# The home page's parts, one per role, in this order; a person with both roles sees both.
+HOME_SECTIONS = ((FRONT_DESK, "front-desk", "Front desk"), (CLINICIAN, "clinical", "Clinical"))
+
+
 @role_required(*ROLES)
 @require_http_methods(["GET"])
 def home(request):
     roles = user_roles(request.user)
     if roles == {CLINIC_ADMIN}:
         return redirect("admin:index")
+    panels = home_panels.panels_for(request)
+    sections = [
+        {
+            "slug": slug,
+            "title": title,
+            "role": role,
+            "panels": [panel for panel in panels if panel["audience"] == role],
+        }
+        for role, slug, title in HOME_SECTIONS
+        if role in roles
+    ]
+    placed = {section["role"] for section in sections}
     return render(
         request,
         "clinic/home.html",
         {
             "roles": sorted(roles),
-            "is_front_desk_home": FRONT_DESK in roles,
-            "is_clinician_home": CLINICIAN in roles,
-            "panels": home_panels.panels_for(request),
+            "panels": panels,
+            "sections": sections,
+            # A panel for no role in particular (or one this page has no part for) goes last.
+            "other_panels": [panel for panel in panels if panel["audience"] not in placed],
         },
     )
 

@@ -1,22 +1,42 @@
 """This app's panels on the staff home page (registered in ``IntakeConfig.ready``)."""
 
+from django.db.models import Count, Q
 from django.http import HttpRequest
 from django.urls import reverse
 
-from clinic.home import register_panel
+from clinic.home import once, register_panel
 from clinic.roles import CLINICIAN, FRONT_DESK, has_role
 
 from . import selectors
+from .models import ClinicalAlert, ConsultationRequest
+from .services.inquiries import inquiry_status_counts
+
+AlertKind = ClinicalAlert.Kind
+# The alerts panel's rows: item 9 needs a clinician now; the others wait on the worklist.
+ALERT_ROWS = (
+    (AlertKind.PHQ9_ITEM9, "Thoughts of self-harm (PHQ-9 item 9)", True),
+    (AlertKind.SCORE_WORSE, "Scores worse than before treatment", False),
+    (AlertKind.SEVERE_SIDE_EFFECT, "Severe side effects reported", False),
+)
+
+
+def open_alert_counts() -> dict[str, int]:
+    """Unacknowledged alerts by kind, in one aggregate query."""
+    return ClinicalAlert.objects.filter(acknowledged_at__isnull=True).aggregate(
+        **{kind.value: Count("id", filter=Q(kind=kind)) for kind, _, _ in ALERT_ROWS}
+    )
 
 
 def intake_queue_panel(request: HttpRequest) -> dict | None:
     """Front desk: how many intakes are in each state, each linked to its tab of the queue."""
     if not has_role(request.user, [FRONT_DESK]):
         return None
-    counts = selectors.intake_queue_counts()
+    # Shared with the front desk's overdue items (expired links), read once.
+    counts = once(request, selectors.intake_queue_counts)
     queue = reverse("intake:intake_queue")
     return {
         "title": "Intake",
+        "audience": FRONT_DESK,
         "counts": [
             {"label": tab.label, "count": counts[tab.slug], "url": f"{queue}?status={tab.slug}"}
             for tab in selectors.QUEUE_TABS
@@ -25,16 +45,36 @@ def intake_queue_panel(request: HttpRequest) -> dict | None:
     }
 
 
-def urgent_alerts_panel(request: HttpRequest) -> dict | None:
+def new_inquiries_panel(request: HttpRequest) -> dict | None:
+    """Front desk: consultation requests from the public page that nobody has handled yet."""
+    if not has_role(request.user, [FRONT_DESK]):
+        return None
+    new = ConsultationRequest.Status.NEW
+    count = inquiry_status_counts()[new]
+    url = f"{reverse('intake:inquiry_list')}?status={new}"
+    return {
+        "title": "New inquiries",
+        "audience": FRONT_DESK,
+        "counts": [{"label": "Waiting for a reply", "count": count, "url": url}],
+        "link": {"label": "Open the inquiries", "url": url},
+    }
+
+
+def alerts_panel(request: HttpRequest) -> dict | None:
+    """Clinicians: open alerts by kind; thoughts of self-harm are urgent."""
     if not has_role(request.user, [CLINICIAN]):
         return None
-    count = selectors.alert_open_count()
+    counts = open_alert_counts()
     alerts = reverse("intake:alert_list")
     return {
-        "title": "Urgent alerts",
-        "counts": [{"label": "Waiting for a clinician", "count": count, "url": alerts}],
+        "title": "Alerts",
+        "audience": CLINICIAN,
+        "counts": [
+            {"label": label, "count": counts[kind.value], "url": alerts, "urgent": urgent}
+            for kind, label, urgent in ALERT_ROWS
+        ],
         "link": {"label": "Open alerts", "url": alerts},
-        "urgent": count > 0,
+        "urgent": bool(counts[AlertKind.PHQ9_ITEM9.value]),
     }
 
 
@@ -44,6 +84,7 @@ def intakes_to_review_panel(request: HttpRequest) -> dict | None:
     submitted = f"{reverse('intake:intake_queue')}?status=submitted"
     return {
         "title": "Intakes to review",
+        "audience": CLINICIAN,
         "counts": [
             {
                 "label": f"Submitted in the last {selectors.QUEUE_RECENT_DAYS} days",
@@ -56,6 +97,8 @@ def intakes_to_review_panel(request: HttpRequest) -> dict | None:
 
 
 def register() -> None:
-    register_panel("intake-alerts", urgent_alerts_panel, order=10)
-    register_panel("intake-review", intakes_to_review_panel, order=20)
-    register_panel("intake-queue", intake_queue_panel, order=30)
+    # Orders place a panel within its role's part of the page (clinic.home).
+    register_panel("intake-alerts", alerts_panel, order=10)
+    register_panel("intake-review", intakes_to_review_panel, order=24)
+    register_panel("intake-inquiries", new_inquiries_panel, order=16)
+    register_panel("intake-queue", intake_queue_panel, order=18)

@@ -1,31 +1,112 @@
-"""This app's panels on the staff home page (registered in ``TreatmentsConfig.ready``)."""
+"""This app's panels on the staff home page (registered in ``TreatmentsConfig.ready``).
 
+The front desk's: today's arrivals, open tasks and today's sessions chair by chair (a compact
+chair board). The clinicians': session alerts (blood-pressure decisions waiting, adverse events),
+sessions to sign and screenings to review. Each costs one or two queries.
+"""
+
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db.models import Count, Exists, OuterRef, Q, Subquery, Window
 from django.http import HttpRequest
 from django.urls import reverse
+from django.utils import timezone
 
 from clinic.home import register_panel
 from clinic.roles import CLINICIAN, FRONT_DESK, has_role
 
-from .models import StaffTask
+from .models import SessionEvent, StaffTask, TreatmentSession, VitalsReading
 from .screening_rules import RESULT_LABELS, Result
 from .selectors import booking as booking_selectors
 from .selectors import screening as selectors
 from .selectors import sessions as session_selectors
+from .selectors.booking import day_bounds
+from .views.booking import STATUS_STYLES
+
+ADVERSE_EVENT_DAYS = 7
+ADVERSE_EVENTS_SHOWN = 5
+BOARD_PANEL = "treatments-sessions-today"
+BP_GROUP_ID = "bp-decisions"
+ADVERSE_GROUP_ID = "adverse-events"
 
 
-def screenings_to_review_panel(request: HttpRequest) -> dict | None:
-    """Clinicians: the worklist's size, by result, flagged first."""
-    if not has_role(request.user, [CLINICIAN]):
+def _session_url(session_id: int, anchor: str = "") -> str:
+    url = reverse("treatments:session_detail", args=[session_id])
+    return f"{url}#{anchor}" if anchor else url
+
+
+# --- Reads only the home page makes -------------------------------------------------------------
+
+
+def sessions_waiting_for_bp_decision(*, now: datetime) -> list[TreatmentSession]:
+    """Today's checked-in sessions whose baseline blood pressure is above the gate and that
+    have no decision yet: dosing waits for a clinician (the rule of ``services.bp_gated``, in
+    SQL). Each with ``baseline_systolic``/``baseline_diastolic``; one query."""
+    start, end = day_bounds(timezone.localdate(now))
+    baseline = VitalsReading.objects.filter(
+        session=OuterRef("pk"), kind=VitalsReading.Kind.BASELINE
+    ).order_by("taken_at", "id")
+    above_gate = baseline.filter(
+        Q(systolic__gt=settings.CLINIC_BP_GATE_SYSTOLIC)
+        | Q(diastolic__gt=settings.CLINIC_BP_GATE_DIASTOLIC)
+    )
+    return list(
+        TreatmentSession.objects.filter(
+            Exists(above_gate),
+            starts_at__gte=start,
+            starts_at__lt=end,
+            status=TreatmentSession.Status.CHECKED_IN,
+            bp_gate_decision="",
+        )
+        .select_related("patient", "chair")
+        .annotate(
+            baseline_systolic=Subquery(baseline.values("systolic")[:1]),
+            baseline_diastolic=Subquery(baseline.values("diastolic")[:1]),
+        )
+        .order_by("starts_at", "pk")
+    )
+
+
+def recent_adverse_events(*, now: datetime) -> tuple[int, list[SessionEvent]]:
+    """Adverse events of the last ``ADVERSE_EVENT_DAYS`` days: how many, and the newest few
+    with their session's patient. One query (the total is a window over the whole match)."""
+    events = list(
+        SessionEvent.objects.filter(
+            kind=SessionEvent.Kind.ADVERSE_EVENT,
+            occurred_at__gte=now - timedelta(days=ADVERSE_EVENT_DAYS),
+        )
+        .select_related("session__patient")
+        .annotate(total=Window(Count("id")))
+        .order_by("-occurred_at", "-id")[:ADVERSE_EVENTS_SHOWN]
+    )
+    return (events[0].total if events else 0), events
+
+
+# --- The front desk -----------------------------------------------------------------------------
+
+
+def arrivals_panel(request: HttpRequest) -> dict | None:
+    """Front desk: who is still to arrive today (and who is late), and who is checked in."""
+    if not has_role(request.user, [FRONT_DESK]):
         return None
-    counts = selectors.screening_worklist_counts()
-    worklist = reverse("treatments:screening_worklist")
+    counts = booking_selectors.arrivals_counts()
+    board = reverse("treatments:chair_board")
     return {
-        "title": "Screenings to review",
+        "title": "Arrivals",
+        "audience": FRONT_DESK,
         "counts": [
-            {"label": RESULT_LABELS[result], "count": counts[result.value], "url": worklist}
-            for result in (Result.NOT_A_CANDIDATE, Result.NEEDS_REVIEW, Result.ELIGIBLE)
+            {"label": "Still to arrive today", "count": counts["expected"], "url": board},
+            {
+                "label": "Not arrived, past their start time",
+                "count": counts["late"],
+                "url": board,
+                "urgent": True,
+            },
+            {"label": "Checked in", "count": counts["checked_in"], "url": board},
         ],
-        "link": {"label": "Open the screening worklist", "url": worklist},
+        "link": {"label": "Check patients in", "url": f"#panel-{BOARD_PANEL}"},
+        "urgent": bool(counts["late"]),
     }
 
 
@@ -36,26 +117,134 @@ def front_desk_tasks_panel(request: HttpRequest) -> dict | None:
     count = selectors.task_open_count(roles=[StaffTask.Role.FRONT_DESK])
     return {
         "title": "Tasks",
+        "audience": FRONT_DESK,
         "counts": [{"label": "Open tasks", "count": count, "url": tasks}],
         "link": {"label": "Open the task list", "url": tasks},
     }
 
 
 def sessions_today_panel(request: HttpRequest) -> dict | None:
-    """Front desk: how many sessions hold a chair today, and the day's chair board."""
+    """Front desk: today's sessions chair by chair, each with its time, patient and status, a
+    booked one with its check-in; the full chair board behind it."""
     if not has_role(request.user, [FRONT_DESK]):
         return None
     board = reverse("treatments:chair_board")
+    chairs = booking_selectors.chairs_day(day=timezone.localdate())
+    holding = 0
+    groups = []
+    for chair_day in chairs:
+        items = []
+        for session in chair_day.sessions:
+            holding += session.status in booking_selectors.HOLDING_STATUSES
+            starts = f"{timezone.localtime(session.starts_at):%H:%M}"
+            name = session.patient.full_name
+            item = {
+                "lead": starts,
+                "text": name,
+                "url": _session_url(session.pk),
+                "badge": session.get_status_display(),
+                "badge_style": STATUS_STYLES.get(session.status, "text-bg-secondary"),
+            }
+            if session.status == TreatmentSession.Status.BOOKED:
+                item["action"] = {
+                    "label": "Check in",
+                    "url": _session_url(session.pk, "check-in"),
+                    "context": f"{name} at {starts}",
+                }
+            items.append(item)
+        groups.append({"title": chair_day.chair.name, "items": items, "empty": "No sessions."})
     return {
         "title": "Today's sessions",
+        "audience": FRONT_DESK,
+        "counts": [{"label": "Booked today", "count": holding, "url": board}],
+        "groups": groups,
+        "link": {"label": "Open the chair board", "url": board},
+        "wide": True,
+    }
+
+
+# --- Clinicians ---------------------------------------------------------------------------------
+
+
+def session_alerts_panel(request: HttpRequest) -> dict | None:
+    """Clinicians: patients in the chair waiting for a blood-pressure decision (urgent: dosing
+    is blocked), and the last week's adverse events."""
+    if not has_role(request.user, [CLINICIAN]):
+        return None
+    now = timezone.now()
+    waiting = sessions_waiting_for_bp_decision(now=now)
+    adverse_total, adverse = recent_adverse_events(now=now)
+    bp_items = [
+        {
+            "lead": f"{timezone.localtime(session.starts_at):%H:%M}",
+            "text": session.patient.full_name,
+            "url": _session_url(session.pk, "pre-dose"),
+            "detail": (
+                f"{session.chair.name} · baseline "
+                f"{session.baseline_systolic}/{session.baseline_diastolic}"
+            ),
+            "urgent": True,
+        }
+        for session in waiting
+    ]
+    adverse_items = [
+        {
+            "lead": f"{timezone.localtime(event.occurred_at):%m/%d %H:%M}",
+            "text": event.session.patient.full_name,
+            "url": _session_url(event.session_id, "events"),
+            "detail": event.description,
+        }
+        for event in adverse
+    ]
+    return {
+        "title": "Session alerts",
+        "audience": CLINICIAN,
         "counts": [
             {
-                "label": "Booked today",
-                "count": booking_selectors.sessions_today_count(),
-                "url": board,
-            }
+                "label": "Blood pressure above the gate: decision waiting",
+                "count": len(waiting),
+                "url": f"#{BP_GROUP_ID}",
+                "urgent": True,
+            },
+            {
+                "label": f"Adverse events in the last {ADVERSE_EVENT_DAYS} days",
+                "count": adverse_total,
+                "url": f"#{ADVERSE_GROUP_ID}",
+            },
         ],
-        "link": {"label": "Open the chair board", "url": board},
+        "groups": [
+            {
+                "id": BP_GROUP_ID,
+                "title": "Blood-pressure decisions waiting",
+                "items": bp_items,
+                "empty": "None today.",
+            },
+            {
+                "id": ADVERSE_GROUP_ID,
+                "title": "Adverse events",
+                "items": adverse_items,
+                "empty": f"None in the last {ADVERSE_EVENT_DAYS} days.",
+                "more": max(adverse_total - len(adverse_items), 0),
+            },
+        ],
+        "urgent": bool(waiting),
+    }
+
+
+def screenings_to_review_panel(request: HttpRequest) -> dict | None:
+    """Clinicians: the worklist's size, by result, flagged first."""
+    if not has_role(request.user, [CLINICIAN]):
+        return None
+    counts = selectors.screening_worklist_counts()
+    worklist = reverse("treatments:screening_worklist")
+    return {
+        "title": "Screenings to review",
+        "audience": CLINICIAN,
+        "counts": [
+            {"label": RESULT_LABELS[result], "count": counts[result.value], "url": worklist}
+            for result in (Result.NOT_A_CANDIDATE, Result.NEEDS_REVIEW, Result.ELIGIBLE)
+        ],
+        "link": {"label": "Open the screening worklist", "url": worklist},
     }
 
 
@@ -67,14 +256,17 @@ def sessions_to_sign_panel(request: HttpRequest) -> dict | None:
     worklist = reverse("treatments:sessions_to_sign")
     return {
         "title": "Sessions to sign",
+        "audience": CLINICIAN,
         "counts": [{"label": "Waiting for a signature", "count": count, "url": worklist}],
         "link": {"label": "Open the sessions to sign", "url": worklist},
-        "urgent": bool(count),
     }
 
 
 def register() -> None:
-    register_panel("treatments-screening", screenings_to_review_panel, order=25)
-    register_panel("treatments-tasks", front_desk_tasks_panel, order=15)
-    register_panel("treatments-sessions-today", sessions_today_panel, order=10)
-    register_panel("treatments-sessions-to-sign", sessions_to_sign_panel, order=26)
+    # Orders place a panel within its role's part of the page (clinic.home).
+    register_panel("treatments-arrivals", arrivals_panel, order=10)
+    register_panel("treatments-tasks", front_desk_tasks_panel, order=20)
+    register_panel(BOARD_PANEL, sessions_today_panel, order=90)
+    register_panel("treatments-session-alerts", session_alerts_panel, order=11)
+    register_panel("treatments-sessions-to-sign", sessions_to_sign_panel, order=20)
+    register_panel("treatments-screening", screenings_to_review_panel, order=22)

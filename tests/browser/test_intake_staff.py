@@ -81,10 +81,11 @@ def test_clinician_follows_an_alert_to_the_scores_and_acknowledges_it(
     )
     log_in(page, live_server, clinician_user, device=give_authenticator(clinician_user))
 
-    urgent = page.get_by_role("region", name="Urgent alerts")
-    expect(urgent).to_contain_text("Waiting for a clinician")
-    expect(urgent).to_contain_text("1")
-    urgent.get_by_role("link", name="Open alerts").click()
+    alerts = page.get_by_role("region", name="Alerts", exact=True)
+    expect(
+        alerts.get_by_role("link", name="1, urgent: Thoughts of self-harm (PHQ-9 item 9)")
+    ).to_be_visible()
+    alerts.get_by_role("link", name="Open alerts").click()
 
     alert = page.get_by_role("article").filter(has_text="Jane Rivera")
     expect(alert).to_contain_text("Thoughts of self-harm (PHQ-9 item 9)")

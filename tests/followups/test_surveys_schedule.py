@@ -253,3 +253,22 @@ def test_a_gad7_rising_back_from_the_best_score_makes_one_maintenance_review(cli
     review = StaffTask.objects.get(title="Maintenance review due")
     assert review.role == "clinician"
     assert OutboxEntry.objects.filter(task_kind="maintenance").count() == 1
+
+
+def test_only_discharge_schedules_the_follow_ups_timed_from_discharge(clinician_user):
+    from tests.treatments import sessions as steps
+    from tests.treatments.sessions import booked_session
+
+    with time_machine.travel(clinic_time(2026, 11, 23, 10), tick=False):
+        session = booked_session(by=clinician_user, starts_at=clinic_time(2026, 11, 23, 10))
+        steps.checked_in(session, by=clinician_user)
+    with time_machine.travel(clinic_time(2026, 11, 23, 10, 30), tick=False):
+        steps.pre_dose(session, by=clinician_user)
+        steps.administered(session, by=clinician_user)
+        steps.monitored(session, by=clinician_user)
+    assert not Survey.objects.filter(session=session).exists()
+    assert not OutboxEntry.objects.filter(session=session, purpose="task").exists()
+    with time_machine.travel(clinic_time(2026, 11, 23, 12, 15), tick=False):
+        steps.discharged(session, by=clinician_user)
+    survey = Survey.objects.get(session=session, offset_label="24h")
+    assert local(survey.due_at) == "Tue 24 Nov 12:15"

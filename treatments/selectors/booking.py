@@ -1,9 +1,10 @@
-"""Reads for booking: the series a plan proposes, the chair board of a day, today's count."""
+"""Reads for booking: the series a plan proposes, the chair board of a day, today's count; the
+home page's compact board and arrivals."""
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
-from django.db.models import Q
+from django.db.models import Count, Q
 from django.utils import timezone
 
 from ..models import (
@@ -128,3 +129,50 @@ def sessions_today_count() -> int:
     return TreatmentSession.objects.filter(
         starts_at__gte=start, starts_at__lt=end, status__in=HOLDING_STATUSES
     ).count()
+
+
+@dataclass
+class ChairDay:
+    chair: TreatmentChair
+    sessions: list[TreatmentSession]
+
+
+def chairs_day(*, day: date) -> list[ChairDay]:
+    """A day's sessions chair by chair, in starting order (the home page's compact board): the
+    chairs in use plus any chair with a session that day, and no cancelled session. Two queries
+    whatever the number of sessions."""
+    start, end = day_bounds(day)
+    sessions = list(
+        TreatmentSession.objects.filter(starts_at__gte=start, starts_at__lt=end)
+        .exclude(status=TreatmentSession.Status.CANCELLED)
+        .select_related("patient")
+        .only(
+            "starts_at",
+            "ends_at",
+            "status",
+            "chair_id",
+            "patient__legal_first_name",
+            "patient__legal_last_name",
+            "patient__preferred_name",
+        )
+        .order_by("starts_at", "pk")
+    )
+    chair_ids = {session.chair_id for session in sessions}
+    chairs = TreatmentChair.objects.filter(Q(active=True) | Q(pk__in=chair_ids))
+    by_chair = {chair.pk: ChairDay(chair=chair, sessions=[]) for chair in chairs}
+    for session in sessions:
+        by_chair[session.chair_id].sessions.append(session)
+    return list(by_chair.values())
+
+
+def arrivals_counts(*, now: datetime | None = None) -> dict[str, int]:
+    """Today's sessions by arrival (one aggregate): booked and not arrived yet, of those the
+    ones past their start time, and checked in (waiting for the dose)."""
+    now = now or timezone.now()
+    start, end = day_bounds(timezone.localdate(now))
+    Status = TreatmentSession.Status
+    return TreatmentSession.objects.filter(starts_at__gte=start, starts_at__lt=end).aggregate(
+        expected=Count("id", filter=Q(status=Status.BOOKED)),
+        late=Count("id", filter=Q(status=Status.BOOKED, starts_at__lte=now)),
+        checked_in=Count("id", filter=Q(status=Status.CHECKED_IN)),
+    )

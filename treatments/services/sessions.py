@@ -109,8 +109,6 @@ def session_check_in(
             "status",
         ]  # fmt: skip
         fresh.save(update_fields=fields)
-        for hook in COMPLETED_HOOKS:
-            hook(session=fresh, user=by)
     _copy(session, fresh, fields)
     return session
 
@@ -296,8 +294,6 @@ def session_administer(
             "administration_started_at", "administration_stopped_at", "status",
         ]  # fmt: skip
         fresh.save(update_fields=fields)
-        for hook in COMPLETED_HOOKS:
-            hook(session=fresh, user=by)
     _copy(session, fresh, fields)
     return session
 
