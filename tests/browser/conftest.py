@@ -72,7 +72,11 @@ def browser(playwright):
 
 
 def _open_page(browser, request, viewport: dict):
-    context = browser.new_context(viewport=viewport, locale="en-US", timezone_id="America/Chicago")
+    # Reduced motion: Bootstrap then skips its transitions, so a check (axe contrast, a
+    # screenshot) never catches a button half-way through changing colour.
+    context = browser.new_context(
+        viewport=viewport, locale="en-US", timezone_id="America/Chicago", reduced_motion="reduce"
+    )
     context.set_default_timeout(10_000)
     page = context.new_page()
     # Anything the Content-Security-Policy blocks (an inline style, a data: image) is a page
