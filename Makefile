@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed-stamp
 RUN_ENV := DEBUG=$${DEBUG:-1} CLINIC_SHOW_DEMO_LOGINS=$${CLINIC_SHOW_DEMO_LOGINS:-1} \
 	CLINIC_2FA_REQUIRED_ROLES=$${CLINIC_2FA_REQUIRED_ROLES-}
 
-.PHONY: install run test lint format check-deploy clean
+.PHONY: install run test lint format check-deploy clean bench bench-data
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -39,6 +39,13 @@ format: install
 
 check-deploy: install
 	ENV_FILE=.env.example $(PY) manage.py check --deploy --fail-level WARNING
+
+# Benchmarks (bench/README.md): gunicorn on PostgreSQL (BENCH_DATABASE_URL), not part of `test`.
+bench-data: install
+	$(PY) -m bench.run data
+
+bench: install
+	$(PY) -m bench.run
 
 clean:
 	rm -rf $(VENV) .celery staticfiles .pytest_cache .ruff_cache

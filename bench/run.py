@@ -1,0 +1,616 @@
+"""`make bench`: load the main pages under gunicorn on PostgreSQL and report what they sustain.
+
+    python -m bench.run          # data step, then the load (what `make bench` runs)
+    python -m bench.run data     # the data step only (`make bench-data`)
+
+Knobs (environment): BENCH_DATABASE_URL, BENCH_PATIENTS, BENCH_SECONDS, BENCH_USERS,
+BENCH_WORKERS, BENCH_PAGES. See bench/README.md for what is measured and the targets.
+"""
+
+import argparse
+import json
+import os
+import re
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from csv import DictReader
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import environ
+import psycopg2
+import requests
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+RESULTS_DIR = BASE_DIR / "bench" / "results"
+WORK_DIR = Path(tempfile.gettempdir()) / "clinic-bench"
+
+DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/clinic_bench"
+# Databases a benchmark must never write to: development, the lead's, and test databases.
+FORBIDDEN_DATABASES = {"clinic", "clinic_lead"}
+DEMO_PASSWORD = "demo-clinic-2026"  # noqa: S105 (the seeded demo users' published password)
+CEILING = "ceiling"
+# Patients whose intake the patient-facing pages are measured on, one per simulated user.
+INTAKE_PATIENT_FIRST_NAME = "Benchmark"
+CSRF_FIELD_RE = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
+
+
+class BenchError(Exception):
+    """Something that makes the numbers meaningless: stop and say what."""
+
+
+@dataclass(frozen=True)
+class Config:
+    database_url: str
+    patients: int
+    seconds: int
+    users: int
+    workers: int
+    pages: frozenset[str]
+
+    @classmethod
+    def from_env(cls) -> "Config":
+        env = environ.Env()
+        workers = env.int("BENCH_WORKERS", default=min(4, max(2, os.cpu_count() or 2)))
+        if not 2 <= workers <= 4:
+            raise BenchError(f"BENCH_WORKERS={workers}: use 2 to 4 gunicorn workers")
+        return cls(
+            database_url=env.str("BENCH_DATABASE_URL", default=DEFAULT_DATABASE_URL),
+            patients=env.int("BENCH_PATIENTS", default=100_000),
+            seconds=env.int("BENCH_SECONDS", default=20),
+            users=env.int("BENCH_USERS", default=16),
+            workers=workers,
+            pages=frozenset(p.strip() for p in env.list("BENCH_PAGES", default=[]) if p.strip()),
+        )
+
+
+# --- The database -------------------------------------------------------------------------------
+
+
+def database_name(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.scheme not in ("postgres", "postgresql", "pgsql"):
+        raise BenchError(f"BENCH_DATABASE_URL must be PostgreSQL, not {parts.scheme!r}")
+    name = parts.path.lstrip("/")
+    if not name or name in FORBIDDEN_DATABASES or name.startswith("test_"):
+        raise BenchError(
+            f"Refusing to benchmark on database {name!r}: the benchmark writes sessions, audit "
+            "entries and intakes. Use a database of its own (default clinic_bench)."
+        )
+    return name
+
+
+def database_ensure(url: str) -> None:
+    """Create the benchmark database if it does not exist yet."""
+    name = database_name(url)
+    config = environ.Env.db_url_config(url)
+    connection = psycopg2.connect(
+        dbname="postgres",
+        user=config.get("USER") or None,
+        password=config.get("PASSWORD") or None,
+        host=config.get("HOST") or None,
+        port=config.get("PORT") or None,
+    )
+    connection.autocommit = True
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
+            if cursor.fetchone() is None:
+                print(f"Creating database {name}")
+                cursor.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        connection.close()
+
+
+def server_environment(config: Config) -> dict[str, str]:
+    """Production settings, except what plain http on 127.0.0.1 needs."""
+    return {
+        "DJANGO_SETTINGS_MODULE": "bench.settings",
+        "ENV_FILE": "",
+        "DATABASE_URL": config.database_url,
+        "DEBUG": "false",
+        "SECRET_KEY": secrets.token_urlsafe(50),
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "SECURE_SSL_REDIRECT": "false",
+        "SECURE_HSTS_SECONDS": "0",
+        "SESSION_COOKIE_SECURE": "false",
+        "CSRF_COOKIE_SECURE": "false",
+        # The demo users sign in with a password only (as under `make run`).
+        "CLINIC_2FA_REQUIRED_ROLES": "",
+        "CLINIC_SHOW_DEMO_LOGINS": "false",
+        "STATIC_ROOT": str(WORK_DIR / "static"),
+        "CELERY_DATA_DIR": str(WORK_DIR / "celery"),
+        "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
+        "LOG_LEVEL": "WARNING",
+    }
+
+
+def django_setup(config: Config) -> None:
+    os.environ.update(server_environment(config))
+    import django
+
+    django.setup()
+
+
+def data_step(config: Config) -> None:
+    """Migrate; seed the demo staff and patients; add the bulk patients if they are missing."""
+    from django.core.management import call_command, get_commands
+
+    from intake.models import Patient
+
+    call_command("migrate", interactive=False, verbosity=0)
+    call_command("seed_demo", verbosity=0)
+    count = Patient.objects.count()
+    if config.patients <= count:
+        print(f"Data: {count:,} patients (BENCH_PATIENTS={config.patients:,}): no bulk step")
+    elif "seed_bulk" in get_commands():
+        print(f"Data: {count:,} patients; seeding {config.patients:,} with seed_bulk")
+        started = time.monotonic()
+        call_command("seed_bulk", f"--patients={config.patients}")
+        print(f"Data: seed_bulk took {time.monotonic() - started:.0f} s")
+    else:
+        print(
+            f"Data: WARNING: no seed_bulk command; benchmarking the demo data ({count:,} "
+            f"patients, not {config.patients:,})"
+        )
+
+
+# --- What is measured ---------------------------------------------------------------------------
+
+
+@dataclass
+class Page:
+    name: str
+    role: str  # a demo user name, or "patient" for the intake link pages
+    path: str
+    method: str = "GET"
+    form: dict = field(default_factory=dict)
+    form_page: str = ""  # where a POST's form (and its CSRF token) comes from
+    expect_status: int = 200
+    expect_location: str = ""
+    expect_text: str = ""
+
+
+@dataclass(frozen=True)
+class Fixtures:
+    chart_patient_id: int
+    search_name: str
+    intake_patient_ids: list[int]
+    patients: int
+
+
+def fixtures_prepare(config: Config) -> Fixtures:
+    from django.contrib.auth import get_user_model
+    from django.db.models import Count
+
+    from intake.models import Patient
+    from intake.services.patients import patient_register
+    from treatments.models import TreatmentSession
+
+    busiest = (
+        TreatmentSession.objects.filter(status=TreatmentSession.Status.COMPLETED)
+        .values("patient")
+        .annotate(sessions=Count("id"))
+        .order_by("-sessions", "patient")
+        .first()
+    )
+    if busiest is None:
+        raise BenchError("No patient with completed sessions: the chart would be empty")
+    chart_patient = Patient.objects.get(pk=busiest["patient"])
+    front_desk = get_user_model().objects.get(username="frontdesk")
+    intake_patients = []
+    for number in range(1, config.users + 1):
+        last_name = f"Load{number:02d}"
+        patient = Patient.objects.filter(
+            legal_first_name=INTAKE_PATIENT_FIRST_NAME, legal_last_name=last_name
+        ).first() or patient_register(
+            created_by=front_desk,
+            details={
+                "legal_first_name": INTAKE_PATIENT_FIRST_NAME,
+                "legal_last_name": last_name,
+                "date_of_birth": date(1980, 1, 1) + timedelta(days=number),
+                "sex_at_birth": "female",
+            },
+            allow_duplicate=True,
+        )
+        intake_patients.append(patient.pk)
+    return Fixtures(
+        chart_patient_id=chart_patient.pk,
+        search_name=chart_patient.legal_last_name,
+        intake_patient_ids=intake_patients,
+        patients=Patient.objects.count(),
+    )
+
+
+def pages_for(fixtures: Fixtures) -> list[Page]:
+    from django.urls import reverse
+
+    from tests.intake.answers import ABOUT
+
+    chart = reverse("followups:patient_chart", kwargs={"pk": fixtures.chart_patient_id})
+    step = reverse("intake:step", kwargs={"slug": "about"})
+    return [
+        Page(CEILING, "frontdesk", reverse("bench_ceiling"), expect_text="Newest MRN"),
+        Page(
+            "patient search",
+            "frontdesk",
+            reverse("intake:patient_list"),
+            method="POST",
+            form={"q": fixtures.search_name},
+            form_page=reverse("intake:patient_list"),
+            expect_text=fixtures.search_name,
+        ),
+        Page(
+            "patient page",
+            "frontdesk",
+            reverse("intake:patient_detail", kwargs={"pk": fixtures.chart_patient_id}),
+        ),
+        Page("patient chart", "clinician", chart),
+        Page("front desk home", "frontdesk", reverse("home")),
+        Page("clinician home", "clinician", reverse("home")),
+        Page("follow-up worklist", "clinician", reverse("followups:worklist")),
+        Page("intake step GET", "patient", step),
+        Page(
+            "intake step POST",
+            "patient",
+            step,
+            method="POST",
+            form=ABOUT,
+            form_page=step,
+            expect_status=302,
+            expect_location=reverse("intake:step", kwargs={"slug": "history"}),
+        ),
+    ]
+
+
+# --- Sessions: the real sign-in form and the real patient link ----------------------------------
+
+
+def _csrf_token(response: requests.Response) -> str:
+    found = CSRF_FIELD_RE.search(response.text)
+    if found is None:
+        raise BenchError(f"No CSRF token on {response.url} (HTTP {response.status_code})")
+    return found.group(1)
+
+
+def _expect_redirect(response: requests.Response, location: str, what: str) -> None:
+    if response.status_code != 302 or response.headers.get("Location") != location:
+        raise BenchError(
+            f"{what}: expected a redirect to {location}, got HTTP {response.status_code} "
+            f"to {response.headers.get('Location')!r}"
+        )
+
+
+def staff_session(base_url: str, username: str) -> requests.Session:
+    client = requests.Session()
+    form = client.get(f"{base_url}/accounts/login/", timeout=30)
+    answer = client.post(
+        f"{base_url}/accounts/login/",
+        data={
+            "username": username,
+            "password": DEMO_PASSWORD,
+            "csrfmiddlewaretoken": _csrf_token(form),
+        },
+        allow_redirects=False,
+        timeout=30,
+    )
+    _expect_redirect(answer, "/", f"Signing in as {username}")
+    return client
+
+
+def patient_session(base_url: str, patient_id: int) -> requests.Session:
+    from django.contrib.auth import get_user_model
+    from django.db import close_old_connections
+
+    from intake.models import Patient
+    from intake.services.questionnaires import intake_link_issue
+
+    close_old_connections()
+    issued = intake_link_issue(
+        patient=Patient.objects.get(pk=patient_id),
+        channel="screen",
+        created_by=get_user_model().objects.get(username="frontdesk"),
+    )
+    client = requests.Session()
+    opened = client.get(f"{base_url}{issued.path}", allow_redirects=False, timeout=30)
+    _expect_redirect(opened, "/intake/confirm/", "Opening the intake link")
+    form = client.get(f"{base_url}/intake/confirm/", timeout=30)
+    confirmed = client.post(
+        f"{base_url}/intake/confirm/",
+        data={
+            "date_of_birth": issued.link.intake.patient.date_of_birth.isoformat(),
+            "csrfmiddlewaretoken": _csrf_token(form),
+        },
+        allow_redirects=False,
+        timeout=30,
+    )
+    _expect_redirect(confirmed, "/intake/", "Confirming the date of birth")
+    return client
+
+
+def sessions_for(page: Page, base_url: str, fixtures: Fixtures) -> list[dict]:
+    sessions = []
+    for index in range(len(fixtures.intake_patient_ids)):
+        if page.role == "patient":
+            client = patient_session(base_url, fixtures.intake_patient_ids[index])
+        else:
+            client = staff_session(base_url, page.role)
+        csrf_token = ""
+        if page.method == "POST":
+            csrf_token = _csrf_token(client.get(f"{base_url}{page.form_page}", timeout=30))
+        cookie = "; ".join(f"{c.name}={c.value}" for c in client.cookies)
+        sessions.append({"cookie": cookie, "csrf_token": csrf_token})
+    return sessions
+
+
+# --- gunicorn and locust ------------------------------------------------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def collectstatic() -> None:
+    from django.core.management import call_command
+
+    call_command("collectstatic", interactive=False, verbosity=0)
+
+
+class Server:
+    """gunicorn on a free port, as production runs it: sync workers, no access log."""
+
+    def __init__(self, config: Config, log_path: Path):
+        self.port = _free_port()
+        self.base_url = f"http://127.0.0.1:{self.port}"
+        self.log_path = log_path
+        command = [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "clinic.wsgi:application",
+            f"--bind=127.0.0.1:{self.port}",
+            f"--workers={config.workers}",
+            "--worker-class=sync",
+            "--backlog=2048",
+            f"--error-logfile={log_path}",
+            "--no-control-socket",  # none in ~/.gunicorn, shared with any other gunicorn
+        ]
+        self.process = subprocess.Popen(  # noqa: S603 (our own interpreter, fixed arguments)
+            command, cwd=BASE_DIR, env=os.environ.copy(), start_new_session=True
+        )
+
+    def wait_until_up(self) -> None:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise BenchError(f"gunicorn exited at start-up; see {self.log_path}")
+            try:
+                if requests.get(f"{self.base_url}/healthz", timeout=2).status_code == 200:
+                    return
+            except requests.ConnectionError:
+                pass
+            time.sleep(0.2)
+        raise BenchError(f"gunicorn did not answer within 30 s; see {self.log_path}")
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+@dataclass(frozen=True)
+class Result:
+    page: str
+    requests: int
+    rps: float
+    p50: float
+    p95: float
+    errors: int
+    error_lines: list[str]
+
+
+def load(page: Page, sessions: list[dict], base_url: str, config: Config, run_dir: Path) -> Result:
+    slug = re.sub(r"[^a-z0-9]+", "-", page.name.lower()).strip("-")
+    page_file = run_dir / f"{slug}.json"
+    page_file.write_text(json.dumps({**page.__dict__, "sessions": sessions}), encoding="utf-8")
+    prefix = run_dir / slug
+    command = [
+        sys.executable,
+        "-m",
+        "locust",
+        "--locustfile",
+        str(BASE_DIR / "bench" / "locustfile.py"),
+        "--headless",
+        f"--users={config.users}",
+        f"--spawn-rate={config.users}",
+        f"--run-time={config.seconds}s",
+        f"--host={base_url}",
+        f"--csv={prefix}",
+        "--only-summary",
+        "--loglevel=WARNING",
+        "--stop-timeout=10",
+    ]
+    with open(run_dir / f"{slug}.log", "w", encoding="utf-8") as log:
+        subprocess.run(  # noqa: S603 (our own interpreter, fixed arguments)
+            command,
+            cwd=BASE_DIR,
+            env={**os.environ, "BENCH_PAGE_FILE": str(page_file)},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            check=False,
+        )
+    with open(f"{prefix}_stats.csv", encoding="utf-8") as stats:
+        row = next((r for r in DictReader(stats) if r["Name"] == page.name), None)
+    if row is None:
+        raise BenchError(f"locust recorded no request for {page.name}; see {prefix}.log")
+    with open(f"{prefix}_failures.csv", encoding="utf-8") as failures:
+        error_lines = [
+            f"{r['Occurrences']} x {r['Method']} {r['Name']}: {r['Error']}"
+            for r in DictReader(failures)
+        ]
+    return Result(
+        page=page.name,
+        requests=int(row["Request Count"]),
+        rps=float(row["Requests/s"]),
+        p50=float(row["50%"]),
+        p95=float(row["95%"]),
+        errors=int(row["Failure Count"]),
+        error_lines=error_lines,
+    )
+
+
+# --- The report ---------------------------------------------------------------------------------
+
+P95_TARGET_MS = 100
+CEILING_RATIO_TARGET = 0.25
+
+
+def report(results: list[Result], config: Config, fixtures: Fixtures, started: datetime) -> str:
+    ceiling = next((r for r in results if r.page == CEILING), None)
+    lines = [
+        "| page | req/s | p50 ms | p95 ms | ratio of ceiling req/s | errors |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    misses = []
+    for result in results:
+        ratio = result.rps / ceiling.rps if ceiling and ceiling.rps else None
+        ratio_text = f"{ratio:.2f}" if ratio is not None else "-"
+        lines.append(
+            f"| {result.page} | {result.rps:.1f} | {result.p50:.0f} | {result.p95:.0f} "
+            f"| {ratio_text} | {result.errors} |"
+        )
+        if result.p95 >= P95_TARGET_MS:
+            misses.append(f"{result.page}: p95 {result.p95:.0f} ms (target < {P95_TARGET_MS})")
+        if ratio is not None and result.page != CEILING and ratio < CEILING_RATIO_TARGET:
+            misses.append(
+                f"{result.page}: {ratio:.2f} x ceiling (target >= {CEILING_RATIO_TARGET})"
+            )
+    header = [
+        f"# Benchmark {started:%Y-%m-%d %H:%M} UTC",
+        "",
+        f"- commit: {_git_commit()}",
+        f"- database: {database_name(config.database_url)}, {fixtures.patients:,} patients",
+        f"- gunicorn: {config.workers} sync workers; {os.cpu_count()} CPUs on this machine, "
+        "shared with PostgreSQL and the load generator",
+        f"- load: {config.users} concurrent connections, {config.seconds} s per page, "
+        "no think time (locust, FastHttpUser)",
+        "",
+    ]
+    footer = ["", "Targets missed:" if misses else "All targets met.", ""]
+    footer += [f"- {miss}" for miss in misses]
+    errors = [line for result in results for line in result.error_lines]
+    if errors:
+        footer += ["", "Errors:", ""] + [f"- {line}" for line in errors]
+    return "\n".join(header + lines + footer) + "\n"
+
+
+def _git_commit() -> str:
+    git = shutil.which("git")
+    if git is None:
+        return "unknown"
+    answer = subprocess.run(  # noqa: S603 (git found on PATH, fixed arguments)
+        [git, "rev-parse", "--short", "HEAD"],
+        cwd=BASE_DIR,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    dirty = subprocess.run(  # noqa: S603
+        [git, "status", "--porcelain", "--untracked-files=no"],
+        cwd=BASE_DIR,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return answer.stdout.strip() + (" (with uncommitted changes)" if dirty.stdout.strip() else "")
+
+
+# --- Main ---------------------------------------------------------------------------------------
+
+
+def bench(config: Config) -> int:
+    from django.db import connections
+
+    started = datetime.now(UTC)
+    stamp = f"{started:%Y%m%d-%H%M%S}"
+    run_dir = WORK_DIR / stamp
+    run_dir.mkdir(parents=True, exist_ok=True)
+    collectstatic()
+    fixtures = fixtures_prepare(config)
+    pages = pages_for(fixtures)
+    if config.pages:
+        unknown = config.pages - {page.name for page in pages}
+        if unknown:
+            raise BenchError(f"BENCH_PAGES: unknown pages {sorted(unknown)}")
+        pages = [page for page in pages if page.name in config.pages or page.name == CEILING]
+    connections.close_all()
+
+    server = Server(config, run_dir / "gunicorn.log")
+    results = []
+    try:
+        server.wait_until_up()
+        for page in pages:
+            sessions = sessions_for(page, server.base_url, fixtures)
+            connections.close_all()
+            print(f"  {page.name}: {config.seconds} s ...", flush=True)
+            results.append(load(page, sessions, server.base_url, config, run_dir))
+    finally:
+        server.stop()
+
+    text = report(results, config, fixtures, started)
+    RESULTS_DIR.mkdir(exist_ok=True)
+    result_path = RESULTS_DIR / f"{stamp}.md"
+    result_path.write_text(text, encoding="utf-8")
+    (RESULTS_DIR / f"{stamp}.json").write_text(
+        json.dumps([result.__dict__ for result in results], indent=2), encoding="utf-8"
+    )
+    print()
+    print(text)
+    print(f"Written to {result_path.relative_to(BASE_DIR)} (locust and gunicorn logs: {run_dir})")
+    failed = [result for result in results if result.errors]
+    if failed:
+        print(
+            "\nFAILED: "
+            + ", ".join(f"{r.page} ({r.errors} errors)" for r in failed)
+            + ". The numbers above are not valid: a page answered something other than "
+            "itself (see Errors).",
+            file=sys.stderr,
+        )
+        return 1
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__.split("\n")[0])
+    parser.add_argument("step", nargs="?", choices=["all", "data"], default="all")
+    arguments = parser.parse_args(argv)
+    try:
+        config = Config.from_env()
+        database_ensure(config.database_url)
+        WORK_DIR.mkdir(exist_ok=True)
+        django_setup(config)
+        data_step(config)
+        if arguments.step == "data":
+            return 0
+        return bench(config)
+    except BenchError as error:
+        print(f"bench: {error}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,110 @@
+from collections import Counter, defaultdict
+from io import StringIO
+from itertools import pairwise
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.management import CommandError, call_command
+from django.utils import timezone
+
+from followups.models import OutboxEntry, Survey
+from intake.models import Assessment, Intake, Patient
+from treatments.models import (
+    HOLDING_STATUSES,
+    Screening,
+    StaffTask,
+    TreatmentPlan,
+    TreatmentSession,
+)
+
+BULK = "@bulk.example.org"
+PATIENTS = 60
+
+
+def _overlaps(sessions, key) -> list:
+    """Pairs of sessions that hold the same chair (or patient) at the same time."""
+    by_owner = defaultdict(list)
+    for session in sessions:
+        by_owner[getattr(session, key)].append(session)
+    clashes = []
+    for owned in by_owner.values():
+        owned.sort(key=lambda session: session.starts_at)
+        for before, after in pairwise(owned):
+            if after.starts_at < before.ends_at:
+                clashes.append((before.pk, after.pk))
+    return clashes
+
+
+@pytest.mark.django_db
+def test_seed_bulk_makes_a_believable_clinic_in_the_expected_proportions():
+    out = StringIO()
+    call_command("seed_bulk", patients=PATIENTS, stdout=out)
+
+    bulk = Patient.objects.filter(email__endswith=BULK)
+    assert bulk.count() == PATIENTS
+    mrns = list(bulk.values_list("mrn", flat=True))
+    assert len(set(mrns)) == PATIENTS and all(mrn.startswith("KC-") for mrn in mrns)
+    assert all(patient.measurements.exists() for patient in bulk)
+    # Names come from small lists: a search finds a handful, and no name is everyone's.
+    assert max(Counter(bulk.values_list("legal_last_name", flat=True)).values()) < 10
+
+    intakes = Intake.objects.filter(patient__in=bulk)
+    submitted = intakes.filter(status=Intake.Status.SUBMITTED)
+    assert submitted.count() >= PATIENTS * 0.8
+    for instrument in ("gad7", "phq9"):
+        assert (
+            Assessment.objects.filter(source_kind="intake", instrument=instrument).count()
+            >= submitted.count()
+        )
+
+    plans = TreatmentPlan.objects.filter(patient__in=bulk)
+    assert plans.count() == PATIENTS // 3
+    approved = Screening.objects.filter(patient__in=bulk, is_current=True, status="approved")
+    assert set(approved.values_list("patient", flat=True)) == set(
+        plans.values_list("patient", flat=True)
+    )
+    completed = TreatmentSession.objects.filter(patient__in=bulk, status="completed")
+    per_plan = Counter(completed.values_list("plan", flat=True))
+    assert len(per_plan) == plans.count()
+    assert 8 <= sum(per_plan.values()) / len(per_plan) <= 12
+
+    holding = list(TreatmentSession.objects.filter(status__in=HOLDING_STATUSES))
+    assert _overlaps(holding, "chair_id") == []
+    assert _overlaps(holding, "patient_id") == []
+    # Something on the chair board today or in the coming days.
+    assert TreatmentSession.objects.filter(
+        patient__in=bulk, status="booked", starts_at__gte=timezone.now().replace(hour=0)
+    ).exists()
+
+    surveys = Survey.objects.filter(patient__in=bulk)
+    assert surveys.count() == 3 * completed.count()
+    assert surveys.filter(status="completed").count() > surveys.count() / 2
+    answered = surveys.filter(status="completed").values_list("pk", flat=True)
+    assert set(
+        Assessment.objects.filter(patient__in=bulk, source_kind="survey").values_list(
+            "source_id", flat=True
+        )
+    ) == set(answered)
+
+    outbox = OutboxEntry.objects.filter(patient__in=bulk)
+    keys = list(outbox.values_list("idempotency_key", flat=True))
+    assert len(keys) == len(set(keys))
+    statuses = Counter(outbox.values_list("status", flat=True))
+    assert statuses["sent"] > statuses["scheduled"] > 0
+    assert StaffTask.objects.filter(patient__in=bulk, source_kind="outbox").exists()
+
+    staff = get_user_model().objects.get(username="frontdesk")
+    assert staff.check_password("demo-clinic-2026")  # `make bench` logs in as the demo staff
+    assert "treatments_treatmentsession" in out.getvalue()  # the row counts are printed
+
+
+@pytest.mark.django_db
+def test_seed_bulk_refuses_to_run_twice_unless_reset():
+    call_command("seed_bulk", patients=6, stdout=StringIO())
+    with pytest.raises(CommandError, match="--reset"):
+        call_command("seed_bulk", patients=6, stdout=StringIO())
+
+    call_command("seed_bulk", patients=9, reset=True, stdout=StringIO())
+
+    assert Patient.objects.filter(email__endswith=BULK).count() == 9
+    assert TreatmentPlan.objects.filter(patient__email__endswith=BULK).count() == 3
