@@ -142,12 +142,15 @@ def django_setup(config: Config) -> None:
 
 def data_step(config: Config) -> None:
     """Migrate; seed the demo staff and patients; add the bulk patients if they are missing."""
+    from django.contrib.auth import get_user_model
     from django.core.management import call_command, get_commands
 
     from intake.models import Patient
 
     call_command("migrate", interactive=False, verbosity=0)
-    call_command("seed_demo", verbosity=0)
+    if not get_user_model().objects.filter(username="clinician").exists():
+        # The demo staff and patients, once: seed_demo assumes the demo clinic, not bulk data.
+        call_command("seed_demo", verbosity=0)
     count = Patient.objects.count()
     if config.patients <= count:
         print(f"Data: {count:,} patients (BENCH_PATIENTS={config.patients:,}): no bulk step")
