@@ -103,6 +103,12 @@ class TreatmentSession(models.Model):
             models.Index(fields=["starts_at", "chair"], name="session_day_board"),
             models.Index(fields=["patient", "starts_at"], name="session_patient"),
             models.Index(fields=["status", "starts_at"], name="session_status"),
+            # "Sessions to sign": the few unsigned ones among hundreds of thousands.
+            models.Index(
+                fields=["status", "starts_at"],
+                condition=models.Q(signed_at__isnull=True),
+                name="session_to_sign",
+            ),
         ]
         constraints = [
             models.CheckConstraint(
