@@ -10,6 +10,7 @@ from functools import wraps
 from django.conf import settings
 from django.shortcuts import redirect, render
 
+from .forms import BirthDateConfirmForm
 from .models import IntakeLink
 
 REFUSALS = {
@@ -98,6 +99,44 @@ class LinkSession:
 
     def pending_link(self, request):
         return self._load(request, self.pending_key)
+
+    def exchange_token(self, request, link, *, reason: str | None):
+        """The link's first open: refuse an unusable link, or start a session and move the
+        browser to the token-free date-of-birth page."""
+        if link is None:
+            return refusal_response(request, "invalid")
+        if reason:
+            return refusal_response(request, reason)
+        self.begin(request, link)
+        response = redirect(self.confirm_url)
+        response["Referrer-Policy"] = "no-referrer"
+        return response
+
+    def confirm_birth_date(self, request, *, refusal_of, check, next_url: str, intro: str):
+        """The date-of-birth page: ``check(link, date)`` counts the tries; the right date
+        verifies the session and moves on to ``next_url``."""
+        link = self.pending_link(request)
+        if link is None:
+            return refusal_response(request, "session")
+        reason = refusal_of(link)
+        if reason:
+            self.end(request)
+            return refusal_response(request, reason)
+        form = BirthDateConfirmForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            if check(link, form.cleaned_data["date_of_birth"]):
+                self.verify(request, link)
+                return redirect(next_url)
+            if link.locked_at:
+                self.end(request)
+                return refusal_response(request, "locked")
+            left = link.remaining_attempts
+            form.add_error(
+                "date_of_birth",
+                "That date of birth doesn't match our records. "
+                f"{left} {'try' if left == 1 else 'tries'} left before the link locks.",
+            )
+        return render(request, "intake/patient/confirm.html", {"form": form, "intro": intro})
 
     def required(self, view):
         """The patient must hold a verified, still-usable link (``attach`` puts it on the

@@ -7,7 +7,6 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
 from clinic.roles import public_view
-from intake.forms import BirthDateConfirmForm
 from intake.patient_session import refusal_response
 
 from ..models import Survey
@@ -44,44 +43,24 @@ def _survey_required(view):
 def link_open(request, token: str):
     """Exchange the token for a session and move the browser to a URL without it."""
     link = survey_services.survey_link_find(token=token)
-    if link is None:
-        return refusal_response(request, "invalid")
-    reason = _refusal(link)
-    if reason:
-        return refusal_response(request, reason)
-    SURVEY.begin(request, link)
-    response = redirect("followups:survey_confirm")
-    response["Referrer-Policy"] = "no-referrer"
-    return response
+    return SURVEY.exchange_token(request, link, reason=_refusal(link) if link else None)
 
 
 @public_view
 @require_http_methods(["GET", "POST"])
 def confirm_birth_date(request):
-    link = SURVEY.pending_link(request)
-    if link is None:
-        return refusal_response(request, "session")
-    reason = _refusal(link)
-    if reason:
-        SURVEY.end(request)
-        return refusal_response(request, reason)
-    form = BirthDateConfirmForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        if survey_services.survey_link_confirm_birth_date(
-            link=link, date_of_birth=form.cleaned_data["date_of_birth"]
-        ):
-            SURVEY.verify(request, link)
-            return redirect("followups:survey_resume")
-        if link.locked_at:
-            SURVEY.end(request)
-            return refusal_response(request, "locked")
-        left = link.remaining_attempts
-        form.add_error(
-            "date_of_birth",
-            "That date of birth doesn't match our records. "
-            f"{left} {'try' if left == 1 else 'tries'} left before the link locks.",
-        )
-    return render(request, "followups/patient/confirm.html", {"form": form})
+    return SURVEY.confirm_birth_date(
+        request,
+        refusal_of=_refusal,
+        check=lambda link, born: survey_services.survey_link_confirm_birth_date(
+            link=link, date_of_birth=born
+        ),
+        next_url="followups:survey_resume",
+        intro=(
+            "The clinic would like to know how you have been since your treatment. "
+            "Before you start, please confirm your date of birth."
+        ),
+    )
 
 
 @_survey_required

@@ -7,7 +7,6 @@ from django.views.decorators.http import require_GET, require_http_methods
 from clinic.roles import public_view
 
 from .. import patient_session
-from ..forms import BirthDateConfirmForm
 from ..models import ClinicalAlert
 from ..questionnaire import STEP_SLUGS, STEPS
 from ..questionnaire_state import bind_step, quiet
@@ -26,44 +25,23 @@ def _request_meta(request) -> dict:
 def link_open(request, token: str):
     """Exchange the token for a session and move the browser to a URL without it."""
     link = intake_services.intake_link_find(token=token)
-    if link is None:
-        return patient_session.refusal_response(request, "invalid")
-    reason = link.refusal()
-    if reason:
-        return patient_session.refusal_response(request, reason)
-    patient_session.begin(request, link)
-    response = redirect("intake:confirm")
-    response["Referrer-Policy"] = "no-referrer"
-    return response
+    return patient_session.INTAKE.exchange_token(
+        request, link, reason=link.refusal() if link else None
+    )
 
 
 @public_view
 @require_http_methods(["GET", "POST"])
 def confirm_birth_date(request):
-    link = patient_session.pending_link(request)
-    if link is None:
-        return patient_session.refusal_response(request, "session")
-    reason = link.refusal()
-    if reason:
-        patient_session.end(request)
-        return patient_session.refusal_response(request, reason)
-    form = BirthDateConfirmForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        if intake_services.intake_link_confirm_birth_date(
-            link=link, date_of_birth=form.cleaned_data["date_of_birth"]
-        ):
-            patient_session.verify(request, link)
-            return redirect("intake:resume")
-        if link.locked_at:
-            patient_session.end(request)
-            return patient_session.refusal_response(request, "locked")
-        left = link.remaining_attempts
-        form.add_error(
-            "date_of_birth",
-            "That date of birth doesn't match our records. "
-            f"{left} {'try' if left == 1 else 'tries'} left before the link locks.",
-        )
-    return render(request, "intake/patient/confirm.html", {"form": form})
+    return patient_session.INTAKE.confirm_birth_date(
+        request,
+        refusal_of=lambda link: link.refusal(),
+        check=lambda link, born: intake_services.intake_link_confirm_birth_date(
+            link=link, date_of_birth=born
+        ),
+        next_url="intake:resume",
+        intro="Before you start your forms, please confirm your date of birth.",
+    )
 
 
 @patient_session.patient_link_required
