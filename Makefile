@@ -45,6 +45,8 @@ bench-data: install
 	$(PY) -m bench.run data
 
 bench: install
+	@command -v wrk >/dev/null || { echo "Installing Debian's wrk (the load generator)"; \
+		apt-get install -y -qq wrk >/dev/null; }
 	$(PY) -m bench.run
 
 clean:

@@ -2,9 +2,12 @@
 
     python -m bench.run          # data step, then the load (what `make bench` runs)
     python -m bench.run data     # the data step only (`make bench-data`)
+    python -m bench.run pages    # the pages only; `sweep`: the reminder sweep only
+    python -m bench.run profile  # each page alone, in-process: time, queries, slowest queries
 
 Knobs (environment): BENCH_DATABASE_URL, BENCH_PATIENTS, BENCH_SECONDS, BENCH_USERS,
-BENCH_WORKERS, BENCH_PAGES. See bench/README.md for what is measured and the targets.
+BENCH_WORKERS, BENCH_PAGES, BENCH_SWEEP_REMINDERS. See bench/README.md for what is measured
+and the targets.
 """
 
 import argparse
@@ -19,15 +22,16 @@ import subprocess
 import sys
 import tempfile
 import time
-from csv import DictReader
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 import environ
 import psycopg2
 import requests
+
+from bench import profile, sweep
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 RESULTS_DIR = BASE_DIR / "bench" / "results"
@@ -55,6 +59,7 @@ class Config:
     users: int
     workers: int
     pages: frozenset[str]
+    sweep_reminders: int
 
     @classmethod
     def from_env(cls) -> "Config":
@@ -69,6 +74,7 @@ class Config:
             users=env.int("BENCH_USERS", default=16),
             workers=workers,
             pages=frozenset(p.strip() for p in env.list("BENCH_PAGES", default=[]) if p.strip()),
+            sweep_reminders=env.int("BENCH_SWEEP_REMINDERS", default=10_000),
         )
 
 
@@ -133,8 +139,9 @@ def server_environment(config: Config) -> dict[str, str]:
     }
 
 
-def django_setup(config: Config) -> None:
+def django_setup(config: Config, run_dir: Path) -> None:
     os.environ.update(server_environment(config))
+    os.environ.update(sweep.environment(run_dir))
     import django
 
     django.setup()
@@ -354,7 +361,7 @@ def sessions_for(page: Page, base_url: str, fixtures: Fixtures) -> list[dict]:
     return sessions
 
 
-# --- gunicorn and locust ------------------------------------------------------------------------
+# --- gunicorn and wrk ----------------------------------------------------------------------------
 
 
 def _free_port() -> int:
@@ -426,52 +433,85 @@ class Result:
     error_lines: list[str]
 
 
-def load(page: Page, sessions: list[dict], base_url: str, config: Config, run_dir: Path) -> Result:
-    slug = re.sub(r"[^a-z0-9]+", "-", page.name.lower()).strip("-")
-    page_file = run_dir / f"{slug}.json"
-    page_file.write_text(json.dumps({**page.__dict__, "sessions": sessions}), encoding="utf-8")
-    prefix = run_dir / slug
-    command = [
-        sys.executable,
-        "-m",
-        "locust",
-        "--locustfile",
-        str(BASE_DIR / "bench" / "locustfile.py"),
-        "--headless",
-        f"--users={config.users}",
-        f"--spawn-rate={config.users}",
-        f"--run-time={config.seconds}s",
-        f"--host={base_url}",
-        f"--csv={prefix}",
-        "--only-summary",
-        "--loglevel=WARNING",
-        "--stop-timeout=10",
-    ]
-    with open(run_dir / f"{slug}.log", "w", encoding="utf-8") as log:
-        subprocess.run(  # noqa: S603 (our own interpreter, fixed arguments)
-            command,
-            cwd=BASE_DIR,
-            env={**os.environ, "BENCH_PAGE_FILE": str(page_file)},
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            check=False,
+def _lua_string(text: str) -> str:
+    """A Lua long string: no escapes to get wrong (cookies, tokens and form bodies are ASCII)."""
+    level = 0
+    while f"]{'=' * level}]" in text:
+        level += 1
+    return f"[{'=' * level}[{text}]{'=' * level}]"
+
+
+def _lua_page(page: Page, sessions: list[dict]) -> str:
+    rows = []
+    for session in sessions:
+        body = ""
+        if page.method == "POST":
+            fields = {**page.form, "csrfmiddlewaretoken": session["csrf_token"]}
+            body = urlencode(fields, doseq=True)
+        rows.append(
+            f"    {{ cookie = {_lua_string(session['cookie'])}, body = {_lua_string(body)} }},"
         )
-    with open(f"{prefix}_stats.csv", encoding="utf-8") as stats:
-        row = next((r for r in DictReader(stats) if r["Name"] == page.name), None)
-    if row is None:
-        raise BenchError(f"locust recorded no request for {page.name}; see {prefix}.log")
-    with open(f"{prefix}_failures.csv", encoding="utf-8") as failures:
-        error_lines = [
-            f"{r['Occurrences']} x {r['Method']} {r['Name']}: {r['Error']}"
-            for r in DictReader(failures)
+    return "\n".join(
+        [
+            "return {",
+            f"  method = {_lua_string(page.method)},",
+            f"  path = {_lua_string(page.path)},",
+            f"  expect_status = {page.expect_status},",
+            f"  expect_location = {_lua_string(page.expect_location)},",
+            f"  expect_text = {_lua_string(page.expect_text)},",
+            "  sessions = {",
+            *rows,
+            "  },",
+            "}",
+            "",
         ]
+    )
+
+
+def wrk_path() -> str:
+    found = shutil.which("wrk")
+    if found is None:
+        raise BenchError("wrk is not installed: apt-get install wrk (make bench does this as root)")
+    return found
+
+
+def load(page: Page, sessions: list[dict], base_url: str, config: Config, run_dir: Path) -> Result:
+    """wrk, one connection per thread (so one session per connection), for BENCH_SECONDS."""
+    slug = re.sub(r"[^a-z0-9]+", "-", page.name.lower()).strip("-")
+    page_file = run_dir / f"{slug}.lua"
+    page_file.write_text(_lua_page(page, sessions), encoding="utf-8")
+    command = [
+        wrk_path(),
+        f"--threads={config.users}",
+        f"--connections={config.users}",
+        f"--duration={config.seconds}s",
+        "--timeout=30s",
+        f"--script={BASE_DIR / 'bench' / 'wrk.lua'}",
+        f"{base_url}{page.path}",
+    ]
+    answer = subprocess.run(  # noqa: S603 (wrk found on PATH, fixed arguments)
+        command,
+        cwd=BASE_DIR,
+        env={**os.environ, "BENCH_PAGE_LUA": str(page_file)},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    (run_dir / f"{slug}.log").write_text(answer.stdout + answer.stderr, encoding="utf-8")
+    line = next((x for x in answer.stdout.splitlines() if x.startswith("BENCH_RESULT ")), None)
+    if line is None:
+        raise BenchError(f"wrk reported nothing for {page.name}; see {run_dir / slug}.log")
+    figures = json.loads(line.removeprefix("BENCH_RESULT "))
+    error_lines = [f"{page.method} {page.name}: {reason}" for reason in figures["reasons"]]
+    if figures["socket_errors"]:
+        error_lines.append(f"{page.name}: {figures['socket_errors']} socket errors or timeouts")
     return Result(
         page=page.name,
-        requests=int(row["Request Count"]),
-        rps=float(row["Requests/s"]),
-        p50=float(row["50%"]),
-        p95=float(row["95%"]),
-        errors=int(row["Failure Count"]),
+        requests=figures["requests"],
+        rps=figures["requests"] / figures["seconds"],
+        p50=figures["p50_ms"],
+        p95=figures["p95_ms"],
+        errors=figures["failures"] + figures["socket_errors"],
         error_lines=error_lines,
     )
 
@@ -482,7 +522,7 @@ P95_TARGET_MS = 100
 CEILING_RATIO_TARGET = 0.25
 
 
-def report(results: list[Result], config: Config, fixtures: Fixtures, started: datetime) -> str:
+def report(results: list[Result]) -> tuple[str, list[str]]:
     ceiling = next((r for r in results if r.page == CEILING), None)
     lines = [
         "| page | req/s | p50 ms | p95 ms | ratio of ceiling req/s | errors |",
@@ -502,23 +542,7 @@ def report(results: list[Result], config: Config, fixtures: Fixtures, started: d
             misses.append(
                 f"{result.page}: {ratio:.2f} x ceiling (target >= {CEILING_RATIO_TARGET})"
             )
-    header = [
-        f"# Benchmark {started:%Y-%m-%d %H:%M} UTC",
-        "",
-        f"- commit: {_git_commit()}",
-        f"- database: {database_name(config.database_url)}, {fixtures.patients:,} patients",
-        f"- gunicorn: {config.workers} sync workers; {os.cpu_count()} CPUs on this machine, "
-        "shared with PostgreSQL and the load generator",
-        f"- load: {config.users} concurrent connections, {config.seconds} s per page, "
-        "no think time (locust, FastHttpUser)",
-        "",
-    ]
-    footer = ["", "Targets missed:" if misses else "All targets met.", ""]
-    footer += [f"- {miss}" for miss in misses]
-    errors = [line for result in results for line in result.error_lines]
-    if errors:
-        footer += ["", "Errors:", ""] + [f"- {line}" for line in errors]
-    return "\n".join(header + lines + footer) + "\n"
+    return "\n".join(lines), misses
 
 
 def _git_commit() -> str:
@@ -545,13 +569,9 @@ def _git_commit() -> str:
 # --- Main ---------------------------------------------------------------------------------------
 
 
-def bench(config: Config) -> int:
+def pages_bench(config: Config, run_dir: Path) -> tuple[list[Result], Fixtures]:
     from django.db import connections
 
-    started = datetime.now(UTC)
-    stamp = f"{started:%Y%m%d-%H%M%S}"
-    run_dir = WORK_DIR / stamp
-    run_dir.mkdir(parents=True, exist_ok=True)
     collectstatic()
     fixtures = fixtures_prepare(config)
     pages = pages_for(fixtures)
@@ -573,8 +593,48 @@ def bench(config: Config) -> int:
             results.append(load(page, sessions, server.base_url, config, run_dir))
     finally:
         server.stop()
+    return results, fixtures
 
-    text = report(results, config, fixtures, started)
+
+def sweep_bench(config: Config, run_dir: Path) -> sweep.SweepResult:
+    print(f"  reminder sweep: {config.sweep_reminders:,} due reminders ...", flush=True)
+    return sweep.run(run_dir, config.sweep_reminders)
+
+
+def bench(config: Config, run_dir: Path, started: datetime, steps: set[str]) -> int:
+    from intake.models import Patient
+
+    results, misses = [], []
+    sections = [
+        f"# Benchmark {started:%Y-%m-%d %H:%M} UTC",
+        "",
+        f"- commit: {_git_commit()}",
+        f"- database: {database_name(config.database_url)}, {Patient.objects.count():,} patients",
+        f"- machine: {os.cpu_count()} CPUs, shared by gunicorn, PostgreSQL and the load generator",
+    ]
+    if "pages" in steps:
+        results, _ = pages_bench(config, run_dir)
+        table, page_misses = report(results)
+        misses += page_misses
+        sections += [
+            f"- gunicorn: {config.workers} sync workers; load: {config.users} concurrent "
+            f"connections, {config.seconds} s per page, no think time (wrk, one connection "
+            "per thread)",
+            "",
+            table,
+        ]
+    if "sweep" in steps:
+        table, sweep_misses = sweep.report(sweep_bench(config, run_dir))
+        misses += sweep_misses
+        sections += ["", "Reminder sweep (one worker, file backends):", "", table]
+    sections += ["", "Targets missed:" if misses else "All targets met.", ""]
+    sections += [f"- {miss}" for miss in misses]
+    errors = [line for result in results for line in result.error_lines]
+    if errors:
+        sections += ["", "Errors:", ""] + [f"- {line}" for line in errors]
+    text = "\n".join(sections) + "\n"
+
+    stamp = f"{started:%Y%m%d-%H%M%S}"
     RESULTS_DIR.mkdir(exist_ok=True)
     result_path = RESULTS_DIR / f"{stamp}.md"
     result_path.write_text(text, encoding="utf-8")
@@ -583,7 +643,7 @@ def bench(config: Config) -> int:
     )
     print()
     print(text)
-    print(f"Written to {result_path.relative_to(BASE_DIR)} (locust and gunicorn logs: {run_dir})")
+    print(f"Written to {result_path.relative_to(BASE_DIR)} (wrk and gunicorn logs: {run_dir})")
     failed = [result for result in results if result.errors]
     if failed:
         print(
@@ -597,19 +657,43 @@ def bench(config: Config) -> int:
     return 0
 
 
+STEPS = {
+    "all": {"pages", "sweep"},
+    "pages": {"pages"},
+    "sweep": {"sweep"},
+    "data": set(),
+    "profile": set(),
+}
+
+
+def profile_step(config: Config) -> int:
+    from django.test.utils import setup_test_environment
+
+    setup_test_environment()  # the test client on the real database: allow its host name
+    fixtures = fixtures_prepare(config)
+    pages = [p for p in pages_for(fixtures) if not config.pages or p.name in config.pages]
+    top = environ.Env().int("BENCH_PROFILE_TOP", default=0)
+    print(profile.run(pages, fixtures, top))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__.split("\n")[0])
-    parser.add_argument("step", nargs="?", choices=["all", "data"], default="all")
+    parser.add_argument("step", nargs="?", choices=sorted(STEPS), default="all")
     arguments = parser.parse_args(argv)
     try:
         config = Config.from_env()
         database_ensure(config.database_url)
-        WORK_DIR.mkdir(exist_ok=True)
-        django_setup(config)
+        started = datetime.now(UTC)
+        run_dir = WORK_DIR / f"{started:%Y%m%d-%H%M%S}"
+        run_dir.mkdir(parents=True, exist_ok=True)
+        django_setup(config, run_dir)
         data_step(config)
         if arguments.step == "data":
             return 0
-        return bench(config)
+        if arguments.step == "profile":
+            return profile_step(config)
+        return bench(config, run_dir, started, STEPS[arguments.step])
     except BenchError as error:
         print(f"bench: {error}", file=sys.stderr)
         return 2

@@ -1,6 +1,7 @@
 """Thin Celery tasks: the outbox sweep that beat runs every minute."""
 
 import logging
+import time
 
 from celery import shared_task
 from django.conf import settings
@@ -9,17 +10,26 @@ from .services.outbox import SweepReport, outbox_sweep
 
 logger = logging.getLogger(__name__)
 
-# Enough batches to drain a backlog (after an outage) without one run holding the worker long.
-MAX_BATCHES_PER_RUN = 10
+# A backlog (after an outage, or a morning's reminders held by quiet hours) is drained batch
+# after batch in one run, for at most this long, well inside the task's soft time limit; what is
+# left then goes to a fresh run at the back of the queue, so other tasks get the worker between.
+RUN_BUDGET_SECONDS = 120
 
 
 @shared_task(acks_late=True, ignore_result=True)
 def sweep_outbox() -> dict:
     total = SweepReport()
-    for _ in range(MAX_BATCHES_PER_RUN):
+    deadline = time.monotonic() + RUN_BUDGET_SECONDS
+    while True:
         report = outbox_sweep()
         total.add(report)
         if report.claimed < settings.CLINIC_OUTBOX_BATCH_SIZE:
+            break
+        if time.monotonic() >= deadline:
+            logger.info(
+                "outbox sweep: backlog left after %s s; another run queued", RUN_BUDGET_SECONDS
+            )
+            sweep_outbox.delay()
             break
     if total.claimed or total.interrupted:
         logger.info("outbox sweep: %s", total)

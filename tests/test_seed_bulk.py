@@ -7,8 +7,8 @@ from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
-from followups.models import OutboxEntry, Survey
-from intake.models import Assessment, Intake, Patient
+from followups.models import OutboxEntry, Survey, SurveyLink
+from intake.models import Assessment, Intake, IntakeLink, Patient
 from treatments.models import (
     HOLDING_STATUSES,
     Screening,
@@ -50,6 +50,10 @@ def test_seed_bulk_makes_a_believable_clinic_in_the_expected_proportions():
 
     intakes = Intake.objects.filter(patient__in=bulk)
     submitted = intakes.filter(status=Intake.Status.SUBMITTED)
+    # Every intake went out as a link, as the front desk's would; opened once begun.
+    links = IntakeLink.objects.filter(intake__in=intakes)
+    assert links.count() == intakes.count()
+    assert not links.filter(intake__status=Intake.Status.SUBMITTED, first_opened_at=None).exists()
     assert submitted.count() >= PATIENTS * 0.8
     for instrument in ("gad7", "phq9"):
         assert (
@@ -80,6 +84,10 @@ def test_seed_bulk_makes_a_believable_clinic_in_the_expected_proportions():
     assert surveys.count() == 3 * completed.count()
     assert surveys.filter(status="completed").count() > surveys.count() / 2
     answered = surveys.filter(status="completed").values_list("pk", flat=True)
+    # Each survey that went out has its link; one still to come has none yet.
+    assert set(SurveyLink.objects.values_list("survey", flat=True)) == set(
+        surveys.exclude(status="scheduled").values_list("pk", flat=True)
+    )
     assert set(
         Assessment.objects.filter(patient__in=bulk, source_kind="survey").values_list(
             "source_id", flat=True
@@ -107,4 +115,5 @@ def test_seed_bulk_refuses_to_run_twice_unless_reset():
     call_command("seed_bulk", patients=9, reset=True, stdout=StringIO())
 
     assert Patient.objects.filter(email__endswith=BULK).count() == 9
+    assert IntakeLink.objects.count() == Intake.objects.count()
     assert TreatmentPlan.objects.filter(patient__email__endswith=BULK).count() == 3

@@ -146,6 +146,7 @@ def patient_channel(patient: Patient) -> tuple[str | None, str]:
 
 @dataclass
 class SweepReport:
+    batches: int = 0  # 1 when this sweep claimed rows; summed over a task's run
     claimed: int = 0
     sent: int = 0
     retried: int = 0
@@ -217,6 +218,7 @@ def outbox_sweep(*, now: datetime | None = None, batch_size: int | None = None) 
         )
     )
     report.claimed = len(claimed)
+    report.batches = 1 if claimed else 0
     batch = _Batch(now=now, report=report, zone=policy.clinic_zone(), quiet=policy.quiet_hours())
     for entry in claimed:
         entry.claim_token = None

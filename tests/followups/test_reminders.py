@@ -8,7 +8,9 @@ import time_machine
 from django.core import mail
 
 from clinic.notifications.sms import LocmemSMSBackend
+from followups import tasks
 from followups.models import OutboxEntry
+from followups.tasks import sweep_outbox
 from tests.followups.outbox_data import CLINICAL_WORDS, clear_outboxes, sweep_at, texts_to
 from tests.treatments.booking import CHICAGO, active_plan, book_session, clinic_time
 from treatments.services.booking import session_cancel, session_mark_no_show, session_reschedule
@@ -239,3 +241,31 @@ def test_the_sweep_costs_the_same_queries_for_3_rows_as_for_12(
     assert len(LocmemSMSBackend.outbox) == len(first) + len(more)
     with django_assert_num_queries(3):
         assert sweep_at(clinic_time(2026, 12, 5, 20, 1)).claimed == 0
+
+
+def test_one_sweep_run_drains_a_backlog_batch_after_batch(front_desk_user, settings):
+    """A morning's backlog goes out in one run of the beat task, not one batch a minute."""
+    settings.CLINIC_OUTBOX_BATCH_SIZE = 4
+    for n in range(10):
+        book_at(front_desk_user, clinic_time(2026, 11, 30, 9 + n), chair_name=f"C{n}")
+    with time_machine.travel(clinic_time(2026, 11, 29, 12), tick=False):
+        report = sweep_outbox.apply().get()
+    assert report["sent"] == 10 and report["batches"] == 3
+    assert len(LocmemSMSBackend.outbox) + len(mail.outbox) == 10
+    scheduled = OutboxEntry.objects.filter(status=OutboxEntry.Status.SCHEDULED)
+    assert set(scheduled.values_list("offset_label", flat=True)) == {"2h"}  # not due yet
+
+
+def test_a_run_out_of_time_queues_another_run_for_the_rest(front_desk_user, settings, monkeypatch):
+    settings.CLINIC_OUTBOX_BATCH_SIZE = 4
+    monkeypatch.setattr(tasks, "RUN_BUDGET_SECONDS", 0)
+    queued = []
+    monkeypatch.setattr(tasks.sweep_outbox, "delay", lambda: queued.append(True))
+    for n in range(10):
+        book_at(front_desk_user, clinic_time(2026, 11, 30, 9 + n), chair_name=f"C{n}")
+    with time_machine.travel(clinic_time(2026, 11, 29, 12), tick=False):
+        report = sweep_outbox.apply().get()
+    # One full batch, then the budget is spent: the rest waits for the queued run.
+    assert report["sent"] == 4 and queued == [True]
+    waiting = OutboxEntry.objects.filter(status=OutboxEntry.Status.SCHEDULED, offset_label="48h")
+    assert waiting.count() == 6

@@ -11,6 +11,7 @@ SQLite. The command refuses to run beside another writer of these tables, so no 
 ids from the reserved blocks.
 """
 
+import hashlib
 import io
 import json
 import random
@@ -26,6 +27,12 @@ from intake.models import MRN_ALPHABET, MRN_LENGTH, MRN_PREFIX
 # examples, so no message can reach anyone.
 BULK_EMAIL_DOMAIN = "bulk.example.org"
 BULK_CHAIR_PREFIX = "Bulk chair"
+
+
+def token_hash(kind: str, pk: int) -> str:
+    """A link's stored hash, unique per row. The token behind it was never made, so no bulk
+    link can be opened."""
+    return hashlib.sha256(f"bulk-{kind}-link:{pk}".encode()).hexdigest()
 
 # Small lists, combined: first names x (common surnames + compound ones) gives about 180,000
 # full names, so a search by full name finds a handful of patients even at 100,000.

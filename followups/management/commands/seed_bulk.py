@@ -26,7 +26,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 from django.utils import timezone
 
-from followups.models import OutboxEntry, Survey
+from followups.models import OutboxEntry, Survey, SurveyLink
 from followups.services.outbox import TASK_DETAILS, TASK_ROLES, TASK_SOURCE
 from intake.models import (
     Assessment,
@@ -457,6 +457,22 @@ class BulkClinic:
             ),
             rows(),
         )  # fmt: skip
+        # Each intake went out as a link (only a hash of its token is kept), opened once begun.
+        self.writer.write(
+            IntakeLink,
+            ("intake_id", "token_hash", "created_at", "expires_at", "first_opened_at",
+             "last_opened_at", "channel", "created_by_id", "sent_at"),
+            (
+                (patient.intake_pk, bulk.token_hash("intake", patient.intake_pk),
+                 patient.intake_at, patient.intake_at + timedelta(days=7),
+                 patient.intake_at + timedelta(hours=3) if opened else None,
+                 (patient.submitted_at or patient.intake_at + timedelta(hours=3))
+                 if opened else None,
+                 "sms" if patient.consent_sms else "email", self.front_desk_id, patient.intake_at)
+                for patient in with_intake
+                for opened in [patient.intake_status != Intake.Status.INVITED]
+            ),
+        )  # fmt: skip
         submitted = [p for p in with_intake if p.intake_status == Intake.Status.SUBMITTED]
 
         def scores():
@@ -715,7 +731,7 @@ class BulkClinic:
     def _followups_chunk(self, sessions) -> None:
         rng, now, clinician = self.rng, self.now, self.clinician_id
         first_survey = self.writer.reserve_ids(Survey, len(sessions) * len(SURVEYS))
-        surveys, scores, outbox, alerts, tasks = [], [], [], [], []
+        surveys, scores, outbox, alerts, tasks, links = [], [], [], [], [], []
         survey_pk = first_survey
         for session_pk, patient, starts, discharged in sessions:
             channel = "sms" if patient.consent_sms else "email"
@@ -751,7 +767,14 @@ class BulkClinic:
                 if due > now:
                     surveys.append(_survey_row(pk, patient, session_pk, label, content, due))
                     continue
-                if rng.random() < ANSWER_RATE and answered_at <= now:
+                answered = rng.random() < ANSWER_RATE and answered_at <= now
+                # The invitation's link (each re-send makes another; one is enough here).
+                links.append(
+                    (pk, bulk.token_hash("survey", pk), due, due + timedelta(days=5),
+                     answered_at if answered else None, answered_at if answered else None,
+                     channel)
+                )  # fmt: skip
+                if answered:
                     effects, escalations, safety = [], [], 0
                     if content == Survey.Content.CHECKIN and rng.random() < 0.4:
                         severity = (
@@ -823,6 +846,12 @@ class BulkClinic:
                     tasks.append((len(outbox) - 1, patient.pk, call_at))
         first_outbox = self.writer.reserve_ids(OutboxEntry, len(outbox))
         self.writer.write(Survey, SURVEY_COLUMNS, surveys)
+        self.writer.write(
+            SurveyLink,
+            ("survey_id", "token_hash", "created_at", "expires_at", "first_opened_at",
+             "last_opened_at", "channel"),
+            links,
+        )  # fmt: skip
         self.writer.write(Assessment, ASSESSMENT_COLUMNS, scores)
         self.writer.write(
             OutboxEntry,
@@ -1028,6 +1057,7 @@ _BULK_TABLES = (
     (OutboxEntry, "patient_id"),
     (ClinicalAlert, "patient_id"),
     (Assessment, "patient_id"),
+    (SurveyLink, "survey_id IN (SELECT id FROM followups_survey WHERE {patients})"),
     (Survey, "patient_id"),
     (TreatmentSession, "patient_id"),
     (PlanVersion, "plan_id IN (SELECT id FROM treatments_treatmentplan WHERE {patients})"),
@@ -1048,7 +1078,7 @@ _BULK_TABLES = (
 
 def _delete_bulk_rows() -> None:
     """Delete what an earlier run made. Rows the app added since then for bulk patients (calls,
-    survey links, audit entries) may block it: then drop the database instead."""
+    audit entries) may block it: then drop the database instead."""
     patients = (
         f"patient_id IN (SELECT id FROM intake_patient WHERE email LIKE "  # noqa: S608
         f"'%%@{bulk.BULK_EMAIL_DOMAIN}')"
