@@ -667,9 +667,6 @@ STEPS = {
 
 
 def profile_step(config: Config) -> int:
-    from django.test.utils import setup_test_environment
-
-    setup_test_environment()  # the test client on the real database: allow its host name
     fixtures = fixtures_prepare(config)
     pages = [p for p in pages_for(fixtures) if not config.pages or p.name in config.pages]
     top = environ.Env().int("BENCH_PROFILE_TOP", default=0)

@@ -5,6 +5,7 @@ chair board). The clinicians': session alerts (blood-pressure decisions waiting,
 sessions to sign and screenings to review. Each costs one or two queries.
 """
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -27,6 +28,7 @@ from .views.booking import STATUS_STYLES
 ADVERSE_EVENT_DAYS = 7
 ADVERSE_EVENTS_SHOWN = 5
 BOARD_PANEL = "treatments-sessions-today"
+FREE_CHAIRS_LISTED = 8
 BP_GROUP_ID = "bp-decisions"
 ADVERSE_GROUP_ID = "adverse-events"
 
@@ -34,6 +36,13 @@ ADVERSE_GROUP_ID = "adverse-events"
 def _session_url(session_id: int, anchor: str = "") -> str:
     url = reverse("treatments:session_detail", args=[session_id])
     return f"{url}#{anchor}" if anchor else url
+
+
+def _session_urls() -> Callable[[int, str], str]:
+    """``_session_url`` for a long list: the route reversed once, not once per row."""
+    marker = 2_147_483_647
+    before, after = reverse("treatments:session_detail", args=[marker]).split(str(marker))
+    return lambda pk, anchor="": f"{before}{pk}{after}{'#' + anchor if anchor else ''}"
 
 
 # --- Reads only the home page makes -------------------------------------------------------------
@@ -130,9 +139,13 @@ def sessions_today_panel(request: HttpRequest) -> dict | None:
         return None
     board = reverse("treatments:chair_board")
     chairs = booking_selectors.chairs_day(day=timezone.localdate())
+    free = [chair_day for chair_day in chairs if not chair_day.sessions]
+    # A clinic's few chairs are each shown, free ones too; a chain's hundreds are not.
+    listed = chairs if len(free) <= FREE_CHAIRS_LISTED else [c for c in chairs if c.sessions]
     holding = 0
     groups = []
-    for chair_day in chairs:
+    session_url = _session_urls()
+    for chair_day in listed:
         items = []
         for session in chair_day.sessions:
             holding += session.status in booking_selectors.HOLDING_STATUSES
@@ -141,18 +154,26 @@ def sessions_today_panel(request: HttpRequest) -> dict | None:
             item = {
                 "lead": starts,
                 "text": name,
-                "url": _session_url(session.pk),
+                "url": session_url(session.pk),
                 "badge": session.get_status_display(),
                 "badge_style": STATUS_STYLES.get(session.status, "text-bg-secondary"),
             }
             if session.status == TreatmentSession.Status.BOOKED:
                 item["action"] = {
                     "label": "Check in",
-                    "url": _session_url(session.pk, "check-in"),
+                    "url": session_url(session.pk, "check-in"),
                     "context": f"{name} at {starts}",
                 }
             items.append(item)
-        groups.append({"title": chair_day.chair.name, "items": items, "empty": "No sessions."})
+        groups.append({"title": chair_day.name, "items": items, "empty": "No sessions."})
+    if len(listed) < len(chairs):
+        groups.append(
+            {
+                "title": "Other chairs",
+                "items": [],  # named, or the template would find dict.items
+                "empty": f"{len(free)} chairs have no sessions today.",
+            }
+        )
     return {
         "title": "Today's sessions",
         "audience": FRONT_DESK,

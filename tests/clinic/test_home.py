@@ -364,6 +364,22 @@ def test_todays_sessions_are_shown_chair_by_chair_with_check_in_for_the_booked(
     assert "No sessions." in board[board.index(">Chair 3</h3>") :]
 
 
+def test_a_chain_with_many_free_chairs_lists_only_the_chairs_in_use(
+    front_desk, front_desk_user, at_noon
+):
+    for number in range(3, 13):
+        chair(f"Chair {number}")  # ten chairs free all day
+    session_at(front_desk_user, hour=14, chair_name="Chair 1")
+    session_at(front_desk_user, hour=15, chair_name="Chair 2")
+
+    board = panel(front_desk.get(HOME_URL).content.decode(), "Today's sessions")
+
+    chairs = re.findall(r"<h3[^>]*>([^<]+)</h3>", board)
+    assert chairs == ["Chair 1", "Chair 2", "Other chairs"]
+    assert "10 chairs have no sessions today." in board
+    assert "No sessions." not in board
+
+
 def test_new_inquiries_are_counted_and_linked_to_their_tab(front_desk):
     inquiry()
     inquiry()
@@ -599,9 +615,9 @@ def test_the_front_desk_home_costs_the_same_however_much_is_going_on(
 
     # session, user, TOTP device, roles; arrivals (one aggregate); overdue: the front desk's
     # outbox tasks (one aggregate, shared with "Follow-ups to book"), the intake queue counts
-    # (one aggregate, shared with the intake queue panel), failed messages (one query with
-    # their total); new inquiries; open tasks; today's sessions and the chairs
-    with django_assert_num_queries(12):
+    # (two counts read from indexes, shared with the intake queue panel), failed messages (one
+    # query with their total); new inquiries; open tasks; today's sessions and the chairs
+    with django_assert_num_queries(13):
         response = front_desk.get(HOME_URL)
     page = response.content.decode()
     assert count_in(panel(page, "Follow-ups to book"), "Book an integration appointment") == (

@@ -492,9 +492,9 @@ def test_the_queue_query_count_is_constant(
             open_link(issued)
     front_desk.get(QUEUE_URL)  # warm-up
 
-    # session, user, TOTP device, roles, the tab counts (one aggregate), the intakes with their
-    # patients, their newest links
-    with django_assert_num_queries(7):
+    # session, user, TOTP device, roles, the tab counts (two, each read from an index), the
+    # intakes with their patients, their newest links
+    with django_assert_num_queries(8):
         response = front_desk.get(QUEUE_URL)
 
     assert len(queue_rows(response)) == how_many

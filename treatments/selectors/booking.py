@@ -133,7 +133,8 @@ def sessions_today_count() -> int:
 
 @dataclass
 class ChairDay:
-    chair: TreatmentChair
+    chair_id: int
+    name: str
     sessions: list[TreatmentSession]
 
 
@@ -158,8 +159,9 @@ def chairs_day(*, day: date) -> list[ChairDay]:
         .order_by("starts_at", "pk")
     )
     chair_ids = {session.chair_id for session in sessions}
+    # Names only: a chain has hundreds of chairs, most of them free on a given day.
     chairs = TreatmentChair.objects.filter(Q(active=True) | Q(pk__in=chair_ids))
-    by_chair = {chair.pk: ChairDay(chair=chair, sessions=[]) for chair in chairs}
+    by_chair = {pk: ChairDay(pk, name, []) for pk, name in chairs.values_list("pk", "name")}
     for session in sessions:
         by_chair[session.chair_id].sessions.append(session)
     return list(by_chair.values())
