@@ -9,7 +9,6 @@ from clinic.roles import CLINICIAN, FRONT_DESK, has_role
 
 from . import selectors
 from .models import ClinicalAlert, ConsultationRequest
-from .services.inquiries import inquiry_status_counts
 
 AlertKind = ClinicalAlert.Kind
 # The alerts panel's rows: item 9 needs a clinician now; the others wait on the worklist.
@@ -50,7 +49,7 @@ def new_inquiries_panel(request: HttpRequest) -> dict | None:
     if not has_role(request.user, [FRONT_DESK]):
         return None
     new = ConsultationRequest.Status.NEW
-    count = inquiry_status_counts()[new]
+    count = ConsultationRequest.objects.filter(status=new).count()  # from the queue's index
     url = f"{reverse('intake:inquiry_list')}?status={new}"
     return {
         "title": "New inquiries",

@@ -143,9 +143,10 @@ def screening_history(*, patient_id: int, exclude_pk: int) -> list[Screening]:
 
 
 def screening_worklist_counts() -> dict[str, int]:
-    """How many screenings await a decision, by result (one aggregate query)."""
+    """How many screenings await a decision, by result (one aggregate query, answered from the
+    worklist's partial index alone: hence counting ``result``, never null, not ``id``)."""
     return Screening.objects.filter(is_current=True, status=Screening.Status.PENDING).aggregate(
-        **{result.value: Count("id", filter=Q(result=result)) for result in Result}
+        **{result.value: Count("result", filter=Q(result=result)) for result in Result}
     )
 
 
