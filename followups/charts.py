@@ -12,8 +12,7 @@ labels stay legible at 375 px wide.
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-
-from django.utils.html import escape
+from html import escape  # what django.utils.html.escape calls, without its lazy-string wrapper
 
 WIDTH = 360
 HEIGHT = 236
@@ -299,13 +298,14 @@ def score_chart(
     parts += _sessions(frame, sessions)
     if baseline is not None:
         parts += _baseline(frame, baseline)
+    placed = [(frame.x(point.at), frame.y(point.total), point) for point in ordered]
     if len(ordered) > 1:
-        coordinates = " ".join(f"{_n(frame.x(p.at))},{_n(frame.y(p.total))}" for p in ordered)
+        coordinates = " ".join(f"{_n(x)},{_n(y)}" for x, y, _ in placed)
         parts.append(
             f'<polyline class="chart-line" points="{coordinates}" fill="none" '
             f'stroke="{colour}" stroke-width="2" stroke-linejoin="round"/>'
         )
-    parts += [_marker(frame.x(p.at), frame.y(p.total), p.marker, colour, p.note) for p in ordered]
+    parts += [_marker(x, y, point.marker, colour, point.note) for x, y, point in placed]
     parts += _legend(
         colour, has_sessions=bool(sessions), markers={point.marker for point in ordered}
     )

@@ -2,8 +2,14 @@
 and a timeline of everything that happened to the patient, newest first.
 
 One query per source, whatever the size of the record: the patient (with when treatment
-started, as a subquery), the scores, then each timeline source capped at ``SOURCE_LIMIT`` rows
-(the sessions serve both the chart's session lines and the timeline).
+started, as a subquery), the scores, then each timeline source. The chart page shows the latest
+``TIMELINE_LIMIT`` events merged across the sources, so each source reads that many rows (and
+one more, to tell whether there are older ones); the full timeline reads up to
+``SOURCE_LIMIT`` rows of each. The sessions serve both the timeline and the chart's session
+lines, so they are read up to ``SOURCE_LIMIT`` either way.
+
+Rows are read as tuples (``values_list``) where no model method is needed: a chart reads a
+few hundred rows per request, and model instances cost more than the query.
 
 Response and remission follow the clinic's usual definitions: the baseline is the last score
 before the first completed session (as ``followups.services.results`` compares with), a
@@ -14,22 +20,25 @@ first completed session on.
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
 
 from django.db.models import OuterRef, Q, Subquery
 from django.urls import reverse
-from django.utils import dateformat, timezone
+from django.utils import timezone
 
-from intake.models import Assessment, ConsultationRequest, Intake, Patient
+from intake.models import Assessment, ConsultationRequest, InquiryConcern, Intake, Patient
 from intake.scoring import GAD7_BANDS, GAD7_MAX, PHQ9_BANDS, PHQ9_MAX
 from treatments.dosing import ROUTE_LABELS
-from treatments.models import PlanVersion, Screening, TreatmentSession
+from treatments.models import PlanVersion, Screening, ScreeningDetermination, TreatmentSession
 
 from ..models import FollowUpCall, OutboxEntry, Survey
-from .worklists import with_scores
+from .worklists import SURVEY_SOURCE
 
-SOURCE_LIMIT = 200  # timeline rows per source
+TIMELINE_LIMIT = 25  # latest events on the chart page, across every source
+SOURCE_LIMIT = 200  # rows per source on the full timeline, and sessions drawn
 SCORES_LIMIT = 500  # latest scores drawn and listed
 REMISSION_BELOW = 5
+NO_SCORE = (None, None)  # (total, band) of a scale not taken
 SOURCE_LABELS = {"intake": "Intake", "survey": "Check-in survey", "session": "Session"}
 
 
@@ -48,7 +57,8 @@ INSTRUMENTS = (
 
 
 def local_date(moment: datetime) -> str:
-    return dateformat.format(timezone.localtime(moment), "m/d/Y")
+    """ "03/09/2026", in the clinic's zone."""
+    return timezone.localtime(moment).strftime("%m/%d/%Y")
 
 
 # --- Response and remission: plain rules on (when, total) ---------------------------------------
@@ -94,7 +104,7 @@ def score_outcome(
 class ScorePoint:
     instrument: str
     instrument_label: str
-    at: datetime
+    at: datetime  # in the clinic's zone
     total: int
     band: str
     source_kind: str
@@ -105,6 +115,19 @@ class ScorePoint:
     @property
     def source_label(self) -> str:
         return SOURCE_LABELS.get(self.source_kind, self.source_kind.capitalize())
+
+    @property
+    def date_text(self) -> str:
+        return self.at.strftime("%m/%d/%Y")
+
+    @property
+    def iso(self) -> str:
+        return self.at.isoformat()
+
+    @property
+    def total_text(self) -> str:
+        """ "16 (Severe)"."""
+        return f"{self.total} ({self.band})"
 
     @property
     def outcome_label(self) -> str:
@@ -119,6 +142,11 @@ class ScorePoint:
             if applies
         ]
         return ", ".join(words)
+
+    @property
+    def outcome_text(self) -> str:
+        """The table's cell: the outcome, or a dash for none."""
+        return self.outcome_label or "—"
 
 
 @dataclass
@@ -182,33 +210,46 @@ def _status(
     )
 
 
-def score_courses(*, patient: Patient, treatment_start: datetime | None) -> list[Course]:
-    """GAD-7 and PHQ-9, each with baseline, responses and remissions marked. One query."""
+def _score_rows(patient: Patient) -> list[tuple]:
+    """(instrument, taken_at, total, band, source_kind, source_id) of the latest
+    ``SCORES_LIMIT`` scores, in time order. One query."""
     rows = list(
         Assessment.objects.filter(patient=patient)
-        .only("id", "instrument", "total", "band", "taken_at", "source_kind")
-        .order_by("-taken_at", "-id")[:SCORES_LIMIT]
+        .order_by("-taken_at", "-id")
+        .values_list("instrument", "taken_at", "total", "band", "source_kind", "source_id")[
+            :SCORES_LIMIT
+        ]
     )
     rows.reverse()
+    return rows
+
+
+def score_courses(*, patient: Patient, treatment_start: datetime | None) -> list[Course]:
+    """GAD-7 and PHQ-9, each with baseline, responses and remissions marked. One query."""
+    return _courses(_score_rows(patient), treatment_start=treatment_start)
+
+
+def _courses(rows: list[tuple], *, treatment_start: datetime | None) -> list[Course]:
+    zone = timezone.get_current_timezone()  # once: a few hundred points may need it
     courses = []
     for instrument in INSTRUMENTS:
-        mine = [row for row in rows if row.instrument == instrument.code]
+        mine = [row[1:5] for row in rows if row[0] == instrument.code]
         outcome = score_outcome(
-            [(row.taken_at, row.total) for row in mine], treatment_start=treatment_start
+            [(taken_at, total) for taken_at, total, *_ in mine], treatment_start=treatment_start
         )
         points = [
             ScorePoint(
                 instrument=instrument.code,
                 instrument_label=instrument.label,
-                at=row.taken_at,
-                total=row.total,
-                band=row.band,
-                source_kind=row.source_kind,
+                at=taken_at.astimezone(zone),
+                total=total,
+                band=band,
+                source_kind=source_kind,
                 is_baseline=index == outcome.baseline,
                 is_response=index in outcome.responses,
                 is_remission=index in outcome.remissions,
             )
-            for index, row in enumerate(mine)
+            for index, (taken_at, total, band, source_kind) in enumerate(mine)
         ]
         first_response = min(outcome.responses, default=None)
         first_remission = min(outcome.remissions, default=None)
@@ -228,12 +269,32 @@ def score_courses(*, patient: Patient, treatment_start: datetime | None) -> list
 # --- The timeline --------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass
 class TimelineEntry:
     at: datetime
     kind: str
     summary: str
+    # (URL name, argument) of the record it opens: reversed into ``url`` for the entries shown.
+    link: tuple[str, int] | None = None
     url: str = ""
+
+    @cached_property
+    def local_at(self) -> datetime:
+        return timezone.localtime(self.at)
+
+    @property
+    def when(self) -> str:
+        """ "03/09/2026 08:30", in the clinic's zone."""
+        return self.local_at.strftime("%m/%d/%Y %H:%M")
+
+    @property
+    def iso(self) -> str:
+        return self.local_at.isoformat()
+
+    @property
+    def open_label(self) -> str:
+        """What its "Open" link opens, for a screen reader: "the session of 03/09/2026 08:30"."""
+        return f"the {self.kind.lower()} of {self.when}"
 
 
 @dataclass
@@ -242,10 +303,12 @@ class PatientChart:
     treatment_start: datetime | None
     courses: list[Course]
     completed_sessions: list[datetime]
-    timeline: list[TimelineEntry]
-    truncated: list[str] = field(default_factory=list)  # kinds with more than SOURCE_LIMIT rows
+    timeline: list[TimelineEntry]  # newest first
+    full_timeline: bool = False  # every source up to SOURCE_LIMIT, not the latest events
+    timeline_more: bool = False  # older events than those shown (the latest TIMELINE_LIMIT)
+    truncated: list[str] = field(default_factory=list)  # full timeline: kinds past SOURCE_LIMIT
 
-    @property
+    @cached_property
     def scores(self) -> list[ScorePoint]:
         """Every score, newest first (the table under the charts)."""
         return sorted(
@@ -268,214 +331,278 @@ def chart_patient(*, pk: int) -> Patient | None:
     return Patient.objects.annotate(treatment_start=Subquery(first_completed)).filter(pk=pk).first()
 
 
-def _capped(queryset, kind: str, truncated: list[str]) -> list:
-    rows = list(queryset[: SOURCE_LIMIT + 1])
-    if len(rows) > SOURCE_LIMIT:
-        truncated.append(kind)
-    return rows[:SOURCE_LIMIT]
+@dataclass
+class _Sources:
+    """How many rows each timeline source reads, and which had more."""
+
+    limit: int
+    truncated: list[str] = field(default_factory=list)
+
+    def read(self, queryset, kind: str) -> list:
+        rows = list(queryset[: self.limit + 1])
+        if len(rows) > self.limit:
+            self.truncated.append(kind)
+        return rows[: self.limit]
 
 
-def _score_text(label: str, total: int | None, band: str | None) -> str | None:
-    return None if total is None else f"{label} {total} ({band})"
-
-
-def _inquiry_entries(patient: Patient, truncated: list[str]) -> list[TimelineEntry]:
-    inquiries = _capped(
-        ConsultationRequest.objects.filter(patient=patient).order_by("-created_at", "-id"),
-        "consultation requests",
-        truncated,
-    )
+def _score_texts(
+    gad7_total: int | None, gad7_band: str | None, phq9_total: int | None, phq9_band: str | None
+) -> list[str]:
+    """["GAD-7 7 (Mild)", "PHQ-9 12 (Moderate)"], without the ones not taken."""
     return [
-        TimelineEntry(
-            at=inquiry.created_at,
-            kind="Consultation request",
-            summary=(
-                f"Asked for help with {', '.join(inquiry.concern_labels()) or 'nothing stated'}"
-                f" ({inquiry.get_status_display()})"
-            ),
+        f"{label} {total} ({band})"
+        for label, total, band in (
+            ("GAD-7", gad7_total, gad7_band),
+            ("PHQ-9", phq9_total, phq9_band),
         )
-        for inquiry in inquiries
+        if total is not None
     ]
 
 
-def _intake_entries(patient: Patient, truncated: list[str]) -> list[TimelineEntry]:
-    intakes = _capped(
-        Intake.objects.filter(patient=patient, status=Intake.Status.SUBMITTED)
-        .only("id", "submitted_at", "gad7_total", "gad7_band", "phq9_total", "phq9_band", "flags")
-        .order_by("-submitted_at", "-id"),
-        "intakes",
-        truncated,
+def _with_details(summary: str, details: list[str]) -> str:
+    return f"{summary}: {', '.join(details)}" if details else summary
+
+
+def _inquiry_entries(patient: Patient, sources: _Sources) -> list[TimelineEntry]:
+    concern_labels = dict(InquiryConcern.choices)
+    statuses = dict(ConsultationRequest.Status.choices)
+    inquiries = sources.read(
+        ConsultationRequest.objects.filter(patient=patient)
+        .order_by("-created_at", "-id")
+        .values_list("created_at", "concerns", "status"),
+        "consultation requests",
     )
     entries = []
-    for intake in intakes:
-        scores = [
-            text
-            for text in (
-                _score_text("GAD-7", intake.gad7_total, intake.gad7_band),
-                _score_text("PHQ-9", intake.phq9_total, intake.phq9_band),
-            )
-            if text
-        ]
-        flags = len(intake.flags or [])
-        if flags:
-            scores.append(f"{flags} flag{'s' if flags != 1 else ''}")
+    for created_at, concerns, status in inquiries:
+        asked = ", ".join(concern_labels.get(value, value) for value in concerns or ())
         entries.append(
             TimelineEntry(
-                at=intake.submitted_at,
-                kind="Intake",
-                summary="Submitted" + (f": {', '.join(scores)}" if scores else ""),
-                url=reverse("intake:intake_detail", args=[intake.pk]),
+                at=created_at,
+                kind="Consultation request",
+                summary=f"Asked for help with {asked or 'nothing stated'} "
+                f"({statuses.get(status, status)})",
             )
         )
     return entries
 
 
-def _screening_entries(patient: Patient, truncated: list[str]) -> list[TimelineEntry]:
-    screenings = _capped(
-        Screening.objects.filter(patient=patient)
-        .select_related("determination__signed_by")
-        .order_by("-created_at", "-id"),
-        "screenings",
-        truncated,
+def _intake_entries(patient: Patient, sources: _Sources) -> list[TimelineEntry]:
+    intakes = sources.read(
+        Intake.objects.filter(patient=patient, status=Intake.Status.SUBMITTED)
+        .order_by("-submitted_at", "-id")
+        .values_list(
+            "id", "submitted_at", "gad7_total", "gad7_band", "phq9_total", "phq9_band", "flags"
+        ),
+        "intakes",
     )
     entries = []
-    for screening in screenings:
-        url = reverse("treatments:screening_detail", args=[screening.pk])
+    for pk, submitted_at, *scores, flags in intakes:
+        details = _score_texts(*scores)
+        if flags:
+            details.append(f"{len(flags)} flag{'s' if len(flags) != 1 else ''}")
         entries.append(
             TimelineEntry(
-                at=screening.created_at,
-                kind="Screening",
-                summary=f"{screening.get_result_display()} ({screening.get_status_display()})",
-                url=url,
+                at=submitted_at,
+                kind="Intake",
+                summary=_with_details("Submitted", details),
+                link=("intake:intake_detail", pk),
             )
         )
-        determination = getattr(screening, "determination", None)
-        if determination is not None:
-            signer = determination.signed_by
-            summary = (
-                f"{determination.get_decision_display()}, signed by "
-                f"{signer.get_full_name() or signer.username}"
+    return entries
+
+
+def _screening_entries(patient: Patient, sources: _Sources) -> list[TimelineEntry]:
+    results = dict(Screening._meta.get_field("result").flatchoices)
+    statuses = dict(Screening.Status.choices)
+    decisions = dict(ScreeningDetermination.Decision.choices)
+    screenings = sources.read(
+        Screening.objects.filter(patient=patient)
+        .order_by("-created_at", "-id")
+        .values_list(
+            "id",
+            "created_at",
+            "result",
+            "status",
+            "determination__signed_at",
+            "determination__decision",
+            "determination__is_override",
+            "determination__signed_by__first_name",
+            "determination__signed_by__last_name",
+            "determination__signed_by__username",
+        ),
+        "screenings",
+    )
+    entries = []
+    for pk, created_at, result, status, signed_at, decision, is_override, *signer in screenings:
+        link = ("treatments:screening_detail", pk)
+        entries.append(
+            TimelineEntry(
+                at=created_at,
+                kind="Screening",
+                summary=f"{results.get(result, result)} ({statuses.get(status, status)})",
+                link=link,
             )
-            if determination.is_override:
+        )
+        if signed_at is not None:
+            first_name, last_name, username = signer
+            summary = (
+                f"{decisions.get(decision, decision)}, signed by "
+                f"{f'{first_name} {last_name}'.strip() or username}"
+            )
+            if is_override:
                 summary += " (overrides the screening)"
             entries.append(
                 TimelineEntry(
-                    at=determination.signed_at,
-                    kind="Screening determination",
-                    summary=summary,
-                    url=url,
+                    at=signed_at, kind="Screening determination", summary=summary, link=link
                 )
             )
     return entries
 
 
-def _dose_text(version: PlanVersion) -> str:
-    if version.dose_unit == "mg":
-        return f"{version.dose_mg} mg"
-    return f"{version.dose_amount} {version.dose_unit} ({version.dose_mg} mg)"
-
-
-def _plan_entries(patient: Patient, truncated: list[str]) -> list[TimelineEntry]:
-    versions = _capped(
-        PlanVersion.objects.filter(plan__patient=patient).order_by("-effective_at", "-id"),
+def _plan_entries(patient: Patient, sources: _Sources) -> list[TimelineEntry]:
+    phases = dict(PlanVersion.Phase.choices)
+    versions = sources.read(
+        PlanVersion.objects.filter(plan__patient=patient)
+        .order_by("-effective_at", "-id")
+        .values_list(
+            "plan_id",
+            "effective_at",
+            "number",
+            "phase",
+            "route",
+            "dose_unit",
+            "dose_amount",
+            "dose_mg",
+            "sessions_planned",
+            "amendment_reason",
+        ),
         "plan versions",
-        truncated,
     )
     entries = []
-    for version in versions:
-        route = ROUTE_LABELS.get(version.route, version.route)
+    for (
+        plan_id,
+        effective_at,
+        number,
+        phase,
+        route,
+        dose_unit,
+        dose_amount,
+        dose_mg,
+        sessions_planned,
+        amendment_reason,
+    ) in versions:
+        dose = f"{dose_mg} mg" if dose_unit == "mg" else f"{dose_amount} {dose_unit} ({dose_mg} mg)"
         summary = (
-            f"Version {version.number}: {version.get_phase_display()}, {route}, "
-            f"{_dose_text(version)}, {version.sessions_planned} sessions planned"
+            f"Version {number}: {phases.get(phase, phase)}, {ROUTE_LABELS.get(route, route)}, "
+            f"{dose}, {sessions_planned} sessions planned"
         )
-        if version.amendment_reason:
-            summary += f"; reason: {version.amendment_reason}"
+        if amendment_reason:
+            summary += f"; reason: {amendment_reason}"
         entries.append(
             TimelineEntry(
-                at=version.effective_at,
+                at=effective_at,
                 kind="Treatment plan",
                 summary=summary,
-                url=reverse("treatments:plan_detail", args=[version.plan_id]),
+                link=("treatments:plan_detail", plan_id),
             )
         )
     return entries
 
 
-def _sessions(patient: Patient, truncated: list[str]) -> list[TreatmentSession]:
-    return _capped(
+def _sessions(patient: Patient, sources: _Sources) -> list[tuple]:
+    """(id, starts_at, status, cancel_reason, chair name), newest first: up to SOURCE_LIMIT
+    whatever the timeline shows, as they also draw the charts' session lines."""
+    rows = list(
         TreatmentSession.objects.filter(patient=patient)
-        .select_related("chair")
-        .only("id", "starts_at", "status", "cancel_reason", "chair__name")
-        .order_by("-starts_at", "-id"),
-        "sessions",
-        truncated,
+        .order_by("-starts_at", "-id")
+        .values_list("id", "starts_at", "status", "cancel_reason", "chair__name")[
+            : SOURCE_LIMIT + 1
+        ]
     )
+    if len(rows) > sources.limit:
+        sources.truncated.append("sessions")
+    return rows[:SOURCE_LIMIT]
 
 
-def _session_entries(sessions: list[TreatmentSession]) -> list[TimelineEntry]:
+def _session_entries(sessions: list[tuple], limit: int) -> list[TimelineEntry]:
+    statuses = dict(TreatmentSession.Status.choices)
     entries = []
-    for session in sessions:
-        summary = f"{session.get_status_display()}, {session.chair.name}"
-        if session.status == TreatmentSession.Status.CANCELLED and session.cancel_reason:
-            summary += f": {session.cancel_reason}"
+    for pk, starts_at, status, cancel_reason, chair in sessions[:limit]:
+        summary = f"{statuses.get(status, status)}, {chair}"
+        if status == TreatmentSession.Status.CANCELLED and cancel_reason:
+            summary += f": {cancel_reason}"
         entries.append(
             TimelineEntry(
-                at=session.starts_at,
+                at=starts_at,
                 kind="Session",
                 summary=summary,
-                url=reverse("treatments:session_detail", args=[session.pk]),
+                link=("treatments:session_detail", pk),
             )
         )
     return entries
 
 
-def _survey_entries(patient: Patient, truncated: list[str]) -> list[TimelineEntry]:
-    surveys = _capped(
-        with_scores(Survey.objects.filter(patient=patient).order_by("-due_at", "-id")),
+def _survey_scores(score_rows: list[tuple]) -> dict[int, dict[str, tuple[int, str]]]:
+    """{survey id: {instrument: (total, band)}} from the scores the charts read, which saves
+    the surveys' query a lookup per survey and scale. The latest surveys' scores are among the
+    latest ``SCORES_LIMIT``; only the full timeline of a record with hundreds of scores could
+    show a survey older than those, as answered without its totals."""
+    scores: dict[int, dict[str, tuple[int, str]]] = {}
+    for instrument, _, total, band, source_kind, source_id in score_rows:
+        if source_kind == SURVEY_SOURCE:
+            scores.setdefault(source_id, {})[instrument] = (total, band)
+    return scores
+
+
+def _survey_entries(
+    patient: Patient, sources: _Sources, scores: dict[int, dict[str, tuple[int, str]]]
+) -> list[TimelineEntry]:
+    statuses = dict(Survey.Status.choices)
+    surveys = sources.read(
+        Survey.objects.filter(patient=patient)
+        .order_by("-due_at", "-id")
+        .values_list("id", "status", "due_at", "completed_at", "offset_label", "escalations"),
         "check-in surveys",
-        truncated,
     )
+    gad7, phq9 = Assessment.Instrument.GAD7, Assessment.Instrument.PHQ9
     entries = []
-    for survey in surveys:
-        answered = survey.status == Survey.Status.COMPLETED
+    for pk, status, due_at, completed_at, offset_label, escalations in surveys:
+        answered = status == Survey.Status.COMPLETED
         if answered:
-            scores = [
-                text
-                for text in (
-                    _score_text("GAD-7", survey.gad7_total, survey.gad7_band),
-                    _score_text("PHQ-9", survey.phq9_total, survey.phq9_band),
-                )
-                if text
-            ]
-            summary = "Answered" + (f": {', '.join(scores)}" if scores else "")
-            if survey.escalated:
+            mine = scores.get(pk, {})
+            summary = _with_details(
+                "Answered", _score_texts(*mine.get(gad7, NO_SCORE), *mine.get(phq9, NO_SCORE))
+            )
+            if escalations:
                 summary += "; escalated"
-        elif survey.status == Survey.Status.CANCELLED:
+        elif status == Survey.Status.CANCELLED:
             summary = "Cancelled"
         else:
-            summary = f"Not answered ({survey.get_status_display().lower()})"
+            summary = f"Not answered ({statuses.get(status, status).lower()})"
         entries.append(
             TimelineEntry(
-                at=survey.completed_at if answered and survey.completed_at else survey.due_at,
-                kind=f"Check-in survey ({survey.offset_label} after)",
+                at=completed_at if answered and completed_at else due_at,
+                kind=f"Check-in survey ({offset_label} after)",
                 summary=summary,
-                url=reverse("followups:survey_detail", args=[survey.pk]) if answered else "",
+                link=("followups:survey_detail", pk) if answered else None,
             )
         )
     return entries
 
 
-def _message_entries(patient: Patient, truncated: list[str]) -> list[TimelineEntry]:
-    messages = _capped(
+def _message_entries(patient: Patient, sources: _Sources) -> list[TimelineEntry]:
+    messages = sources.read(
         OutboxEntry.objects.filter(
             patient=patient, status__in=(OutboxEntry.Status.SENT, OutboxEntry.Status.FAILED)
         )
         .exclude(purpose=OutboxEntry.Purpose.TASK)
-        .order_by("-due_at", "-id"),
+        .order_by("-due_at", "-id")
+        .only(
+            "id", "purpose", "offset_label", "status", "due_at", "sent_at", "channel", "last_error"
+        ),
         "messages",
-        truncated,
     )
-    url = reverse("followups:communication_log", args=[patient.pk])
+    link = ("followups:communication_log", patient.pk)
     entries = []
     for message in messages:
         channel = message.get_channel_display() or "no channel"
@@ -487,61 +614,84 @@ def _message_entries(patient: Patient, truncated: list[str]) -> list[TimelineEnt
                 summary += f" ({message.last_error})"
         entries.append(
             TimelineEntry(
-                at=message.sent_at or message.due_at, kind="Message", summary=summary, url=url
+                at=message.sent_at or message.due_at, kind="Message", summary=summary, link=link
             )
         )
     return entries
 
 
-def _call_entries(patient: Patient, truncated: list[str]) -> list[TimelineEntry]:
-    calls = _capped(
+def _call_entries(patient: Patient, sources: _Sources) -> list[TimelineEntry]:
+    outcomes = dict(FollowUpCall.Outcome.choices)
+    calls = sources.read(
         FollowUpCall.objects.filter(patient=patient)
-        .select_related("called_by")
-        .order_by("-called_at", "-id"),
+        .order_by("-called_at", "-id")
+        .values_list(
+            "called_at",
+            "outcome",
+            "note",
+            "called_by__first_name",
+            "called_by__last_name",
+            "called_by__username",
+        ),
         "calls",
-        truncated,
     )
-    url = reverse("followups:communication_log", args=[patient.pk])
+    link = ("followups:communication_log", patient.pk)
     entries = []
-    for call in calls:
-        caller = call.called_by.get_full_name() or call.called_by.username
-        summary = f"{call.get_outcome_display()} (by {caller})"
-        if call.note:
-            summary += f": {call.note}"
+    for called_at, outcome, note, first_name, last_name, username in calls:
+        caller = f"{first_name} {last_name}".strip() or username
+        summary = f"{outcomes.get(outcome, outcome)} (by {caller})"
+        if note:
+            summary += f": {note}"
         entries.append(
-            TimelineEntry(at=call.called_at, kind="Follow-up call", summary=summary, url=url)
+            TimelineEntry(at=called_at, kind="Follow-up call", summary=summary, link=link)
         )
     return entries
 
 
-def patient_chart(*, patient: Patient) -> PatientChart:
+def patient_chart(*, patient: Patient, full_timeline: bool = False) -> PatientChart:
     """The chart of a patient from ``chart_patient`` (which read ``treatment_start``).
-    Ten queries: the scores and the nine timeline sources."""
+
+    The timeline holds the latest ``TIMELINE_LIMIT`` events across every source, or with
+    ``full_timeline`` up to ``SOURCE_LIMIT`` rows of each. Nine queries either way: the scores
+    and the eight timeline sources, each reading only the rows it may show (and one more, to
+    tell whether there are older ones)."""
     treatment_start = getattr(patient, "treatment_start", None)
-    truncated: list[str] = []
-    sessions = _sessions(patient, truncated)
+    score_rows = _score_rows(patient)
+    sources = _Sources(limit=SOURCE_LIMIT if full_timeline else TIMELINE_LIMIT)
+    sessions = _sessions(patient, sources)
     timeline = [
-        *_inquiry_entries(patient, truncated),
-        *_intake_entries(patient, truncated),
-        *_screening_entries(patient, truncated),
-        *_plan_entries(patient, truncated),
-        *_session_entries(sessions),
-        *_survey_entries(patient, truncated),
-        *_message_entries(patient, truncated),
-        *_call_entries(patient, truncated),
+        *_inquiry_entries(patient, sources),
+        *_intake_entries(patient, sources),
+        *_screening_entries(patient, sources),
+        *_plan_entries(patient, sources),
+        *_session_entries(sessions, sources.limit),
+        *_survey_entries(patient, sources, _survey_scores(score_rows)),
+        *_message_entries(patient, sources),
+        *_call_entries(patient, sources),
     ]
     timeline.sort(key=lambda entry: entry.at, reverse=True)
+    # A source with more rows than it read has older events, as do more events than shown.
+    more = not full_timeline and bool(sources.truncated or len(timeline) > TIMELINE_LIMIT)
+    if not full_timeline:
+        del timeline[TIMELINE_LIMIT:]
+    urls: dict[tuple[str, int], str] = {}  # many entries open the same page (the message log)
+    for entry in timeline:
+        if entry.link is not None:
+            if entry.link not in urls:
+                urls[entry.link] = reverse(entry.link[0], args=[entry.link[1]])
+            entry.url = urls[entry.link]
+    completed = TreatmentSession.Status.COMPLETED
     return PatientChart(
         patient=patient,
         treatment_start=treatment_start,
-        courses=score_courses(patient=patient, treatment_start=treatment_start),
+        courses=_courses(score_rows, treatment_start=treatment_start),
         completed_sessions=sorted(
-            session.starts_at
-            for session in sessions
-            if session.status == TreatmentSession.Status.COMPLETED
+            starts_at for _, starts_at, status, *_ in sessions if status == completed
         ),
         timeline=timeline,
-        truncated=truncated,
+        full_timeline=full_timeline,
+        timeline_more=more,
+        truncated=sources.truncated if full_timeline else [],
     )
 
 

@@ -5,6 +5,8 @@ Opening it is a view of the patient's record: an ACCESS audit entry is written, 
 page does.
 """
 
+from datetime import datetime
+
 from auditlog.signals import accessed
 from django.http import Http404
 from django.shortcuts import render
@@ -39,26 +41,26 @@ def _summary(course: chart_selectors.Course) -> str:
     return "; ".join(parts)
 
 
-def _svg(course: chart_selectors.Course, completed_sessions) -> str:
-    points = []
-    for point in course.points:
-        marker = (
-            charts.REMISSION if point.is_remission else charts.RESPONSE if point.is_response else ""
-        )
-        note = f"{chart_selectors.local_date(point.at)}: {point.total} ({point.band})"
-        if point.outcome_label:
-            note += f", {point.outcome_label.lower()}"
-        points.append(
-            charts.Point(
-                at=timezone.localtime(point.at), total=point.total, note=note, marker=marker
-            )
-        )
+def _point(point: chart_selectors.ScorePoint) -> charts.Point:
+    note = f"{point.date_text}: {point.total_text}"
+    if outcome := point.outcome_label:
+        note += f", {outcome.lower()}"
+    marker = (
+        charts.REMISSION if point.is_remission else charts.RESPONSE if point.is_response else ""
+    )
+    # ``point.at`` is in the clinic's zone already: the dates on the axis read as there.
+    return charts.Point(at=point.at, total=point.total, note=note, marker=marker)
+
+
+def _svg(course: chart_selectors.Course, completed_sessions: list[datetime]) -> str:
+    """``completed_sessions`` in the clinic's zone."""
+    points = [_point(point) for point in course.points]
     return charts.score_chart(
         label=_summary(course),
         points=points,
         bands=charts.bands_from(course.instrument.bands, course.instrument.maximum),
         maximum=course.instrument.maximum,
-        sessions=[timezone.localtime(moment) for moment in completed_sessions],
+        sessions=completed_sessions,
         baseline=course.baseline.total if course.baseline else None,
         colour=COLOURS.get(course.instrument.code, "#0b5394"),
     )
@@ -71,7 +73,11 @@ def patient_chart(request, pk: int):
     if patient is None:
         raise Http404
     accessed.send(sender=Patient, instance=patient)
-    chart = chart_selectors.patient_chart(patient=patient)
+    chart = chart_selectors.patient_chart(
+        patient=patient, full_timeline=request.GET.get("timeline") == "all"
+    )
+    zone = timezone.get_current_timezone()
+    sessions = [moment.astimezone(zone) for moment in chart.completed_sessions]
     return render(
         request,
         "followups/chart/patient_chart.html",
@@ -82,10 +88,11 @@ def patient_chart(request, pk: int):
                 {
                     "course": course,
                     # Every text in the drawing is escaped by charts.score_chart.
-                    "svg": mark_safe(_svg(course, chart.completed_sessions)),  # noqa: S308
+                    "svg": mark_safe(_svg(course, sessions)),  # noqa: S308
                 }
                 for course in chart.courses
             ],
             "limit": chart_selectors.SOURCE_LIMIT,
+            "timeline_limit": chart_selectors.TIMELINE_LIMIT,
         },
     )

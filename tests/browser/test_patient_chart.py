@@ -1,6 +1,7 @@
 """A clinician opens a patient's chart from the patient page: the GAD-7 and PHQ-9 charts are
 images named by what they show, the table under them lists the same scores, and the timeline
-shows the sessions and check-in surveys. Legible on a desktop and on a phone."""
+shows the sessions and check-in surveys (the latest events, with a link to all of them).
+Legible on a desktop and on a phone."""
 
 import re
 from datetime import timedelta
@@ -10,10 +11,12 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from followups import chart_panel
+from followups.selectors import chart as chart_selectors
 from intake import patient_panels
 from tests.browser.conftest import ARTIFACTS, PHONE, give_authenticator, log_in, screenshot
 from tests.browser.test_accessibility import serious_violations
 from tests.followups.test_chart import intake_score, session_at, survey_after
+from tests.followups.worklist_data import sent_message
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -90,3 +93,24 @@ def test_a_clinician_reads_the_chart_from_the_patient_page(
     assert serious_violations(page) == []
     screenshot(page, "patient-chart-phone")
     gad7.screenshot(path=ARTIFACTS / "patient-chart-phone-gad7.png")  # at its real size
+
+
+def test_a_long_history_shows_the_latest_events_and_opens_the_full_timeline(
+    page, live_server, clinician_user, patient
+):
+    now = timezone.now()
+    count = chart_selectors.TIMELINE_LIMIT + 5
+    for number in range(count):
+        sent_message(patient=patient, due_at=now - timedelta(days=number + 1), key=f"m{number}")
+
+    log_in(page, live_server, clinician_user, device=give_authenticator(clinician_user))
+    page.goto(f"{live_server.url}/patients/{patient.pk}/chart/")
+
+    timeline = page.get_by_role("region", name="Timeline")
+    expect(timeline.get_by_role("listitem")).to_have_count(chart_selectors.TIMELINE_LIMIT)
+    screenshot(page, "patient-chart-latest-events")
+    timeline.get_by_role("link", name="Show the full timeline").click()
+
+    expect(timeline.get_by_role("listitem")).to_have_count(count)
+    timeline.get_by_role("link", name="Show the latest events only").click()
+    expect(timeline.get_by_role("listitem")).to_have_count(chart_selectors.TIMELINE_LIMIT)

@@ -490,15 +490,77 @@ def test_the_timeline_shows_dates_in_the_clinic_zone(at_noon, clinician, clinici
     assert "03/09/2026 08:30" in page
 
 
-def test_each_timeline_source_is_capped(at_noon, clinician, clinician_user, patient, monkeypatch):
-    monkeypatch.setattr(chart_selectors, "SOURCE_LIMIT", 2)
+def test_the_page_shows_the_latest_events_across_sources_and_links_to_the_rest(
+    at_noon, clinician, clinician_user, patient
+):
+    limit = chart_selectors.TIMELINE_LIMIT
+    for number in range(limit + 5):  # older messages, one a day
+        sent_message(
+            patient=patient, due_at=NOON - timedelta(days=10 + number), key=f"old-{number}"
+        )
+    for number in range(3):  # and newer calls
+        FollowUpCall.objects.create(
+            patient=patient,
+            outcome=FollowUpCall.Outcome.REACHED,
+            called_at=NOON - timedelta(days=number),
+            called_by=clinician_user,
+        )
+
+    response = clinician.get(chart_url(patient))
+
+    timeline = response.context["chart"].timeline
+    assert len(timeline) == limit
+    assert [entry.kind for entry in timeline] == ["Follow-up call"] * 3 + ["Message"] * (limit - 3)
+    assert timeline[-1].at == NOON - timedelta(days=10 + limit - 4)  # the newest messages
+    page = response.content.decode()
+    assert f"The latest {limit} events." in page
+    assert '<a href="?timeline=all#timeline-heading">Show the full timeline</a>' in page
+
+    response = clinician.get(chart_url(patient), {"timeline": "all"})
+
+    timeline = response.context["chart"].timeline
+    assert len(timeline) == limit + 5 + 3
+    assert [entry.at for entry in timeline] == sorted((e.at for e in timeline), reverse=True)
+    page = response.content.decode()
+    assert "Show the full timeline" not in page
+    assert (
+        f'<a href="{chart_url(patient)}#timeline-heading">Show the latest events only</a>' in page
+    )
+
+
+def test_a_short_history_is_shown_whole(at_noon, clinician, clinician_user, patient):
+    full_history(patient, by=clinician_user, rows=1)
+
+    response = clinician.get(chart_url(patient))
+
+    assert len(response.context["chart"].timeline) < chart_selectors.TIMELINE_LIMIT
+    assert "Show the full timeline" not in response.content.decode()
+
+
+def test_one_source_past_the_limit_is_enough_to_link_to_the_rest(
+    at_noon, clinician, patient, monkeypatch
+):
+    monkeypatch.setattr(chart_selectors, "TIMELINE_LIMIT", 2)
     for number in range(3):
         sent_message(patient=patient, due_at=NOON - timedelta(days=number), key=f"cap-{number}")
 
     response = clinician.get(chart_url(patient))
 
     assert [entry.kind for entry in response.context["chart"].timeline] == ["Message"] * 2
-    assert "Showing the latest 2 of: messages." in response.content.decode()
+    assert "Show the full timeline" in response.content.decode()
+
+
+def test_each_source_of_the_full_timeline_is_capped(
+    at_noon, clinician, clinician_user, patient, monkeypatch
+):
+    monkeypatch.setattr(chart_selectors, "SOURCE_LIMIT", 2)
+    for number in range(3):
+        sent_message(patient=patient, due_at=NOON - timedelta(days=number), key=f"cap-{number}")
+
+    response = clinician.get(chart_url(patient), {"timeline": "all"})
+
+    assert [entry.kind for entry in response.context["chart"].timeline] == ["Message"] * 2
+    assert "showing the latest 2 of: messages." in response.content.decode()
 
 
 def test_the_front_desk_may_not_open_the_chart(front_desk, patient):
@@ -516,18 +578,19 @@ def test_opening_the_chart_is_audited(clinician, clinician_user, patient):
     assert entry.actor == clinician_user
 
 
+@pytest.mark.parametrize("timeline", ["", "all"])
 @pytest.mark.parametrize("rows", [1, 4])
 def test_the_chart_costs_the_same_however_long_the_record(
-    at_noon, clinician, clinician_user, patient, django_assert_num_queries, rows
+    at_noon, clinician, clinician_user, patient, django_assert_num_queries, rows, timeline
 ):
     full_history(patient, by=clinician_user, rows=rows)
     clinician.get(chart_url(patient))  # warm-up
 
     # session, user, TOTP device, roles, the patient with when treatment started, the ACCESS
-    # audit entry; the scores; the inquiries, intakes, screenings with their determinations,
-    # plan versions, sessions, surveys with their scores, messages, calls with who called
+    # audit entry; the scores (with the surveys'); the inquiries, intakes, screenings with their
+    # determinations, plan versions, sessions, surveys, messages, calls with who called
     with django_assert_num_queries(15):
-        response = clinician.get(chart_url(patient))
+        response = clinician.get(chart_url(patient), {"timeline": timeline})
 
     assert len(response.context["chart"].scores) == rows * 3  # PHQ-9 at intake, both at survey
 
