@@ -10,8 +10,8 @@ N most expensive functions (cumulative), which is where template and ORM time sh
 """
 
 import cProfile
-import os
 import io
+import os
 import pstats
 import statistics
 import time
@@ -98,7 +98,9 @@ def profile_page(page, fixtures, top: int) -> str:
             request(client, page)
         profiler.disable()
         out = io.StringIO()
-        pstats.Stats(profiler, stream=out).sort_stats(os.environ.get("BENCH_PROFILE_SORT", "cumulative")).print_stats(top)
+        pstats.Stats(profiler, stream=out).sort_stats(
+            os.environ.get("BENCH_PROFILE_SORT", "cumulative")
+        ).print_stats(top)
         lines += ["", "```", out.getvalue().strip(), "```"]
     return "\n".join(lines) + "\n"
 

@@ -5,7 +5,6 @@ chair board). The clinicians': session alerts (blood-pressure decisions waiting,
 sessions to sign and screenings to review. Each costs one or two queries.
 """
 
-from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -15,6 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from clinic.home import register_panel
+from clinic.links import url_for_pk
 from clinic.roles import CLINICIAN, FRONT_DESK, has_role
 
 from .models import SessionEvent, StaffTask, TreatmentSession, VitalsReading
@@ -36,13 +36,6 @@ ADVERSE_GROUP_ID = "adverse-events"
 def _session_url(session_id: int, anchor: str = "") -> str:
     url = reverse("treatments:session_detail", args=[session_id])
     return f"{url}#{anchor}" if anchor else url
-
-
-def _session_urls() -> Callable[[int, str], str]:
-    """``_session_url`` for a long list: the route reversed once, not once per row."""
-    marker = 2_147_483_647
-    before, after = reverse("treatments:session_detail", args=[marker]).split(str(marker))
-    return lambda pk, anchor="": f"{before}{pk}{after}{'#' + anchor if anchor else ''}"
 
 
 # --- Reads only the home page makes -------------------------------------------------------------
@@ -144,7 +137,7 @@ def sessions_today_panel(request: HttpRequest) -> dict | None:
     listed = chairs if len(free) <= FREE_CHAIRS_LISTED else [c for c in chairs if c.sessions]
     holding = 0
     groups = []
-    session_url = _session_urls()
+    session_url = url_for_pk("treatments:session_detail")
     for chair_day in listed:
         items = []
         for session in chair_day.sessions:
@@ -161,7 +154,7 @@ def sessions_today_panel(request: HttpRequest) -> dict | None:
             if session.status == TreatmentSession.Status.BOOKED:
                 item["action"] = {
                     "label": "Check in",
-                    "url": session_url(session.pk, "check-in"),
+                    "url": f"{session_url(session.pk)}#check-in",
                     "context": f"{name} at {starts}",
                 }
             items.append(item)

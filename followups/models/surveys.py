@@ -57,10 +57,18 @@ class Survey(models.Model):
         ]
         indexes = [
             models.Index(fields=["patient", "due_at"], name="survey_patient"),
+            # The worklist: escalated answers first, oldest first; the calm ones, and every
+            # count of what is left to review, from the index alone.
             models.Index(
-                fields=["completed_at"],
+                fields=["completed_at", "id"],
+                condition=models.Q(status="completed", reviewed_at__isnull=True)
+                & ~models.Q(escalations=[]),
+                name="survey_escalated",
+            ),
+            models.Index(
+                fields=["completed_at", "escalations"],
                 condition=models.Q(status="completed", reviewed_at__isnull=True),
-                name="survey_to_review",
+                name="survey_review_queue",
             ),
             models.Index(fields=["reviewed_at"], name="survey_reviewed"),
         ]

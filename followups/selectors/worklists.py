@@ -6,10 +6,19 @@ Every read costs a fixed number of queries however many rows it returns: related
 rows with ``source_kind="survey"``) as subqueries of the survey query.
 """
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
-from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import (
+    Count,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    prefetch_related_objects,
+)
 
 from intake.models import Assessment, ClinicalAlert, Patient
 from treatments.models import StaffTask
@@ -20,7 +29,6 @@ from ..models import FollowUpCall, OutboxEntry, Survey
 TASK_SOURCE = "outbox"  # StaffTask.source_kind of the tasks the outbox sweep makes
 SURVEY_SOURCE = "survey"  # Assessment/ClinicalAlert.source_kind of a check-in survey's rows
 DONE_DAYS = 7
-SECTION_LIMIT = 200
 LOG_LIMIT = 200
 SURVEYS_SHOWN = 50
 PANEL_SURVEYS = 3
@@ -62,6 +70,12 @@ def with_scores(surveys: QuerySet[Survey]) -> QuerySet[Survey]:
 
 # --- The worklist -------------------------------------------------------------------------------
 
+# Each section shows its first SECTION_PAGE rows; "Show more" adds a page at a time up to
+# SECTION_MAX, past which the list says how many there are rather than render thousands of forms.
+SECTION_PAGE = 20
+SECTION_MAX = 500
+SECTION_SLUGS = ("escalations", "due-today", "overdue", "done")
+
 
 @dataclass
 class WorklistItem:
@@ -87,8 +101,20 @@ class WorklistSection:
     slug: str
     title: str
     description: str
+    nouns: tuple[str, str]  # what a row is, one and many: "Show 20 more overdue follow-ups"
+    size: int = SECTION_PAGE  # how many rows were asked for
     items: list[WorklistItem] = field(default_factory=list)
-    truncated: bool = False
+    total: int = 0  # rows in the section, shown or not
+
+    @property
+    def more(self) -> int:
+        """How many rows the section has beyond those shown."""
+        return max(self.total - len(self.items), 0)
+
+    @property
+    def at_most(self) -> bool:
+        """Shown to SECTION_MAX rows with more left: no "Show more" any further."""
+        return bool(self.more) and self.size >= SECTION_MAX
 
 
 @dataclass
@@ -111,108 +137,250 @@ def day_bounds(now: datetime) -> tuple[date, datetime, datetime]:
     return today, start, end
 
 
-def _open_tasks(role: str, before: datetime) -> QuerySet[StaffTask]:
-    return (
-        StaffTask.objects.filter(
-            role=role, source_kind=TASK_SOURCE, status=StaffTask.Status.OPEN, due_at__lt=before
-        )
-        .select_related("patient")
-        .prefetch_related(
-            Prefetch(
-                "calls",
-                queryset=FollowUpCall.objects.select_related("called_by").order_by(
-                    "-called_at", "-id"
-                ),
-            )
-        )
-        .order_by("due_at", "id")
+# Each section and each count is one index range scan however long the backlog, the counts
+# reading the index only: open tasks by task_worklist (role, status, due_at; it includes
+# source_kind), tasks done by an index on (role, completed_at) of the outbox's done tasks, surveys
+# to review by survey_review_queue (completed_at, escalations) and, escalated, survey_escalated,
+# surveys reviewed by survey_reviewed. The filters below are those indexes' conditions.
+
+
+def _open_tasks(role: str) -> QuerySet[StaffTask]:
+    return StaffTask.objects.filter(
+        role=role, source_kind=TASK_SOURCE, status=StaffTask.Status.OPEN
     )
 
 
-def _capped(items: list, section: WorklistSection) -> None:
-    section.truncated = len(items) > SECTION_LIMIT
-    section.items = items[:SECTION_LIMIT]
+def _done_tasks(role: str, since: datetime) -> QuerySet[StaffTask]:
+    return StaffTask.objects.filter(
+        role=role, source_kind=TASK_SOURCE, status=StaffTask.Status.DONE, completed_at__gte=since
+    )
 
 
-def worklist(*, role: str, now: datetime) -> Worklist:
+def _to_review(*, escalated: bool | None = None) -> QuerySet[Survey]:
+    """Answered surveys no clinician has reviewed yet: escalated ones, calm ones, or all."""
+    surveys = Survey.objects.filter(status=Survey.Status.COMPLETED, reviewed_at__isnull=True)
+    if escalated is None:
+        return surveys
+    return surveys.exclude(escalations=[]) if escalated else surveys.filter(escalations=[])
+
+
+def _reviewed(since: datetime) -> QuerySet[Survey]:
+    return Survey.objects.filter(reviewed_at__gte=since)
+
+
+# The columns a worklist row shows, not whole records: a patient's phone numbers are parsed as
+# they load (only tasks show the mobile), and a survey's answers are not shown here.
+_PATIENT_COLUMNS = ("patient__mrn", "patient__legal_first_name", "patient__legal_last_name")
+
+
+def _staff_columns(relation: str) -> tuple[str, ...]:
+    return tuple(f"{relation}__{name}" for name in ("username", "first_name", "last_name"))
+
+
+def _task_rows(tasks: QuerySet[StaffTask]) -> QuerySet[StaffTask]:
+    return tasks.select_related("patient", "completed_by").only(
+        *("patient", "role", "title", "details", "status", "due_at", "completed_at", "outcome"),
+        *_PATIENT_COLUMNS,
+        "patient__mobile",
+        *_staff_columns("completed_by"),
+    )
+
+
+def _survey_rows(surveys: QuerySet[Survey]) -> QuerySet[Survey]:
+    return surveys.select_related("patient", "reviewed_by").only(
+        *("patient", "offset_label", "status", "completed_at", "escalations"),
+        *("reviewed_at", "review_note"),
+        *_PATIENT_COLUMNS,
+        *_staff_columns("reviewed_by"),
+    )
+
+
+def _attach_scores(surveys: list[Survey]) -> None:
+    """``gad7_total``, ``gad7_band``, ``phq9_total``, ``phq9_band`` on each survey, as
+    ``with_scores`` gives them, in one query for the whole page (none when no survey)."""
+    if not surveys:
+        return
+    scores = {
+        (source_id, instrument): (total, band)
+        for source_id, instrument, total, band in Assessment.objects.filter(
+            source_kind=SURVEY_SOURCE,
+            source_id__in=[survey.pk for survey in surveys],
+            instrument__in=[Assessment.Instrument.GAD7, Assessment.Instrument.PHQ9],
+        )
+        .order_by()  # one per survey and instrument (a constraint): no sort needed
+        .values_list("source_id", "instrument", "total", "band")
+    }
+    for survey in surveys:
+        survey.gad7_total, survey.gad7_band = scores.get(
+            (survey.pk, Assessment.Instrument.GAD7), (None, None)
+        )
+        survey.phq9_total, survey.phq9_band = scores.get(
+            (survey.pk, Assessment.Instrument.PHQ9), (None, None)
+        )
+        survey.score_summary = score_summary(survey)
+
+
+def score_summary(survey: Survey) -> str:
+    """The survey's scores in words, as "GAD-7 6 (Mild) · PHQ-9 4 (Minimal)"; empty if none."""
+    return " · ".join(
+        f"{label} {total} ({band})"
+        for label, total, band in (
+            ("GAD-7", survey.gad7_total, survey.gad7_band),
+            ("PHQ-9", survey.phq9_total, survey.phq9_band),
+        )
+        if total is not None
+    )
+
+
+def worklist_counts(*, role: str, now: datetime, done: bool = False) -> dict[str, int]:
+    """How many rows each worklist section has: ``escalations`` (clinicians' list only, else
+    0), ``due_today``, ``overdue``, and with ``done=True`` also ``done`` (the last DONE_DAYS).
+    The home panel's numbers. Queries: one on tasks, and one on surveys for clinicians; with
+    ``done``, one more on each."""
+    _, start, end = day_bounds(now)
+    counts = (
+        _open_tasks(role)
+        .filter(due_at__lt=end)
+        .aggregate(
+            due_today=Count("due_at", filter=Q(due_at__gte=start)),
+            overdue=Count("due_at", filter=Q(due_at__lt=start)),
+        )
+    )
+    counts["escalations"] = 0
+    clinical = role == StaffTask.Role.CLINICIAN
+    if clinical:
+        # Counted columns are the index's (not "id"), so the counts read the index only.
+        surveys = _to_review().aggregate(
+            # Named apart from the field: an aggregate named "escalations" would shadow it.
+            escalated=Count("escalations", filter=~Q(escalations=[])),
+            calm_today=Count("completed_at", filter=Q(escalations=[], completed_at__gte=start)),
+            calm_overdue=Count("completed_at", filter=Q(escalations=[], completed_at__lt=start)),
+        )
+        counts["escalations"] = surveys["escalated"]
+        counts["due_today"] += surveys["calm_today"]
+        counts["overdue"] += surveys["calm_overdue"]
+    if done:
+        since = now - timedelta(days=DONE_DAYS)
+        counts["done"] = _done_tasks(role, since).count()
+        if clinical:
+            counts["done"] += _reviewed(since).count()
+    return counts
+
+
+def worklist(*, role: str, now: datetime, sizes: Mapping[str, int] | None = None) -> Worklist:
     """The follow-up worklist of one role (a ``StaffTask.Role`` value), escalations first.
 
     Clinicians' list also holds answered check-in surveys: escalated ones first (they need a
     clinician before anything else), the others to review today or, answered before today,
     overdue. The front desk's list holds its tasks only: no survey, score or clinical detail.
-    Queries: the front desk's 3 (open tasks, their calls, done tasks), clinicians' 5 (and the
-    surveys to review, the surveys reviewed), whatever the number of rows.
+
+    Each section lists its first ``sizes[slug]`` rows (SECTION_PAGE unless asked, at most
+    SECTION_MAX), each source of rows read apart in the section's order, and knows its total.
+    Queries: the front desk's 6 (the counts of open and done tasks; the tasks due today, overdue
+    and done; the calls of the open ones), clinicians' 13 (and the counts of surveys to review
+    and reviewed; the surveys escalated, to review today, overdue and reviewed; the scores of
+    those shown), whatever the number of rows (calls and scores are not read when no row needs
+    them).
     """
+    sizes = sizes or {}
     clinical = role == StaffTask.Role.CLINICIAN
     today, start, end = day_bounds(now)
-    escalations = WorklistSection(
-        "escalations",
-        "Escalations",
-        "Answers a clinician must look at first.",
-    )
-    due_today = WorklistSection("due-today", "Due today", "Tasks due today.")
-    overdue = WorklistSection("overdue", "Overdue", "Tasks that were due before today.")
-    done = WorklistSection("done", "Done", f"Done in the last {DONE_DAYS} days, latest first.")
-    if clinical:
-        due_today.description = "Tasks due today and answered surveys to review."
-        overdue.description = "Tasks due before today and surveys answered before today."
-
-    tasks = list(_open_tasks(role, end)[: SECTION_LIMIT * 2 + 1])
-    due_items = [WorklistItem(task=task) for task in tasks if task.due_at >= start]
-    overdue_items = [WorklistItem(task=task) for task in tasks if task.due_at < start]
-    done_items = [
-        WorklistItem(task=task)
-        for task in StaffTask.objects.filter(
-            role=role,
-            source_kind=TASK_SOURCE,
-            status=StaffTask.Status.DONE,
-            completed_at__gte=now - timedelta(days=DONE_DAYS),
-        )
-        .select_related("patient", "completed_by")
-        .order_by("-completed_at", "-id")[: SECTION_LIMIT + 1]
-    ]
-    escalated_items: list[WorklistItem] = []
-    if clinical:
-        to_review = with_scores(
-            Survey.objects.filter(status=Survey.Status.COMPLETED, reviewed_at__isnull=True)
-            .select_related("patient")
-            .order_by("completed_at", "id")
-        )[: SECTION_LIMIT * 3 + 1]
-        for survey in to_review:
-            item = WorklistItem(survey=survey)
-            if survey.escalated:
-                survey.escalation_reasons = escalation_reasons(survey)
-                escalated_items.append(item)
-            elif survey.completed_at and survey.completed_at < start:
-                overdue_items.append(item)
-            else:
-                due_items.append(item)
-        done_items += [
-            WorklistItem(survey=survey)
-            for survey in with_scores(
-                Survey.objects.filter(reviewed_at__gte=now - timedelta(days=DONE_DAYS))
-                .select_related("patient", "reviewed_by")
-                .order_by("-reviewed_at", "-id")
-            )[: SECTION_LIMIT + 1]
-        ]
-    oldest_first = _sort_key(datetime.max.replace(tzinfo=UTC))
-    overdue_items.sort(key=oldest_first)
-    due_items.sort(key=oldest_first)
-    done_items.sort(key=_sort_key(datetime.min.replace(tzinfo=UTC)), reverse=True)
-    for section, items in (
-        (escalations, escalated_items),
-        (due_today, due_items),
-        (overdue, overdue_items),
-        (done, done_items),
+    since = now - timedelta(days=DONE_DAYS)
+    sections = {
+        "escalations": WorklistSection(
+            "escalations",
+            "Escalations",
+            "Answers a clinician must look at first.",
+            ("escalated survey", "escalated surveys"),
+        ),
+        "due-today": WorklistSection(
+            "due-today",
+            "Due today",
+            "Tasks due today and answered surveys to review." if clinical else "Tasks due today.",
+            ("follow-up due today", "follow-ups due today"),
+        ),
+        "overdue": WorklistSection(
+            "overdue",
+            "Overdue",
+            "Tasks due before today and surveys answered before today."
+            if clinical
+            else "Tasks that were due before today.",
+            ("overdue follow-up", "overdue follow-ups"),
+        ),
+        "done": WorklistSection(
+            "done",
+            "Done",
+            f"Done in the last {DONE_DAYS} days, latest first.",
+            ("done follow-up", "done follow-ups"),
+        ),
+    }
+    if not clinical:
+        del sections["escalations"]
+    for slug, section in sections.items():
+        section.size = min(max(sizes.get(slug, SECTION_PAGE), 1), SECTION_MAX)
+    counts = worklist_counts(role=role, now=now, done=True)
+    for slug, key in (
+        ("escalations", "escalations"),
+        ("due-today", "due_today"),
+        ("overdue", "overdue"),
+        ("done", "done"),
     ):
-        _capped(items, section)
-    sections = [escalations] if clinical else []
-    return Worklist(
-        role=role,
-        today=today,
-        clinical=clinical,
-        sections=[*sections, due_today, overdue, done],
+        if slug in sections:
+            sections[slug].total = counts[key]
+
+    def first(slug: str, rows: QuerySet) -> list:
+        # One row past the page tells "more" apart even if a count raced a change.
+        return list(rows[: sections[slug].size + 1])
+
+    open_tasks = _task_rows(_open_tasks(role)).order_by("due_at", "id")
+    due_tasks = first("due-today", open_tasks.filter(due_at__gte=start, due_at__lt=end))
+    overdue_tasks = first("overdue", open_tasks.filter(due_at__lt=start))
+    prefetch_related_objects(
+        [*due_tasks, *overdue_tasks],
+        Prefetch(
+            "calls",
+            queryset=FollowUpCall.objects.select_related("called_by").order_by("-called_at", "-id"),
+        ),
     )
+    done_tasks = first(
+        "done", _task_rows(_done_tasks(role, since)).order_by("-completed_at", "-id")
+    )
+    rows = {
+        "due-today": [WorklistItem(task=task) for task in due_tasks],
+        "overdue": [WorklistItem(task=task) for task in overdue_tasks],
+        "done": [WorklistItem(task=task) for task in done_tasks],
+    }
+    if clinical:
+        escalated = first(
+            "escalations",
+            _survey_rows(_to_review(escalated=True)).order_by("completed_at", "id"),
+        )
+        for survey in escalated:
+            survey.escalation_reasons = escalation_reasons(survey)
+        calm = _survey_rows(_to_review(escalated=False)).order_by("completed_at", "id")
+        reviewed = _survey_rows(_reviewed(since)).order_by("-reviewed_at", "-id")
+        for slug, surveys in (
+            ("escalations", escalated),
+            ("due-today", first("due-today", calm.filter(completed_at__gte=start))),
+            ("overdue", first("overdue", calm.filter(completed_at__lt=start))),
+            ("done", first("done", reviewed)),
+        ):
+            rows.setdefault(slug, []).extend(WorklistItem(survey=survey) for survey in surveys)
+    oldest_first = _sort_key(datetime.max.replace(tzinfo=UTC))
+    for slug, section in sections.items():
+        items = rows[slug]
+        if slug == "done":
+            items.sort(key=_sort_key(datetime.min.replace(tzinfo=UTC)), reverse=True)
+        else:
+            items.sort(key=oldest_first)
+        section.items = items[: section.size]
+        # The counts and the rows are separate reads: never claim fewer rows than were read.
+        section.total = max(section.total, min(len(items), section.size + 1))
+    if clinical:
+        _attach_scores(
+            [item.survey for section in sections.values() for item in section.items if item.survey]
+        )
+    return Worklist(role=role, today=today, clinical=clinical, sections=list(sections.values()))
 
 
 def _sort_key(missing: datetime):
@@ -220,32 +388,6 @@ def _sort_key(missing: datetime):
         return (item.when or missing, item.task is None, (item.task or item.survey).pk)
 
     return key
-
-
-def worklist_counts(*, role: str, now: datetime) -> dict[str, int]:
-    """The home panel's numbers: escalations (clinicians), due today, overdue. One aggregate
-    on tasks, and one on surveys for clinicians."""
-    _, start, end = day_bounds(now)
-    counts = StaffTask.objects.filter(
-        role=role, source_kind=TASK_SOURCE, status=StaffTask.Status.OPEN, due_at__lt=end
-    ).aggregate(
-        due_today=Count("id", filter=Q(due_at__gte=start)),
-        overdue=Count("id", filter=Q(due_at__lt=start)),
-    )
-    counts["escalations"] = 0
-    if role == StaffTask.Role.CLINICIAN:
-        surveys = Survey.objects.filter(
-            status=Survey.Status.COMPLETED, reviewed_at__isnull=True
-        ).aggregate(
-            # Named apart from the field: an aggregate named "escalations" would shadow it.
-            escalated=Count("id", filter=~Q(escalations=[])),
-            calm_today=Count("id", filter=Q(escalations=[]) & Q(completed_at__gte=start)),
-            calm_overdue=Count("id", filter=Q(escalations=[]) & Q(completed_at__lt=start)),
-        )
-        counts["escalations"] = surveys["escalated"]
-        counts["due_today"] += surveys["calm_today"]
-        counts["overdue"] += surveys["calm_overdue"]
-    return counts
 
 
 # --- Tasks, surveys -----------------------------------------------------------------------------

@@ -6,15 +6,20 @@ clinicians review surveys and may switch the worklist to the front desk's tasks.
 shows a patient's record writes an ACCESS audit entry, as the patient page does.
 """
 
+import re
+from collections.abc import Mapping
+from urllib.parse import urlencode
+
 from auditlog.signals import accessed
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import Http404
+from django.http import Http404, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from clinic.links import url_for_pk
 from clinic.roles import CLINICIAN, FRONT_DESK, has_role, role_required
 from intake.models import Patient
 from intake.scoring import ANSWER_CHOICES, GAD7_ITEMS, PHQ9_ITEMS
@@ -30,6 +35,7 @@ ROLE_FILTERS = (
     (StaffTask.Role.CLINICIAN, "My tasks and surveys"),
     (StaffTask.Role.FRONT_DESK, "Front-desk tasks"),
 )
+SECTION_SIZE = re.compile(r"[0-9]{1,6}")
 ANSWER_WORDS = dict(ANSWER_CHOICES)
 INSTRUMENT_ITEMS = {"gad7": GAD7_ITEMS, "phq9": PHQ9_ITEMS}
 SIDE_EFFECT_WORDS = {
@@ -55,9 +61,30 @@ def task_roles_of(user) -> list[str]:
     return roles
 
 
-def _worklist_url(role: str) -> str:
-    url = reverse("followups:worklist")
-    return f"{url}?tasks={role}" if role == StaffTask.Role.FRONT_DESK else url
+def _section_sizes(query: QueryDict) -> dict[str, int]:
+    """The rows asked for in each worklist section (``?overdue=40``): a multiple of
+    SECTION_PAGE, at most SECTION_MAX (larger is SECTION_MAX); anything else is the first page."""
+    sizes = {}
+    for slug in selectors.SECTION_SLUGS:
+        raw = query.get(slug, "")
+        if SECTION_SIZE.fullmatch(raw) and int(raw) % selectors.SECTION_PAGE == 0 and int(raw):
+            sizes[slug] = min(int(raw), selectors.SECTION_MAX)
+    return sizes
+
+
+def _worklist_query(role: str, sizes: Mapping[str, int] | None = None) -> str:
+    """``?tasks=front_desk&overdue=40``: whose list, and the sections shown past their first
+    page; empty for the default list."""
+    params = {"tasks": role} if role == StaffTask.Role.FRONT_DESK else {}
+    for slug in selectors.SECTION_SLUGS:
+        size = (sizes or {}).get(slug, selectors.SECTION_PAGE)
+        if size != selectors.SECTION_PAGE:
+            params[slug] = size
+    return f"?{urlencode(params)}" if params else ""
+
+
+def _worklist_url(role: str, sizes: Mapping[str, int] | None = None) -> str:
+    return reverse("followups:worklist") + _worklist_query(role, sizes)
 
 
 # --- The worklist -------------------------------------------------------------------------------
@@ -66,21 +93,45 @@ def _worklist_url(role: str) -> str:
 def _render_worklist(
     request, *, role: str | None = None, bound: tuple[int, TaskDoneForm] | None = None, status=200
 ):
+    """The worklist, each section to the rows asked for in the query string; ``bound`` is a
+    Mark-done form that failed, shown with its errors in its task's row."""
     clinician = has_role(request.user, [CLINICIAN])
     if role is None:
         requested = request.GET.get("tasks")
         role = requested if clinician and requested in StaffTask.Role.values else None
         role = role or (StaffTask.Role.CLINICIAN if clinician else StaffTask.Role.FRONT_DESK)
-    worklist = selectors.worklist(role=role, now=timezone.now())
+    sizes = _section_sizes(request.GET)
+    worklist = selectors.worklist(role=role, now=timezone.now(), sizes=sizes)
+    query = _worklist_query(role, sizes)
+    patient_url = url_for_pk("intake:patient_detail")
+    call_url = url_for_pk("followups:call_log")
+    done_url = url_for_pk("followups:task_done")
+    review_url = url_for_pk("followups:survey_detail")
+    bound_shown = False
     for section in worklist.sections:
-        if section.slug == "done":
-            continue
+        if section.more and not section.at_most:
+            wider = {**sizes, section.slug: section.size + selectors.SECTION_PAGE}
+            section.more_url = f"{_worklist_url(role, wider)}#{section.slug}"
+            count = min(section.more, selectors.SECTION_PAGE)
+            one, many = section.nouns
+            section.more_label = f"Show {count} more {one if count == 1 else many}"
         for item in section.items:
-            if item.task is not None:
+            item.patient_url = patient_url(item.patient.pk)
+            if item.survey is not None:
+                item.review_url = review_url(item.survey.pk)
+            elif section.slug != "done":
                 pk = item.task.pk
-                item.done_form = (
-                    bound[1] if bound and bound[0] == pk else TaskDoneForm(prefix=f"task-{pk}")
-                )
+                item.call_url = call_url(pk)
+                # The query string brings an error or the next page back to the same rows.
+                item.done_url = done_url(pk) + query
+                if bound and bound[0] == pk:
+                    item.done_form, bound_shown = bound[1], True
+                else:
+                    item.done_form = TaskDoneForm(prefix=f"task-{pk}")
+    if bound and not bound_shown:
+        # Its row is no longer among those shown (the list moved on): say why nothing changed.
+        errors = [error for errors in bound[1].errors.values() for error in errors]
+        messages.error(request, f"The task was not marked done: {' '.join(errors)}")
     return render(
         request,
         "followups/staff/worklist.html",
@@ -88,7 +139,6 @@ def _render_worklist(
             "worklist": worklist,
             "role_filters": ROLE_FILTERS if clinician else (),
             "done_days": selectors.DONE_DAYS,
-            "limit": selectors.SECTION_LIMIT,
         },
         status=status,
     )
@@ -118,7 +168,7 @@ def task_done(request, pk: int):
                 return redirect(_worklist_url(task.role))
         else:
             messages.success(request, f"{task.title}: done for {task.patient.full_name}.")
-            return redirect(_worklist_url(task.role))
+            return redirect(_worklist_url(task.role, _section_sizes(request.GET)))
     return _render_worklist(request, role=task.role, bound=(task.pk, form), status=400)
 
 

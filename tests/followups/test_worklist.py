@@ -9,17 +9,19 @@ import time_machine
 from auditlog.models import LogEntry
 from django.core.exceptions import ValidationError
 from django.urls import reverse
+from django.utils.html import escape
 
 from clinic import home
 from followups import home_panels, patient_panels
 from followups.models import FollowUpCall, Survey
+from followups.selectors import SECTION_MAX, SECTION_PAGE
 from followups.services.worklist import survey_review
 from intake import patient_panels as patient_panel_registry
 from intake.models import ClinicalAlert
 from tests.factories import PatientFactory
 from treatments.models import StaffTask
 
-from .worklist_data import NOON, TaskKind, answered_survey, followup_task
+from .worklist_data import NOON, TaskKind, answered_survey, followup_task, many_followup_tasks
 
 WORKLIST_URL = reverse("followups:worklist")
 MILD_GAD7 = [1, 1, 1, 1, 1, 1, 0]  # 6, Mild
@@ -44,6 +46,10 @@ def call_url(task: StaffTask) -> str:
 
 def survey_url(survey: Survey) -> str:
     return reverse("followups:survey_detail", args=[survey.pk])
+
+
+def rows_of(page: str, slug: str) -> int:
+    return section(page, slug).count("<tr>") - 1  # less the heading row
 
 
 # --- What each role sees ------------------------------------------------------------------------
@@ -366,6 +372,162 @@ def test_the_patient_card_shows_scores_to_clinicians_only(
     assert "GAD-7" not in front_desk_page.split(">Follow-ups</h2>")[1].split("</section>")[0]
 
 
+# --- Long lists ---------------------------------------------------------------------------------
+
+
+def test_a_long_section_shows_its_first_page_its_total_and_a_link_to_more(front_desk):
+    overdue = many_followup_tasks(SECTION_PAGE + 5, first_due_at=NOON - timedelta(days=3))
+    today = followup_task(patient=PatientFactory(legal_last_name="Today"), due_at=NOON)
+
+    page = front_desk.get(WORKLIST_URL).content.decode()
+
+    listed = section(page, "overdue")
+    assert ">Overdue (25)</h2>" in listed
+    assert rows_of(page, "overdue") == SECTION_PAGE
+    assert call_url(overdue[0]) in listed  # oldest first
+    assert call_url(overdue[SECTION_PAGE - 1]) in listed
+    assert call_url(overdue[SECTION_PAGE]) not in listed
+    more = f"{WORKLIST_URL}?tasks=front_desk&overdue=40#overdue"
+    assert f'href="{escape(more)}">Show 5 more overdue follow-ups</a>' in listed
+    assert today.patient.full_name in section(page, "due-today")
+    assert "Show" not in section(page, "due-today")
+
+    page = front_desk.get(more).content.decode()
+
+    assert rows_of(page, "overdue") == SECTION_PAGE + 5
+    assert call_url(overdue[-1]) in section(page, "overdue")
+    assert "more overdue follow-ups" not in page
+
+
+def test_showing_more_of_one_section_keeps_the_others_as_they_were(clinician):
+    many_followup_tasks(SECTION_PAGE + 1, first_due_at=NOON - timedelta(days=3))
+    many_followup_tasks(SECTION_PAGE + 1, first_due_at=NOON - timedelta(hours=3))
+
+    page = clinician.get(WORKLIST_URL, {"tasks": "front_desk", "overdue": "40"}).content.decode()
+
+    assert rows_of(page, "overdue") == SECTION_PAGE + 1
+    assert rows_of(page, "due-today") == SECTION_PAGE
+    more = f"{WORKLIST_URL}?tasks=front_desk&due-today=40&overdue=40#due-today"
+    assert f'href="{escape(more)}">Show 1 more follow-up due today</a>' in page
+    assert ">Due today (21)</h2>" in page
+
+
+@pytest.mark.parametrize(
+    ("asked", "shown"),
+    [
+        *[(bad, SECTION_PAGE) for bad in ("", "abc", "30", "-20", "0", "2e1", " 40")],
+        ("40", 40),
+        ("1000", 45),  # SECTION_MAX at most: all 45 here
+    ],
+)
+def test_a_section_grows_by_whole_pages_and_anything_else_is_the_first_page(
+    front_desk, asked, shown
+):
+    many_followup_tasks(45, first_due_at=NOON - timedelta(days=3))
+
+    page = front_desk.get(WORKLIST_URL, {"overdue": asked}).content.decode()
+
+    assert rows_of(page, "overdue") == shown
+    assert ">Overdue (45)</h2>" in page
+
+
+def test_at_its_most_a_section_says_how_many_it_leaves_out(front_desk):
+    many_followup_tasks(SECTION_MAX + 1, first_due_at=NOON - timedelta(days=30))
+    today = followup_task(patient=PatientFactory(legal_last_name="Today"), due_at=NOON)
+
+    first_page = front_desk.get(WORKLIST_URL).content.decode()
+    most = front_desk.get(WORKLIST_URL, {"overdue": str(SECTION_MAX * 3)}).content.decode()
+
+    # More than a page overdue leaves the tasks due today in sight (they were once crowded out).
+    assert today.patient.full_name in section(first_page, "due-today")
+    assert ">Overdue (501)</h2>" in first_page
+    assert "Show 20 more overdue follow-ups</a>" in section(first_page, "overdue")
+    assert rows_of(most, "overdue") == SECTION_MAX
+    assert "Showing the first 500 of 501, oldest first" in section(most, "overdue")
+    assert "more overdue follow-ups" not in most
+    assert today.patient.full_name in section(most, "due-today")
+
+
+def test_an_escalated_survey_is_listed_however_many_calm_ones_are_older(clinician, clinician_user):
+    calm = PatientFactory(legal_last_name="Calm")
+    for hours in range(SECTION_PAGE + 1):
+        answered_survey(
+            by=clinician_user, patient=calm, completed_at=NOON - timedelta(days=2, hours=hours)
+        )
+    worried = answered_survey(
+        by=clinician_user,
+        patient=PatientFactory(legal_last_name="Worried"),
+        escalations=("item9",),
+        gad7=SEVERE_GAD7,
+    )
+
+    page = clinician.get(WORKLIST_URL).content.decode()
+
+    escalations = section(page, "escalations")
+    assert ">Escalations (1)</h2>" in escalations
+    assert worried.patient.full_name in escalations
+    assert "GAD-7 19 (Severe)" in escalations
+    assert ">Overdue (21)</h2>" in page
+    assert "Show 1 more overdue follow-up</a>" in section(page, "overdue")
+
+
+def test_tasks_and_surveys_share_a_section_in_time_order(clinician, clinician_user):
+    start = NOON - timedelta(days=3)
+    tasks = many_followup_tasks(15, first_due_at=start, role=StaffTask.Role.CLINICIAN)
+    for task, hours in zip(tasks, range(0, 30, 2), strict=True):
+        task.due_at = start + timedelta(hours=hours)
+        task.save(update_fields=["due_at"])
+    surveys = [
+        answered_survey(by=clinician_user, completed_at=start + timedelta(hours=hours + 1))
+        for hours in range(0, 30, 2)
+    ]
+
+    overdue = section(clinician.get(WORKLIST_URL).content.decode(), "overdue")
+
+    assert ">Overdue (30)</h2>" in overdue
+    # Interleaved task, survey, task...: the first 20 are the first 10 of each.
+    for shown in (tasks[0], tasks[9]):
+        assert call_url(shown) in overdue
+    for shown in (surveys[0], surveys[9]):
+        assert survey_url(shown) in overdue
+    assert call_url(tasks[10]) not in overdue
+    assert survey_url(surveys[10]) not in overdue
+    assert overdue.index(call_url(tasks[0])) < overdue.index(survey_url(surveys[0]))
+    assert overdue.index(survey_url(surveys[0])) < overdue.index(call_url(tasks[1]))
+
+
+def test_marking_a_task_done_further_down_comes_back_to_the_same_rows(front_desk):
+    tasks = many_followup_tasks(SECTION_PAGE + 5, first_due_at=NOON - timedelta(days=3))
+    last = tasks[-1]
+    shown = "?tasks=front_desk&overdue=40"
+    done_url = reverse("followups:task_done", args=[last.pk]) + shown
+    page = front_desk.get(WORKLIST_URL + shown).content.decode()
+    assert f'action="{escape(done_url)}"' in page
+
+    refused = front_desk.post(done_url, {f"task-{last.pk}-outcome": " "})
+
+    assert refused.status_code == 400
+    assert "Write a short note of what was done." in section(refused.content.decode(), "overdue")
+
+    done = front_desk.post(done_url, {f"task-{last.pk}-outcome": "Spoke with the patient"})
+
+    assert done.status_code == 302
+    assert done.url == WORKLIST_URL + shown
+
+
+def test_a_refused_task_not_on_the_page_says_why(front_desk):
+    tasks = many_followup_tasks(SECTION_PAGE + 5, first_due_at=NOON - timedelta(days=3))
+    last = tasks[-1]
+
+    refused = front_desk.post(
+        reverse("followups:task_done", args=[last.pk]), {f"task-{last.pk}-outcome": " "}
+    )
+
+    assert refused.status_code == 400
+    assert "The task was not marked done: Write a short note" in refused.content.decode()
+    assert call_url(last) not in refused.content.decode()
+
+
 # --- Cost ---------------------------------------------------------------------------------------
 
 
@@ -388,16 +550,17 @@ def test_the_clinician_worklist_costs_the_same_however_many_rows(
         )
     clinician.get(WORKLIST_URL)  # warm-up
 
-    # session, user, TOTP device, roles, the open tasks with their patients, their calls with
-    # who called, the tasks done, the surveys to review with patients and scores, the surveys
-    # reviewed
-    with django_assert_num_queries(9):
+    # session, user, TOTP device, roles; the counts of open tasks, tasks done, surveys to review
+    # and surveys reviewed; the tasks due today and overdue with their patients, their calls
+    # with who called, the tasks done; the surveys escalated, to review today, overdue and
+    # reviewed, with their patients; the scores of the surveys shown
+    with django_assert_num_queries(17):
         response = clinician.get(WORKLIST_URL)
 
     assert response.content.decode().count("Thoughts of self-harm") == rows
 
 
-@pytest.mark.parametrize("rows", [1, 5])
+@pytest.mark.parametrize("rows", [1, 5, SECTION_PAGE + 5])
 def test_the_front_desk_worklist_costs_the_same_however_many_rows(
     front_desk, front_desk_user, django_assert_num_queries, rows
 ):
@@ -409,12 +572,12 @@ def test_the_front_desk_worklist_costs_the_same_however_many_rows(
         done.save()
     front_desk.get(WORKLIST_URL)  # warm-up
 
-    # session, user, TOTP device, roles, the open tasks with their patients, their calls, the
-    # tasks done
-    with django_assert_num_queries(7):
+    # session, user, TOTP device, roles; the counts of open tasks and tasks done; the tasks due
+    # today and overdue with their patients, their calls, the tasks done
+    with django_assert_num_queries(10):
         response = front_desk.get(WORKLIST_URL)
 
-    assert response.content.decode().count("Mark done<") == rows * 2
+    assert response.content.decode().count("Mark done<") == min(rows, SECTION_PAGE) * 2
 
 
 @pytest.mark.parametrize("calls", [1, 5])

@@ -133,6 +133,33 @@ def followup_task(
     )
 
 
+_bulk_task_sources = itertools.count(1_000_000)
+
+
+def many_followup_tasks(
+    count: int,
+    *,
+    first_due_at: datetime,
+    role: str = StaffTask.Role.FRONT_DESK,
+    patient: Patient | None = None,
+) -> list[StaffTask]:
+    """``count`` open outbox tasks of one patient, a minute apart from ``first_due_at``, oldest
+    first: a long worklist in one insert (the worklist reads the tasks, not their outbox rows)."""
+    patient = patient or PatientFactory()
+    return StaffTask.objects.bulk_create(
+        StaffTask(
+            patient=patient,
+            role=role,
+            title=TaskKind.PHONE_FOLLOWUP.label,
+            details="Call the patient and log the call.",
+            due_at=first_due_at + timedelta(minutes=minutes),
+            source_kind="outbox",
+            source_id=next(_bulk_task_sources),
+        )
+        for minutes in range(count)
+    )
+
+
 def failed_message(
     *,
     patient: Patient,

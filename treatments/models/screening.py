@@ -197,6 +197,12 @@ class StaffTask(models.Model):
                 name="task_worklist",
             ),
             models.Index(fields=["patient", "status"], name="task_patient"),
+            # The follow-up worklist's Done section: the outbox's tasks done lately.
+            models.Index(
+                fields=["role", "completed_at"],
+                condition=models.Q(source_kind="outbox", status="done"),
+                name="task_outbox_done",
+            ),
         ]
         constraints = [
             # A task made from a follow-up outbox row is made once, however often it is swept.

@@ -34,6 +34,7 @@ def token_hash(kind: str, pk: int) -> str:
     link can be opened."""
     return hashlib.sha256(f"bulk-{kind}-link:{pk}".encode()).hexdigest()
 
+
 # Small lists, combined: first names x (common surnames + compound ones) gives about 180,000
 # full names, so a search by full name finds a handful of patients even at 100,000.
 FIRST_NAMES = (
