@@ -48,6 +48,18 @@ def environment(folder: Path) -> dict[str, str]:
     }
 
 
+def messages_written(folder: Path) -> tuple[int, int]:
+    """Emails and texts the backends wrote: Django's file backend appends each email to a file
+    followed by a line of 79 dashes; the SMS file backend writes one file per text."""
+    rule = "-" * 79
+    emails = sum(
+        line == rule
+        for path in (folder / "email").glob("*")
+        for line in path.read_text(encoding="utf-8").splitlines()
+    )
+    return emails, sum(1 for _ in (folder / "sms").glob("*"))
+
+
 def reminders_write(count: int) -> int:
     """``count`` reminders due a minute ago, for booked sessions at least a day away."""
     from django.utils import timezone
@@ -120,8 +132,7 @@ def run(folder: Path, count: int) -> SweepResult:
     started = time.monotonic()
     outcomes, runs, queries = sweep_until_drained()
     seconds = time.monotonic() - started
-    emails = sum(1 for _ in (folder / "email").glob("*")) if (folder / "email").exists() else 0
-    texts = sum(1 for _ in (folder / "sms").glob("*")) if (folder / "sms").exists() else 0
+    emails, texts = messages_written(folder)
     statuses = Counter(
         OutboxEntry.objects.filter(idempotency_key__startswith=PURPOSE_PREFIX).values_list(
             "status", flat=True
@@ -154,7 +165,7 @@ def report(result: SweepResult) -> tuple[str, list[str]]:
     text = "\n".join(
         [
             "| reminders due | sent | other outcomes | seconds | sent per second | task runs "
-            "| batches (size) | queries | queries per batch | files written (email + SMS) |",
+            "| batches (size) | queries | queries per batch | messages written (email + SMS) |",
             "|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|",
             f"| {result.reminders:,} | {result.sent:,} | {others} | {result.seconds:.1f} "
             f"| {result.sent / result.seconds:.0f} | {result.runs} "
