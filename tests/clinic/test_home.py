@@ -364,6 +364,16 @@ def test_todays_sessions_are_shown_chair_by_chair_with_check_in_for_the_booked(
     assert "No sessions." in board[board.index(">Chair 3</h3>") :]
 
 
+def test_names_on_the_board_are_escaped(front_desk, front_desk_user, at_noon):
+    patient = PatientFactory(legal_first_name="<b>Bo</b>", legal_last_name="O'Neil & Co")
+    session_at(front_desk_user, hour=14, chair_name="Chair 1", patient=patient)
+
+    board = panel(front_desk.get(HOME_URL).content.decode(), "Today's sessions")
+
+    assert "<b>Bo</b>" not in board
+    assert escape("<b>Bo</b> O'Neil & Co") in board  # the link's text and the check-in's words
+
+
 def test_a_chain_with_many_free_chairs_lists_only_the_chairs_in_use(
     front_desk, front_desk_user, at_noon
 ):
