@@ -167,7 +167,7 @@ class Command(BaseCommand):
         finally:
             gc.enable()
         if seeder.writer.postgres:
-            self._step("ANALYZE", _analyze)
+            self._step("VACUUM ANALYZE", _analyze)
         self.stdout.write(self.style.SUCCESS(f"Bulk clinic ready in {_seconds(started)}."))
         self.stdout.write(f"{'table':<36}{'rows':>12}")
         for table, count in sorted(seeder.writer.counts.items()):
