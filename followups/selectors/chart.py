@@ -8,8 +8,9 @@ one more, to tell whether there are older ones); the full timeline reads up to
 ``SOURCE_LIMIT`` rows of each. The sessions serve both the timeline and the chart's session
 lines, so they are read up to ``SOURCE_LIMIT`` either way.
 
-Rows are read as tuples (``values_list``) where no model method is needed: a chart reads a
-few hundred rows per request, and model instances cost more than the query.
+The sources with many rows per patient (scores, sessions, surveys, intakes) are read as tuples
+(``values_list``): model instances cost more than the query there. The rare ones (inquiries,
+screenings, plan versions, calls) keep their models and their display methods.
 
 Response and remission follow the clinic's usual definitions: the baseline is the last score
 before the first completed session (as ``followups.services.results`` compares with), a
@@ -26,13 +27,13 @@ from django.db.models import OuterRef, Q, Subquery
 from django.urls import reverse
 from django.utils import timezone
 
-from intake.models import Assessment, ConsultationRequest, InquiryConcern, Intake, Patient
+from intake.models import Assessment, ConsultationRequest, Intake, Patient
 from intake.scoring import GAD7_BANDS, GAD7_MAX, PHQ9_BANDS, PHQ9_MAX
 from treatments.dosing import ROUTE_LABELS
-from treatments.models import PlanVersion, Screening, ScreeningDetermination, TreatmentSession
+from treatments.models import PlanVersion, Screening, TreatmentSession
 
 from ..models import FollowUpCall, OutboxEntry, Survey
-from .worklists import SURVEY_SOURCE
+from .worklists import SURVEY_SOURCE, score_texts
 
 TIMELINE_LIMIT = 25  # latest events on the chart page, across every source
 SOURCE_LIMIT = 200  # rows per source on the full timeline, and sessions drawn
@@ -345,45 +346,26 @@ class _Sources:
         return rows[: self.limit]
 
 
-def _score_texts(
-    gad7_total: int | None, gad7_band: str | None, phq9_total: int | None, phq9_band: str | None
-) -> list[str]:
-    """["GAD-7 7 (Mild)", "PHQ-9 12 (Moderate)"], without the ones not taken."""
-    return [
-        f"{label} {total} ({band})"
-        for label, total, band in (
-            ("GAD-7", gad7_total, gad7_band),
-            ("PHQ-9", phq9_total, phq9_band),
-        )
-        if total is not None
-    ]
-
-
 def _with_details(summary: str, details: list[str]) -> str:
     return f"{summary}: {', '.join(details)}" if details else summary
 
 
 def _inquiry_entries(patient: Patient, sources: _Sources) -> list[TimelineEntry]:
-    concern_labels = dict(InquiryConcern.choices)
-    statuses = dict(ConsultationRequest.Status.choices)
     inquiries = sources.read(
-        ConsultationRequest.objects.filter(patient=patient)
-        .order_by("-created_at", "-id")
-        .values_list("created_at", "concerns", "status"),
+        ConsultationRequest.objects.filter(patient=patient).order_by("-created_at", "-id"),
         "consultation requests",
     )
-    entries = []
-    for created_at, concerns, status in inquiries:
-        asked = ", ".join(concern_labels.get(value, value) for value in concerns or ())
-        entries.append(
-            TimelineEntry(
-                at=created_at,
-                kind="Consultation request",
-                summary=f"Asked for help with {asked or 'nothing stated'} "
-                f"({statuses.get(status, status)})",
-            )
+    return [
+        TimelineEntry(
+            at=inquiry.created_at,
+            kind="Consultation request",
+            summary=(
+                f"Asked for help with {', '.join(inquiry.concern_labels()) or 'nothing stated'}"
+                f" ({inquiry.get_status_display()})"
+            ),
         )
-    return entries
+        for inquiry in inquiries
+    ]
 
 
 def _intake_entries(patient: Patient, sources: _Sources) -> list[TimelineEntry]:
@@ -397,7 +379,7 @@ def _intake_entries(patient: Patient, sources: _Sources) -> list[TimelineEntry]:
     )
     entries = []
     for pk, submitted_at, *scores, flags in intakes:
-        details = _score_texts(*scores)
+        details = score_texts(*scores)
         if flags:
             details.append(f"{len(flags)} flag{'s' if len(flags) != 1 else ''}")
         entries.append(
@@ -412,98 +394,69 @@ def _intake_entries(patient: Patient, sources: _Sources) -> list[TimelineEntry]:
 
 
 def _screening_entries(patient: Patient, sources: _Sources) -> list[TimelineEntry]:
-    results = dict(Screening._meta.get_field("result").flatchoices)
-    statuses = dict(Screening.Status.choices)
-    decisions = dict(ScreeningDetermination.Decision.choices)
     screenings = sources.read(
         Screening.objects.filter(patient=patient)
-        .order_by("-created_at", "-id")
-        .values_list(
-            "id",
-            "created_at",
-            "result",
-            "status",
-            "determination__signed_at",
-            "determination__decision",
-            "determination__is_override",
-            "determination__signed_by__first_name",
-            "determination__signed_by__last_name",
-            "determination__signed_by__username",
-        ),
+        .select_related("determination__signed_by")
+        .order_by("-created_at", "-id"),
         "screenings",
     )
     entries = []
-    for pk, created_at, result, status, signed_at, decision, is_override, *signer in screenings:
-        link = ("treatments:screening_detail", pk)
+    for screening in screenings:
+        link = ("treatments:screening_detail", screening.pk)
         entries.append(
             TimelineEntry(
-                at=created_at,
+                at=screening.created_at,
                 kind="Screening",
-                summary=f"{results.get(result, result)} ({statuses.get(status, status)})",
+                summary=f"{screening.get_result_display()} ({screening.get_status_display()})",
                 link=link,
             )
         )
-        if signed_at is not None:
-            first_name, last_name, username = signer
+        determination = getattr(screening, "determination", None)
+        if determination is not None:
+            signer = determination.signed_by
             summary = (
-                f"{decisions.get(decision, decision)}, signed by "
-                f"{f'{first_name} {last_name}'.strip() or username}"
+                f"{determination.get_decision_display()}, signed by "
+                f"{signer.get_full_name() or signer.username}"
             )
-            if is_override:
+            if determination.is_override:
                 summary += " (overrides the screening)"
             entries.append(
                 TimelineEntry(
-                    at=signed_at, kind="Screening determination", summary=summary, link=link
+                    at=determination.signed_at,
+                    kind="Screening determination",
+                    summary=summary,
+                    link=link,
                 )
             )
     return entries
 
 
+def _dose_text(version: PlanVersion) -> str:
+    if version.dose_unit == "mg":
+        return f"{version.dose_mg} mg"
+    return f"{version.dose_amount} {version.dose_unit} ({version.dose_mg} mg)"
+
+
 def _plan_entries(patient: Patient, sources: _Sources) -> list[TimelineEntry]:
-    phases = dict(PlanVersion.Phase.choices)
     versions = sources.read(
-        PlanVersion.objects.filter(plan__patient=patient)
-        .order_by("-effective_at", "-id")
-        .values_list(
-            "plan_id",
-            "effective_at",
-            "number",
-            "phase",
-            "route",
-            "dose_unit",
-            "dose_amount",
-            "dose_mg",
-            "sessions_planned",
-            "amendment_reason",
-        ),
+        PlanVersion.objects.filter(plan__patient=patient).order_by("-effective_at", "-id"),
         "plan versions",
     )
     entries = []
-    for (
-        plan_id,
-        effective_at,
-        number,
-        phase,
-        route,
-        dose_unit,
-        dose_amount,
-        dose_mg,
-        sessions_planned,
-        amendment_reason,
-    ) in versions:
-        dose = f"{dose_mg} mg" if dose_unit == "mg" else f"{dose_amount} {dose_unit} ({dose_mg} mg)"
+    for version in versions:
+        route = ROUTE_LABELS.get(version.route, version.route)
         summary = (
-            f"Version {number}: {phases.get(phase, phase)}, {ROUTE_LABELS.get(route, route)}, "
-            f"{dose}, {sessions_planned} sessions planned"
+            f"Version {version.number}: {version.get_phase_display()}, {route}, "
+            f"{_dose_text(version)}, {version.sessions_planned} sessions planned"
         )
-        if amendment_reason:
-            summary += f"; reason: {amendment_reason}"
+        if version.amendment_reason:
+            summary += f"; reason: {version.amendment_reason}"
         entries.append(
             TimelineEntry(
-                at=effective_at,
+                at=version.effective_at,
                 kind="Treatment plan",
                 summary=summary,
-                link=("treatments:plan_detail", plan_id),
+                link=("treatments:plan_detail", version.plan_id),
             )
         )
     return entries
@@ -571,7 +524,7 @@ def _survey_entries(
         if answered:
             mine = scores.get(pk, {})
             summary = _with_details(
-                "Answered", _score_texts(*mine.get(gad7, NO_SCORE), *mine.get(phq9, NO_SCORE))
+                "Answered", score_texts(*mine.get(gad7, NO_SCORE), *mine.get(phq9, NO_SCORE))
             )
             if escalations:
                 summary += "; escalated"
@@ -621,29 +574,21 @@ def _message_entries(patient: Patient, sources: _Sources) -> list[TimelineEntry]
 
 
 def _call_entries(patient: Patient, sources: _Sources) -> list[TimelineEntry]:
-    outcomes = dict(FollowUpCall.Outcome.choices)
     calls = sources.read(
         FollowUpCall.objects.filter(patient=patient)
-        .order_by("-called_at", "-id")
-        .values_list(
-            "called_at",
-            "outcome",
-            "note",
-            "called_by__first_name",
-            "called_by__last_name",
-            "called_by__username",
-        ),
+        .select_related("called_by")
+        .order_by("-called_at", "-id"),
         "calls",
     )
     link = ("followups:communication_log", patient.pk)
     entries = []
-    for called_at, outcome, note, first_name, last_name, username in calls:
-        caller = f"{first_name} {last_name}".strip() or username
-        summary = f"{outcomes.get(outcome, outcome)} (by {caller})"
-        if note:
-            summary += f": {note}"
+    for call in calls:
+        caller = call.called_by.get_full_name() or call.called_by.username
+        summary = f"{call.get_outcome_display()} (by {caller})"
+        if call.note:
+            summary += f": {call.note}"
         entries.append(
-            TimelineEntry(at=called_at, kind="Follow-up call", summary=summary, link=link)
+            TimelineEntry(at=call.called_at, kind="Follow-up call", summary=summary, link=link)
         )
     return entries
 

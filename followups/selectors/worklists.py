@@ -220,15 +220,24 @@ def _attach_scores(surveys: list[Survey]) -> None:
         survey.score_summary = score_summary(survey)
 
 
+def score_texts(
+    gad7_total: int | None, gad7_band: str | None, phq9_total: int | None, phq9_band: str | None
+) -> list[str]:
+    """["GAD-7 7 (Mild)", "PHQ-9 12 (Moderate)"], without the scales not taken."""
+    return [
+        f"{label} {total} ({band})"
+        for label, total, band in (
+            ("GAD-7", gad7_total, gad7_band),
+            ("PHQ-9", phq9_total, phq9_band),
+        )
+        if total is not None
+    ]
+
+
 def score_summary(survey: Survey) -> str:
     """The survey's scores in words, as "GAD-7 6 (Mild) · PHQ-9 4 (Minimal)"; empty if none."""
     return " · ".join(
-        f"{label} {total} ({band})"
-        for label, total, band in (
-            ("GAD-7", survey.gad7_total, survey.gad7_band),
-            ("PHQ-9", survey.phq9_total, survey.phq9_band),
-        )
-        if total is not None
+        score_texts(survey.gad7_total, survey.gad7_band, survey.phq9_total, survey.phq9_band)
     )
 
 
