@@ -569,7 +569,7 @@ def _git_commit() -> str:
 # --- Main ---------------------------------------------------------------------------------------
 
 
-def pages_bench(config: Config, run_dir: Path) -> tuple[list[Result], Fixtures]:
+def pages_bench(config: Config, run_dir: Path) -> list[Result]:
     from django.db import connections
 
     collectstatic()
@@ -593,12 +593,7 @@ def pages_bench(config: Config, run_dir: Path) -> tuple[list[Result], Fixtures]:
             results.append(load(page, sessions, server.base_url, config, run_dir))
     finally:
         server.stop()
-    return results, fixtures
-
-
-def sweep_bench(config: Config, run_dir: Path) -> sweep.SweepResult:
-    print(f"  reminder sweep: {config.sweep_reminders:,} due reminders ...", flush=True)
-    return sweep.run(run_dir, config.sweep_reminders)
+    return results
 
 
 def bench(config: Config, run_dir: Path, started: datetime, steps: set[str]) -> int:
@@ -613,7 +608,7 @@ def bench(config: Config, run_dir: Path, started: datetime, steps: set[str]) -> 
         f"- machine: {os.cpu_count()} CPUs, shared by gunicorn, PostgreSQL and the load generator",
     ]
     if "pages" in steps:
-        results, _ = pages_bench(config, run_dir)
+        results = pages_bench(config, run_dir)
         table, page_misses = report(results)
         misses += page_misses
         sections += [
@@ -624,7 +619,8 @@ def bench(config: Config, run_dir: Path, started: datetime, steps: set[str]) -> 
             table,
         ]
     if "sweep" in steps:
-        table, sweep_misses = sweep.report(sweep_bench(config, run_dir))
+        print(f"  reminder sweep: {config.sweep_reminders:,} due reminders ...", flush=True)
+        table, sweep_misses = sweep.report(sweep.run(run_dir, config.sweep_reminders))
         misses += sweep_misses
         sections += ["", "Reminder sweep (one worker, file backends):", "", table]
     sections += ["", "Targets missed:" if misses else "All targets met.", ""]

@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
+from bench.profile import QueryTimer
+
 SWEEP_TARGET_SECONDS = 60
 PURPOSE_PREFIX = "bench-sweep:"
 
@@ -97,29 +99,20 @@ def reminders_delete() -> None:
     OutboxEntry.objects.filter(idempotency_key__startswith=PURPOSE_PREFIX).delete()
 
 
-class QueryCounter:
-    def __init__(self):
-        self.count = 0
-
-    def __call__(self, execute, sql, params, many, context):
-        self.count += 1
-        return execute(sql, params, many, context)
-
-
 def sweep_until_drained() -> tuple[Counter, int, int]:
     """Run the task until a run finds nothing due: (outcomes, runs, queries)."""
     from django.db import connection
 
     from followups.tasks import sweep_outbox
 
-    outcomes, runs, counter = Counter(), 0, QueryCounter()
-    with connection.execute_wrapper(counter):
+    outcomes, runs, timer = Counter(), 0, QueryTimer([])
+    with connection.execute_wrapper(timer):
         while True:
             report = sweep_outbox.apply().get()
             runs += 1
             outcomes.update({name: value for name, value in report.items() if value})
             if not report["claimed"]:
-                return outcomes, runs, counter.count
+                return outcomes, runs, len(timer.queries)
 
 
 def run(folder: Path, count: int) -> SweepResult:
