@@ -663,6 +663,7 @@ STEPS = {
 
 
 def profile_step(config: Config) -> int:
+    collectstatic()  # the manifest storage needs it, as under gunicorn
     fixtures = fixtures_prepare(config)
     pages = [p for p in pages_for(fixtures) if not config.pages or p.name in config.pages]
     top = environ.Env().int("BENCH_PROFILE_TOP", default=0)

@@ -1,5 +1,7 @@
 from django.apps import AppConfig
 from django.contrib.admin import apps as admin_apps
+from django.db import connections
+from django.db.backends.signals import connection_created
 from django.db.models.signals import post_migrate
 
 
@@ -21,7 +23,13 @@ class ClinicConfig(AppConfig):
     verbose_name = "Clinic"
 
     def ready(self) -> None:
+        from . import shared_cache
+
         post_migrate.connect(_resync_role_groups, dispatch_uid="clinic-resync-role-groups")
+        # Every write changes the data generation that cached fragments are keyed on.
+        connection_created.connect(shared_cache.install, dispatch_uid="clinic-watch-writes")
+        for connection in connections.all(initialized_only=True):
+            shared_cache.install(sender=None, connection=connection)
 
 
 class ClinicAdminConfig(admin_apps.AdminConfig):

@@ -5,6 +5,7 @@ loudly on a malformed value. `.env.example` lists each variable with production-
 the defaults below are the embedded development set-up used by `make run` and `make test`.
 """
 
+import re
 from pathlib import Path
 
 import environ
@@ -217,6 +218,19 @@ CLINIC_SMS_BACKEND = env.str(
 CLINIC_SMS_FILE_PATH = env.str("CLINIC_SMS_FILE_PATH", default=str(BASE_DIR / ".sms-outbox"))
 # Absolute address used in links sent by email or SMS (no request to build it from in a task).
 CLINIC_BASE_URL = env.str("CLINIC_BASE_URL", default="http://127.0.0.1:8000")
+
+# --- Cache: shared by the web processes and the Celery worker (clinic/shared_cache.py) ---------
+# Production: CACHE_URL=redis://host:6379/1. The default keeps files under the checkout, which
+# every process of one machine shares; no server needed. Keys are prefixed with the database's
+# name, so two databases never share cached pages.
+CACHE_URL = env.str("CACHE_URL", default=f"filecache://{BASE_DIR / '.cache'}")
+if CACHE_URL.startswith(("redis://", "rediss://")):
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}
+    }
+else:
+    CACHES = {"default": env.cache_url_config(CACHE_URL)}
+CACHES["default"]["KEY_PREFIX"] = "clinic-" + re.sub(r"\W+", "-", str(DATABASES["default"]["NAME"]))
 
 # --- Celery -----------------------------------------------------------------------------------
 # The database is the source of truth for anything scheduled (the outbox rows); the broker only

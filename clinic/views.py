@@ -8,13 +8,14 @@ from django.contrib.auth import logout
 from django.contrib.auth import views as auth_views
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.views.decorators.http import require_http_methods, require_POST
 from django_otp import user_has_device
 
 from . import home as home_panels
-from . import services
+from . import services, shared_cache
 from .forms import StaffLoginForm, TokenForm
 from .middleware import SESSION_LAST_SEEN_KEY, SESSION_STARTED_KEY
 from .roles import (
@@ -112,12 +113,7 @@ def staff_logout(request):
 HOME_SECTIONS = ((FRONT_DESK, "front-desk", "Front desk"), (CLINICIAN, "clinical", "Clinical"))
 
 
-@role_required(*ROLES)
-@require_http_methods(["GET"])
-def home(request):
-    roles = user_roles(request.user)
-    if roles == {CLINIC_ADMIN}:
-        return redirect("admin:index")
+def _home_sections(request, roles: set[str]) -> str:
     panels = home_panels.panels_for(request)
     sections = [
         {
@@ -130,17 +126,28 @@ def home(request):
         if role in roles
     ]
     placed = {section["role"] for section in sections}
-    return render(
-        request,
-        "clinic/home.html",
+    return render_to_string(
+        "clinic/_home_sections.html",
         {
-            "roles": sorted(roles),
-            "panels": panels,
             "sections": sections,
             # A panel for no role in particular (or one this page has no part for) goes last.
             "other_panels": [panel for panel in panels if panel["audience"] not in placed],
         },
     )
+
+
+@role_required(*ROLES)
+@require_http_methods(["GET"])
+def home(request):
+    roles = user_roles(request.user)
+    if roles == {CLINIC_ADMIN}:
+        return redirect("admin:index")
+    # The panels show the same to everyone with the same roles: built once while nothing in
+    # them changes (clinic/shared_cache.py).
+    html = shared_cache.fragment(
+        "home", tuple(sorted(roles)), lambda: _home_sections(request, roles)
+    )
+    return render(request, "clinic/home.html", {"roles": sorted(roles), "sections_html": html})
 
 
 @public_view

@@ -75,6 +75,14 @@ def pytest_report_header(config):
     ]
 
 
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """Each test starts with nothing cached: the database is new, the cache would not be."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 # --- Personas ---------------------------------------------------------------------------------
 
 
