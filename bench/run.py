@@ -5,9 +5,9 @@
     python -m bench.run pages    # the pages only; `sweep`: the reminder sweep only
     python -m bench.run profile  # each page alone, in-process: time, queries, slowest queries
 
-Knobs (environment): BENCH_DATABASE_URL, BENCH_PATIENTS, BENCH_SECONDS, BENCH_USERS,
-BENCH_WORKERS, BENCH_PAGES, BENCH_SWEEP_REMINDERS. See bench/README.md for what is measured
-and the targets.
+Knobs (environment): BENCH_DATABASE_URL, BENCH_CACHE_URL, BENCH_PATIENTS, BENCH_SECONDS,
+BENCH_USERS, BENCH_WORKERS, BENCH_PAGES, BENCH_SWEEP_REMINDERS. See bench/README.md for what
+is measured and the targets.
 """
 
 import argparse
@@ -60,6 +60,7 @@ class Config:
     workers: int
     pages: frozenset[str]
     sweep_reminders: int
+    cache_url: str
 
     @classmethod
     def from_env(cls) -> "Config":
@@ -75,7 +76,17 @@ class Config:
             workers=workers,
             pages=frozenset(p.strip() for p in env.list("BENCH_PAGES", default=[]) if p.strip()),
             sweep_reminders=env.int("BENCH_SWEEP_REMINDERS", default=10_000),
+            cache_url=env.str("BENCH_CACHE_URL", default="") or _default_cache_url(),
         )
+
+
+def _default_cache_url() -> str:
+    """Redis on this machine, as production runs (CACHE_URL), else the app's file cache."""
+    try:
+        with socket.create_connection(("127.0.0.1", 6379), timeout=1):
+            return "redis://127.0.0.1:6379/1"
+    except OSError:
+        return f"filecache://{WORK_DIR / 'cache'}"
 
 
 # --- The database -------------------------------------------------------------------------------
@@ -122,6 +133,7 @@ def server_environment(config: Config) -> dict[str, str]:
         "DJANGO_SETTINGS_MODULE": "bench.settings",
         "ENV_FILE": "",
         "DATABASE_URL": config.database_url,
+        "CACHE_URL": config.cache_url,
         "DEBUG": "false",
         "SECRET_KEY": secrets.token_urlsafe(50),
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
@@ -615,6 +627,7 @@ def bench(config: Config, run_dir: Path, started: datetime, steps: set[str]) -> 
             f"- gunicorn: {config.workers} sync workers; load: {config.users} concurrent "
             f"connections, {config.seconds} s per page, no think time (wrk, one connection "
             "per thread)",
+            f"- cache (home panels, worklist): {config.cache_url.split('://')[0]}",
             "",
             table,
         ]
