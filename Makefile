@@ -50,4 +50,4 @@ bench: install
 	$(PY) -m bench.run
 
 clean:
-	rm -rf $(VENV) .celery staticfiles .pytest_cache .ruff_cache
+	rm -rf $(VENV) .celery .cache staticfiles .pytest_cache .ruff_cache
