@@ -5,7 +5,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from django.db.models import Count, F, Prefetch, Q, QuerySet
+from django.db.models import Count, F, FilteredRelation, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.utils import timezone
 from phonenumber_field.phonenumber import PhoneNumber
 from phonenumbers import NumberParseException
@@ -120,19 +120,40 @@ def patient_likely_duplicates(
     return list(queryset.order_by("legal_last_name", "legal_first_name")[:10])
 
 
+MEASUREMENTS_READ = 10  # the latest rows patient_latest_measurements reads at first
+
+
 def patient_latest_measurements(*, patient: Patient) -> dict:
-    """The latest recorded weight and height (each may come from a different row)."""
-    weight = (
-        patient.measurements.filter(weight_kg__isnull=False)
-        .values("weight_kg", "recorded_at")
-        .first()
+    """The latest recorded weight and height (each may come from a different row).
+
+    One query for the latest ``MEASUREMENTS_READ`` rows, which nearly always hold both (most
+    measurements record both); only a value none of them has costs a second query, for the
+    latest row that has it. Two subqueries in one statement would cost more to compile and
+    plan than the round trip they save."""
+    rows = list(
+        patient.measurements.order_by("-recorded_at", "-id").values(
+            "weight_kg", "height_cm", "recorded_at"
+        )[:MEASUREMENTS_READ]
     )
-    height = (
-        patient.measurements.filter(height_cm__isnull=False)
-        .values("height_cm", "recorded_at")
-        .first()
-    )
-    return {"weight": weight, "height": height}
+    latest = {}
+    for name, value in (("weight", "weight_kg"), ("height", "height_cm")):
+        found = next(
+            (
+                {value: row[value], "recorded_at": row["recorded_at"]}
+                for row in rows
+                if row[value] is not None
+            ),
+            None,
+        )
+        if found is None and len(rows) == MEASUREMENTS_READ:
+            found = (
+                patient.measurements.filter(**{f"{value}__isnull": False})
+                .order_by("-recorded_at", "-id")
+                .values(value, "recorded_at")
+                .first()
+            )
+        latest[name] = found
+    return latest
 
 
 # --- The intake queue, the patient's intake card, alerts ----------------------------------------
@@ -245,15 +266,24 @@ def intake_queue(*, tab: str | None = None, now: datetime | None = None) -> list
 
 
 def patient_latest_intake(*, patient: Patient) -> Intake | None:
-    """The patient's newest intake, with ``newest_link`` (two queries, or one if none)."""
+    """The patient's newest intake, with ``newest_link`` (or None). One query: the newest link
+    is joined to the intake (a filtered relation on the link a subquery picks), where a sliced
+    prefetch would cost a second query and a window function. ``answers`` are not read: the
+    patient page shows the intake's status and dates only."""
+    newest_link = (
+        IntakeLink.objects.filter(intake=OuterRef("pk")).order_by("-created_at", "-id").values("pk")
+    )[:1]
     intake = (
         Intake.objects.filter(patient=patient)
-        .prefetch_related(_latest_link_prefetch())
+        .annotate(newest=FilteredRelation("links", condition=Q(links__pk=Subquery(newest_link))))
+        .select_related("newest")
+        .defer("answers")
         .order_by("-created_at", "-id")
         .first()
     )
     if intake is not None:
-        intake.newest_link = intake.newest_links[0] if intake.newest_links else None
+        # select_related sets the attribute only when the join found a link.
+        intake.newest_link = getattr(intake, "newest", None)
     return intake
 
 

@@ -1,12 +1,12 @@
 """Reads for the patient chart: the GAD-7/PHQ-9 course with baseline, response and remission,
 and a timeline of everything that happened to the patient, newest first.
 
-One query per source, whatever the size of the record: the patient (with when treatment
-started, as a subquery), the scores, then each timeline source. The chart page shows the latest
-``TIMELINE_LIMIT`` events merged across the sources, so each source reads that many rows (and
-one more, to tell whether there are older ones); the full timeline reads up to
-``SOURCE_LIMIT`` rows of each. The sessions serve both the timeline and the chart's session
-lines, so they are read up to ``SOURCE_LIMIT`` either way.
+One query per source, whatever the size of the record: the patient, the scores, then each
+timeline source. The chart page shows the latest ``TIMELINE_LIMIT`` events merged across the
+sources, so each source reads that many rows (and one more, to tell whether there are older
+ones); the full timeline reads up to ``SOURCE_LIMIT`` rows of each. The sessions serve the
+timeline, the chart's session lines and when treatment started (the first completed session),
+so they are read up to ``SOURCE_LIMIT`` either way.
 
 The sources with many rows per patient (scores, sessions, surveys, intakes) are read as tuples
 (``values_list``): model instances cost more than the query there. The rare ones (inquiries,
@@ -23,7 +23,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
 
-from django.db.models import OuterRef, Q, Subquery
 from django.urls import reverse
 from django.utils import timezone
 
@@ -320,16 +319,9 @@ class PatientChart:
 
 
 def chart_patient(*, pk: int) -> Patient | None:
-    """The patient, with ``treatment_start`` (their first completed session's start). One
-    query."""
-    first_completed = (
-        TreatmentSession.objects.filter(
-            patient=OuterRef("pk"), status=TreatmentSession.Status.COMPLETED
-        )
-        .order_by("starts_at")
-        .values("starts_at")[:1]
-    )
-    return Patient.objects.annotate(treatment_start=Subquery(first_completed)).filter(pk=pk).first()
+    """The patient. One query (when treatment started comes from the sessions the chart reads
+    anyway: see ``patient_chart``)."""
+    return Patient.objects.filter(pk=pk).first()
 
 
 @dataclass
@@ -462,9 +454,10 @@ def _plan_entries(patient: Patient, sources: _Sources) -> list[TimelineEntry]:
     return entries
 
 
-def _sessions(patient: Patient, sources: _Sources) -> list[tuple]:
+def _sessions(patient: Patient, sources: _Sources) -> tuple[list[tuple], bool]:
     """(id, starts_at, status, cancel_reason, chair name), newest first: up to SOURCE_LIMIT
-    whatever the timeline shows, as they also draw the charts' session lines."""
+    whatever the timeline shows, as they also draw the charts' session lines and tell when
+    treatment started. And whether those are every session of the patient."""
     rows = list(
         TreatmentSession.objects.filter(patient=patient)
         .order_by("-starts_at", "-id")
@@ -474,7 +467,26 @@ def _sessions(patient: Patient, sources: _Sources) -> list[tuple]:
     )
     if len(rows) > sources.limit:
         sources.truncated.append("sessions")
-    return rows[:SOURCE_LIMIT]
+    return rows[:SOURCE_LIMIT], len(rows) <= SOURCE_LIMIT
+
+
+def _treatment_start(
+    patient: Patient, sessions: list[tuple], every_session: bool
+) -> datetime | None:
+    """When the first completed session started: from the sessions read when they are all of
+    them (no query), else one more query (a record of more than ``SOURCE_LIMIT`` sessions)."""
+    completed = TreatmentSession.Status.COMPLETED
+    if every_session:
+        return min(
+            (starts_at for _, starts_at, status, *_ in sessions if status == completed),
+            default=None,
+        )
+    return (
+        TreatmentSession.objects.filter(patient=patient, status=completed)
+        .order_by("starts_at")
+        .values_list("starts_at", flat=True)
+        .first()
+    )
 
 
 def _session_entries(sessions: list[tuple], limit: int) -> list[TimelineEntry]:
@@ -594,16 +606,17 @@ def _call_entries(patient: Patient, sources: _Sources) -> list[TimelineEntry]:
 
 
 def patient_chart(*, patient: Patient, full_timeline: bool = False) -> PatientChart:
-    """The chart of a patient from ``chart_patient`` (which read ``treatment_start``).
+    """The chart of a patient.
 
     The timeline holds the latest ``TIMELINE_LIMIT`` events across every source, or with
     ``full_timeline`` up to ``SOURCE_LIMIT`` rows of each. Nine queries either way: the scores
     and the eight timeline sources, each reading only the rows it may show (and one more, to
-    tell whether there are older ones)."""
-    treatment_start = getattr(patient, "treatment_start", None)
+    tell whether there are older ones); a tenth for when treatment started only for a record
+    of more than ``SOURCE_LIMIT`` sessions."""
     score_rows = _score_rows(patient)
     sources = _Sources(limit=SOURCE_LIMIT if full_timeline else TIMELINE_LIMIT)
-    sessions = _sessions(patient, sources)
+    sessions, every_session = _sessions(patient, sources)
+    treatment_start = _treatment_start(patient, sessions, every_session)
     timeline = [
         *_inquiry_entries(patient, sources),
         *_intake_entries(patient, sources),
@@ -640,17 +653,26 @@ def patient_chart(*, patient: Patient, full_timeline: bool = False) -> PatientCh
     )
 
 
+LATEST_SCORES_READ = 10  # the latest scores latest_scores reads at first
+
+
 def latest_scores(*, patient: Patient) -> dict[str, Assessment]:
-    """The latest GAD-7 and PHQ-9 of a patient, by instrument code. One query."""
+    """The latest GAD-7 and PHQ-9 of a patient, by instrument code.
 
-    def latest(instrument: str) -> Subquery:
-        return Subquery(
-            Assessment.objects.filter(patient=patient, instrument=instrument)
-            .order_by("-taken_at", "-id")
-            .values("pk")[:1]
-        )
-
-    rows = Assessment.objects.filter(
-        Q(pk=latest(Assessment.Instrument.GAD7)) | Q(pk=latest(Assessment.Instrument.PHQ9))
-    ).only("id", "instrument", "total", "band", "taken_at")
-    return {row.instrument: row for row in rows}
+    One query for the patient's latest ``LATEST_SCORES_READ`` scores, which nearly always hold
+    both scales (an intake asks both, a survey the GAD-7 and often the PHQ-9); a second one
+    only for a scale none of them is. Cheaper to compile and plan than picking each scale's
+    latest with a subquery."""
+    columns = ("id", "instrument", "total", "band", "taken_at")
+    rows = Assessment.objects.filter(patient=patient).order_by("-taken_at", "-id").only(*columns)
+    latest: dict[str, Assessment] = {}
+    read = list(rows[:LATEST_SCORES_READ])
+    for row in read:
+        latest.setdefault(row.instrument, row)
+    if len(read) == LATEST_SCORES_READ:
+        for instrument in INSTRUMENTS:
+            if instrument.code not in latest:
+                row = rows.filter(instrument=instrument.code).first()
+                if row is not None:
+                    latest[row.instrument] = row
+    return latest

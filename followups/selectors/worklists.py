@@ -455,15 +455,15 @@ def survey_alerts(*, survey: Survey) -> list[ClinicalAlert]:
     )
 
 
-def patient_surveys(*, patient: Patient, limit: int = SURVEYS_SHOWN) -> list[Survey]:
-    """The patient's check-in surveys, newest first, with their scores. One query."""
-    return list(
-        with_scores(
-            Survey.objects.filter(patient=patient)
-            .select_related("session")
-            .order_by("-due_at", "-id")
-        )[:limit]
-    )
+def patient_surveys(
+    *, patient: Patient, limit: int = SURVEYS_SHOWN, fields: tuple[str, ...] = ()
+) -> list[Survey]:
+    """The patient's check-in surveys, newest first, with their scores. One query. ``fields``:
+    only these columns (no session, answers or content, which cost more to read and convert
+    than the rest of the query), for a summary."""
+    surveys = Survey.objects.filter(patient=patient)
+    surveys = surveys.only(*fields) if fields else surveys.select_related("session")
+    return list(with_scores(surveys.order_by("-due_at", "-id"))[:limit])
 
 
 def patient_survey_statuses(*, patient: Patient, limit: int = SURVEYS_SHOWN) -> list[Survey]:

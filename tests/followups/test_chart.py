@@ -563,6 +563,37 @@ def test_each_source_of_the_full_timeline_is_capped(
     assert "showing the latest 2 of: messages." in response.content.decode()
 
 
+def test_treatment_starts_at_the_first_completed_session_even_past_the_sessions_read(
+    at_noon, clinician, clinician_user, patient, monkeypatch
+):
+    """The sessions read tell when treatment started; a record with more of them than are read
+    asks the database for the first completed one."""
+    monkeypatch.setattr(chart_selectors, "SOURCE_LIMIT", 2)
+    session_at(patient, by=clinician_user, starts_at=NOON - timedelta(days=20), status="completed")
+    for days in (3, 2, 1):
+        session_at(
+            patient, by=clinician_user, starts_at=NOON - timedelta(days=days), status="completed"
+        )
+
+    chart = clinician.get(chart_url(patient)).context["chart"]
+
+    assert chart.treatment_start == NOON - timedelta(days=20)
+    assert len(chart.completed_sessions) == 2  # the lines drawn: the latest SOURCE_LIMIT
+
+
+def test_treatment_start_is_the_first_completed_session_not_the_first_booked(
+    at_noon, clinician, clinician_user, patient
+):
+    session_at(patient, by=clinician_user, starts_at=NOON - timedelta(days=20), status="cancelled")
+    session_at(patient, by=clinician_user, starts_at=NOON - timedelta(days=10), status="completed")
+    session_at(patient, by=clinician_user, starts_at=NOON - timedelta(days=5), status="completed")
+
+    response = clinician.get(chart_url(patient))
+
+    assert response.context["chart"].treatment_start == NOON - timedelta(days=10)
+    assert "first completed session 02/28/2026" in response.content.decode()
+
+
 def test_the_front_desk_may_not_open_the_chart(front_desk, patient):
     assert front_desk.get(chart_url(patient)).status_code == 403
 
@@ -586,9 +617,9 @@ def test_the_chart_costs_the_same_however_long_the_record(
     full_history(patient, by=clinician_user, rows=rows)
     clinician.get(chart_url(patient))  # warm-up
 
-    # session, user, TOTP device, roles, the patient with when treatment started, the ACCESS
-    # audit entry; the scores (with the surveys'); the inquiries, intakes, screenings with their
-    # determinations, plan versions, sessions, surveys, messages, calls with who called
+    # session, user, TOTP device, roles, the patient, the ACCESS audit entry; the scores (with
+    # the surveys'); the inquiries, intakes, screenings with their determinations, plan
+    # versions, sessions (with when treatment started), surveys, messages, calls with who called
     with django_assert_num_queries(15):
         response = clinician.get(chart_url(patient), {"timeline": timeline})
 
@@ -639,6 +670,25 @@ def test_the_card_costs_one_query(at_noon, clinician_user, patient, django_asser
         panel = chart_panel.chart_panel(request, patient)
 
     assert panel["rows"] == [{"label": "Latest GAD-7", "value": "4 (Minimal), 03/08/2026"}]
+
+
+def test_the_card_finds_a_scale_older_than_the_latest_scores_read(at_noon, clinician_user, patient):
+    intake_score(
+        patient, at=NOON - timedelta(days=60), instrument="phq9", total=12, band="Moderate"
+    )
+    for days in range(chart_selectors.LATEST_SCORES_READ + 1):
+        intake_score(
+            patient, at=NOON - timedelta(days=days), instrument="gad7", total=4, band="Minimal"
+        )
+    request = RequestFactory().get("/")
+    request.user = clinician_user
+
+    panel = chart_panel.chart_panel(request, patient)
+
+    assert panel["rows"] == [
+        {"label": "Latest GAD-7", "value": "4 (Minimal), 03/10/2026"},
+        {"label": "Latest PHQ-9", "value": "12 (Moderate), 01/09/2026"},
+    ]
 
 
 def test_the_card_says_when_there_are_no_scores(clinician_user, patient):

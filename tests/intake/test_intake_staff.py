@@ -364,6 +364,28 @@ def test_only_clinicians_get_the_link_to_the_submitted_intake(
     assert review_url in page
 
 
+def test_the_card_reads_the_newest_intake_with_its_newest_link(patient, front_desk_user):
+    from intake.selectors import patient_latest_intake
+
+    assert patient_latest_intake(patient=patient) is None
+    first = issue(patient, front_desk_user)
+    resent = issue(patient, front_desk_user, channel="email")
+    assert resent.link.intake_id == first.link.intake_id  # a resend: the same intake
+
+    intake = patient_latest_intake(patient=patient)
+
+    assert intake.pk == first.link.intake_id
+    assert intake.newest_link == resent.link
+    assert intake.newest_link.intake is intake
+
+    # A newer intake without a link (none is made so today): the card shows no link rather
+    # than an older intake's.
+    newer = Intake.objects.create(patient=patient, created_by=front_desk_user)
+    intake = patient_latest_intake(patient=patient)
+    assert intake.pk == newer.pk
+    assert intake.newest_link is None
+
+
 @pytest.mark.parametrize("links", [1, 6])
 def test_the_summary_page_costs_the_same_however_many_links(
     front_desk, patient, front_desk_user, django_assert_num_queries, links
@@ -373,10 +395,10 @@ def test_the_summary_page_costs_the_same_however_many_links(
     url = patient_url(patient)
     front_desk.get(url)  # warm-up
 
-    # session, user, TOTP device, roles, patient, ACCESS audit entry, latest weight, latest
-    # height, newest intake, its newest link, the screening status and the treatment plan
-    # (treatments' panels)
-    with django_assert_num_queries(13):
+    # session, user, TOTP device, roles, patient, ACCESS audit entry, latest weight and height,
+    # newest intake with its newest link, the screening status and the treatment plan
+    # (treatments' panels), the surveys (followups' panel)
+    with django_assert_num_queries(11):
         response = front_desk.get(url)
 
     assert response.status_code == 200

@@ -11,6 +11,7 @@ import pytest
 import time_machine
 from django.urls import reverse
 
+from intake import selectors
 from intake.models import MRN_ALPHABET, Patient, PatientMeasurement
 from intake.services.patients import patient_record_measurement, patient_register
 from tests.conftest import sign_in
@@ -425,6 +426,33 @@ def test_recording_a_measurement_updates_the_latest_weight(front_desk, patient):
     assert "170.0 cm (5 ft 7 in), 01/05/2025" in page  # the height still comes from the older row
 
 
+def test_the_latest_height_is_found_behind_many_weights(front_desk, patient):
+    """The page reads the latest few measurements; a height older than all of them is still
+    the latest height."""
+    patient_record_measurement(
+        patient=patient,
+        recorded_by=None,
+        height_cm=Decimal("170.0"),
+        recorded_at=datetime(2025, 1, 2, 10, tzinfo=CLINIC_TZ),
+    )
+    for day in range(selectors.MEASUREMENTS_READ + 2):
+        patient_record_measurement(
+            patient=patient,
+            recorded_by=None,
+            weight_kg=Decimal("70.0") + day,
+            recorded_at=datetime(2025, 2, 1 + day, 10, tzinfo=CLINIC_TZ),
+        )
+
+    page = front_desk.get(reverse("intake:patient_detail", args=[patient.pk])).content.decode()
+
+    assert "170.0 cm (5 ft 7 in), 01/02/2025" in page
+    assert "81.0 kg" in page
+    assert selectors.patient_latest_measurements(patient=patient)["weight"] == {
+        "weight_kg": Decimal("81.0"),
+        "recorded_at": datetime(2025, 2, 12, 10, tzinfo=CLINIC_TZ),
+    }
+
+
 @pytest.mark.parametrize(
     ("data", "field", "message"),
     [
@@ -506,9 +534,10 @@ def test_summary_page_query_count_does_not_grow_with_history(
     with time_machine.travel(datetime(2026, 3, 10, 9, tzinfo=CLINIC_TZ), tick=False):
         front_desk.get(url)  # warm-up: session bookkeeping and content-type cache
         # session, user, TOTP device, roles, patient with its creator, the ACCESS audit entry,
-        # latest weight, latest height, newest intake (none here: see test_intake_staff.py),
-        # the screening status and the treatment plan (treatments' panels)
-        with django_assert_num_queries(12):
+        # latest weight and height (one query: the latest rows hold both), newest intake with
+        # its newest link (none here: see test_intake_staff.py), the screening status and the
+        # treatment plan (treatments' panels), the surveys (followups' panel)
+        with django_assert_num_queries(11):
             response = front_desk.get(url)
     assert response.status_code == 200
 

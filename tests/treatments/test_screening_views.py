@@ -565,8 +565,8 @@ def test_the_screening_page_costs_the_same_however_long_the_history(
 
     # session, user, TOTP device, roles, the screening with its patient, intake, findings and
     # determination, the ACCESS audit entry, the history with determinations and signers, the
-    # latest weight and height (no findings recorded: the BMI comes from the record)
-    with django_assert_num_queries(9):
+    # latest weight and height in one query (no findings recorded: the BMI comes from the record)
+    with django_assert_num_queries(8):
         response = clinician.get(detail_url(current))
 
     assert response.text.count("Decline, ") == older
