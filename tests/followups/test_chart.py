@@ -20,7 +20,7 @@ from followups.models import FollowUpCall, Survey
 from followups.selectors import chart as chart_selectors
 from intake import patient_panels
 from intake.models import Assessment, ConsultationRequest, Intake, Patient
-from intake.scoring import GAD7_BANDS, GAD7_MAX, PHQ9_BANDS, PHQ9_MAX, score_gad7, score_phq9
+from intake.scoring import GAD7_BANDS, GAD7_MAX, PHQ9_BANDS, PHQ9_MAX
 from tests.treatments.sessions import booked_session
 from treatments.models import (
     Screening,
@@ -29,7 +29,7 @@ from treatments.models import (
     TreatmentSession,
 )
 
-from .worklist_data import CLINIC_ZONE, NOON, failed_message, sent_message
+from .worklist_data import CLINIC_ZONE, NOON, failed_message, sent_message, survey_scores
 
 SVG = "{http://www.w3.org/2000/svg}"
 GAD7_16 = [3, 3, 2, 2, 2, 2, 2]
@@ -110,19 +110,7 @@ def survey_after(
         feeling=7,
         safety_answer=0,
     )
-    for instrument, answers, score in (("gad7", gad7, score_gad7), ("phq9", phq9, score_phq9)):
-        if answers is not None:
-            scored = score(answers)
-            Assessment.objects.create(
-                patient=session.patient,
-                instrument=instrument,
-                answers=answers,
-                total=scored.total,
-                band=scored.band,
-                taken_at=completed_at,
-                source_kind="survey",
-                source_id=survey.pk,
-            )
+    survey_scores(survey, gad7=gad7, phq9=phq9)
     return survey
 
 

@@ -44,6 +44,29 @@ def _session(by, patient: Patient, starts_at: datetime) -> TreatmentSession:
     )
 
 
+def survey_scores(
+    survey: Survey, *, gad7: list[int] | None = None, phq9: list[int] | None = None
+) -> None:
+    """The GAD-7 and PHQ-9 scores of an answered survey, as the survey's submission records
+    them (``source_kind="survey"``), taken when it was completed."""
+    for instrument, answers, score in (
+        (Assessment.Instrument.GAD7, gad7, score_gad7),
+        (Assessment.Instrument.PHQ9, phq9, score_phq9),
+    ):
+        if answers is not None:
+            scored = score(answers)
+            Assessment.objects.create(
+                patient=survey.patient,
+                instrument=instrument,
+                answers=answers,
+                total=scored.total,
+                band=scored.band,
+                taken_at=survey.completed_at,
+                source_kind="survey",
+                source_id=survey.pk,
+            )
+
+
 def answered_survey(
     *,
     by,
@@ -76,22 +99,7 @@ def answered_survey(
         safety_answer=safety_answer,
         escalations=list(escalations),
     )
-    for instrument, answers, score in (
-        (Assessment.Instrument.GAD7, gad7, score_gad7),
-        (Assessment.Instrument.PHQ9, phq9, score_phq9),
-    ):
-        if answers is not None:
-            scored = score(answers)
-            Assessment.objects.create(
-                patient=patient,
-                instrument=instrument,
-                answers=answers,
-                total=scored.total,
-                band=scored.band,
-                taken_at=completed_at,
-                source_kind="survey",
-                source_id=survey.pk,
-            )
+    survey_scores(survey, gad7=gad7, phq9=phq9)
     return survey
 
 

@@ -88,11 +88,10 @@ class ChairBoard:
     session_count: int
 
 
-def chair_board(*, day: date, first_hour: int = 7, last_hour: int = 18) -> ChairBoard:
-    """A day's sessions by chair (columns) and starting hour (rows), in two queries whatever the
-    number of sessions. The hours widen to take in any session outside the usual ones."""
-    start, end = day_bounds(day)
-    sessions = list(
+def _sessions_on(start: datetime, end: datetime):
+    """The sessions starting in [start, end), in starting order, with what a board shows of
+    their patient."""
+    return (
         TreatmentSession.objects.filter(starts_at__gte=start, starts_at__lt=end)
         .select_related("patient")
         .only(
@@ -107,6 +106,13 @@ def chair_board(*, day: date, first_hour: int = 7, last_hour: int = 18) -> Chair
         )
         .order_by("starts_at", "pk")
     )
+
+
+def chair_board(*, day: date, first_hour: int = 7, last_hour: int = 18) -> ChairBoard:
+    """A day's sessions by chair (columns) and starting hour (rows), in two queries whatever the
+    number of sessions. The hours widen to take in any session outside the usual ones."""
+    start, end = day_bounds(day)
+    sessions = list(_sessions_on(start, end))
     chair_ids = {session.chair_id for session in sessions}
     chairs = list(TreatmentChair.objects.filter(Q(active=True) | Q(pk__in=chair_ids)))
     column = {chair.pk: index for index, chair in enumerate(chairs)}
@@ -143,21 +149,7 @@ def chairs_day(*, day: date) -> list[ChairDay]:
     chairs in use plus any chair with a session that day, and no cancelled session. Two queries
     whatever the number of sessions."""
     start, end = day_bounds(day)
-    sessions = list(
-        TreatmentSession.objects.filter(starts_at__gte=start, starts_at__lt=end)
-        .exclude(status=TreatmentSession.Status.CANCELLED)
-        .select_related("patient")
-        .only(
-            "starts_at",
-            "ends_at",
-            "status",
-            "chair_id",
-            "patient__legal_first_name",
-            "patient__legal_last_name",
-            "patient__preferred_name",
-        )
-        .order_by("starts_at", "pk")
-    )
+    sessions = list(_sessions_on(start, end).exclude(status=TreatmentSession.Status.CANCELLED))
     chair_ids = {session.chair_id for session in sessions}
     # Names only: a chain has hundreds of chairs, most of them free on a given day.
     chairs = TreatmentChair.objects.filter(Q(active=True) | Q(pk__in=chair_ids))
