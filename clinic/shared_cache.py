@@ -59,6 +59,7 @@ READ_SIDE_TABLES = frozenset(
 _NOT_WRITES = frozenset(
     {"SELECT", "SAVEPOINT", "RELEASE", "ROLLBACK", "BEGIN", "COMMIT", "SET", "SHOW", "EXPLAIN"}
 )
+_KEYWORD = re.compile(r"[\s(]*(\w+)")
 _TARGET = re.compile(r'\s*(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+"?(\w+)"?', re.IGNORECASE)
 _DIRTY = "_clinic_data_written"
 CSRF_PLACEHOLDER = "clinic-csrf-placeholder-5a1d0c"
@@ -66,8 +67,10 @@ CSRF_PLACEHOLDER = "clinic-csrf-placeholder-5a1d0c"
 
 def writes_clinic_data(sql) -> bool:
     """Whether a statement may change what a cached fragment shows."""
-    text = str(sql).lstrip()
-    if text[:10].split(None, 1)[0].upper().rstrip(";") in _NOT_WRITES:
+    text = str(sql)
+    # The first word, past any "(" (a UNION of reads starts with one).
+    keyword = _KEYWORD.match(text)
+    if keyword is None or keyword.group(1).upper() in _NOT_WRITES:
         return False
     target = _TARGET.match(text)
     return not (target and target.group(1).lower() in READ_SIDE_TABLES)

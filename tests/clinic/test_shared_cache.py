@@ -38,6 +38,7 @@ def at_noon():
     [
         'SELECT "treatments_stafftask"."id" FROM "treatments_stafftask"',
         "  select 1",
+        '(SELECT "id" FROM "intake_patient") UNION (SELECT "id" FROM "intake_patient")',
         "SAVEPOINT s1",
         'RELEASE SAVEPOINT "s1"',
         'INSERT INTO "auditlog_logentry" ("action") VALUES (%s)',
