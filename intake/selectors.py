@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from django.db.models import Count, F, FilteredRelation, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.urls import reverse
 from django.utils import timezone
 from phonenumber_field.phonenumber import PhoneNumber
 from phonenumbers import NumberParseException
@@ -88,6 +89,35 @@ def patient_search(*, query: str) -> QuerySet[Patient]:
                 | Q(preferred_name__istartswith=word)
             )
     return base.filter(condition)
+
+
+@dataclass(frozen=True)
+class PatientRow:
+    """A patient in a list (search results, recently registered), its texts made once here:
+    up to ``SEARCH_RESULT_LIMIT`` rows, where template filters per cell would cost more than
+    the query."""
+
+    url: str
+    name: str  # "Last, First"
+    preferred_name: str
+    mrn: str
+    date_of_birth: str  # MM/DD/YYYY
+    mobile: str  # national format, or "" without one
+
+
+def patient_rows(patients) -> list[PatientRow]:
+    """``patients``: Patient instances with at least the columns ``patient_search`` reads."""
+    return [
+        PatientRow(
+            url=reverse("intake:patient_detail", args=[patient.pk]),
+            name=f"{patient.legal_last_name}, {patient.legal_first_name}",
+            preferred_name=patient.preferred_name,
+            mrn=patient.mrn,
+            date_of_birth=patient.date_of_birth.strftime("%m/%d/%Y"),
+            mobile=patient.mobile.as_national if patient.mobile else "",
+        )
+        for patient in patients
+    ]
 
 
 def patient_likely_duplicates(

@@ -38,7 +38,7 @@ def patient_list(request):
         "intake/patient_list.html",
         {
             "form": form,
-            "patients": results[: selectors.SEARCH_RESULT_LIMIT],
+            "patients": selectors.patient_rows(results[: selectors.SEARCH_RESULT_LIMIT]),
             "searched": searched,
             "truncated": truncated,
             "limit": selectors.SEARCH_RESULT_LIMIT,

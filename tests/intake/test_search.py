@@ -120,7 +120,9 @@ def test_search_results_link_to_the_summary(front_desk, patients):
     assert "1 match" in text
     assert f'href="{reverse("intake:patient_detail", args=[jane.pk])}"' in text
     assert "Rivera, Jane" in text
+    assert "(JJ)" in text  # the preferred name beside the legal one
     assert "04/23/1985" in text
+    assert "(512) 555-0143" in text  # the mobile, as people write it
 
 
 def test_search_terms_never_go_in_the_url(front_desk, patients):
