@@ -6,10 +6,11 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from django.db.models import Count, F, FilteredRelation, OuterRef, Prefetch, Q, QuerySet, Subquery
-from django.urls import reverse
 from django.utils import timezone
 from phonenumber_field.phonenumber import PhoneNumber
 from phonenumbers import NumberParseException
+
+from clinic.links import url_for_pk
 
 from .models import (
     MRN_PREFIX,
@@ -107,9 +108,10 @@ class PatientRow:
 
 def patient_rows(patients) -> list[PatientRow]:
     """``patients``: Patient instances with at least the columns ``patient_search`` reads."""
+    patient_url = url_for_pk("intake:patient_detail")
     return [
         PatientRow(
-            url=reverse("intake:patient_detail", args=[patient.pk]),
+            url=patient_url(patient.pk),
             name=f"{patient.legal_last_name}, {patient.legal_first_name}",
             preferred_name=patient.preferred_name,
             mrn=patient.mrn,
