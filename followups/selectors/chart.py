@@ -1,16 +1,15 @@
 """Reads for the patient chart: the GAD-7/PHQ-9 course with baseline, response and remission,
 and a timeline of everything that happened to the patient, newest first.
 
-One query per source, whatever the size of the record: the patient, the scores, then each
-timeline source. The chart page shows the latest ``TIMELINE_LIMIT`` events merged across the
-sources, so each source reads that many rows (and one more, to tell whether there are older
-ones); the full timeline reads up to ``SOURCE_LIMIT`` rows of each. The sessions serve the
-timeline, the chart's session lines and when treatment started (the first completed session),
-so they are read up to ``SOURCE_LIMIT`` either way.
+The same few queries whatever the size of the record: the patient, the scores, the sessions,
+and every other timeline source in one statement. The chart page shows the latest
+``TIMELINE_LIMIT`` events merged across the sources, so each source reads that many rows (and
+one more, to tell whether there are older ones); the full timeline reads up to ``SOURCE_LIMIT``
+rows of each. The sessions serve the timeline, the chart's session lines and when treatment
+started (the first completed session), so they are read up to ``SOURCE_LIMIT`` either way.
 
-The sources with many rows per patient (scores, sessions, surveys, intakes) are read as tuples
-(``values_list``): model instances cost more than the query there. The rare ones (inquiries,
-screenings, plan versions, calls) keep their models and their display methods.
+Rows are read as tuples, not model instances, which cost more than the query here; only the
+events shown are put into words, with the models' display methods on unsaved instances.
 
 Response and remission follow the clinic's usual definitions: the baseline is the last score
 before the first completed session (as ``followups.services.results`` compares with), a
@@ -18,18 +17,31 @@ response is a total at least 50% below it, a remission a total below 5, both cou
 first completed session on.
 """
 
-from collections.abc import Sequence
+import json
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import cached_property
+from decimal import Decimal
+from functools import cached_property, partial
+from operator import attrgetter
+from typing import NamedTuple
 
+from django.contrib.auth import get_user_model
+from django.db import connection
+from django.db.models import DateTimeField, Value
 from django.urls import reverse
 from django.utils import timezone
 
 from intake.models import Assessment, ConsultationRequest, Intake, Patient
 from intake.scoring import GAD7_BANDS, GAD7_MAX, PHQ9_BANDS, PHQ9_MAX
 from treatments.dosing import ROUTE_LABELS
-from treatments.models import PlanVersion, Screening, TreatmentSession
+from treatments.models import (
+    PlanVersion,
+    Screening,
+    ScreeningDetermination,
+    TreatmentPlan,
+    TreatmentSession,
+)
 
 from ..models import FollowUpCall, OutboxEntry, Survey
 from .worklists import SURVEY_SOURCE, score_texts
@@ -40,6 +52,8 @@ SCORES_LIMIT = 500  # latest scores drawn and listed
 REMISSION_BELOW = 5
 NO_SCORE = (None, None)  # (total, band) of a scale not taken
 SOURCE_LABELS = {"intake": "Intake", "survey": "Check-in survey", "session": "Session"}
+SESSION_STATUSES = dict(TreatmentSession.Status.choices)
+SURVEY_STATUSES = dict(Survey.Status.choices)
 
 
 @dataclass(frozen=True)
@@ -324,103 +338,273 @@ def chart_patient(*, pk: int) -> Patient | None:
     return Patient.objects.filter(pk=pk).first()
 
 
-@dataclass
-class _Sources:
-    """How many rows each timeline source reads, and which had more."""
+# The timeline sources other than the sessions, in one statement (one query costs less to
+# send, plan and read than eight): a UNION ALL with a branch per source reading its latest
+# ``read`` rows as (kind, id, at, ordered_at, details). ``at`` places an event on the
+# timeline; ``ordered_at`` and ``id`` order a source's rows, in its branch (for the LIMIT) and
+# in the result. ``details`` packs what the entry says into a JSON array, so that every source
+# fits the same columns; JSON columns and decimals go in as text, which reads the same from
+# SQLite and PostgreSQL. Each branch is a subquery as SQLite takes no ORDER BY or LIMIT on a
+# bare branch of a UNION. The determinations are those of the screenings read: each follows
+# its screening's entry. The tables are named by their models (``_timeline_sql``), and
+# ``{json_array}`` is the one function the two databases spell differently; every value is a
+# parameter.
+TIMELINE_SQL = """
+SELECT * FROM (
+    SELECT 'inquiry' AS kind, id, created_at AS at, created_at AS ordered_at,
+        {json_array}(status, CAST(concerns AS text)) AS details
+    FROM {inquiry}
+    WHERE patient_id = %(patient)s
+    ORDER BY created_at DESC, id DESC LIMIT %(read)s
+) AS inquiries
+UNION ALL SELECT * FROM (
+    SELECT 'intake' AS kind, id, submitted_at AS at, submitted_at AS ordered_at,
+        {json_array}(gad7_total, gad7_band, phq9_total, phq9_band, CAST(flags AS text)) AS details
+    FROM {intake}
+    WHERE patient_id = %(patient)s AND status = %(intake_submitted)s
+    ORDER BY submitted_at DESC, id DESC LIMIT %(read)s
+) AS intakes
+UNION ALL SELECT * FROM (
+    SELECT 'screening' AS kind, id, created_at AS at, created_at AS ordered_at,
+        {json_array}(result, status) AS details
+    FROM {screening}
+    WHERE patient_id = %(patient)s
+    ORDER BY created_at DESC, id DESC LIMIT %(read)s
+) AS screenings
+UNION ALL SELECT * FROM (
+    SELECT 'determination' AS kind, determination.screening_id AS id,
+        determination.signed_at AS at, determination.signed_at AS ordered_at,
+        {json_array}(
+            determination.decision, determination.is_override,
+            signer.first_name, signer.last_name, signer.username
+        ) AS details
+    FROM {determination} AS determination
+    JOIN {user} AS signer ON signer.id = determination.signed_by_id
+    WHERE determination.screening_id IN (
+        SELECT id FROM {screening}
+        WHERE patient_id = %(patient)s
+        ORDER BY created_at DESC, id DESC LIMIT %(read)s
+    )
+) AS determinations
+UNION ALL SELECT * FROM (
+    SELECT 'plan' AS kind, version.id, version.effective_at AS at,
+        version.effective_at AS ordered_at,
+        {json_array}(
+            version.plan_id, version.number, version.phase, version.route, version.dose_unit,
+            CAST(version.dose_amount AS text), CAST(version.dose_mg AS text),
+            version.sessions_planned, version.amendment_reason
+        ) AS details
+    FROM {plan_version} AS version
+    JOIN {plan} AS plan ON plan.id = version.plan_id
+    WHERE plan.patient_id = %(patient)s
+    ORDER BY version.effective_at DESC, version.id DESC LIMIT %(read)s
+) AS plan_versions
+UNION ALL SELECT * FROM (
+    SELECT 'survey' AS kind, id,
+        CASE WHEN status = %(survey_completed)s AND completed_at IS NOT NULL
+            THEN completed_at ELSE due_at END AS at,
+        due_at AS ordered_at,
+        {json_array}(status, offset_label, CAST(escalations AS text)) AS details
+    FROM {survey}
+    WHERE patient_id = %(patient)s
+    ORDER BY due_at DESC, id DESC LIMIT %(read)s
+) AS surveys
+UNION ALL SELECT * FROM (
+    SELECT 'message' AS kind, id, COALESCE(sent_at, due_at) AS at, due_at AS ordered_at,
+        {json_array}(purpose, offset_label, status, channel, last_error) AS details
+    FROM {outbox}
+    WHERE patient_id = %(patient)s AND status IN (%(message_sent)s, %(message_failed)s)
+        AND purpose <> %(message_task)s
+    ORDER BY due_at DESC, id DESC LIMIT %(read)s
+) AS messages
+UNION ALL SELECT * FROM (
+    SELECT 'call' AS kind, call.id, call.called_at AS at, call.called_at AS ordered_at,
+        {json_array}(call.outcome, call.note, caller.first_name, caller.last_name, caller.username)
+        AS details
+    FROM {call} AS call
+    JOIN {user} AS caller ON caller.id = call.called_by_id
+    WHERE call.patient_id = %(patient)s
+    ORDER BY call.called_at DESC, call.id DESC LIMIT %(read)s
+) AS calls
+ORDER BY ordered_at DESC, id DESC
+"""
+JSON_ARRAY = {"postgresql": "jsonb_build_array"}  # else the standard's json_array (SQLite)
+MOMENT = Value(None, output_field=DateTimeField())
 
-    limit: int
-    truncated: list[str] = field(default_factory=list)
 
-    def read(self, queryset, kind: str) -> list:
-        rows = list(queryset[: self.limit + 1])
-        if len(rows) > self.limit:
-            self.truncated.append(kind)
-        return rows[: self.limit]
+class _Event(NamedTuple):
+    """A row of a timeline source, before it is worded: only the events shown are."""
+
+    at: datetime
+    kind: str
+    pk: int
+    details: list
+
+
+# The sources in the order the timeline lists events of the same moment, and how the full
+# timeline names those with more rows than it shows. A screening's determination follows it.
+SOURCES = {
+    "inquiry": "consultation requests",
+    "intake": "intakes",
+    "screening": "screenings",
+    "plan": "plan versions",
+    "session": "sessions",
+    "survey": "check-in surveys",
+    "message": "messages",
+    "call": "calls",
+}
+
+
+def _moment_reader() -> Callable[[object], datetime]:
+    """Turns a datetime from a raw cursor into what the ORM gives, an aware one: SQLite
+    returns text or a naive UTC time, PostgreSQL an aware one already."""
+    converters = connection.ops.get_db_converters(MOMENT)
+
+    def read(value):
+        for converter in converters:
+            value = converter(value, MOMENT, connection)
+        return value
+
+    return read
+
+
+def _timeline_sql() -> str:
+    """``TIMELINE_SQL`` for this connection: each table as its model names it, quoted."""
+    tables = {
+        "inquiry": ConsultationRequest,
+        "intake": Intake,
+        "screening": Screening,
+        "determination": ScreeningDetermination,
+        "user": get_user_model(),
+        "plan_version": PlanVersion,
+        "plan": TreatmentPlan,
+        "survey": Survey,
+        "outbox": OutboxEntry,
+        "call": FollowUpCall,
+    }
+    return TIMELINE_SQL.format(
+        json_array=JSON_ARRAY.get(connection.vendor, "json_array"),
+        **{name: connection.ops.quote_name(model._meta.db_table) for name, model in tables.items()},
+    )
+
+
+def _source_events(patient: Patient, *, limit: int) -> dict[str, list[_Event]]:
+    """{kind: events, newest first as the source orders them}: the latest ``limit`` + 1 rows of
+    each timeline source but the sessions, and the determinations of the screenings among
+    them. One query."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _timeline_sql(),
+            {
+                "patient": patient.pk,
+                "read": limit + 1,
+                "intake_submitted": Intake.Status.SUBMITTED,
+                "survey_completed": Survey.Status.COMPLETED,
+                "message_sent": OutboxEntry.Status.SENT,
+                "message_failed": OutboxEntry.Status.FAILED,
+                "message_task": OutboxEntry.Purpose.TASK,
+            },
+        )
+        rows = cursor.fetchall()
+    moment = _moment_reader()
+    events: dict[str, list[_Event]] = {kind: [] for kind in (*SOURCES, "determination")}
+    for kind, pk, at, _, details in rows:
+        events[kind].append(_Event(moment(at), kind, pk, json.loads(details)))
+    return events
+
+
+def _timeline_events(
+    patient: Patient, sessions: list[tuple], every_session: bool, *, limit: int
+) -> tuple[list[_Event], list[str]]:
+    """The latest ``limit`` events of each source in the order the timeline lists them: newest
+    first, the events of one moment in the order of ``SOURCES``. And the names of the sources
+    with older events than those (the sessions first, as they are read first)."""
+    read = _source_events(patient, limit=limit)
+    read["session"] = [
+        _Event(starts_at, "session", pk, [status, cancel_reason, chair])
+        for pk, starts_at, status, cancel_reason, chair in sessions[:limit]
+    ]
+    truncated = ["sessions"] if len(sessions) > limit or not every_session else []
+    determinations = {event.pk: event for event in read["determination"]}
+    events = []
+    for kind, name in SOURCES.items():
+        if kind != "session" and len(read[kind]) > limit:
+            truncated.append(name)
+        for event in read[kind][:limit]:
+            events.append(event)
+            if kind == "screening" and event.pk in determinations:
+                events.append(determinations[event.pk])
+    events.sort(key=attrgetter("at"), reverse=True)  # stable: a moment's events keep their order
+    return events, truncated
 
 
 def _with_details(summary: str, details: list[str]) -> str:
     return f"{summary}: {', '.join(details)}" if details else summary
 
 
-def _inquiry_entries(patient: Patient, sources: _Sources) -> list[TimelineEntry]:
-    inquiries = sources.read(
-        ConsultationRequest.objects.filter(patient=patient).order_by("-created_at", "-id"),
-        "consultation requests",
-    )
-    return [
-        TimelineEntry(
-            at=inquiry.created_at,
-            kind="Consultation request",
-            summary=(
-                f"Asked for help with {', '.join(inquiry.concern_labels()) or 'nothing stated'}"
-                f" ({inquiry.get_status_display()})"
-            ),
-        )
-        for inquiry in inquiries
-    ]
+def _staff_name(first_name: str, last_name: str, username: str) -> str:
+    """As ``User.get_full_name``, else the username."""
+    return f"{first_name} {last_name}".strip() or username
 
 
-def _intake_entries(patient: Patient, sources: _Sources) -> list[TimelineEntry]:
-    intakes = sources.read(
-        Intake.objects.filter(patient=patient, status=Intake.Status.SUBMITTED)
-        .order_by("-submitted_at", "-id")
-        .values_list(
-            "id", "submitted_at", "gad7_total", "gad7_band", "phq9_total", "phq9_band", "flags"
+def _inquiry_entry(event: _Event) -> TimelineEntry:
+    status, concerns = event.details
+    inquiry = ConsultationRequest(status=status, concerns=json.loads(concerns))
+    return TimelineEntry(
+        at=event.at,
+        kind="Consultation request",
+        summary=(
+            f"Asked for help with {', '.join(inquiry.concern_labels()) or 'nothing stated'}"
+            f" ({inquiry.get_status_display()})"
         ),
-        "intakes",
     )
-    entries = []
-    for pk, submitted_at, *scores, flags in intakes:
-        details = score_texts(*scores)
-        if flags:
-            details.append(f"{len(flags)} flag{'s' if len(flags) != 1 else ''}")
-        entries.append(
-            TimelineEntry(
-                at=submitted_at,
-                kind="Intake",
-                summary=_with_details("Submitted", details),
-                link=("intake:intake_detail", pk),
-            )
-        )
-    return entries
 
 
-def _screening_entries(patient: Patient, sources: _Sources) -> list[TimelineEntry]:
-    screenings = sources.read(
-        Screening.objects.filter(patient=patient)
-        .select_related("determination__signed_by")
-        .order_by("-created_at", "-id"),
-        "screenings",
+def _intake_entry(event: _Event) -> TimelineEntry:
+    *scores, flags = event.details
+    details = score_texts(*scores)
+    if flag_count := len(json.loads(flags)):
+        details.append(f"{flag_count} flag{'s' if flag_count != 1 else ''}")
+    return TimelineEntry(
+        at=event.at,
+        kind="Intake",
+        summary=_with_details("Submitted", details),
+        link=("intake:intake_detail", event.pk),
     )
-    entries = []
-    for screening in screenings:
-        link = ("treatments:screening_detail", screening.pk)
-        entries.append(
-            TimelineEntry(
-                at=screening.created_at,
-                kind="Screening",
-                summary=f"{screening.get_result_display()} ({screening.get_status_display()})",
-                link=link,
-            )
-        )
-        determination = getattr(screening, "determination", None)
-        if determination is not None:
-            signer = determination.signed_by
-            summary = (
-                f"{determination.get_decision_display()}, signed by "
-                f"{signer.get_full_name() or signer.username}"
-            )
-            if determination.is_override:
-                summary += " (overrides the screening)"
-            entries.append(
-                TimelineEntry(
-                    at=determination.signed_at,
-                    kind="Screening determination",
-                    summary=summary,
-                    link=link,
-                )
-            )
-    return entries
+
+
+def _screening_entry(event: _Event) -> TimelineEntry:
+    result, status = event.details
+    screening = Screening(result=result, status=status)
+    return TimelineEntry(
+        at=event.at,
+        kind="Screening",
+        summary=f"{screening.get_result_display()} ({screening.get_status_display()})",
+        link=("treatments:screening_detail", event.pk),
+    )
+
+
+def _determination_entry(event: _Event) -> TimelineEntry:
+    """``event.pk`` is the screening's: the entry opens the screening."""
+    decision, is_override, *signer = event.details
+    summary = (
+        f"{ScreeningDetermination(decision=decision).get_decision_display()}, signed by "
+        f"{_staff_name(*signer)}"
+    )
+    if is_override:
+        summary += " (overrides the screening)"
+    return TimelineEntry(
+        at=event.at,
+        kind="Screening determination",
+        summary=summary,
+        link=("treatments:screening_detail", event.pk),
+    )
+
+
+def _dose(text: str, field_name: str) -> Decimal:
+    """A dose read as text, to the places its field keeps (SQLite may give 40 for 40.0)."""
+    places = PlanVersion._meta.get_field(field_name).decimal_places
+    return Decimal(text).quantize(Decimal(1).scaleb(-places))
 
 
 def _dose_text(version: PlanVersion) -> str:
@@ -429,32 +613,125 @@ def _dose_text(version: PlanVersion) -> str:
     return f"{version.dose_amount} {version.dose_unit} ({version.dose_mg} mg)"
 
 
-def _plan_entries(patient: Patient, sources: _Sources) -> list[TimelineEntry]:
-    versions = sources.read(
-        PlanVersion.objects.filter(plan__patient=patient).order_by("-effective_at", "-id"),
-        "plan versions",
+def _plan_entry(event: _Event) -> TimelineEntry:
+    (
+        plan_id,
+        number,
+        phase,
+        route,
+        dose_unit,
+        dose_amount,
+        dose_mg,
+        sessions_planned,
+        amendment_reason,
+    ) = event.details
+    version = PlanVersion(
+        phase=phase,
+        dose_unit=dose_unit,
+        dose_amount=_dose(dose_amount, "dose_amount"),
+        dose_mg=_dose(dose_mg, "dose_mg"),
     )
-    entries = []
-    for version in versions:
-        route = ROUTE_LABELS.get(version.route, version.route)
-        summary = (
-            f"Version {version.number}: {version.get_phase_display()}, {route}, "
-            f"{_dose_text(version)}, {version.sessions_planned} sessions planned"
+    summary = (
+        f"Version {number}: {version.get_phase_display()}, {ROUTE_LABELS.get(route, route)}, "
+        f"{_dose_text(version)}, {sessions_planned} sessions planned"
+    )
+    if amendment_reason:
+        summary += f"; reason: {amendment_reason}"
+    return TimelineEntry(
+        at=event.at,
+        kind="Treatment plan",
+        summary=summary,
+        link=("treatments:plan_detail", plan_id),
+    )
+
+
+def _session_entry(event: _Event) -> TimelineEntry:
+    status, cancel_reason, chair = event.details
+    summary = f"{SESSION_STATUSES.get(status, status)}, {chair}"
+    if status == TreatmentSession.Status.CANCELLED and cancel_reason:
+        summary += f": {cancel_reason}"
+    return TimelineEntry(
+        at=event.at,
+        kind="Session",
+        summary=summary,
+        link=("treatments:session_detail", event.pk),
+    )
+
+
+def _survey_entry(event: _Event, *, scores: dict[int, dict[str, tuple[int, str]]]) -> TimelineEntry:
+    status, offset_label, escalations = event.details
+    answered = status == Survey.Status.COMPLETED
+    if answered:
+        mine = scores.get(event.pk, {})
+        summary = _with_details(
+            "Answered",
+            score_texts(
+                *mine.get(Assessment.Instrument.GAD7, NO_SCORE),
+                *mine.get(Assessment.Instrument.PHQ9, NO_SCORE),
+            ),
         )
-        if version.amendment_reason:
-            summary += f"; reason: {version.amendment_reason}"
-        entries.append(
-            TimelineEntry(
-                at=version.effective_at,
-                kind="Treatment plan",
-                summary=summary,
-                link=("treatments:plan_detail", version.plan_id),
-            )
-        )
+        if json.loads(escalations):
+            summary += "; escalated"
+    elif status == Survey.Status.CANCELLED:
+        summary = "Cancelled"
+    else:
+        summary = f"Not answered ({SURVEY_STATUSES.get(status, status).lower()})"
+    return TimelineEntry(
+        at=event.at,
+        kind=f"Check-in survey ({offset_label} after)",
+        summary=summary,
+        link=("followups:survey_detail", event.pk) if answered else None,
+    )
+
+
+def _message_entry(event: _Event, *, link: tuple[str, int]) -> TimelineEntry:
+    purpose, offset_label, status, channel, last_error = event.details
+    message = OutboxEntry(purpose=purpose, offset_label=offset_label, channel=channel)
+    channel_text = (message.get_channel_display() or "no channel").lower()
+    if status == OutboxEntry.Status.SENT:
+        summary = f"{message.description}: sent by {channel_text}"
+    else:
+        summary = f"{message.description}: failed by {channel_text}"
+        if last_error:
+            summary += f" ({last_error})"
+    return TimelineEntry(at=event.at, kind="Message", summary=summary, link=link)
+
+
+def _call_entry(event: _Event, *, link: tuple[str, int]) -> TimelineEntry:
+    outcome, note, *caller = event.details
+    summary = f"{FollowUpCall(outcome=outcome).get_outcome_display()} (by {_staff_name(*caller)})"
+    if note:
+        summary += f": {note}"
+    return TimelineEntry(at=event.at, kind="Follow-up call", summary=summary, link=link)
+
+
+def _entries(
+    events: list[_Event], *, patient: Patient, survey_scores: dict[int, dict[str, tuple[int, str]]]
+) -> list[TimelineEntry]:
+    """The events in words, with the URL of the record each opens."""
+    communication_log = ("followups:communication_log", patient.pk)
+    wording = {
+        "inquiry": _inquiry_entry,
+        "intake": _intake_entry,
+        "screening": _screening_entry,
+        "determination": _determination_entry,
+        "plan": _plan_entry,
+        "session": _session_entry,
+        "survey": partial(_survey_entry, scores=survey_scores),
+        "message": partial(_message_entry, link=communication_log),
+        "call": partial(_call_entry, link=communication_log),
+    }
+    entries = [wording[event.kind](event) for event in events]
+    urls: dict[tuple[str, int], str] = {}  # many entries open the same page (the message log)
+    for entry in entries:
+        if entry.link is not None:
+            if entry.link not in urls:
+                urls[entry.link] = reverse(entry.link[0], args=[entry.link[1]])
+            entry.url = urls[entry.link]
     return entries
 
 
-def _sessions(patient: Patient, sources: _Sources) -> tuple[list[tuple], bool]:
+def _sessions(patient: Patient) -> tuple[list[tuple], bool]:
     """(id, starts_at, status, cancel_reason, chair name), newest first: up to SOURCE_LIMIT
     whatever the timeline shows, as they also draw the charts' session lines and tell when
     treatment started. And whether those are every session of the patient."""
@@ -465,8 +742,6 @@ def _sessions(patient: Patient, sources: _Sources) -> tuple[list[tuple], bool]:
             : SOURCE_LIMIT + 1
         ]
     )
-    if len(rows) > sources.limit:
-        sources.truncated.append("sessions")
     return rows[:SOURCE_LIMIT], len(rows) <= SOURCE_LIMIT
 
 
@@ -489,24 +764,6 @@ def _treatment_start(
     )
 
 
-def _session_entries(sessions: list[tuple], limit: int) -> list[TimelineEntry]:
-    statuses = dict(TreatmentSession.Status.choices)
-    entries = []
-    for pk, starts_at, status, cancel_reason, chair in sessions[:limit]:
-        summary = f"{statuses.get(status, status)}, {chair}"
-        if status == TreatmentSession.Status.CANCELLED and cancel_reason:
-            summary += f": {cancel_reason}"
-        entries.append(
-            TimelineEntry(
-                at=starts_at,
-                kind="Session",
-                summary=summary,
-                link=("treatments:session_detail", pk),
-            )
-        )
-    return entries
-
-
 def _survey_scores(score_rows: list[tuple]) -> dict[int, dict[str, tuple[int, str]]]:
     """{survey id: {instrument: (total, band)}} from the scores the charts read, which saves
     the surveys' query a lookup per survey and scale. The latest surveys' scores are among the
@@ -519,125 +776,28 @@ def _survey_scores(score_rows: list[tuple]) -> dict[int, dict[str, tuple[int, st
     return scores
 
 
-def _survey_entries(
-    patient: Patient, sources: _Sources, scores: dict[int, dict[str, tuple[int, str]]]
-) -> list[TimelineEntry]:
-    statuses = dict(Survey.Status.choices)
-    surveys = sources.read(
-        Survey.objects.filter(patient=patient)
-        .order_by("-due_at", "-id")
-        .values_list("id", "status", "due_at", "completed_at", "offset_label", "escalations"),
-        "check-in surveys",
-    )
-    gad7, phq9 = Assessment.Instrument.GAD7, Assessment.Instrument.PHQ9
-    entries = []
-    for pk, status, due_at, completed_at, offset_label, escalations in surveys:
-        answered = status == Survey.Status.COMPLETED
-        if answered:
-            mine = scores.get(pk, {})
-            summary = _with_details(
-                "Answered", score_texts(*mine.get(gad7, NO_SCORE), *mine.get(phq9, NO_SCORE))
-            )
-            if escalations:
-                summary += "; escalated"
-        elif status == Survey.Status.CANCELLED:
-            summary = "Cancelled"
-        else:
-            summary = f"Not answered ({statuses.get(status, status).lower()})"
-        entries.append(
-            TimelineEntry(
-                at=completed_at if answered and completed_at else due_at,
-                kind=f"Check-in survey ({offset_label} after)",
-                summary=summary,
-                link=("followups:survey_detail", pk) if answered else None,
-            )
-        )
-    return entries
-
-
-def _message_entries(patient: Patient, sources: _Sources) -> list[TimelineEntry]:
-    messages = sources.read(
-        OutboxEntry.objects.filter(
-            patient=patient, status__in=(OutboxEntry.Status.SENT, OutboxEntry.Status.FAILED)
-        )
-        .exclude(purpose=OutboxEntry.Purpose.TASK)
-        .order_by("-due_at", "-id")
-        .only(
-            "id", "purpose", "offset_label", "status", "due_at", "sent_at", "channel", "last_error"
-        ),
-        "messages",
-    )
-    link = ("followups:communication_log", patient.pk)
-    entries = []
-    for message in messages:
-        channel = message.get_channel_display() or "no channel"
-        if message.status == OutboxEntry.Status.SENT:
-            summary = f"{message.description}: sent by {channel.lower()}"
-        else:
-            summary = f"{message.description}: failed by {channel.lower()}"
-            if message.last_error:
-                summary += f" ({message.last_error})"
-        entries.append(
-            TimelineEntry(
-                at=message.sent_at or message.due_at, kind="Message", summary=summary, link=link
-            )
-        )
-    return entries
-
-
-def _call_entries(patient: Patient, sources: _Sources) -> list[TimelineEntry]:
-    calls = sources.read(
-        FollowUpCall.objects.filter(patient=patient)
-        .select_related("called_by")
-        .order_by("-called_at", "-id"),
-        "calls",
-    )
-    link = ("followups:communication_log", patient.pk)
-    entries = []
-    for call in calls:
-        caller = call.called_by.get_full_name() or call.called_by.username
-        summary = f"{call.get_outcome_display()} (by {caller})"
-        if call.note:
-            summary += f": {call.note}"
-        entries.append(
-            TimelineEntry(at=call.called_at, kind="Follow-up call", summary=summary, link=link)
-        )
-    return entries
-
-
 def patient_chart(*, patient: Patient, full_timeline: bool = False) -> PatientChart:
     """The chart of a patient.
 
     The timeline holds the latest ``TIMELINE_LIMIT`` events across every source, or with
-    ``full_timeline`` up to ``SOURCE_LIMIT`` rows of each. Nine queries either way: the scores
-    and the eight timeline sources, each reading only the rows it may show (and one more, to
-    tell whether there are older ones); a tenth for when treatment started only for a record
-    of more than ``SOURCE_LIMIT`` sessions."""
+    ``full_timeline`` up to ``SOURCE_LIMIT`` rows of each. Three queries either way, whatever
+    the size of the record: the scores, the sessions, and the other timeline sources together,
+    each reading only the rows it may show (and one more, to tell whether there are older ones);
+    a fourth for when treatment started only for a record of more than ``SOURCE_LIMIT``
+    sessions."""
     score_rows = _score_rows(patient)
-    sources = _Sources(limit=SOURCE_LIMIT if full_timeline else TIMELINE_LIMIT)
-    sessions, every_session = _sessions(patient, sources)
+    sessions, every_session = _sessions(patient)
     treatment_start = _treatment_start(patient, sessions, every_session)
-    timeline = [
-        *_inquiry_entries(patient, sources),
-        *_intake_entries(patient, sources),
-        *_screening_entries(patient, sources),
-        *_plan_entries(patient, sources),
-        *_session_entries(sessions, sources.limit),
-        *_survey_entries(patient, sources, _survey_scores(score_rows)),
-        *_message_entries(patient, sources),
-        *_call_entries(patient, sources),
-    ]
-    timeline.sort(key=lambda entry: entry.at, reverse=True)
+    events, truncated = _timeline_events(
+        patient,
+        sessions,
+        every_session,
+        limit=SOURCE_LIMIT if full_timeline else TIMELINE_LIMIT,
+    )
     # A source with more rows than it read has older events, as do more events than shown.
-    more = not full_timeline and bool(sources.truncated or len(timeline) > TIMELINE_LIMIT)
+    more = not full_timeline and bool(truncated or len(events) > TIMELINE_LIMIT)
     if not full_timeline:
-        del timeline[TIMELINE_LIMIT:]
-    urls: dict[tuple[str, int], str] = {}  # many entries open the same page (the message log)
-    for entry in timeline:
-        if entry.link is not None:
-            if entry.link not in urls:
-                urls[entry.link] = reverse(entry.link[0], args=[entry.link[1]])
-            entry.url = urls[entry.link]
+        del events[TIMELINE_LIMIT:]
     completed = TreatmentSession.Status.COMPLETED
     return PatientChart(
         patient=patient,
@@ -646,10 +806,10 @@ def patient_chart(*, patient: Patient, full_timeline: bool = False) -> PatientCh
         completed_sessions=sorted(
             starts_at for _, starts_at, status, *_ in sessions if status == completed
         ),
-        timeline=timeline,
+        timeline=_entries(events, patient=patient, survey_scores=_survey_scores(score_rows)),
         full_timeline=full_timeline,
         timeline_more=more,
-        truncated=sources.truncated if full_timeline else [],
+        truncated=truncated if full_timeline else [],
     )
 
 

@@ -525,6 +525,79 @@ def test_a_short_history_is_shown_whole(at_noon, clinician, clinician_user, pati
     assert "Show the full timeline" not in response.content.decode()
 
 
+def test_the_page_and_the_full_timeline_agree_on_a_record_that_fits(
+    at_noon, clinician, clinician_user, patient
+):
+    """Both read the sources in one statement, with another limit on the rows of each."""
+    full_history(patient, by=clinician_user, rows=2)
+
+    latest = clinician.get(chart_url(patient)).context["chart"]
+    every = clinician.get(chart_url(patient), {"timeline": "all"}).context["chart"]
+
+    assert not latest.timeline_more and not every.truncated
+    assert len(latest.timeline) < chart_selectors.TIMELINE_LIMIT
+    assert [(e.at, e.kind, e.summary, e.url) for e in latest.timeline] == [
+        (e.at, e.kind, e.summary, e.url) for e in every.timeline
+    ]
+
+
+def test_events_of_one_moment_are_listed_in_the_order_of_their_sources(
+    at_noon, clinician, clinician_user, patient
+):
+    moment = NOON - timedelta(days=1)
+    FollowUpCall.objects.create(
+        patient=patient,
+        outcome=FollowUpCall.Outcome.REACHED,
+        called_at=moment,
+        called_by=clinician_user,
+    )
+    sent_message(patient=patient, due_at=moment, key="same-moment")
+    intake_score(patient, at=moment, instrument="gad7", total=4, band="Minimal")
+
+    timeline = clinician.get(chart_url(patient)).context["chart"].timeline
+
+    assert [entry.kind for entry in timeline] == ["Intake", "Message", "Follow-up call"]
+
+
+def test_a_determination_shows_with_its_screening_only(
+    at_noon, clinician, clinician_user, patient, monkeypatch
+):
+    """Only the latest screening is shown, without a determination yet: the older one's, though
+    the newest event, is not shown without its screening."""
+    monkeypatch.setattr(chart_selectors, "TIMELINE_LIMIT", 1)
+    intake = intake_score(
+        patient, at=NOON - timedelta(days=5), instrument="gad7", total=16, band="Severe"
+    )
+    older = Screening.objects.create(
+        patient=patient,
+        intake=intake,
+        result="eligible",
+        ruleset_version="test",
+        created_at=NOON - timedelta(days=3),
+        is_current=False,
+    )
+    ScreeningDetermination.objects.create(
+        screening=older,
+        decision=ScreeningDetermination.Decision.APPROVE,
+        signed_by=clinician_user,
+        signed_at=NOON - timedelta(days=1),
+    )
+    Screening.objects.create(
+        patient=patient,
+        intake=intake,
+        result="eligible",
+        ruleset_version="test",
+        created_at=NOON - timedelta(days=2),
+    )
+
+    chart = clinician.get(chart_url(patient)).context["chart"]
+
+    assert [(entry.kind, entry.at) for entry in chart.timeline] == [
+        ("Screening", NOON - timedelta(days=2))
+    ]
+    assert chart.timeline_more
+
+
 def test_one_source_past_the_limit_is_enough_to_link_to_the_rest(
     at_noon, clinician, patient, monkeypatch
 ):
@@ -606,9 +679,9 @@ def test_the_chart_costs_the_same_however_long_the_record(
     clinician.get(chart_url(patient))  # warm-up
 
     # session, user, TOTP device, roles, the patient, the ACCESS audit entry; the scores (with
-    # the surveys'); the inquiries, intakes, screenings with their determinations, plan
-    # versions, sessions (with when treatment started), surveys, messages, calls with who called
-    with django_assert_num_queries(15):
+    # the surveys'); the sessions (with when treatment started); the inquiries, intakes,
+    # screenings, determinations, plan versions, surveys, messages and calls in one statement
+    with django_assert_num_queries(9):
         response = clinician.get(chart_url(patient), {"timeline": timeline})
 
     assert len(response.context["chart"].scores) == rows * 3  # PHQ-9 at intake, both at survey
