@@ -52,19 +52,28 @@ def _as_phone(text: str) -> PhoneNumber | None:
     return number if number.is_valid() else None
 
 
+# The columns a list of patients reads (``PatientRow``), not whole records: every phone number
+# column is parsed as it loads, and a list shows only the mobile.
+PATIENT_ROW_COLUMNS = (
+    "id",
+    "mrn",
+    "legal_first_name",
+    "legal_last_name",
+    "preferred_name",
+    "date_of_birth",
+    "mobile",
+)
+
+
+def recent_patients(*, limit: int) -> QuerySet[Patient]:
+    """The latest registered, newest first, with the columns a list shows."""
+    return Patient.objects.only(*PATIENT_ROW_COLUMNS).order_by("-created_at", "-id")[:limit]
+
+
 def patient_search(*, query: str) -> QuerySet[Patient]:
     """Find patients by name, MRN, date of birth (YYYY-MM-DD or MM/DD/YYYY) or phone number."""
     text = " ".join(query.split())
-    base = Patient.objects.only(
-        "id",
-        "mrn",
-        "legal_first_name",
-        "legal_last_name",
-        "preferred_name",
-        "date_of_birth",
-        "mobile",
-        "email",
-    )
+    base = Patient.objects.only(*PATIENT_ROW_COLUMNS)
     if not text:
         return base.none()
     if _MRN_RE.match(text):
@@ -107,7 +116,7 @@ class PatientRow:
 
 
 def patient_rows(patients) -> list[PatientRow]:
-    """``patients``: Patient instances with at least the columns ``patient_search`` reads."""
+    """``patients``: Patient instances with at least ``PATIENT_ROW_COLUMNS``."""
     patient_url = url_for_pk("intake:patient_detail")
     return [
         PatientRow(

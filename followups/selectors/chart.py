@@ -22,7 +22,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from functools import cached_property, partial
+from functools import cache, cached_property, partial
 from operator import attrgetter
 from typing import NamedTuple
 
@@ -468,8 +468,9 @@ def _moment_reader() -> Callable[[object], datetime]:
     return read
 
 
-def _timeline_sql() -> str:
-    """``TIMELINE_SQL`` for this connection: each table as its model names it, quoted."""
+@cache
+def _timeline_sql(vendor: str) -> str:
+    """``TIMELINE_SQL`` for a database: each table as its model names it, quoted. Made once."""
     tables = {
         "inquiry": ConsultationRequest,
         "intake": Intake,
@@ -483,7 +484,7 @@ def _timeline_sql() -> str:
         "call": FollowUpCall,
     }
     return TIMELINE_SQL.format(
-        json_array=JSON_ARRAY.get(connection.vendor, "json_array"),
+        json_array=JSON_ARRAY.get(vendor, "json_array"),
         **{name: connection.ops.quote_name(model._meta.db_table) for name, model in tables.items()},
     )
 
@@ -494,7 +495,7 @@ def _source_events(patient: Patient, *, limit: int) -> dict[str, list[_Event]]:
     them. One query."""
     with connection.cursor() as cursor:
         cursor.execute(
-            _timeline_sql(),
+            _timeline_sql(connection.vendor),
             {
                 "patient": patient.pk,
                 "read": limit + 1,

@@ -31,7 +31,7 @@ def patient_list(request):
             ]
         )
     else:
-        results = list(Patient.objects.order_by("-created_at", "-id")[:RECENT_PATIENTS])
+        results = list(selectors.recent_patients(limit=RECENT_PATIENTS))
     truncated = searched and len(results) > selectors.SEARCH_RESULT_LIMIT
     return render(
         request,
