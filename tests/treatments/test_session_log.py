@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone
 
+from tests.conftest import sign_in
 from tests.treatments.sessions import (
     FULL_ALDRETE,
     administered,
@@ -53,7 +54,16 @@ def test_check_in_needs_an_escort_and_fasting(clinician_user):
     assert session.status == TreatmentSession.Status.BOOKED
 
 
-def test_the_front_desk_checks_in_on_a_page_without_clinical_data(front_desk, clinician_user):
+def test_the_front_desk_checks_in_on_a_page_without_clinical_data(
+    client, front_desk_user, clinician_user
+):
+    # 10:30 in the clinic, so an arrival at 09:05 is in the past whenever the suite runs.
+    ten_thirty = timezone.localtime().replace(hour=10, minute=30, second=0, microsecond=0)
+    with time_machine.travel(ten_thirty, tick=False):
+        _check_in_at_the_front_desk(sign_in(client, front_desk_user), clinician_user)
+
+
+def _check_in_at_the_front_desk(front_desk, clinician_user):
     session = booked_session(by=clinician_user)
 
     response = _post(
