@@ -310,7 +310,10 @@ def intake_step_save(*, intake: Intake, step: Step, data, action: str, request_m
                 signed_name=bound.form.cleaned_data["signature"],
                 request_meta=request_meta,
             )
-    intake.refresh_from_db()
+    # The caller's intake now holds what was saved: the row as locked and written above, with
+    # no second read of its answers.
+    for field in Intake._meta.concrete_fields:
+        setattr(intake, field.attname, getattr(locked, field.attname))
     return bound
 
 

@@ -121,8 +121,7 @@ def step(request, slug: str):
                 action="next",
                 request_meta=_request_meta(request),
             )
-            if bound.is_valid():
-                intake.refresh_from_db(fields=["completed_steps"])
+            if bound.is_valid():  # intake_step_save has brought ``intake`` up to date
                 if set(STEP_SLUGS[:-1]) <= set(intake.completed_steps):
                     return redirect(
                         "intake:step", slug="review"
