@@ -25,20 +25,17 @@ def patient_list(request):
     searched = False
     if request.method == "POST" and form.is_valid() and form.cleaned_data["q"].strip():
         searched = True
-        results = list(
-            selectors.patient_search(query=form.cleaned_data["q"])[
-                : selectors.SEARCH_RESULT_LIMIT + 1
-            ]
-        )
+        found = selectors.patient_search(query=form.cleaned_data["q"])
+        rows = selectors.patient_rows(found[: selectors.SEARCH_RESULT_LIMIT + 1])
     else:
-        results = list(selectors.recent_patients(limit=RECENT_PATIENTS))
-    truncated = searched and len(results) > selectors.SEARCH_RESULT_LIMIT
+        rows = selectors.patient_rows(selectors.recent_patients(limit=RECENT_PATIENTS))
+    truncated = searched and len(rows) > selectors.SEARCH_RESULT_LIMIT
     return render(
         request,
         "intake/patient_list.html",
         {
             "form": form,
-            "patients": selectors.patient_rows(results[: selectors.SEARCH_RESULT_LIMIT]),
+            "patients": rows[: selectors.SEARCH_RESULT_LIMIT],
             "searched": searched,
             "truncated": truncated,
             "limit": selectors.SEARCH_RESULT_LIMIT,

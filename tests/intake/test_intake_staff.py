@@ -386,6 +386,28 @@ def test_the_card_reads_the_newest_intake_with_its_newest_link(patient, front_de
     assert intake.newest_link is None
 
 
+def test_the_card_shows_when_a_link_was_revoked_and_offers_no_revoke_for_a_locked_one(
+    front_desk, patient, front_desk_user
+):
+    issued = issue(patient, front_desk_user)
+    revoked_at = datetime(2026, 3, 4, 11, 15, tzinfo=CLINIC_TZ)
+    IntakeLink.objects.filter(pk=issued.link.pk).update(revoked_at=revoked_at)
+    Intake.objects.filter(pk=issued.link.intake_id).update(status=Intake.Status.REVOKED)
+
+    page = front_desk.get(patient_url(patient)).content.decode()
+    assert "Link revoked</span>" in page
+    assert re.search(r"Revoked</dt><dd[^>]*>03/04/2026 11:15", page)
+    assert "Revoke link" not in page
+
+    locked = issue(patient, front_desk_user)  # a new intake, its link then locked by misses
+    page = front_desk.get(patient_url(patient)).content.decode()
+    assert "Revoke link" in page
+    IntakeLink.objects.filter(pk=locked.link.pk).update(locked_at=revoked_at)
+    page = front_desk.get(patient_url(patient)).content.decode()
+    assert "Invited</span>" in page
+    assert "Revoke link" not in page
+
+
 @pytest.mark.parametrize("links", [1, 6])
 def test_the_summary_page_costs_the_same_however_many_links(
     front_desk, patient, front_desk_user, django_assert_num_queries, links

@@ -1,13 +1,16 @@
 """Finding a patient at the front desk: by name, MRN, date of birth or phone, without putting
 any of it in a URL; and the list and search pages cost the same however many patients exist."""
 
+import random
 import re
 from datetime import date
 
+import phonenumbers
 import pytest
 from django.urls import reverse
 
 from intake.models import Patient
+from intake.selectors import national_phone
 from tests.factories import PatientFactory
 
 LIST_URL = reverse("intake:patient_list")
@@ -189,3 +192,15 @@ def test_search_shows_at_most_fifty_and_says_so(front_desk):
 
     assert len(found(response)) == 50
     assert "Showing the first 50 matches." in response.content.decode()
+
+
+def test_phone_numbers_in_rows_are_written_as_libphonenumber_writes_them():
+    numbers = ["+15125550004", "+18765550123", "+442079460958", "+61491570156", "+33612345678"]
+    rng = random.Random(8)
+    numbers += [f"+1{rng.randint(2_000_000_000, 9_999_999_999)}" for _ in range(500)]
+    for e164 in numbers:
+        expected = phonenumbers.format_number(
+            phonenumbers.parse(e164), phonenumbers.PhoneNumberFormat.NATIONAL
+        )
+        assert national_phone(e164) == expected, e164
+    assert national_phone("") == ""
