@@ -14,6 +14,8 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect
 
+from clinic.prepared import Prepared
+
 FRONT_DESK = "Front desk"
 CLINICIAN = "Clinician"
 CLINIC_ADMIN = "Clinic admin"
@@ -97,14 +99,23 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
 }
 
 
+def _roles_query(user: int):
+    from django.contrib.auth.models import Group
+
+    return Group.objects.filter(user__id=user, name__in=ROLES).values_list("name", flat=True)
+
+
+# Asked on every staff request: compiled once (clinic/prepared.py).
+_ROLES_OF = Prepared(_roles_query, user=int)
+
+
 def user_roles(user) -> frozenset[str]:
     """The clinic roles a user holds (cached on the user object for the request)."""
     if not user.is_authenticated:
         return frozenset()
     cached = getattr(user, "_clinic_roles", None)
     if cached is None:
-        cached = frozenset(user.groups.filter(name__in=ROLES).values_list("name", flat=True))
-        user._clinic_roles = cached
+        cached = user._clinic_roles = frozenset(_ROLES_OF.all(user=user.pk))
     return cached
 
 

@@ -38,30 +38,11 @@ def _survey_value(survey: Survey, *, clinician: bool) -> str:
     return "; ".join([value, *scores])
 
 
-# What the clinician's card shows of a survey; its scores are annotated.
-PANEL_FIELDS = (
-    "id",
-    "patient_id",
-    "offset_label",
-    "status",
-    "due_at",
-    "completed_at",
-    "escalations",
-    "reviewed_at",
-)
-
-
 def followups_panel(request: HttpRequest, patient: Patient) -> dict | None:
     clinician = has_role(request.user, [CLINICIAN])
     if not clinician and not has_role(request.user, [FRONT_DESK]):
         return None
-    surveys = (
-        selectors.patient_surveys(
-            patient=patient, limit=selectors.PANEL_SURVEYS, fields=PANEL_FIELDS
-        )
-        if clinician
-        else selectors.patient_survey_statuses(patient=patient, limit=selectors.PANEL_SURVEYS)
-    )
+    surveys = selectors.panel_surveys(patient=patient, scores=clinician)
     panel = {
         "title": "Follow-ups",
         "link": {

@@ -11,6 +11,7 @@ from phonenumber_field.phonenumber import PhoneNumber
 from phonenumbers import NumberParseException
 
 from clinic.links import url_for_pk
+from clinic.prepared import Prepared, loaded
 
 from .models import (
     MRN_PREFIX,
@@ -20,6 +21,7 @@ from .models import (
     IntakeAmendment,
     IntakeLink,
     Patient,
+    PatientMeasurement,
 )
 
 SEARCH_RESULT_LIMIT = 50
@@ -174,6 +176,16 @@ def patient_likely_duplicates(
 MEASUREMENTS_READ = 10  # the latest rows patient_latest_measurements reads at first
 
 
+_LATEST_MEASUREMENTS = Prepared(
+    lambda patient: (
+        PatientMeasurement.objects.filter(patient_id=patient)
+        .order_by("-recorded_at", "-id")
+        .values("weight_kg", "height_cm", "recorded_at")[:MEASUREMENTS_READ]
+    ),
+    patient=int,
+)
+
+
 def patient_latest_measurements(*, patient: Patient) -> dict:
     """The latest recorded weight and height (each may come from a different row).
 
@@ -181,11 +193,7 @@ def patient_latest_measurements(*, patient: Patient) -> dict:
     measurements record both); only a value none of them has costs a second query, for the
     latest row that has it. Two subqueries in one statement would cost more to compile and
     plan than the round trip they save."""
-    rows = list(
-        patient.measurements.order_by("-recorded_at", "-id").values(
-            "weight_kg", "height_cm", "recorded_at"
-        )[:MEASUREMENTS_READ]
-    )
+    rows = _LATEST_MEASUREMENTS.all(patient=patient.pk)
     latest = {}
     for name, value in (("weight", "weight_kg"), ("height", "height_cm")):
         found = next(
@@ -332,35 +340,35 @@ INTAKE_CARD_LINK_FIELDS = (
 )
 
 
+_LATEST_INTAKE = Prepared(
+    lambda patient: (
+        Intake.objects.filter(patient_id=patient)
+        .order_by("-created_at", "-id", "-links__created_at", "-links__id")
+        .values_list(*INTAKE_CARD_FIELDS, *(f"links__{name}" for name in INTAKE_CARD_LINK_FIELDS))[
+            :1
+        ]
+    ),
+    patient=int,
+)
+
+
 def patient_latest_intake(*, patient: Patient) -> Intake | None:
     """The patient's newest intake, with ``newest_link`` (or None), holding only what the
     patient page's card shows (other fields load on access). One query: the intakes joined to
     their links, newest intake then newest link first, first row. An intake without a link
     has one row, with no link; one with links has no such row. A plain join and a row of
     values cost far less to build than a filtered relation on a subquery (or a prefetch)."""
-    row = (
-        Intake.objects.filter(patient=patient)
-        .order_by("-created_at", "-id", "-links__created_at", "-links__id")
-        .values_list(*INTAKE_CARD_FIELDS, *(f"links__{name}" for name in INTAKE_CARD_LINK_FIELDS))
-        .first()
-    )
+    row = _LATEST_INTAKE.first(patient=patient.pk)
     if row is None:
         return None
     split = len(INTAKE_CARD_FIELDS)
-    intake = _loaded(Intake, INTAKE_CARD_FIELDS, row[:split])
+    intake = loaded(Intake, dict(zip(INTAKE_CARD_FIELDS, row[:split], strict=True)))
     intake.newest_link = None
     if row[split] is not None:
-        intake.newest_link = _loaded(IntakeLink, INTAKE_CARD_LINK_FIELDS, row[split:])
+        link = dict(zip(INTAKE_CARD_LINK_FIELDS, row[split:], strict=True))
+        intake.newest_link = loaded(IntakeLink, link)
         intake.newest_link.intake = intake
     return intake
-
-
-def _loaded(model, names: tuple[str, ...], values: tuple):
-    """An instance of ``model`` as the ORM loads one with only these fields (the others load on
-    access). ``from_db`` takes the values in the model's field order."""
-    read = dict(zip(names, values, strict=True))
-    fields = [f.attname for f in model._meta.concrete_fields if f.attname in read]
-    return model.from_db(model.objects.db, fields, [read[name] for name in fields])
 
 
 def patient_latest_submitted_intake(*, patient: Patient) -> Intake | None:

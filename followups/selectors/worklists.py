@@ -20,6 +20,7 @@ from django.db.models import (
     prefetch_related_objects,
 )
 
+from clinic.prepared import Prepared, loaded
 from intake.models import Assessment, ClinicalAlert, Patient
 from treatments.models import StaffTask
 
@@ -455,14 +456,10 @@ def survey_alerts(*, survey: Survey) -> list[ClinicalAlert]:
     )
 
 
-def patient_surveys(
-    *, patient: Patient, limit: int = SURVEYS_SHOWN, fields: tuple[str, ...] = ()
-) -> list[Survey]:
-    """The patient's check-in surveys, newest first, with their scores. One query. ``fields``:
-    only these columns (no session, answers or content, which cost more to read and convert
-    than the rest of the query), for a summary."""
-    surveys = Survey.objects.filter(patient=patient)
-    surveys = surveys.only(*fields) if fields else surveys.select_related("session")
+def patient_surveys(*, patient: Patient, limit: int = SURVEYS_SHOWN) -> list[Survey]:
+    """The patient's check-in surveys, newest first, with their sessions and scores. One
+    query."""
+    surveys = Survey.objects.filter(patient=patient).select_related("session")
     return list(with_scores(surveys.order_by("-due_at", "-id"))[:limit])
 
 
@@ -474,6 +471,44 @@ def patient_survey_statuses(*, patient: Patient, limit: int = SURVEYS_SHOWN) -> 
         .only("id", "patient_id", "offset_label", "status", "due_at", "completed_at")
         .order_by("-due_at", "-id")[:limit]
     )
+
+
+# What the patient summary's card reads of a survey: for a clinician, the scores too; for the
+# front desk, when and whether it was answered only.
+PANEL_STATUS_FIELDS = ("id", "patient_id", "offset_label", "status", "due_at", "completed_at")
+PANEL_CLINICIAN_FIELDS = (*PANEL_STATUS_FIELDS, "escalations", "reviewed_at")
+SCORE_FIELDS = ("gad7_total", "gad7_band", "phq9_total", "phq9_band")
+_PANEL_WITH_SCORES = Prepared(
+    lambda patient: (
+        with_scores(Survey.objects.filter(patient_id=patient))
+        .order_by("-due_at", "-id")
+        .values(*PANEL_CLINICIAN_FIELDS, *SCORE_FIELDS)[:PANEL_SURVEYS]
+    ),
+    patient=int,
+)
+_PANEL_STATUSES = Prepared(
+    lambda patient: (
+        Survey.objects.filter(patient_id=patient)
+        .order_by("-due_at", "-id")
+        .values(*PANEL_STATUS_FIELDS)[:PANEL_SURVEYS]
+    ),
+    patient=int,
+)
+
+
+def panel_surveys(*, patient: Patient, scores: bool) -> list[Survey]:
+    """The latest ``PANEL_SURVEYS`` surveys for the patient summary, newest first. ``scores``:
+    with escalations, review and scores (a clinician); else the status and dates only. One
+    query; other fields load on access."""
+    if not scores:
+        return [loaded(Survey, row) for row in _PANEL_STATUSES.all(patient=patient.pk)]
+    surveys = []
+    for row in _PANEL_WITH_SCORES.all(patient=patient.pk):
+        survey = loaded(Survey, {name: row[name] for name in PANEL_CLINICIAN_FIELDS})
+        for name in SCORE_FIELDS:
+            setattr(survey, name, row[name])
+        surveys.append(survey)
+    return surveys
 
 
 # --- The communication log ----------------------------------------------------------------------

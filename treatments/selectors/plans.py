@@ -5,8 +5,9 @@ from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from django.db.models import Case, IntegerField, QuerySet, Value, When
+from django.db.models import Case, IntegerField, Value, When
 
+from clinic.prepared import Prepared, loaded
 from intake.models import Patient, PatientMeasurement
 
 from ..models import PlanVersion, TreatmentPlan
@@ -133,21 +134,51 @@ def weight_measured_at(*, version: PlanVersion) -> datetime | None:
     )
 
 
+# What the plan panel shows of the version a clinician sees besides the schedule: the dose.
+DOSE_FIELDS = ("dose_mg", "dose_amount", "dose_unit", "weight_kg_used")
+_PANEL_PLAN_FIELDS = ("plan__status", "plan__created_at")
+
+
+def _panel_versions(fields: tuple[str, ...]) -> Prepared:
+    """The current version of the plan the patient summary shows (the active plan, else the
+    newest): these fields of the version and the plan's status, one row."""
+    return Prepared(
+        lambda patient: (
+            PlanVersion.objects.filter(plan__patient_id=patient)
+            .annotate(
+                active_first=Case(
+                    When(plan__status=TreatmentPlan.Status.ACTIVE, then=Value(0)),
+                    default=Value(1),
+                    output_field=IntegerField(),
+                )
+            )
+            .order_by("active_first", "-plan__created_at", "-plan_id", "-number")
+            .values(*fields, *_PANEL_PLAN_FIELDS)[:1]
+        ),
+        patient=int,
+    )
+
+
+_PANEL_SCHEDULE = _panel_versions(SCHEDULE_FIELDS)
+_PANEL_SCHEDULE_AND_DOSE = _panel_versions((*SCHEDULE_FIELDS, *DOSE_FIELDS))
+
+
 def patient_plan_for_panel(*, patient: Patient, schedule_only: bool) -> PlanVersion | None:
     """The current version of the plan the patient summary shows (the active plan, else the
-    newest), with its plan: one query."""
-    versions: QuerySet[PlanVersion] = PlanVersion.objects.filter(plan__patient=patient)
-    if schedule_only:
-        versions = versions.only(*SCHEDULE_FIELDS, "plan__status", "plan__created_at")
-    return (
-        versions.select_related("plan")
-        .annotate(
-            active_first=Case(
-                When(plan__status=TreatmentPlan.Status.ACTIVE, then=Value(0)),
-                default=Value(1),
-                output_field=IntegerField(),
-            )
-        )
-        .order_by("active_first", "-plan__created_at", "-plan_id", "-number")
-        .first()
+    newest), with its plan's status: one query. ``schedule_only``: the front desk's view,
+    which does not read the dose. Other fields load on access."""
+    prepared = _PANEL_SCHEDULE if schedule_only else _PANEL_SCHEDULE_AND_DOSE
+    row = prepared.first(patient=patient.pk)
+    if row is None:
+        return None
+    version = loaded(PlanVersion, {k: v for k, v in row.items() if not k.startswith("plan__")})
+    version.plan = loaded(
+        TreatmentPlan,
+        {
+            "id": row["plan_id"],
+            "patient_id": patient.pk,
+            "status": row["plan__status"],
+            "created_at": row["plan__created_at"],
+        },
     )
+    return version

@@ -5,6 +5,7 @@ from decimal import Decimal
 from django.db.models import Case, Count, IntegerField, Q, QuerySet, Value, When
 from django.utils import timezone
 
+from clinic.prepared import Prepared, loaded
 from intake.medications import flag_medications
 from intake.models import Intake
 from intake.questionnaire import SCREENING_QUESTIONS, STEP_BY_SLUG, TREATMENTS
@@ -97,13 +98,19 @@ def screening_worklist() -> QuerySet[Screening]:
     )
 
 
+_CURRENT_STATUS = Prepared(
+    lambda patient: (
+        Screening.objects.filter(patient_id=patient, is_current=True)
+        .order_by("-created_at", "-id")
+        .values_list("status", flat=True)[:1]
+    ),
+    patient=int,
+)
+
+
 def current_screening_status(*, patient) -> str | None:
     """What the front desk may see: the status label, never the reasons."""
-    status = (
-        Screening.objects.filter(patient=patient, is_current=True)
-        .values_list("status", flat=True)
-        .first()
-    )
+    status = _CURRENT_STATUS.first(patient=patient.pk)
     return Screening.Status(status).label if status else None
 
 
@@ -150,12 +157,21 @@ def screening_worklist_counts() -> dict[str, int]:
     )
 
 
+_CURRENT_SCREENING = Prepared(
+    lambda patient: (
+        Screening.objects.filter(patient_id=patient, is_current=True)
+        .order_by("-created_at", "-id")
+        .values("id", "patient_id", "result", "status", "created_at")[:1]
+    ),
+    patient=int,
+)
+
+
 def patient_current_screening(*, patient) -> Screening | None:
-    return (
-        Screening.objects.filter(patient=patient, is_current=True)
-        .only("id", "patient_id", "result", "status", "created_at")
-        .first()
-    )
+    """The current screening, with what the patient summary shows of it (the rest loads on
+    access)."""
+    row = _CURRENT_SCREENING.first(patient=patient.pk)
+    return None if row is None else loaded(Screening, row)
 
 
 def screening_task(*, screening: Screening) -> StaffTask | None:

@@ -1,0 +1,121 @@
+"""Prepared queries: compiled once, then the same rows as the queryset gives, for any values."""
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+from django.utils import timezone
+
+from clinic.prepared import Prepared
+from intake.models import Intake, Patient, PatientMeasurement
+from tests.factories import PatientFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def _measurements(patient):
+    return (
+        PatientMeasurement.objects.filter(patient_id=patient)
+        .order_by("-recorded_at", "-id")
+        .values("weight_kg", "height_cm", "recorded_at")
+    )
+
+
+@pytest.fixture
+def two_patients():
+    now = timezone.now()
+    first, second = PatientFactory(), PatientFactory()
+    for days, weight in ((3, "70.5"), (1, "71.0")):
+        PatientMeasurement.objects.create(
+            patient=first, recorded_at=now - timedelta(days=days), weight_kg=Decimal(weight)
+        )
+    PatientMeasurement.objects.create(
+        patient=second, recorded_at=now, weight_kg=Decimal("88.2"), height_cm=Decimal("180.0")
+    )
+    return first, second
+
+
+def test_the_rows_are_the_querysets_rows_for_each_value(two_patients):
+    prepared = Prepared(_measurements, patient=int)
+
+    for patient in two_patients:
+        rows = prepared.all(patient=patient.pk)
+        assert rows == list(_measurements(patient.pk))
+    first_rows = prepared.all(patient=two_patients[0].pk)
+    assert [row["weight_kg"] for row in first_rows] == [Decimal("71.0"), Decimal("70.5")]
+    assert all(timezone.is_aware(row["recorded_at"]) for row in first_rows)
+    assert prepared.all(patient=0) == []
+
+
+def test_values_list_and_flat_rows(two_patients):
+    first, second = two_patients
+    pairs = Prepared(
+        lambda patient: (
+            PatientMeasurement.objects.filter(patient_id=patient)
+            .order_by("recorded_at")
+            .values_list("weight_kg", "patient__mrn")
+        ),
+        patient=int,
+    )
+    mrns = Prepared(
+        lambda name: (
+            Patient.objects.filter(legal_last_name=name)
+            .order_by("mrn")
+            .values_list("mrn", flat=True)
+        ),
+        name=str,
+    )
+
+    assert pairs.all(patient=first.pk) == [
+        (Decimal("70.5"), first.mrn),
+        (Decimal("71.0"), first.mrn),
+    ]
+    assert mrns.first(name=second.legal_last_name) == (
+        Patient.objects.filter(legal_last_name=second.legal_last_name)
+        .order_by("mrn")
+        .values_list("mrn", flat=True)
+        .first()
+    )
+    assert mrns.first(name="No such name") is None
+
+
+def test_json_columns_read_as_the_orm_reads_them(patient):
+    Intake.objects.create(patient=patient, flags=["si_positive"], completed_steps=["about"])
+    prepared = Prepared(
+        lambda patient: Intake.objects.filter(patient_id=patient).values("flags")[:1],
+        patient=int,
+    )
+
+    assert prepared.first(patient=patient.pk) == {"flags": ["si_positive"]}
+
+
+def test_the_queryset_is_built_once_and_each_call_is_one_query(
+    two_patients, django_assert_num_queries
+):
+    built = []
+
+    def build(patient):
+        built.append(patient)
+        return _measurements(patient)
+
+    prepared = Prepared(build, patient=int)
+    prepared.all(patient=two_patients[0].pk)
+    with django_assert_num_queries(1):
+        prepared.all(patient=two_patients[1].pk)
+
+    assert len(built) == 1
+
+
+def test_a_value_the_sql_does_not_take_as_a_parameter_is_refused(patient):
+    ignored = Prepared(lambda patient: Patient.objects.values("mrn"), patient=int)
+    models = Prepared(lambda patient: Patient.objects.filter(pk=patient), patient=int)
+
+    with pytest.raises(ImproperlyConfigured, match="do not reach the SQL"):
+        ignored.all(patient=patient.pk)
+    with pytest.raises(ImproperlyConfigured, match="values"):
+        models.all(patient=patient.pk)
+    with pytest.raises(TypeError):
+        Prepared(_measurements, patient=float)
+    with pytest.raises(TypeError):
+        Prepared(_measurements, patient=int).all(person=patient.pk)
