@@ -5,6 +5,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+from django.contrib.auth import get_user_model
 from django.db.models import CharField, Count, ExpressionWrapper, F, Prefetch, Q, QuerySet
 from django.utils import timezone
 from phonenumber_field.phonenumber import PhoneNumber
@@ -171,6 +172,31 @@ def patient_likely_duplicates(
     if exclude_id is not None:
         queryset = queryset.exclude(pk=exclude_id)
     return list(queryset.order_by("legal_last_name", "legal_first_name")[:10])
+
+
+# Every column of the patient, and who registered them (the page's last line).
+_PATIENT_RECORD = Prepared(
+    lambda pk: Patient.objects.filter(pk=pk).values(
+        *(field.attname for field in Patient._meta.concrete_fields),
+        "created_by__username",
+        "created_by__first_name",
+        "created_by__last_name",
+    )[:1],
+    pk=int,
+)
+
+
+def patient_record(*, pk: int) -> Patient | None:
+    """The patient, with ``created_by`` holding the registering user's names (the rest of
+    that user loads on access), or None. One query."""
+    row = _PATIENT_RECORD.first(pk=pk)
+    if row is None:
+        return None
+    creator = {name[len("created_by__") :]: row.pop(name) for name in list(row) if "__" in name}
+    patient = loaded(Patient, row)
+    if patient.created_by_id is not None:
+        patient.created_by = loaded(get_user_model(), {"id": patient.created_by_id, **creator})
+    return patient
 
 
 MEASUREMENTS_READ = 10  # the latest rows patient_latest_measurements reads at first

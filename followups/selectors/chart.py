@@ -32,8 +32,10 @@ from django.db.models import DateTimeField, Value
 from django.urls import reverse
 from django.utils import timezone
 
+from clinic.prepared import Prepared
 from intake.models import Assessment, ConsultationRequest, Intake, Patient
 from intake.scoring import GAD7_BANDS, GAD7_MAX, PHQ9_BANDS, PHQ9_MAX
+from intake.selectors import patient_record
 from treatments.dosing import ROUTE_LABELS
 from treatments.models import (
     PlanVersion,
@@ -224,16 +226,22 @@ def _status(
     )
 
 
-def _score_rows(patient: Patient) -> list[tuple]:
-    """(instrument, taken_at, total, band, source_kind, source_id) of the latest
-    ``SCORES_LIMIT`` scores, in time order. One query."""
-    rows = list(
-        Assessment.objects.filter(patient=patient)
+_SCORE_ROWS = Prepared(
+    lambda patient: (
+        Assessment.objects.filter(patient_id=patient)
         .order_by("-taken_at", "-id")
         .values_list("instrument", "taken_at", "total", "band", "source_kind", "source_id")[
             :SCORES_LIMIT
         ]
-    )
+    ),
+    patient=int,
+)
+
+
+def _score_rows(patient: Patient) -> list[tuple]:
+    """(instrument, taken_at, total, band, source_kind, source_id) of the latest
+    ``SCORES_LIMIT`` scores, in time order. One query."""
+    rows = _SCORE_ROWS.all(patient=patient.pk)
     rows.reverse()
     return rows
 
@@ -335,7 +343,7 @@ class PatientChart:
 def chart_patient(*, pk: int) -> Patient | None:
     """The patient. One query (when treatment started comes from the sessions the chart reads
     anyway: see ``patient_chart``)."""
-    return Patient.objects.filter(pk=pk).first()
+    return patient_record(pk=pk)
 
 
 # The timeline sources other than the sessions, in one statement (one query costs less to
@@ -732,17 +740,23 @@ def _entries(
     return entries
 
 
-def _sessions(patient: Patient) -> tuple[list[tuple], bool]:
-    """(id, starts_at, status, cancel_reason, chair name), newest first: up to SOURCE_LIMIT
-    whatever the timeline shows, as they also draw the charts' session lines and tell when
-    treatment started. And whether those are every session of the patient."""
-    rows = list(
-        TreatmentSession.objects.filter(patient=patient)
+_SESSION_ROWS = Prepared(
+    lambda patient: (
+        TreatmentSession.objects.filter(patient_id=patient)
         .order_by("-starts_at", "-id")
         .values_list("id", "starts_at", "status", "cancel_reason", "chair__name")[
             : SOURCE_LIMIT + 1
         ]
-    )
+    ),
+    patient=int,
+)
+
+
+def _sessions(patient: Patient) -> tuple[list[tuple], bool]:
+    """(id, starts_at, status, cancel_reason, chair name), newest first: up to SOURCE_LIMIT
+    whatever the timeline shows, as they also draw the charts' session lines and tell when
+    treatment started. And whether those are every session of the patient."""
+    rows = _SESSION_ROWS.all(patient=patient.pk)
     return rows[:SOURCE_LIMIT], len(rows) <= SOURCE_LIMIT
 
 

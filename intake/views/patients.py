@@ -2,6 +2,7 @@ import copy
 
 from auditlog.signals import accessed
 from django.contrib import messages
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
@@ -68,7 +69,9 @@ def patient_register(request):
 @role_required(FRONT_DESK, CLINICIAN)
 @require_http_methods(["GET"])
 def patient_detail(request, pk: int):
-    patient = get_object_or_404(Patient.objects.select_related("created_by"), pk=pk)
+    patient = selectors.patient_record(pk=pk)
+    if patient is None:
+        raise Http404
     accessed.send(sender=Patient, instance=patient)
     latest = selectors.patient_latest_measurements(patient=patient)
     return render(
