@@ -55,9 +55,21 @@ READ_SIDE_TABLES = frozenset(
         "axes_accesslog",
     }
 )
-# Statements that never change data (anything else is taken as a write).
+# Statements that never change data (anything else is taken as a write). EXECUTE runs a
+# statement prepared on the server, which clinic/prepared.py does for reads only.
 _NOT_WRITES = frozenset(
-    {"SELECT", "SAVEPOINT", "RELEASE", "ROLLBACK", "BEGIN", "COMMIT", "SET", "SHOW", "EXPLAIN"}
+    {
+        "SELECT",
+        "SAVEPOINT",
+        "RELEASE",
+        "ROLLBACK",
+        "BEGIN",
+        "COMMIT",
+        "SET",
+        "SHOW",
+        "EXPLAIN",
+        "EXECUTE",
+    }
 )
 _KEYWORD = re.compile(r"[\s(]*(\w+)")
 _TARGET = re.compile(r'\s*(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+"?(\w+)"?', re.IGNORECASE)

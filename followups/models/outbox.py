@@ -96,14 +96,20 @@ class OutboxEntry(models.Model):
         """What it was, in the clinic's words, for the communication log."""
         if self.purpose == self.Purpose.TASK:
             return self.get_task_kind_display()
-        if self.purpose == self.Purpose.APPOINTMENT_REMINDER:
-            return f"Appointment reminder ({_offset_words(self.offset_label)} before)"
-        if self.purpose == self.Purpose.SURVEY_INVITATION:
-            return f"Check-in survey ({_offset_words(self.offset_label)} after the session)"
-        return f"Check-in survey, reminder {self.offset_label}"
+        return message_description(self.purpose, self.offset_label)
 
     def get_additional_data(self) -> dict:
         return {"patient_id": self.patient_id}
+
+
+def message_description(purpose: str, offset_label: str) -> str:
+    """What a message (not a task) was, in the clinic's words: ``OutboxEntry.description``
+    from the two columns it reads, for lists that do not load the rows as models."""
+    if purpose == OutboxEntry.Purpose.APPOINTMENT_REMINDER:
+        return f"Appointment reminder ({_offset_words(offset_label)} before)"
+    if purpose == OutboxEntry.Purpose.SURVEY_INVITATION:
+        return f"Check-in survey ({_offset_words(offset_label)} after the session)"
+    return f"Check-in survey, reminder {offset_label}"
 
 
 def _offset_words(label: str) -> str:

@@ -29,10 +29,10 @@ from typing import NamedTuple
 from django.contrib.auth import get_user_model
 from django.db import connection
 from django.db.models import DateTimeField, Value
-from django.urls import reverse
 from django.utils import timezone
 
-from clinic.prepared import Prepared
+from clinic.links import url_for_pk
+from clinic.prepared import Prepared, run_sql
 from intake.models import Assessment, ConsultationRequest, Intake, Patient
 from intake.scoring import GAD7_BANDS, GAD7_MAX, PHQ9_BANDS, PHQ9_MAX
 from intake.selectors import patient_record
@@ -46,6 +46,7 @@ from treatments.models import (
 )
 
 from ..models import FollowUpCall, OutboxEntry, Survey
+from ..models.outbox import message_description
 from .worklists import SURVEY_SOURCE, score_texts
 
 TIMELINE_LIMIT = 25  # latest events on the chart page, across every source
@@ -56,6 +57,7 @@ NO_SCORE = (None, None)  # (total, band) of a scale not taken
 SOURCE_LABELS = {"intake": "Intake", "survey": "Check-in survey", "session": "Session"}
 SESSION_STATUSES = dict(TreatmentSession.Status.choices)
 SURVEY_STATUSES = dict(Survey.Status.choices)
+CHANNEL_LABELS = dict(OutboxEntry.Channel.choices)
 
 
 @dataclass(frozen=True)
@@ -501,20 +503,18 @@ def _source_events(patient: Patient, *, limit: int) -> dict[str, list[_Event]]:
     """{kind: events, newest first as the source orders them}: the latest ``limit`` + 1 rows of
     each timeline source but the sessions, and the determinations of the screenings among
     them. One query."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            _timeline_sql(connection.vendor),
-            {
-                "patient": patient.pk,
-                "read": limit + 1,
-                "intake_submitted": Intake.Status.SUBMITTED,
-                "survey_completed": Survey.Status.COMPLETED,
-                "message_sent": OutboxEntry.Status.SENT,
-                "message_failed": OutboxEntry.Status.FAILED,
-                "message_task": OutboxEntry.Purpose.TASK,
-            },
-        )
-        rows = cursor.fetchall()
+    rows = run_sql(
+        _timeline_sql(connection.vendor),
+        {
+            "patient": patient.pk,
+            "read": limit + 1,
+            "intake_submitted": Intake.Status.SUBMITTED,
+            "survey_completed": Survey.Status.COMPLETED,
+            "message_sent": OutboxEntry.Status.SENT,
+            "message_failed": OutboxEntry.Status.FAILED,
+            "message_task": OutboxEntry.Purpose.TASK,
+        },
+    )
     moment = _moment_reader()
     events: dict[str, list[_Event]] = {kind: [] for kind in (*SOURCES, "determination")}
     for kind, pk, at, _, details in rows:
@@ -695,12 +695,12 @@ def _survey_entry(event: _Event, *, scores: dict[int, dict[str, tuple[int, str]]
 
 def _message_entry(event: _Event, *, link: tuple[str, int]) -> TimelineEntry:
     purpose, offset_label, status, channel, last_error = event.details
-    message = OutboxEntry(purpose=purpose, offset_label=offset_label, channel=channel)
-    channel_text = (message.get_channel_display() or "no channel").lower()
+    description = message_description(purpose, offset_label)
+    channel_text = (CHANNEL_LABELS.get(channel, channel) or "no channel").lower()
     if status == OutboxEntry.Status.SENT:
-        summary = f"{message.description}: sent by {channel_text}"
+        summary = f"{description}: sent by {channel_text}"
     else:
-        summary = f"{message.description}: failed by {channel_text}"
+        summary = f"{description}: failed by {channel_text}"
         if last_error:
             summary += f" ({last_error})"
     return TimelineEntry(at=event.at, kind="Message", summary=summary, link=link)
@@ -731,12 +731,14 @@ def _entries(
         "call": partial(_call_entry, link=communication_log),
     }
     entries = [wording[event.kind](event) for event in events]
-    urls: dict[tuple[str, int], str] = {}  # many entries open the same page (the message log)
+    # One reverse() per kind of page opened, not per entry.
+    url_makers: dict[str, Callable[[int], str]] = {}
     for entry in entries:
         if entry.link is not None:
-            if entry.link not in urls:
-                urls[entry.link] = reverse(entry.link[0], args=[entry.link[1]])
-            entry.url = urls[entry.link]
+            viewname, pk = entry.link
+            if viewname not in url_makers:
+                url_makers[viewname] = url_for_pk(viewname)
+            entry.url = url_makers[viewname](pk)
     return entries
 
 

@@ -7,7 +7,7 @@ import pytest
 from django.core.exceptions import ImproperlyConfigured
 from django.utils import timezone
 
-from clinic.prepared import Prepared
+from clinic.prepared import Prepared, run_sql
 from intake.models import Intake, Patient, PatientMeasurement
 from tests.factories import PatientFactory
 
@@ -119,3 +119,46 @@ def test_a_value_the_sql_does_not_take_as_a_parameter_is_refused(patient):
         Prepared(_measurements, patient=float)
     with pytest.raises(TypeError):
         Prepared(_measurements, patient=int).all(person=patient.pk)
+
+
+def test_hand_written_sql_takes_named_values_and_percent_signs(two_patients):
+    first, _ = two_patients
+    sql = (
+        "SELECT COUNT(*), 'a 100%%' FROM intake_patientmeasurement"
+        " WHERE patient_id = %(patient)s AND weight_kg > %(over)s AND patient_id = %(patient)s"
+    )
+
+    assert run_sql(sql, {"patient": first.pk, "over": 70}) == [(2, "a 100%")]
+    assert run_sql(sql, {"patient": first.pk, "over": 70.8}) == [(1, "a 100%")]
+
+
+@pytest.mark.postgres
+def test_only_reads_are_prepared_on_the_server(patient):
+    with pytest.raises(ImproperlyConfigured, match="Only SELECT"):
+        run_sql("DELETE FROM intake_patient WHERE id = %(pk)s", {"pk": patient.pk})
+    assert Patient.objects.filter(pk=patient.pk).exists()
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_on_postgresql_the_statement_is_prepared_once_per_database_session(
+    two_patients, django_assert_num_queries
+):
+    from django.db import connection
+
+    prepared = Prepared(_measurements, patient=int)
+    prepared.all(patient=two_patients[0].pk)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT name FROM pg_prepared_statements WHERE statement LIKE %s", ["%$1%"])
+        names = [row[0] for row in cursor.fetchall()]
+    assert any(name.startswith("clinic_") for name in names)
+
+    # Later runs are the EXECUTE alone: one query, and the same rows as the queryset.
+    with django_assert_num_queries(1) as captured:
+        rows = prepared.all(patient=two_patients[1].pk)
+    assert captured.captured_queries[0]["sql"].startswith("EXECUTE clinic_")
+    assert rows == list(_measurements(two_patients[1].pk))
+
+    # A new database session prepares it again.
+    connection.close()
+    assert prepared.all(patient=two_patients[1].pk) == rows

@@ -40,6 +40,7 @@ def at_noon():
         "  select 1",
         '(SELECT "id" FROM "intake_patient") UNION (SELECT "id" FROM "intake_patient")',
         "SAVEPOINT s1",
+        "EXECUTE clinic_0123456789abcdef (%s, %s)",  # a read prepared by clinic/prepared.py
         'RELEASE SAVEPOINT "s1"',
         'INSERT INTO "auditlog_logentry" ("action") VALUES (%s)',
         'UPDATE "django_session" SET "session_data" = %s',
