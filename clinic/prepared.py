@@ -84,7 +84,6 @@ class Prepared:
         self._build = build
         self._using = using
         self._parameters = parameters
-        self._statements: dict[str, _Statement] = {}
 
     # --- Running ----------------------------------------------------------------------------
 
@@ -117,11 +116,13 @@ class Prepared:
     # --- Compiling --------------------------------------------------------------------------
 
     def _statement(self) -> _Statement:
+        # Kept on the connection object, which belongs to one thread: threads each compile
+        # once, and never run a statement made for another thread's connection.
         connection = connections[self._using]
-        statement = self._statements.get(self._using)
-        # A connection object belongs to one thread; a statement keeps the one it was made on.
-        if statement is None or statement.connection is not connection:
-            statement = self._statements[self._using] = self._compile(connection)
+        statements = connection.__dict__.setdefault("_clinic_prepared_queries", {})
+        statement = statements.get(self)
+        if statement is None:
+            statement = statements[self] = self._compile(connection)
         return statement
 
     def _compile(self, connection) -> _Statement:

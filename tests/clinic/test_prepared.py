@@ -162,3 +162,28 @@ def test_on_postgresql_the_statement_is_prepared_once_per_database_session(
     # A new database session prepares it again.
     connection.close()
     assert prepared.all(patient=two_patients[1].pk) == rows
+
+
+@pytest.mark.postgres  # SQLite's in-memory test database shares one connection across threads
+def test_each_thread_runs_its_own_connections_statement(two_patients):
+    import threading
+
+    from django.db import connections
+
+    prepared = Prepared(_measurements, patient=int)
+    mine = prepared.all(patient=two_patients[0].pk)
+    seen = []
+
+    def other_thread():
+        theirs = connections["default"]
+        seen.append((prepared._statement().connection is theirs, theirs is connections_main))
+        theirs.close()
+
+    connections_main = connections["default"]
+    thread = threading.Thread(target=other_thread)
+    thread.start()
+    thread.join()
+
+    assert seen == [(True, False)]
+    assert prepared._statement().connection is connections_main
+    assert prepared.all(patient=two_patients[0].pk) == mine
