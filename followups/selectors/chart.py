@@ -35,7 +35,6 @@ from clinic.links import url_for_pk
 from clinic.prepared import Prepared, run_sql
 from intake.models import Assessment, ConsultationRequest, Intake, Patient
 from intake.scoring import GAD7_BANDS, GAD7_MAX, PHQ9_BANDS, PHQ9_MAX
-from intake.selectors import patient_record
 from treatments.dosing import ROUTE_LABELS
 from treatments.models import (
     PlanVersion,
@@ -340,12 +339,6 @@ class PatientChart:
             key=lambda point: (point.at, point.instrument),
             reverse=True,
         )
-
-
-def chart_patient(*, pk: int) -> Patient | None:
-    """The patient. One query (when treatment started comes from the sessions the chart reads
-    anyway: see ``patient_chart``)."""
-    return patient_record(pk=pk)
 
 
 # The timeline sources other than the sessions, in one statement (one query costs less to

@@ -463,20 +463,23 @@ def patient_surveys(*, patient: Patient, limit: int = SURVEYS_SHOWN) -> list[Sur
     return list(with_scores(surveys.order_by("-due_at", "-id"))[:limit])
 
 
+# What the front desk may read of a survey: when, and whether it was answered.
+STATUS_FIELDS = ("id", "patient_id", "offset_label", "status", "due_at", "completed_at")
+
+
 def patient_survey_statuses(*, patient: Patient, limit: int = SURVEYS_SHOWN) -> list[Survey]:
     """What the front desk may see of the surveys: when and whether answered, never answers,
     scores or escalations (the query does not read them)."""
     return list(
         Survey.objects.filter(patient=patient)
-        .only("id", "patient_id", "offset_label", "status", "due_at", "completed_at")
+        .only(*STATUS_FIELDS)
         .order_by("-due_at", "-id")[:limit]
     )
 
 
 # What the patient summary's card reads of a survey: for a clinician, the scores too; for the
-# front desk, when and whether it was answered only.
-PANEL_STATUS_FIELDS = ("id", "patient_id", "offset_label", "status", "due_at", "completed_at")
-PANEL_CLINICIAN_FIELDS = (*PANEL_STATUS_FIELDS, "escalations", "reviewed_at")
+# front desk, when and whether it was answered only (STATUS_FIELDS).
+PANEL_CLINICIAN_FIELDS = (*STATUS_FIELDS, "escalations", "reviewed_at")
 SCORE_FIELDS = ("gad7_total", "gad7_band", "phq9_total", "phq9_band")
 _PANEL_WITH_SCORES = Prepared(
     lambda patient: (
@@ -490,7 +493,7 @@ _PANEL_STATUSES = Prepared(
     lambda patient: (
         Survey.objects.filter(patient_id=patient)
         .order_by("-due_at", "-id")
-        .values(*PANEL_STATUS_FIELDS)[:PANEL_SURVEYS]
+        .values(*STATUS_FIELDS)[:PANEL_SURVEYS]
     ),
     patient=int,
 )

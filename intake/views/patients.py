@@ -108,7 +108,9 @@ def patient_edit(request, pk: int):
 @role_required(FRONT_DESK, CLINICIAN)
 @require_http_methods(["POST"])
 def measurement_add(request, pk: int):
-    patient = get_object_or_404(Patient, pk=pk)
+    patient = selectors.patient_record(pk=pk)
+    if patient is None:
+        raise Http404
     form = MeasurementForm(request.POST)
     if form.is_valid():
         services.patient_record_measurement(
