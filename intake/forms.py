@@ -187,6 +187,14 @@ class MeasurementFieldsMixin(forms.Form):
         max_value=Decimal("1000"),
         max_digits=5,
         decimal_places=1,
+        error_messages={
+            "invalid": "Enter the weight in pounds as a number, e.g. 154.",
+            "min_value": "Enter a weight between 20 and 1000 lb.",
+            "max_value": "Enter a weight between 20 and 1000 lb.",
+            "max_decimal_places": "Enter the weight to one decimal place at most, e.g. 154.5.",
+            "max_digits": "Enter a weight between 20 and 1000 lb.",
+            "max_whole_digits": "Enter a weight between 20 and 1000 lb.",
+        },
     )
     height_in = forms.DecimalField(
         label="Height (in)",
@@ -196,6 +204,14 @@ class MeasurementFieldsMixin(forms.Form):
         max_digits=4,
         decimal_places=1,
         help_text="5 ft 6 in = 66 in.",
+        error_messages={
+            "invalid": "Enter the height in inches as a number, e.g. 66.",
+            "min_value": "Enter a height between 20 and 100 in (5 ft 6 in = 66 in).",
+            "max_value": "Enter a height between 20 and 100 in (5 ft 6 in = 66 in).",
+            "max_decimal_places": "Enter the height to one decimal place at most, e.g. 66.5.",
+            "max_digits": "Enter a height between 20 and 100 in (5 ft 6 in = 66 in).",
+            "max_whole_digits": "Enter a height between 20 and 100 in (5 ft 6 in = 66 in).",
+        },
     )
 
     def measurement_kwargs(self) -> dict:
