@@ -2,7 +2,8 @@ import re
 
 from django.conf import settings
 
-from .roles import CLINIC_ADMIN, CLINICIAN, FRONT_DESK, has_role, needs_second_factor
+from .navigation import links_for
+from .roles import CLINIC_ADMIN, CLINICIAN, FRONT_DESK, ROLES, needs_second_factor, user_roles
 
 
 def _clinic() -> dict:
@@ -19,9 +20,11 @@ def navigation(request):
     # Half signed in (password given, code not yet): no links that would only bounce back.
     if user is None or not user.is_authenticated or needs_second_factor(user):
         return _clinic()
+    roles = frozenset(ROLES) if user.is_superuser else user_roles(user)
     return {
         **_clinic(),
-        "is_front_desk": has_role(user, [FRONT_DESK]),
-        "is_clinician": has_role(user, [CLINICIAN]),
-        "is_clinic_admin": has_role(user, [CLINIC_ADMIN]),
+        "is_front_desk": FRONT_DESK in roles,
+        "is_clinician": CLINICIAN in roles,
+        "is_clinic_admin": CLINIC_ADMIN in roles,
+        "nav_links": links_for(roles),
     }
