@@ -32,6 +32,38 @@ class QueryTimer:
             self.queries.append((time.perf_counter() - started, sql))
 
 
+class RenderTimer:
+    """Time spent rendering templates (outermost renders only: includes count once)."""
+
+    def __init__(self):
+        self.seconds = 0.0
+        self.depth = 0
+
+    def __enter__(self):
+        from django.template.backends.django import Template
+
+        self.original = Template.render
+        timer = self
+
+        def render(template, *args, **kwargs):
+            timer.depth += 1
+            started = time.perf_counter()
+            try:
+                return timer.original(template, *args, **kwargs)
+            finally:
+                timer.depth -= 1
+                if not timer.depth:
+                    timer.seconds += time.perf_counter() - started
+
+        Template.render = render
+        return self
+
+    def __exit__(self, *exc):
+        from django.template.backends.django import Template
+
+        Template.render = self.original
+
+
 def client_for(page, fixtures):
     from django.contrib.auth import get_user_model
     from django.test import Client
@@ -71,13 +103,14 @@ def profile_page(page, fixtures, top: int) -> str:
     response = request(client, page)  # warm up: template and URL caches, first connection
     if response.status_code != page.expect_status:
         return f"## {page.name}\n\nHTTP {response.status_code}, expected {page.expect_status}\n"
-    times, last = [], None
+    times, renders, last = [], [], None
     for _ in range(REQUESTS):
         timer = QueryTimer([])
-        with connection.execute_wrapper(timer):
+        with connection.execute_wrapper(timer), RenderTimer() as rendering:
             started = time.perf_counter()
             request(client, page)
             times.append(time.perf_counter() - started)
+        renders.append(rendering.seconds)
         last = timer
     times.sort()
     query_ms = sum(seconds for seconds, _ in last.queries) * 1000
@@ -86,7 +119,7 @@ def profile_page(page, fixtures, top: int) -> str:
         "",
         f"median {statistics.median(times) * 1000:.1f} ms, p95 "
         f"{times[int(len(times) * 0.95) - 1] * 1000:.1f} ms; {len(last.queries)} queries, "
-        f"{query_ms:.1f} ms in the database",
+        f"{query_ms:.1f} ms in the database; templates {statistics.median(renders) * 1000:.1f} ms",
         "",
     ]
     for seconds, sql in sorted(last.queries, reverse=True)[:5]:

@@ -47,6 +47,18 @@ def _input(widget: dict) -> str:
     )
 
 
+def _input_option(widget: dict) -> str:
+    """``input_option.html`` (a radio or checkbox of a group, as ``BoundWidget.tag`` draws it):
+    the input, inside its label when ``wrap_label`` (the included ``input.html`` keeps its
+    closing newline there)."""
+    html = _input(widget)
+    if not widget.get("wrap_label"):
+        return html
+    id_ = widget["attrs"].get("id")
+    target = f' for="{conditional_escape(id_)}"' if id_ else ""
+    return f"<label{target}>{html}\n {conditional_escape(widget['label'])}</label>"
+
+
 def _textarea(widget: dict) -> str:
     value = conditional_escape(widget["value"]) if widget["value"] else ""
     return (
@@ -80,6 +92,8 @@ def _select(widget: dict) -> str | None:
 INPUTS = ("text", "email", "number", "password", "hidden", "date", "datetime", "time", "url")
 DRAWN = {
     **{f"{WIDGETS}{kind}.html": _input for kind in (*INPUTS, "tel", "search", "checkbox")},
+    WIDGETS + "radio_option.html": _input_option,
+    WIDGETS + "checkbox_option.html": _input_option,
     WIDGETS + "textarea.html": _textarea,
     WIDGETS + "select.html": _select,
 }

@@ -183,6 +183,22 @@ def test_every_widget_is_drawn_as_django_draws_it(cls, kwargs):
         assert str(field) == str(same_field), f"{cls.__name__}.{field.name}"
 
 
+@pytest.mark.django_db
+@pytest.mark.parametrize(("cls", "kwargs"), list(_forms_both_ways()))
+def test_every_choice_of_a_group_is_drawn_as_django_draws_it(cls, kwargs):
+    """Templates that lay out a radio group themselves draw each choice with ``{{ radio.tag }}``
+    (no label) or ``{{ radio }}`` (inside its label)."""
+    ours, django = _make(cls, renderer=OURS, **kwargs), _make(cls, renderer=DJANGO, **kwargs)
+    if kwargs:
+        ours.is_valid(), django.is_valid()
+    for field, same_field in zip(ours, django, strict=True):
+        if not isinstance(field.field.widget, forms.RadioSelect):
+            continue
+        for choice, same_choice in zip(field, same_field, strict=True):
+            assert choice.tag() == same_choice.tag(), f"{cls.__name__}.{field.name}"
+            assert str(choice) == str(same_choice), f"{cls.__name__}.{field.name}"
+
+
 class Awkward(forms.Form):
     """Values and labels a template would escape, or not, and the widgets' less usual options."""
 
@@ -209,6 +225,13 @@ class Awkward(forms.Form):
     secret = forms.CharField(widget=forms.PasswordInput(render_value=True), initial="pw")
     hidden = forms.CharField(widget=forms.HiddenInput, initial=7)
     web = forms.URLField(initial="https://example.com/?a=1&b=2", assume_scheme="https")
+    way = forms.ChoiceField(
+        choices=[("a", 'A & "b"'), (2, mark_safe("<i>two</i>"))], widget=forms.RadioSelect
+    )
+    ways = forms.MultipleChoiceField(
+        choices=[("x", "<X>"), ("y", "Y")], initial=["y"], widget=forms.CheckboxSelectMultiple
+    )
+    unlabelled = forms.ChoiceField(choices=[("a", "A")], widget=forms.RadioSelect(attrs={"id": ""}))
 
 
 @pytest.mark.parametrize(
@@ -218,6 +241,10 @@ def test_awkward_widgets_are_drawn_as_django_draws_them(data):
     ours, django = Awkward(data, renderer=OURS), Awkward(data, renderer=DJANGO)
     for field, same_field in zip(ours, django, strict=True):
         assert str(field) == str(same_field), field.name
+        if isinstance(field.field.widget, forms.RadioSelect):
+            for choice, same_choice in zip(field, same_field, strict=True):
+                assert choice.tag() == same_choice.tag(), field.name
+                assert str(choice) == str(same_choice), field.name
 
 
 def test_a_widget_without_a_drawing_of_its_own_is_rendered_by_its_template():
