@@ -133,12 +133,12 @@ def needs_second_factor(user) -> bool:
 
 
 def _has_confirmed_device(user) -> bool:
-    from django_otp import user_has_device
+    from .signed_in import has_confirmed_device
 
     # Cached for the request, like the roles: the view and the navigation both ask.
     cached = getattr(user, "_clinic_has_device", None)
     if cached is None:
-        cached = user._clinic_has_device = user_has_device(user, confirmed=True)
+        cached = user._clinic_has_device = has_confirmed_device(user)
     return cached
 
 

@@ -58,7 +58,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django_otp.middleware.OTPMiddleware",
+    "clinic.signed_in.OTPMiddleware",  # django-otp's, its device read prepared
     "django.contrib.messages.middleware.MessageMiddleware",
     # After MessageMiddleware: it tells the signed-out user why, with a message.
     "clinic.middleware.SessionTimeoutMiddleware",
@@ -102,7 +102,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # --- Authentication -------------------------------------------------------------------------
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",  # must be first: refuses locked-out logins
-    "django.contrib.auth.backends.ModelBackend",
+    "clinic.signed_in.ModelBackend",  # Django's, its user read prepared
 ]
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
@@ -141,6 +141,7 @@ OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="Ketamine Clinic")
 CLINIC_SESSION_IDLE_SECONDS = env.int("CLINIC_SESSION_IDLE_SECONDS", default=15 * 60)
 CLINIC_SESSION_MAX_SECONDS = env.int("CLINIC_SESSION_MAX_SECONDS", default=10 * 60 * 60)
 SESSION_COOKIE_AGE = CLINIC_SESSION_MAX_SECONDS
+SESSION_ENGINE = "clinic.signed_in"  # Django's database sessions, the read prepared
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
