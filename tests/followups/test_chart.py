@@ -478,6 +478,24 @@ def test_the_timeline_shows_dates_in_the_clinic_zone(at_noon, clinician, clinici
     assert "03/09/2026 08:30" in page
 
 
+def test_what_staff_typed_is_shown_as_text_in_the_timeline(
+    at_noon, clinician, clinician_user, patient
+):
+    FollowUpCall.objects.create(
+        patient=patient,
+        outcome=FollowUpCall.Outcome.REACHED,
+        called_at=datetime(2026, 3, 9, 8, 30, tzinfo=CLINIC_ZONE),
+        called_by=clinician_user,
+        note='<script>alert("x")</script> & <b>better</b>',
+    )
+
+    page = clinician.get(chart_url(patient)).content.decode()
+
+    assert "<script>alert" not in page and "<b>better" not in page
+    assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &lt;b&gt;better" in page
+    assert 'datetime="2026-03-09T08:30:00' in page
+
+
 def test_the_page_shows_the_latest_events_across_sources_and_links_to_the_rest(
     at_noon, clinician, clinician_user, patient
 ):
