@@ -1,10 +1,10 @@
 """Follow-up records in the admin: read-only (the outbox sweep, the survey pages and the staff
 worklist write them, through their services)."""
 
-from auditlog.signals import accessed
 from django.contrib import admin
 from django.contrib.admin.utils import unquote
 
+from clinic.audit import record_access
 from intake.admin import ReadOnlyAdmin
 
 from .models import FollowUpCall, OutboxEntry, Survey, SurveyLink
@@ -52,7 +52,7 @@ class SurveyAdmin(ReadOnlyAdmin):
         if request.method == "GET":
             survey = self.get_object(request, unquote(object_id))
             if survey is not None and self.has_view_or_change_permission(request, survey):
-                accessed.send(sender=Survey, instance=survey)
+                record_access(request, survey)
         return super().change_view(request, object_id, form_url, extra_context)
 
 

@@ -4,11 +4,12 @@ Patients are registered in the app, where the duplicate check runs, so the admin
 them; weight and height history is appended from the patient page and is read-only here.
 """
 
-from auditlog.signals import accessed
 from django.contrib import admin
 from django.contrib.admin.utils import unquote
 from django.urls import reverse
 from django.utils.html import format_html
+
+from clinic.audit import record_access
 
 from .models import (
     Assessment,
@@ -144,7 +145,7 @@ class PatientAdmin(admin.ModelAdmin):
         if request.method == "GET":
             patient = self.get_object(request, unquote(object_id))
             if patient is not None and self.has_view_or_change_permission(request, patient):
-                accessed.send(sender=Patient, instance=patient)
+                record_access(request, patient)
         return super().change_view(request, object_id, form_url, extra_context)
 
     def save_model(self, request, obj, form, change):

@@ -7,15 +7,14 @@ page does.
 
 from datetime import datetime
 
-from auditlog.signals import accessed
 from django.http import Http404
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET
 
+from clinic.audit import record_access
 from clinic.roles import CLINICIAN, role_required
-from intake.models import Patient
 from intake.selectors import patient_record
 
 from .. import charts
@@ -74,7 +73,7 @@ def patient_chart(request, pk: int):
     patient = patient_record(pk=pk)
     if patient is None:
         raise Http404
-    accessed.send(sender=Patient, instance=patient)
+    record_access(request, patient)
     chart = chart_selectors.patient_chart(
         patient=patient, full_timeline=request.GET.get("timeline") == "all"
     )

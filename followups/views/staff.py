@@ -10,7 +10,6 @@ import re
 from collections.abc import Mapping
 from urllib.parse import urlencode
 
-from auditlog.signals import accessed
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, QueryDict
@@ -21,6 +20,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from clinic import shared_cache
+from clinic.audit import record_access
 from clinic.links import url_for_pk
 from clinic.roles import CLINICIAN, FRONT_DESK, has_role, role_required
 from intake.models import Patient
@@ -244,7 +244,7 @@ def call_log(request, pk: int):
                         "open for another try.",
                     )
                 return redirect(_worklist_url(task.role))
-    accessed.send(sender=StaffTask, instance=task)
+    record_access(request, task)
     return render(
         request,
         "followups/staff/call_log.html",
@@ -293,7 +293,7 @@ def _side_effects(survey: Survey) -> list[dict]:
 
 
 def _render_survey(request, survey: Survey, form: SurveyReviewForm, *, status: int = 200):
-    accessed.send(sender=Survey, instance=survey)
+    record_access(request, survey)
     can_review = survey.status == Survey.Status.COMPLETED and survey.reviewed_at is None
     return render(
         request,
@@ -347,7 +347,7 @@ def survey_detail(request, pk: int):
 @require_GET
 def communication_log(request, pk: int):
     patient = get_object_or_404(Patient, pk=pk)
-    accessed.send(sender=Patient, instance=patient)
+    record_access(request, patient)
     clinician = has_role(request.user, [CLINICIAN])
     surveys = (
         selectors.patient_surveys(patient=patient)

@@ -5,7 +5,6 @@ mental-health concerns before they are anyone's patient, and turning it into a p
 (or closing it) is front-desk work. Clinicians meet the person once they are a patient.
 """
 
-from auditlog.signals import accessed
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -15,6 +14,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from clinic.audit import record_access
 from clinic.roles import FRONT_DESK, public_view, role_required
 
 from ..forms import ConsultationRequestForm, InquiryCloseForm, PatientForm, PatientRegistrationForm
@@ -114,7 +114,7 @@ def _inquiry_or_404(pk: int) -> ConsultationRequest:
 
 
 def _detail_page(request, inquiry, close_form, *, status: int = 200):
-    accessed.send(sender=ConsultationRequest, instance=inquiry)
+    record_access(request, inquiry)
     return render(
         request,
         "intake/inquiries/detail.html",
@@ -166,7 +166,7 @@ def inquiry_register_patient(request, pk: int):
     if inquiry.status != Status.NEW:
         return _refuse_handled(request, services.InquiryNotNew(inquiry))
     if request.method == "GET":
-        accessed.send(sender=ConsultationRequest, instance=inquiry)
+        record_access(request, inquiry)
         form = PatientRegistrationForm(initial=services.inquiry_patient_details(inquiry))
     else:
         form = PatientRegistrationForm(request.POST)

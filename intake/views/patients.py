@@ -1,12 +1,12 @@
 import copy
 
-from auditlog.signals import accessed
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
+from clinic.audit import record_access
 from clinic.roles import CLINICIAN, FRONT_DESK, role_required
 
 from .. import patient_panels, selectors
@@ -72,7 +72,7 @@ def patient_detail(request, pk: int):
     patient = selectors.patient_record(pk=pk)
     if patient is None:
         raise Http404
-    accessed.send(sender=Patient, instance=patient)
+    record_access(request, patient)
     latest = selectors.patient_latest_measurements(patient=patient)
     return render(
         request,
@@ -118,7 +118,7 @@ def measurement_add(request, pk: int):
         )
         messages.success(request, "Measurement recorded.")
         return redirect("intake:patient_detail", pk=pk)
-    accessed.send(sender=Patient, instance=patient)
+    record_access(request, patient)
     return render(
         request,
         "intake/patient_detail.html",

@@ -6,7 +6,6 @@ no answers). Only clinicians see what the patient answered, the scores and the a
 """
 
 import segno
-from auditlog.signals import accessed
 from django.contrib import messages
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -15,6 +14,7 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from clinic.audit import record_access
 from clinic.roles import CLINICIAN, FRONT_DESK, has_role, role_required
 
 from .. import scoring, selectors
@@ -256,7 +256,7 @@ def intake_detail(request, pk: int):
     intake = selectors.intake_for_review(pk=pk)
     if intake is None:
         raise Http404
-    accessed.send(sender=Intake, instance=intake)
+    record_access(request, intake)
     context = {
         "intake": intake,
         "patient": intake.patient,
@@ -320,7 +320,7 @@ def intake_amend(request, pk: int):
         else:
             messages.success(request, "The answer is amended; the patient's original is kept.")
             return redirect(f"{detail}#section-{step_slug}")
-    accessed.send(sender=Intake, instance=intake)
+    record_access(request, intake)
     return render(
         request,
         "intake/staff/amend.html",

@@ -6,12 +6,17 @@ import logging
 from decimal import Decimal
 
 import pytest
+from auditlog.middleware import AuditlogMiddleware
 from auditlog.models import LogEntry
+from auditlog.signals import accessed
 from django.apps import apps
 from django.contrib import admin
+from django.contrib.auth.models import AnonymousUser
+from django.http import HttpResponse
 from django.test import Client
 from django.urls import reverse
 
+from clinic.audit import record_access
 from intake.models import Patient, PatientMeasurement
 from intake.services.patients import patient_record_measurement
 from tests.conftest import sign_in
@@ -359,3 +364,73 @@ def test_the_application_log_holds_no_patient_data(caplog, front_desk, clinician
         patient.mrn,
     ):
         assert detail not in logged
+
+
+# --- clinic.audit.record_access writes what auditlog's own access receiver writes ------------
+
+
+def _row(entry: LogEntry) -> dict:
+    return {
+        field.attname: getattr(entry, field.attname)
+        for field in LogEntry._meta.concrete_fields
+        if field.attname not in ("id", "timestamp")
+    }
+
+
+def _both_ways(request, patient):
+    """A view recording the access both ways, behind auditlog's middleware as in settings."""
+
+    def view(request):
+        accessed.send(sender=Patient, instance=patient)
+        record_access(request, patient)
+        return HttpResponse()
+
+    AuditlogMiddleware(view)(request)
+    theirs, ours = LogEntry.objects.filter(action=ACTION.ACCESS).order_by("pk")
+    return theirs, ours
+
+
+def test_an_access_entry_is_the_row_auditlog_itself_writes(rf, clinician_user, patient):
+    request = rf.get("/", REMOTE_ADDR=CLINICIAN_IP, HTTP_X_FORWARDED_PORT="50123")
+    request.user = clinician_user
+
+    theirs, ours = _both_ways(request, patient)
+
+    assert _row(ours) == _row(theirs)
+    assert ours.actor == clinician_user
+    assert ours.actor_email == clinician_user.email
+    assert (ours.remote_addr, ours.remote_port) == (CLINICIAN_IP, 50123)
+    assert ours.object_repr == str(patient)
+    assert ours.additional_data == {"patient_id": patient.pk, "mrn": patient.mrn}
+    assert abs(ours.timestamp - theirs.timestamp).total_seconds() < 5
+
+
+def test_a_forwarded_address_and_correlation_id_are_kept_as_auditlog_keeps_them(
+    rf, clinician_user, patient, settings
+):
+    settings.AUDITLOG_CID_HEADER = "x-request-id"
+    request = rf.get(
+        "/", HTTP_X_FORWARDED_FOR=f"{FRONT_DESK_IP}, 10.0.0.1", HTTP_X_REQUEST_ID="req-42"
+    )
+    request.user = clinician_user
+
+    theirs, ours = _both_ways(request, patient)
+
+    assert _row(ours) == _row(theirs)
+    assert (ours.remote_addr, ours.cid) == (FRONT_DESK_IP, "req-42")
+
+
+def test_an_anonymous_request_is_recorded_without_an_actor(rf, patient):
+    request = rf.get("/", REMOTE_ADDR=CLINICIAN_IP)
+    request.user = AnonymousUser()
+
+    theirs, ours = _both_ways(request, patient)
+
+    assert _row(ours) == _row(theirs)
+    assert ours.actor is None
+
+
+def test_an_unsaved_record_is_not_recorded(rf, db):
+    record_access(rf.get("/"), Patient(legal_first_name="Not", legal_last_name="Saved"))
+
+    assert not LogEntry.objects.exists()

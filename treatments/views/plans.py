@@ -8,7 +8,6 @@ the goals or the indication.
 
 from datetime import datetime, time
 
-from auditlog.signals import accessed
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404
@@ -16,6 +15,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from clinic.audit import record_access
 from clinic.roles import CLINICIAN, FRONT_DESK, has_role, role_required
 from intake.models import Patient
 
@@ -111,7 +111,7 @@ def _as_of(request) -> tuple[AsOfForm, datetime | None]:
 def _render_plan(
     request, plan: TreatmentPlan, *, stop_form: StopForm | None = None, status: int = 200
 ):
-    accessed.send(sender=TreatmentPlan, instance=plan)
+    record_access(request, plan)
     as_of_form, as_of = _as_of(request)
     clinician = has_role(request.user, [CLINICIAN])
     if clinician:

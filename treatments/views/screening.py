@@ -6,13 +6,13 @@ The front desk sees a patient's screening status on the patient page (patient_pa
 its own tasks here.
 """
 
-from auditlog.signals import accessed
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
+from clinic.audit import record_access
 from clinic.roles import CLINIC_ADMIN, CLINICIAN, FRONT_DESK, has_role, role_required
 
 from .. import screening_rules as rules
@@ -101,7 +101,7 @@ def _render_screening(
     determination_form: DeterminationForm | None = None,
     status: int = 200,
 ):
-    accessed.send(sender=Screening, instance=screening)
+    record_access(request, screening)
     determination = getattr(screening, "determination", None)
     history = selectors.screening_history(patient_id=screening.patient_id, exclude_pk=screening.pk)
     newer = None

@@ -8,7 +8,6 @@ are addenda.
 
 from datetime import timedelta
 
-from auditlog.signals import accessed
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -18,6 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
+from clinic.audit import record_access
 from clinic.roles import CLINICIAN, FRONT_DESK, has_role, role_required
 
 from .. import forms_sessions as forms
@@ -134,7 +134,7 @@ def _initial_forms(session: TreatmentSession) -> dict:
 
 
 def _render_session(request, session: TreatmentSession, *, status: int = 200, **bound):
-    accessed.send(sender=TreatmentSession, instance=session)
+    record_access(request, session)
     context = {
         "session": session,
         "patient": session.patient,
@@ -307,7 +307,7 @@ def session_rems(request, pk: int):
     route = session.route_given or session.plan_version.route
     if route != Route.ESKETAMINE_NASAL:
         raise Http404("The REMS form is for intranasal esketamine sessions.")
-    accessed.send(sender=TreatmentSession, instance=session)
+    record_access(request, session)
     vitals = list(session.vitals.all())
     baseline = next((v for v in vitals if v.kind == VitalsReading.Kind.BASELINE), None)
     after = [v for v in vitals if v.kind != VitalsReading.Kind.BASELINE]
