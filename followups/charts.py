@@ -12,6 +12,7 @@ labels stay legible at 375 px wide.
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cached_property
 from html import escape  # what django.utils.html.escape calls, without its lazy-string wrapper
 
 WIDTH = 360
@@ -95,9 +96,12 @@ class _Frame:
     def bottom(self) -> float:
         return TOP + self.plot_height
 
+    @cached_property
+    def _seconds_wide(self) -> float:
+        return (self.end - self.start).total_seconds()
+
     def x(self, moment: datetime) -> float:
-        span = (self.end - self.start).total_seconds()
-        return LEFT + (moment - self.start).total_seconds() / span * self.plot_width
+        return LEFT + (moment - self.start).total_seconds() / self._seconds_wide * self.plot_width
 
     def y(self, total: float) -> float:
         return TOP + (1 - total / self.maximum) * self.plot_height

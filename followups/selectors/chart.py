@@ -133,11 +133,12 @@ class ScorePoint:
     def source_label(self) -> str:
         return SOURCE_LABELS.get(self.source_kind, self.source_kind.capitalize())
 
-    @property
+    # Cached: the table, the chart's point notes and its summary each ask for them.
+    @cached_property
     def date_text(self) -> str:
         return self.at.strftime("%m/%d/%Y")
 
-    @property
+    @cached_property
     def iso(self) -> str:
         return self.at.isoformat()
 
@@ -305,7 +306,7 @@ class TimelineEntry:
     def local_at(self) -> datetime:
         return timezone.localtime(self.at)
 
-    @property
+    @cached_property
     def when(self) -> str:
         """ "03/09/2026 08:30", in the clinic's zone."""
         return self.local_at.strftime("%m/%d/%Y %H:%M")
