@@ -10,6 +10,8 @@ from functools import wraps
 from django.conf import settings
 from django.shortcuts import redirect, render
 
+from clinic.prepared import PreparedRecord
+
 from .forms import BirthDateConfirmForm
 from .models import IntakeLink
 
@@ -165,9 +167,14 @@ def _attach_intake(request, link: IntakeLink) -> None:
     request.intake = link.intake
 
 
+# Every page of the intake loads the link, its intake and the patient: one prepared query.
+_INTAKE_LINK = PreparedRecord(
+    lambda pk: IntakeLink.objects.filter(pk=pk), related=("intake__patient",), pk=int
+)
+
 INTAKE = LinkSession(
     prefix="patient_link",
-    load=lambda pk: IntakeLink.objects.select_related("intake__patient").filter(pk=pk).first(),
+    load=lambda pk: _INTAKE_LINK.first(pk=int(pk)),
     confirm_url="intake:confirm",
     allow_when_done=lambda link: link.intake.is_submitted,
     attach=_attach_intake,

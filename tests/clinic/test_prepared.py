@@ -7,7 +7,7 @@ import pytest
 from django.core.exceptions import ImproperlyConfigured
 from django.utils import timezone
 
-from clinic.prepared import Prepared, run_sql
+from clinic.prepared import Prepared, PreparedRecord, run_sql
 from intake.models import Intake, Patient, PatientMeasurement
 from tests.factories import PatientFactory
 
@@ -187,3 +187,67 @@ def test_each_thread_runs_its_own_connections_statement(two_patients):
     assert seen == [(True, False)]
     assert prepared._statement().connection is connections_main
     assert prepared.all(patient=two_patients[0].pk) == mine
+
+
+# --- PreparedRecord: an instance and what it follows, as select_related loads them -----------
+
+
+def _fields(instance) -> dict:
+    return {f.attname: getattr(instance, f.attname) for f in instance._meta.concrete_fields}
+
+
+@pytest.fixture
+def issued_link(front_desk_user):
+    from intake.services.questionnaires import intake_link_issue
+
+    patient = PatientFactory(mobile="+15125550143", created_by=front_desk_user)
+    return intake_link_issue(patient=patient, channel="screen", created_by=front_desk_user).link
+
+
+def test_a_record_is_what_select_related_loads(issued_link, django_assert_num_queries):
+    from intake.models import IntakeLink
+
+    record = PreparedRecord(
+        lambda pk: IntakeLink.objects.filter(pk=pk), related=("intake__patient",), pk=int
+    )
+    expected = IntakeLink.objects.select_related("intake__patient").get(pk=issued_link.pk)
+    record.first(pk=issued_link.pk)  # compiled
+
+    with django_assert_num_queries(1):
+        link = record.first(pk=issued_link.pk)
+        patient = link.intake.patient
+
+    assert _fields(link) == _fields(expected)
+    assert _fields(link.intake) == _fields(expected.intake)
+    assert _fields(patient) == _fields(expected.intake.patient)
+    assert patient.mobile.as_e164 == "+15125550143"
+    assert not link._state.adding and link._state.db == "default"
+    assert record.first(pk=0) is None
+
+
+def test_a_null_relation_is_none_and_a_set_one_is_loaded(issued_link, front_desk_user):
+    from intake.models import IntakeLink
+
+    record = PreparedRecord(
+        lambda pk: IntakeLink.objects.filter(pk=pk),
+        related=("revoked_by", "created_by"),
+        pk=int,
+    )
+
+    link = record.first(pk=issued_link.pk)
+
+    assert link.revoked_by is None and link.revoked_by_id is None
+    assert link.created_by == front_desk_user
+    assert link.created_by.username == front_desk_user.username
+
+
+def test_a_loaded_record_saves_as_one_read_from_the_database(issued_link):
+    from intake.models import IntakeLink
+
+    record = PreparedRecord(lambda pk: IntakeLink.objects.filter(pk=pk), pk=int)
+    link = record.first(pk=issued_link.pk)
+    link.failed_attempts = 2
+    link.save(update_fields=["failed_attempts"])
+
+    assert IntakeLink.objects.get(pk=issued_link.pk).failed_attempts == 2
+    assert IntakeLink.objects.count() == 1
