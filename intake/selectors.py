@@ -199,6 +199,20 @@ def patient_record(*, pk: int) -> Patient | None:
     return patient
 
 
+HEADING_FIELDS = ("id", "legal_first_name", "legal_last_name", "preferred_name", "mrn")
+_PATIENT_HEADING = Prepared(
+    lambda pk: Patient.objects.filter(pk=pk).values(*HEADING_FIELDS)[:1], pk=int
+)
+
+
+def patient_heading(*, pk: int) -> Patient | None:
+    """The patient with only what a page about their record shows of them and writes in the
+    audit trail: names and MRN (``str()``, ``full_name``, ``display_name``). Any other field
+    would cost a query of its own. One query, or None."""
+    row = _PATIENT_HEADING.first(pk=pk)
+    return None if row is None else loaded(Patient, row)
+
+
 MEASUREMENTS_READ = 10  # the latest rows patient_latest_measurements reads at first
 
 

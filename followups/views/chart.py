@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET
 
 from clinic.audit import record_access
 from clinic.roles import CLINICIAN, role_required
-from intake.selectors import patient_record
+from intake.selectors import patient_heading
 
 from .. import charts
 from ..selectors import chart as chart_selectors
@@ -70,7 +70,7 @@ def _svg(course: chart_selectors.Course, completed_sessions: list[datetime]) -> 
 @require_GET
 def patient_chart(request, pk: int):
     # One query: when treatment started comes from the sessions the chart reads anyway.
-    patient = patient_record(pk=pk)
+    patient = patient_heading(pk=pk)
     if patient is None:
         raise Http404
     record_access(request, patient)

@@ -686,6 +686,9 @@ def test_opening_the_chart_is_audited(clinician, clinician_user, patient):
 
     entry = LogEntry.objects.get_for_object(patient).get(action=LogEntry.Action.ACCESS)
     assert entry.actor == clinician_user
+    # The same record of who was looked at as the patient page writes.
+    assert entry.object_repr == f"Jane Rivera ({patient.mrn})"
+    assert entry.additional_data == {"patient_id": patient.pk, "mrn": patient.mrn}
 
 
 @pytest.mark.parametrize("timeline", ["", "all"])
