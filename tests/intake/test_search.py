@@ -128,6 +128,18 @@ def test_search_results_link_to_the_summary(front_desk, patients):
     assert "(512) 555-0143" in text  # the mobile, as people write it
 
 
+def test_a_row_without_a_mobile_shows_a_dash_and_names_are_text(front_desk, db):
+    PatientFactory(legal_first_name="<b>Al</b>", legal_last_name="O'Neil & Co", mobile="")
+
+    text = search(front_desk, "O'Neil").content.decode()
+
+    row = text[text.index("<tbody>") : text.index("</tbody>")]
+    assert "O&#x27;Neil &amp; Co, &lt;b&gt;Al&lt;/b&gt;</a>" in row
+    assert "<b>" not in row
+    assert row.count("<tr>") == 1
+    assert '<td class="text-nowrap d-none d-sm-table-cell">—</td>' in row
+
+
 def test_search_terms_never_go_in_the_url(front_desk, patients):
     page = front_desk.get(LIST_URL).content.decode()
     search_form = re.search(r'<form[^>]*role="search"[^>]*>', page).group(0)
