@@ -204,7 +204,8 @@ class Page:
 @dataclass(frozen=True)
 class Fixtures:
     chart_patient_id: int
-    search_name: str
+    search_name: str  # a surname: up to a page of namesakes at 100,000 patients
+    search_full_name: str  # "Last, First": the few people a front desk is looking for
     intake_patient_ids: list[int]
     patients: int
 
@@ -247,6 +248,7 @@ def fixtures_prepare(config: Config) -> Fixtures:
     return Fixtures(
         chart_patient_id=chart_patient.pk,
         search_name=chart_patient.legal_last_name,
+        search_full_name=f"{chart_patient.legal_last_name}, {chart_patient.legal_first_name}",
         intake_patient_ids=intake_patients,
         patients=Patient.objects.count(),
     )
@@ -269,6 +271,15 @@ def pages_for(fixtures: Fixtures) -> list[Page]:
             form={"q": fixtures.search_name},
             form_page=reverse("intake:patient_list"),
             expect_text=fixtures.search_name,
+        ),
+        Page(
+            "patient search by full name",
+            "frontdesk",
+            reverse("intake:patient_list"),
+            method="POST",
+            form={"q": fixtures.search_full_name},
+            form_page=reverse("intake:patient_list"),
+            expect_text=fixtures.search_full_name,
         ),
         Page(
             "patient page",
