@@ -22,7 +22,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from functools import cache, cached_property, partial
+from functools import cache, partial
 from operator import attrgetter
 from typing import NamedTuple
 
@@ -30,6 +30,7 @@ from django.contrib.auth import get_user_model
 from django.db import connection
 from django.db.models import DateTimeField, Value
 from django.utils import timezone
+from django.utils.functional import cached_property  # no lock, unlike functools (3.11)
 
 from clinic.links import url_for_pk
 from clinic.prepared import Prepared, run_sql
