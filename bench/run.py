@@ -260,27 +260,24 @@ def pages_for(fixtures: Fixtures) -> list[Page]:
     from tests.intake.answers import ABOUT
 
     chart = reverse("followups:patient_chart", kwargs={"pk": fixtures.chart_patient_id})
+    patients = reverse("intake:patient_list")
+
+    def search(name: str, query: str) -> Page:
+        return Page(
+            name,
+            "frontdesk",
+            patients,
+            method="POST",
+            form={"q": query},
+            form_page=patients,
+            expect_text=query,
+        )
+
     step = reverse("intake:step", kwargs={"slug": "about"})
     return [
         Page(CEILING, "frontdesk", reverse("bench_ceiling"), expect_text="Newest MRN"),
-        Page(
-            "patient search",
-            "frontdesk",
-            reverse("intake:patient_list"),
-            method="POST",
-            form={"q": fixtures.search_name},
-            form_page=reverse("intake:patient_list"),
-            expect_text=fixtures.search_name,
-        ),
-        Page(
-            "patient search by full name",
-            "frontdesk",
-            reverse("intake:patient_list"),
-            method="POST",
-            form={"q": fixtures.search_full_name},
-            form_page=reverse("intake:patient_list"),
-            expect_text=fixtures.search_full_name,
-        ),
+        search("patient search", fixtures.search_name),
+        search("patient search by full name", fixtures.search_full_name),
         Page(
             "patient page",
             "frontdesk",

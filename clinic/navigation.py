@@ -51,9 +51,10 @@ def links_for(roles: frozenset) -> tuple[tuple[str, str], ...]:
 def current_url(links: tuple[tuple[str, str], ...], path: str) -> str | None:
     """The link for the section ``path`` is in: the longest url it starts with (the home page
     only when it is the page itself)."""
+    home = get_script_prefix()
     best = None
     for _label, url in links:
-        here = path == url if url == get_script_prefix() else path.startswith(url)
+        here = path == url if url == home else path.startswith(url)
         if here and (best is None or len(url) > len(best)):
             best = url
     return best

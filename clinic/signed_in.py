@@ -20,44 +20,30 @@ from django.contrib.sessions.models import Session
 from django.utils import timezone
 from django_otp import device_classes, middleware
 
-from .prepared import Prepared, loaded
+from .prepared import Prepared, PreparedRecord
 
-_SESSION = Prepared(
-    lambda key: Session.objects.filter(session_key=key).values(
-        "session_key", "session_data", "expire_date"
-    ),
-    key=str,
-)
+_SESSION = PreparedRecord(lambda key: Session.objects.filter(session_key=key), key=str)
 
 
 class SessionStore(db.SessionStore):
     def _get_session_from_db(self):
-        row = _SESSION.first(key=self.session_key) if self.session_key else None
-        if row is None or row["expire_date"] <= timezone.now():
+        session = _SESSION.first(key=self.session_key) if self.session_key else None
+        if session is None or session.expire_date <= timezone.now():
             self._session_key = None
             return None
-        return loaded(Session, row)
-
-
-def _all_fields(model) -> list[str]:
-    return [field.attname for field in model._meta.concrete_fields]
+        return session
 
 
 @cache
-def _user_query() -> Prepared:
+def _user_query() -> PreparedRecord:
     model = get_user_model()
-    return Prepared(
-        lambda pk: model._default_manager.filter(pk=pk).values(*_all_fields(model)), pk=int
-    )
+    return PreparedRecord(lambda pk: model._default_manager.filter(pk=pk), pk=int)
 
 
 class ModelBackend(backends.ModelBackend):
     def get_user(self, user_id):
-        row = _user_query().first(pk=int(user_id))
-        if row is None:
-            return None
-        user = loaded(get_user_model(), row)
-        return user if self.user_can_authenticate(user) else None
+        user = _user_query().first(pk=int(user_id))
+        return user if user is not None and self.user_can_authenticate(user) else None
 
 
 @cache
@@ -67,8 +53,8 @@ def _device_models() -> dict:
 
 
 @cache
-def _device_query(model) -> Prepared:
-    return Prepared(lambda pk: model.objects.filter(pk=pk).values(*_all_fields(model)), pk=int)
+def _device_query(model) -> PreparedRecord:
+    return PreparedRecord(lambda pk: model.objects.filter(pk=pk), pk=int)
 
 
 @cache
@@ -96,5 +82,4 @@ class OTPMiddleware(middleware.OTPMiddleware):
         model = _device_models().get(label)
         if model is None or not device_id.isdigit():
             return None
-        row = _device_query(model).first(pk=int(device_id))
-        return None if row is None else loaded(model, row)
+        return _device_query(model).first(pk=int(device_id))

@@ -69,22 +69,32 @@ def patient_register(request):
 @role_required(FRONT_DESK, CLINICIAN)
 @require_http_methods(["GET"])
 def patient_detail(request, pk: int):
+    return _patient_page(request, _patient_or_404(pk), MeasurementForm())
+
+
+def _patient_or_404(pk: int) -> Patient:
     patient = selectors.patient_record(pk=pk)
     if patient is None:
         raise Http404
+    return patient
+
+
+def _patient_page(request, patient: Patient, measurement_form, *, status: int = 200):
+    """The patient summary (a view of the record: audited), with the measurement form as
+    given: empty, or as typed with its errors."""
     record_access(request, patient)
-    latest = selectors.patient_latest_measurements(patient=patient)
     return render(
         request,
         "intake/patient_detail.html",
         {
             "patient": patient,
             "age": services.age_on(patient.date_of_birth, timezone.localdate()),
-            "latest": latest,
-            "measurement_form": MeasurementForm(),
+            "latest": selectors.patient_latest_measurements(patient=patient),
+            "measurement_form": measurement_form,
             **staff_intake.intake_card_context(request, patient),
             "patient_panels": patient_panels.panels_for(request, patient),
         },
+        status=status,
     )
 
 
@@ -108,9 +118,7 @@ def patient_edit(request, pk: int):
 @role_required(FRONT_DESK, CLINICIAN)
 @require_http_methods(["POST"])
 def measurement_add(request, pk: int):
-    patient = selectors.patient_record(pk=pk)
-    if patient is None:
-        raise Http404
+    patient = _patient_or_404(pk)
     form = MeasurementForm(request.POST)
     if form.is_valid():
         services.patient_record_measurement(
@@ -118,17 +126,4 @@ def measurement_add(request, pk: int):
         )
         messages.success(request, "Measurement recorded.")
         return redirect("intake:patient_detail", pk=pk)
-    record_access(request, patient)
-    return render(
-        request,
-        "intake/patient_detail.html",
-        {
-            "patient": patient,
-            "age": services.age_on(patient.date_of_birth, timezone.localdate()),
-            "latest": selectors.patient_latest_measurements(patient=patient),
-            "measurement_form": form,
-            **staff_intake.intake_card_context(request, patient),
-            "patient_panels": patient_panels.panels_for(request, patient),
-        },
-        status=400,
-    )
+    return _patient_page(request, patient, form, status=400)

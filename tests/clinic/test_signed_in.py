@@ -11,7 +11,7 @@ from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from clinic import signed_in
-from clinic.prepared import Prepared
+from clinic.prepared import Prepared, PreparedRecord
 from tests.conftest import sign_in
 
 STAFF_PAGE = reverse("intake:patient_list")
@@ -115,12 +115,12 @@ def test_has_confirmed_device_counts_confirmed_devices_only(front_desk_user, cli
 def test_the_reads_are_compiled_once_not_on_every_page(clinician, monkeypatch):
     clinician.get(STAFF_PAGE)
     compiled, ran = [], []
-    real_compile, real_all = Prepared._compile, Prepared.all
+    real_compile, real_first = Prepared._compile, PreparedRecord.first
     monkeypatch.setattr(
         Prepared, "_compile", lambda self, conn: compiled.append(self) or real_compile(self, conn)
     )
     monkeypatch.setattr(
-        Prepared, "all", lambda self, **kw: ran.append(self) or real_all(self, **kw)
+        PreparedRecord, "first", lambda self, **kw: ran.append(self) or real_first(self, **kw)
     )
 
     response = clinician.get(STAFF_PAGE)
