@@ -63,7 +63,8 @@ def message_texts(response) -> list[str]:
 
 
 def assert_no_health_words(text: str) -> None:
-    lowered = text.lower()
+    # The link's token is random letters: it may spell "gad" without saying anything.
+    lowered = LINK_PATH.sub("/i/<token>/", text).lower()
     for word in HEALTH_WORDS:
         assert word not in lowered, f"{word!r} in a message to the patient: {text!r}"
 
