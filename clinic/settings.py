@@ -84,6 +84,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "clinic.context_processors.navigation",
             ],
+            # The clinic's date formats, in every template: {{ value|day }} and so on.
+            "builtins": ["clinic.templatetags.dates"],
         },
     },
 ]

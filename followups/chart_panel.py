@@ -6,8 +6,8 @@ the patient chart. Clinicians only (the chart is theirs); one query.
 
 from django.http import HttpRequest
 from django.urls import reverse
-from django.utils import dateformat, timezone
 
+from clinic.dates import day
 from clinic.roles import CLINICIAN, has_role
 from intake.models import Patient
 from intake.patient_panels import register as register_patient_panel
@@ -29,10 +29,7 @@ def chart_panel(request: HttpRequest, patient: Patient) -> dict | None:
     rows = [
         {
             "label": f"Latest {instrument.label}",
-            "value": (
-                f"{assessment.total} ({assessment.band}), "
-                f"{dateformat.format(timezone.localtime(assessment.taken_at), 'm/d/Y')}"
-            ),
+            "value": f"{assessment.total} ({assessment.band}), {day(assessment.taken_at)}",
         }
         for instrument in chart_selectors.INSTRUMENTS
         if (assessment := latest.get(instrument.code)) is not None

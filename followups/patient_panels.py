@@ -6,8 +6,8 @@ were answered, never the scores. Both get the link to the communication log. One
 
 from django.http import HttpRequest
 from django.urls import reverse
-from django.utils import dateformat, timezone
 
+from clinic.dates import day
 from clinic.roles import CLINICIAN, FRONT_DESK, has_role
 from intake.models import Patient
 from intake.patient_panels import register as register_patient_panel
@@ -16,13 +16,9 @@ from . import selectors
 from .models import Survey
 
 
-def _when(moment) -> str:
-    return dateformat.format(timezone.localtime(moment), "m/d/Y")
-
-
 def _survey_value(survey: Survey, *, clinician: bool) -> str:
     when = survey.completed_at or survey.due_at
-    value = f"{survey.get_status_display()} {_when(when)}"
+    value = f"{survey.get_status_display()} {day(when)}"
     if not clinician or survey.status != Survey.Status.COMPLETED:
         return value
     scores = [

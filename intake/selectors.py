@@ -11,6 +11,7 @@ from django.utils import timezone
 from phonenumber_field.phonenumber import PhoneNumber
 from phonenumbers import NumberParseException
 
+from clinic.dates import day
 from clinic.links import url_for_pk
 from clinic.prepared import Prepared, loaded
 
@@ -129,7 +130,7 @@ def patient_rows(patients: QuerySet[Patient]) -> list[PatientRow]:
             name=f"{last_name}, {first_name}",
             preferred_name=preferred_name,
             mrn=mrn,
-            date_of_birth=born.strftime("%m/%d/%Y"),
+            date_of_birth=day(born),
             mobile=national_phone(mobile),
         )
         for pk, last_name, first_name, preferred_name, mrn, born, mobile in patients.values_list(

@@ -6,8 +6,8 @@ see the result too, with a link to the screening.
 
 from django.http import HttpRequest
 from django.urls import reverse
-from django.utils import dateformat, timezone
 
+from clinic.dates import day, day_time
 from clinic.roles import CLINICIAN, FRONT_DESK, has_role
 from intake.models import Patient
 from intake.patient_panels import register as register_patient_panel
@@ -39,10 +39,6 @@ PLAN_STATUS_STYLES = {
 NOT_SCREENED = "Not screened yet: the screening is made when the patient submits their intake."
 
 
-def _when(moment) -> str:
-    return dateformat.format(timezone.localtime(moment), "m/d/Y H:i")
-
-
 def _badge(status: str) -> dict:
     status = Screening.Status(status)
     return {"label": status.label, "style": STATUS_STYLES[status]}
@@ -58,7 +54,7 @@ def screening_panel(request: HttpRequest, patient: Patient) -> dict | None:
             "badge": _badge(screening.status),
             "rows": [
                 {"label": "Result", "value": RESULT_LABELS[Result(screening.result)]},
-                {"label": "Screened", "value": _when(screening.created_at)},
+                {"label": "Screened", "value": day_time(screening.created_at)},
             ],
             "link": {
                 "label": "Open the screening",
@@ -105,7 +101,7 @@ def plan_panel(request: HttpRequest, patient: Patient) -> dict | None:
     rows += [
         {"label": "Phase", "value": version.get_phase_display()},
         {"label": "Sessions", "value": plan_selectors.frequency_text(version)},
-        {"label": "Start date", "value": dateformat.format(version.start_date, "m/d/Y")},
+        {"label": "Start date", "value": day(version.start_date)},
     ]
     return {
         "title": "Treatment plan",

@@ -32,6 +32,7 @@ from django.db.models import DateTimeField, Value
 from django.utils import timezone
 from django.utils.functional import cached_property  # no lock, unlike functools (3.11)
 
+from clinic.dates import day
 from clinic.links import url_for_pk
 from clinic.prepared import Prepared, run_sql
 from intake.models import Assessment, ConsultationRequest, Intake, Patient
@@ -72,11 +73,6 @@ INSTRUMENTS = (
     Instrument(Assessment.Instrument.GAD7, "GAD-7", GAD7_MAX, GAD7_BANDS),
     Instrument(Assessment.Instrument.PHQ9, "PHQ-9", PHQ9_MAX, PHQ9_BANDS),
 )
-
-
-def local_date(moment: datetime) -> str:
-    """ "03/09/2026", in the clinic's zone."""
-    return timezone.localtime(moment).strftime("%m/%d/%Y")
 
 
 # --- Response and remission: plain rules on (when, total) ---------------------------------------
@@ -189,7 +185,7 @@ class Course:
         if not self.points:
             return []
         return [
-            f"{word} at {local_date(moment)}" if moment else f"No {word.lower()} yet"
+            f"{word} at {day(moment)}" if moment else f"No {word.lower()} yet"
             for word, moment in (("Response", self.response_at), ("Remission", self.remission_at))
         ]
 
@@ -224,9 +220,7 @@ def _status(
         state = "Response unknown"
     else:
         state = "Not responding"
-    return (
-        f"Current status: {state} (latest {latest.total} on {local_date(latest.at)}, {comparison})."
-    )
+    return f"Current status: {state} (latest {latest.total} on {day(latest.at)}, {comparison})."
 
 
 _SCORE_ROWS = Prepared(

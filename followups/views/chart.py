@@ -14,6 +14,7 @@ from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET
 
 from clinic.audit import record_access
+from clinic.dates import day
 from clinic.roles import CLINICIAN, role_required
 from intake.selectors import patient_heading
 
@@ -32,7 +33,7 @@ def _summary(course: chart_selectors.Course) -> str:
     count = len(course.points)
     parts = [
         f"{label} totals over time: {count} score{'s' if count != 1 else ''} from "
-        f"{chart_selectors.local_date(first.at)} to {chart_selectors.local_date(latest.at)}",
+        f"{day(first.at)} to {day(latest.at)}",
         f"latest {latest.total} ({latest.band})",
     ]
     if course.baseline is not None:
