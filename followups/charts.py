@@ -12,8 +12,8 @@ labels stay legible at 375 px wide.
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import cached_property
 from html import escape  # what django.utils.html.escape calls, without its lazy-string wrapper
+from typing import NamedTuple
 
 WIDTH = 360
 HEIGHT = 236
@@ -52,9 +52,9 @@ class Band:
     label: str
 
 
-@dataclass(frozen=True)
-class Point:
-    """One score: ``at`` in the zone the dates should be read in; ``note`` is its tooltip."""
+class Point(NamedTuple):
+    """One score: ``at`` in the zone the dates should be read in; ``note`` is its tooltip.
+    (A named tuple: a chart makes one per score, and it is the cheapest value to make.)"""
 
     at: datetime
     total: int
@@ -84,24 +84,18 @@ class _Frame:
     end: datetime
     maximum: int
 
-    @property
-    def plot_width(self) -> float:
-        return WIDTH - LEFT - RIGHT
+    plot_width = WIDTH - LEFT - RIGHT
+    plot_height = HEIGHT - TOP - BOTTOM
+    bottom = TOP + plot_height
 
-    @property
-    def plot_height(self) -> float:
-        return HEIGHT - TOP - BOTTOM
-
-    @property
-    def bottom(self) -> float:
-        return TOP + self.plot_height
-
-    @cached_property
-    def _seconds_wide(self) -> float:
-        return (self.end - self.start).total_seconds()
+    def __post_init__(self):
+        # Worked out once: a chart places a hundred points and lines.
+        object.__setattr__(
+            self, "_x_per_second", self.plot_width / (self.end - self.start).total_seconds()
+        )
 
     def x(self, moment: datetime) -> float:
-        return LEFT + (moment - self.start).total_seconds() / self._seconds_wide * self.plot_width
+        return LEFT + (moment - self.start).total_seconds() * self._x_per_second
 
     def y(self, total: float) -> float:
         return TOP + (1 - total / self.maximum) * self.plot_height
@@ -116,8 +110,9 @@ def _frame(moments: Sequence[datetime], maximum: int) -> _Frame:
 
 
 def _n(value: float) -> str:
-    """A coordinate, rounded: short output, and stable for tests."""
-    return f"{value:.1f}".rstrip("0").rstrip(".")
+    """A coordinate, rounded: short output, and stable for tests ("12.5", "12", "-0")."""
+    text = f"{value:.1f}"
+    return text[:-2] if text.endswith(".0") else text
 
 
 def _text(x: float, y: float, content: str, **attributes: str) -> str:
@@ -192,11 +187,11 @@ def _date_axis(frame: _Frame) -> list[str]:
 
 
 def _sessions(frame: _Frame, sessions: Sequence[datetime]) -> list[str]:
+    bottom = _n(frame.bottom)
     return [
-        f'<line class="chart-session" x1="{_n(frame.x(moment))}" y1="{TOP}" '
-        f'x2="{_n(frame.x(moment))}" y2="{_n(frame.bottom)}" stroke="{SESSION_STROKE}" '
-        'stroke-width="1" stroke-dasharray="3 3"/>'
-        for moment in sessions
+        f'<line class="chart-session" x1="{x}" y1="{TOP}" x2="{x}" y2="{bottom}" '
+        f'stroke="{SESSION_STROKE}" stroke-width="1" stroke-dasharray="3 3"/>'
+        for x in map(_n, map(frame.x, sessions))
     ]
 
 

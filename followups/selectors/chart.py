@@ -144,7 +144,7 @@ class ScorePoint:
         """ "16 (Severe)"."""
         return f"{self.total} ({self.band})"
 
-    @property
+    @cached_property  # the table and the chart's point notes both ask
     def outcome_label(self) -> str:
         """What this score is: "Baseline", "Response", "Remission", "Response, remission"."""
         words = [

@@ -781,3 +781,11 @@ def test_the_card_says_when_there_are_no_scores(clinician_user, patient):
 
     assert panel["text"] == "No GAD-7 or PHQ-9 recorded yet."
     assert panel["link"]["label"] == "Open the chart"
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [(12.0, "12"), (100.0, "100"), (12.46, "12.5"), (0.04, "0"), (-0.04, "-0"), (7.25, "7.2")],
+)
+def test_coordinates_are_written_to_a_tenth_without_a_trailing_zero(value, text):
+    assert charts._n(value) == text
