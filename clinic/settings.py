@@ -195,7 +195,8 @@ STORAGES = {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
             if DEBUG
-            else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+            # whitenoise's, each file's URL worked out once (clinic/static_storage.py)
+            else "clinic.static_storage.StaticFilesStorage"
         )
     },
 }
