@@ -2,7 +2,7 @@ import re
 
 from django.conf import settings
 
-from .navigation import links_for
+from .navigation import links_for, site_urls
 from .roles import CLINIC_ADMIN, CLINICIAN, FRONT_DESK, ROLES, needs_second_factor, user_roles
 
 
@@ -12,6 +12,7 @@ def _clinic() -> dict:
         "clinic_name": settings.CLINIC_NAME,
         "clinic_phone": phone,
         "clinic_phone_tel": re.sub(r"[^\d+]", "", phone),
+        "site_urls": site_urls(),
     }
 
 

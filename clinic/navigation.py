@@ -48,6 +48,16 @@ def links_for(roles: frozenset) -> tuple[tuple[str, str], ...]:
     return _links_for(frozenset(roles), get_script_prefix())
 
 
+@cache
+def _site_urls(script_prefix: str) -> dict[str, str]:
+    return {name: reverse(name) for name in ("home", "login", "logout")}
+
+
+def site_urls() -> dict[str, str]:
+    """The urls every page's header links: ``home``, ``login`` and ``logout``."""
+    return _site_urls(get_script_prefix())
+
+
 def current_url(links: tuple[tuple[str, str], ...], path: str) -> str | None:
     """The link for the section ``path`` is in: the longest url it starts with (the home page
     only when it is the page itself)."""

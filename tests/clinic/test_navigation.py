@@ -136,3 +136,17 @@ def test_nobody_signed_in_sees_no_menu(client, db):
     page = client.get(reverse("login")).content.decode()
 
     assert 'class="nav-link' not in page
+
+
+def test_the_header_links_home_and_signs_out_under_a_script_prefix(front_desk):
+    from django.urls import set_script_prefix
+
+    set_script_prefix("/clinic/")  # as a server mounted under /clinic sets it
+    try:
+        page = front_desk.get("/")
+    finally:
+        set_script_prefix("/")
+    html = page.content.decode()
+    assert 'class="navbar-brand" href="/clinic/"' in html
+    assert 'action="/clinic/accounts/logout/"' in html
+    assert 'class="navbar-brand" href="/"' in front_desk.get("/").content.decode()
