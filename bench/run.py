@@ -22,7 +22,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit
@@ -42,6 +42,7 @@ DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/clinic_bench"
 FORBIDDEN_DATABASES = {"clinic", "clinic_lead"}
 DEMO_PASSWORD = "demo-clinic-2026"  # noqa: S105 (the seeded demo users' published password)
 CEILING = "ceiling"
+CEILING_AGAIN = "ceiling, again after the pages"
 # Patients whose intake the patient-facing pages are measured on, one per simulated user.
 INTAKE_PATIENT_FIRST_NAME = "Benchmark"
 CSRF_FIELD_RE = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
@@ -543,14 +544,17 @@ CEILING_RATIO_TARGET = 0.25
 
 
 def report(results: list[Result]) -> tuple[str, list[str]]:
-    ceiling = next((r for r in results if r.page == CEILING), None)
+    """The table, and the targets missed. Ratios are of the higher of the two ceilings: the
+    machine's speed drifts over a run, and the lower one would flatter every page."""
+    ceilings = [r.rps for r in results if r.page in (CEILING, CEILING_AGAIN)]
+    ceiling = max(ceilings, default=0)
     lines = [
         "| page | req/s | p50 ms | p95 ms | ratio of ceiling req/s | errors |",
         "|---|---:|---:|---:|---:|---:|",
     ]
     misses = []
     for result in results:
-        ratio = result.rps / ceiling.rps if ceiling and ceiling.rps else None
+        ratio = result.rps / ceiling if ceiling else None
         ratio_text = f"{ratio:.2f}" if ratio is not None else "-"
         lines.append(
             f"| {result.page} | {result.rps:.1f} | {result.p50:.0f} | {result.p95:.0f} "
@@ -558,7 +562,11 @@ def report(results: list[Result]) -> tuple[str, list[str]]:
         )
         if result.p95 >= P95_TARGET_MS:
             misses.append(f"{result.page}: p95 {result.p95:.0f} ms (target < {P95_TARGET_MS})")
-        if ratio is not None and result.page != CEILING and ratio < CEILING_RATIO_TARGET:
+        if (
+            ratio is not None
+            and result.page not in (CEILING, CEILING_AGAIN)
+            and ratio < CEILING_RATIO_TARGET
+        ):
             misses.append(
                 f"{result.page}: {ratio:.2f} x ceiling (target >= {CEILING_RATIO_TARGET})"
             )
@@ -611,6 +619,13 @@ def pages_bench(config: Config, run_dir: Path) -> list[Result]:
             connections.close_all()
             print(f"  {page.name}: {config.seconds} s ...", flush=True)
             results.append(load(page, sessions, server.base_url, config, run_dir))
+        if len(pages) > 1 and pages[0].name == CEILING:
+            # The ceiling again, after the pages: the ratios use the higher of the two.
+            again = replace(pages[0], name=CEILING_AGAIN)
+            sessions = sessions_for(again, server.base_url, fixtures)
+            connections.close_all()
+            print(f"  {again.name}: {config.seconds} s ...", flush=True)
+            results.append(load(again, sessions, server.base_url, config, run_dir))
     finally:
         server.stop()
     return results
