@@ -14,16 +14,26 @@ register = template.Library()
 @register.simple_tag
 def score_rows(points) -> SafeString:
     """One ``<tr>`` per score: the date, the scale and its source, the total with its band and
-    whether it is a baseline, a response or a remission. Every text is escaped here."""
+    whether it is a baseline, a response or a remission. Every text is escaped here; the
+    labels, a handful of texts repeated down the table, once each."""
+    label = _Escaped()
     rows = "\n".join(
         f'<tr><td class="text-nowrap"><time datetime="{escape(point.iso)}">'
         f"{escape(point.date_text)}</time></td>"
-        f"<td>{escape(point.instrument_label)}<br>"
-        f'<span class="text-body-secondary">{escape(point.source_label)}</span></td>'
-        f"<td>{escape(point.total_text)}</td><td>{escape(point.outcome_text)}</td></tr>"
+        f"<td>{label[point.instrument_label]}<br>"
+        f'<span class="text-body-secondary">{label[point.source_label]}</span></td>'
+        f"<td>{escape(point.total_text)}</td><td>{label[point.outcome_text]}</td></tr>"
         for point in points
     )
     return mark_safe(rows)  # noqa: S308 - every value escaped above
+
+
+class _Escaped(dict):
+    """``escaped[text]``: ``escape(text)``, worked out once per text."""
+
+    def __missing__(self, text: str) -> str:
+        escaped = self[text] = escape(text)
+        return escaped
 
 
 @register.simple_tag

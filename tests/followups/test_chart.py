@@ -789,3 +789,42 @@ def test_the_card_says_when_there_are_no_scores(clinician_user, patient):
 )
 def test_coordinates_are_written_to_a_tenth_without_a_trailing_zero(value, text):
     assert charts._n(value) == text
+
+
+def test_the_score_table_escapes_every_text_in_every_row():
+    from followups.templatetags.chart import score_rows
+
+    at = datetime(2026, 3, 9, 8, 30, tzinfo=CLINIC_ZONE)
+    points = [
+        chart_selectors.ScorePoint(
+            instrument="gad7",
+            instrument_label="<b>GAD</b>",
+            at=at + timedelta(days=day),
+            total=day,
+            band="Mild & <i>more</i>",
+            source_kind="<script>",
+        )
+        for day in range(2)
+    ]
+    html = str(score_rows(points))
+    assert "<b>" not in html and "<i>" not in html and "<script>" not in html
+    assert html.count("&lt;b&gt;GAD&lt;/b&gt;") == 2  # the repeated label, in each row
+    assert html.count("&lt;script&gt;") == 2
+    assert "0 (Mild &amp; &lt;i&gt;more&lt;/i&gt;)" in html
+    assert '<time datetime="2026-03-10T08:30:00-05:00">03/10/2026</time>' in html
+
+
+def test_the_timeline_escapes_what_happened_and_its_link():
+    from followups.templatetags.chart import timeline_items
+
+    entry = chart_selectors.TimelineEntry(
+        at=datetime(2026, 3, 9, 14, 30, tzinfo=CLINIC_ZONE),
+        kind="<Session>",
+        summary='Cancelled: "<script>alert(1)</script>"',
+        url='/sessions/1/?a="b"',
+    )
+    html = str(timeline_items([entry]))
+    assert "<script>" not in html and "<Session>" not in html
+    assert "Cancelled: &quot;&lt;script&gt;alert(1)&lt;/script&gt;&quot;" in html
+    assert 'href="/sessions/1/?a=&quot;b&quot;"' in html
+    assert "the &lt;session&gt; of 03/09/2026 14:30" in html
