@@ -290,7 +290,7 @@ def _courses(rows: list[tuple], *, treatment_start: datetime | None) -> list[Cou
 
 @dataclass
 class TimelineEntry:
-    at: datetime
+    at: datetime  # in the clinic's zone once ``_entries`` has made it
     kind: str
     summary: str
     # (URL name, argument) of the record it opens: reversed into ``url`` for the entries shown.
@@ -298,17 +298,13 @@ class TimelineEntry:
     url: str = ""
 
     @cached_property
-    def local_at(self) -> datetime:
-        return timezone.localtime(self.at)
-
-    @cached_property
     def when(self) -> str:
         """ "03/09/2026 08:30", in the clinic's zone."""
-        return self.local_at.strftime("%m/%d/%Y %H:%M")
+        return self.at.strftime("%m/%d/%Y %H:%M")
 
     @property
     def iso(self) -> str:
-        return self.local_at.isoformat()
+        return self.at.isoformat()
 
     @property
     def open_label(self) -> str:
@@ -720,9 +716,11 @@ def _entries(
         "call": partial(_call_entry, link=communication_log),
     }
     entries = [wording[event.kind](event) for event in events]
+    zone = timezone.get_current_timezone()  # once, not a localtime() per entry
     # One reverse() per kind of page opened, not per entry.
     url_makers: dict[str, Callable[[int], str]] = {}
     for entry in entries:
+        entry.at = entry.at.astimezone(zone)
         if entry.link is not None:
             viewname, pk = entry.link
             if viewname not in url_makers:
