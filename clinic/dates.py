@@ -4,8 +4,9 @@ filters ``{{ value|day }}``, ``{{ value|day_time }}`` and ``{{ value|time_of_day
 to every template (clinic/templatetags/dates.py).
 
 They write what Django's ``date`` filter writes with "m/d/Y", "m/d/Y H:i" and "H:i"
-(tests/clinic/test_dates.py compares them) at a fifth of its cost: that filter reads its
-format string letter by letter on every use, and a patient's page shows a dozen dates.
+(tests/clinic/test_dates.py compares them) in a third of the time (12 against 36 µs a
+``{{ moment|day_time }}``): that filter reads its format string letter by letter on every use,
+and a patient's page shows a dozen dates.
 
 An aware datetime is written in the current time zone (the clinic's); a naive one and a date
 as they are; anything else (None, "") as "", as the ``date`` filter does.
