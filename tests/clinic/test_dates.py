@@ -30,11 +30,18 @@ def _render(source: str, value) -> str:
     return engines["django"].from_string(source).render({"value": value})
 
 
-@pytest.mark.parametrize("value", VALUES, ids=repr)
-@pytest.mark.parametrize("name", sorted(FORMATS))
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        (name, value)
+        for name in sorted(FORMATS)
+        for value in VALUES
+        # Django's filter raises on a date given a time format (see the last tests).
+        if name == "day" or type(value) is not date
+    ],
+    ids=repr,
+)
 def test_each_filter_writes_what_the_date_filter_wrote(name, value):
-    if name != "day" and type(value) is date:
-        pytest.skip("Django's filter raises on a date with a time format (see below)")
     expected = _render(f'{{{{ value|date:"{FORMATS[name]}" }}}}', value)
     assert _render(f"{{{{ value|{name} }}}}", value) == expected
     assert getattr(dates, name)(value) == expected
