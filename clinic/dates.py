@@ -9,7 +9,9 @@ They write what Django's ``date`` filter writes with "m/d/Y", "m/d/Y H:i" and "H
 and a patient's page shows a dozen dates.
 
 An aware datetime is written in the current time zone (the clinic's); a naive one and a date
-as they are; anything else (None, "") as "", as the ``date`` filter does.
+as they are; anything else (None, "") as "", as the ``date`` filter does. ``day_text`` and
+``day_time_text`` write a value as it is, for code that has put many in the zone already (the
+chart): looking the zone up costs more than writing the date.
 """
 
 from datetime import date, datetime
@@ -21,21 +23,30 @@ def _local(value: datetime) -> datetime:
     return timezone.localtime(value) if value.tzinfo is not None else value
 
 
+def day_text(value: date) -> str:
+    """ "03/09/2026", of the date or time as it is."""
+    return f"{value.month:02}/{value.day:02}/{value.year:04}"
+
+
+def day_time_text(value: datetime) -> str:
+    """ "03/09/2026 08:30", of the time as it is."""
+    return f"{day_text(value)} {value.hour:02}:{value.minute:02}"
+
+
 def day(value) -> str:
     """ "03/09/2026"."""
     if isinstance(value, datetime):
         value = _local(value)
     elif not isinstance(value, date):
         return ""
-    return f"{value.month:02}/{value.day:02}/{value.year:04}"
+    return day_text(value)
 
 
 def day_time(value) -> str:
     """ "03/09/2026 08:30" (a date without a time: the day only)."""
     if not isinstance(value, datetime):
         return day(value)
-    value = _local(value)
-    return f"{value.month:02}/{value.day:02}/{value.year:04} {value.hour:02}:{value.minute:02}"
+    return day_time_text(_local(value))
 
 
 def time_of_day(value) -> str:

@@ -32,7 +32,7 @@ from django.db.models import DateTimeField, Value
 from django.utils import timezone
 from django.utils.functional import cached_property  # no lock, unlike functools (3.11)
 
-from clinic.dates import day
+from clinic.dates import day, day_text, day_time_text
 from clinic.links import url_for_pk
 from clinic.prepared import Prepared, run_sql
 from intake.models import Assessment, ConsultationRequest, Intake, Patient
@@ -133,7 +133,7 @@ class ScorePoint:
     # Cached: the table, the chart's point notes and its summary each ask for them.
     @cached_property
     def date_text(self) -> str:
-        return self.at.strftime("%m/%d/%Y")
+        return day_text(self.at)
 
     @cached_property
     def iso(self) -> str:
@@ -300,7 +300,7 @@ class TimelineEntry:
     @cached_property
     def when(self) -> str:
         """ "03/09/2026 08:30", in the clinic's zone."""
-        return self.at.strftime("%m/%d/%Y %H:%M")
+        return day_time_text(self.at)
 
     @property
     def iso(self) -> str:

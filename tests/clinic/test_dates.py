@@ -60,3 +60,10 @@ def test_a_date_given_to_day_time_is_written_as_the_day():
 
 def test_a_date_has_no_time_of_day():
     assert dates.time_of_day(date(2026, 3, 9)) == ""
+
+
+def test_the_texts_of_a_value_already_in_the_zone_are_written_as_they_are():
+    moment = datetime(2026, 3, 9, 3, 30, tzinfo=UTC)
+    assert dates.day_text(moment) == "03/09/2026"
+    assert dates.day_time_text(moment) == "03/09/2026 03:30"
+    assert dates.day_time_text(timezone.localtime(moment)) == dates.day_time(moment)
