@@ -4,9 +4,13 @@ queryset."""
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from functools import cache, reduce
+from operator import and_, or_
 
 from django.contrib.auth import get_user_model
+from django.db import connection
 from django.db.models import CharField, Count, ExpressionWrapper, F, Prefetch, Q, QuerySet
+from django.db.models.functions import Collate, Upper
 from django.utils import timezone
 from phonenumber_field.phonenumber import PhoneNumber
 from phonenumbers import NumberParseException
@@ -61,35 +65,153 @@ def recent_patients(*, limit: int) -> QuerySet[Patient]:
     return Patient.objects.order_by("-created_at", "-id")[:limit]
 
 
-def patient_search(*, query: str) -> QuerySet[Patient]:
-    """Find patients by name, MRN, date of birth (YYYY-MM-DD or MM/DD/YYYY) or phone number."""
+NAME_PARTS = ("legal_last_name", "legal_first_name", "preferred_name")
+
+
+def _name_words(text: str) -> list[str]:
+    """The words of a name search ("smith", "jane smith", "smith, jane"): each must start the
+    patient's last, first or preferred name."""
+    return [word for word in re.split(r"[\s,]+", text) if word]
+
+
+def _starts_a_name(word: str) -> Q:
+    return reduce(or_, (Q(**{f"{part}__istartswith": word}) for part in NAME_PARTS))
+
+
+def _criteria(query: str) -> Q | list[str] | None:
+    """What ``query`` searches for: a filter (MRN, date of birth, phone or email), the words of
+    a name, or None for nothing."""
     text = " ".join(query.split())
-    base = Patient.objects.all()
     if not text:
-        return base.none()
+        return None
     if _MRN_RE.match(text):
         mrn = text.upper()
         if "-" not in mrn:
             mrn = f"{MRN_PREFIX}-{mrn[len(MRN_PREFIX) :]}"
-        return base.filter(mrn=mrn)
+        return Q(mrn=mrn)
     dob = _as_date(text)
     if dob is not None:
-        return base.filter(date_of_birth=dob)
+        return Q(date_of_birth=dob)
     phone = _as_phone(text)
     if phone is not None:
-        return base.filter(mobile=phone)
+        return Q(mobile=phone)
     if "@" in text:
-        return base.filter(email__iexact=text)
-    # Names: "smith", "jane smith", "smith, jane": every word must start a name part.
-    condition = Q()
-    for word in re.split(r"[\s,]+", text):
-        if word:
-            condition &= (
-                Q(legal_last_name__istartswith=word)
-                | Q(legal_first_name__istartswith=word)
-                | Q(preferred_name__istartswith=word)
-            )
-    return base.filter(condition)
+        return Q(email__iexact=text)
+    return _name_words(text)
+
+
+def patient_search(*, query: str) -> QuerySet[Patient]:
+    """Find patients by name, MRN, date of birth (YYYY-MM-DD or MM/DD/YYYY) or phone number:
+    every patient who matches, in no order (``patient_search_page`` gives a page in order)."""
+    criteria = _criteria(query)
+    if criteria is None:
+        return Patient.objects.none()
+    if isinstance(criteria, Q):
+        return Patient.objects.filter(criteria)
+    return Patient.objects.filter(reduce(and_, map(_starts_a_name, criteria)))
+
+
+def _code_point_collation(vendor: str) -> str:
+    """Strings compared character code by character code: "C" on PostgreSQL, SQLite's own."""
+    return "C" if vendor == "postgresql" else "BINARY"
+
+
+def _name_key(part: str) -> Collate:
+    """A name as lists sort it: upper-cased and compared character code by character code,
+    so "de la Cruz" sits with "Dean" and "McBride" before "Mcdonald" on every database. It is
+    the order of the name indexes on PostgreSQL (migration 0007)."""
+    return Collate(Upper(part), _code_point_collation(connection.vendor))
+
+
+_ROW_COLUMNS = (
+    "pk",
+    "legal_last_name",
+    "legal_first_name",
+    "preferred_name",
+    "mrn",
+    "date_of_birth",
+    "stored_mobile",
+)
+_NAME_ORDER = ("last_key", "first_key", "pk")
+
+
+def _with_stored_mobile(patients: QuerySet[Patient]) -> QuerySet[Patient]:
+    """The mobile as stored, rather than parsed into a ``PhoneNumber``."""
+    return patients.annotate(stored_mobile=ExpressionWrapper(F("mobile"), output_field=CharField()))
+
+
+def row_values(patients: QuerySet[Patient]) -> QuerySet:
+    """The columns a row in a list of patients shows (``patient_rows``)."""
+    return _with_stored_mobile(patients).values_list(*_ROW_COLUMNS)
+
+
+def _in_name_order(patients: QuerySet[Patient]) -> QuerySet:
+    """``row_values`` with the name keys after them, in name order."""
+    return (
+        _with_stored_mobile(patients)
+        .annotate(last_key=_name_key("legal_last_name"), first_key=_name_key("legal_first_name"))
+        .order_by(*_NAME_ORDER)
+        .values_list(*_ROW_COLUMNS, "last_key", "first_key")
+    )
+
+
+# A page of a name search: for each name part, the patients whose part starts with the
+# search's longest word (and who match its other words), in name order (``_name_key``) and cut
+# at the limit; then those, at most three times the limit, sorted again and cut.
+_NAME_SEARCH_BRANCH = """SELECT * FROM (
+    SELECT id, legal_last_name, legal_first_name, preferred_name, mrn, date_of_birth, mobile,
+        UPPER(legal_last_name) COLLATE "{collation}" AS last_key,
+        UPPER(legal_first_name) COLLATE "{collation}" AS first_key
+    FROM {table}
+    WHERE {conditions}
+    ORDER BY last_key, first_key, id
+    LIMIT %(limit)s
+) AS by_{part}"""
+_STARTS = "UPPER({part}) LIKE UPPER(%({word})s) ESCAPE '\\'"
+
+
+@cache
+def _name_search_sql(vendor: str, words: int) -> str:
+    """The statement for a search of ``words`` words on a database: made once each."""
+    table = connection.ops.quote_name(Patient._meta.db_table)
+    others = [
+        "(" + " OR ".join(_STARTS.format(part=part, word=f"word{n}") for part in NAME_PARTS) + ")"
+        for n in range(1, words)
+    ]
+    branches = [
+        _NAME_SEARCH_BRANCH.format(
+            collation=_code_point_collation(vendor),
+            table=table,
+            conditions=" AND ".join([_STARTS.format(part=part, word="word0"), *others]),
+            part=part,
+        )
+        for part in NAME_PARTS
+    ]
+    return "\nUNION\n".join(branches) + "\nORDER BY last_key, first_key, id\nLIMIT %(limit)s"
+
+
+def patient_search_page(*, query: str, limit: int) -> list[tuple]:
+    """The first ``limit`` patients ``patient_search`` finds, in name order (``_name_key``),
+    as the values ``patient_rows`` makes rows of.
+
+    A name search reads at most ``limit`` patients per name part however many match: on
+    PostgreSQL, an index scan in name order for each part (migration 0007), stopping at the
+    limit. The first ``limit`` of all matches are among those, since each is among the first
+    ``limit`` of a name part it matches. At 100,000 patients, "Ma" (6,154 matches) took 12 ms
+    in PostgreSQL read and sorted whole, and 0.4 ms this way. The statement is written out
+    (``_name_search_sql``): built with the ORM, its three parts cost 2 ms to compile. It is
+    not prepared on the server, whose generic plan would not see each search's prefix."""
+    criteria = _criteria(query)
+    if not isinstance(criteria, list):
+        return list(_in_name_order(patient_search(query=query))[:limit])
+    # The longest word narrows each part's scan the most; the others filter what it reads.
+    words = sorted(criteria, key=len, reverse=True)
+    params = {
+        f"word{n}": connection.ops.prep_for_like_query(word) + "%" for n, word in enumerate(words)
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(_name_search_sql(connection.vendor, len(words)), {**params, "limit": limit})
+        return cursor.fetchall()
 
 
 @dataclass(frozen=True)
@@ -119,11 +241,9 @@ def national_phone(e164: str) -> str:
     return PhoneNumber.from_string(e164).as_national
 
 
-def patient_rows(patients: QuerySet[Patient]) -> list[PatientRow]:
-    """``patients``: a query of patients, sliced to the rows wanted. Reads only the columns a
-    row shows, the mobile as stored rather than parsed into a ``PhoneNumber``."""
+def patient_rows(values) -> list[PatientRow]:
+    """``values``: ``row_values`` or ``patient_search_page``, sliced to the rows wanted."""
     patient_url = url_for_pk("intake:patient_detail")
-    stored_mobile = ExpressionWrapper(F("mobile"), output_field=CharField())
     return [
         PatientRow(
             url=patient_url(pk),
@@ -133,15 +253,7 @@ def patient_rows(patients: QuerySet[Patient]) -> list[PatientRow]:
             date_of_birth=day(born),
             mobile=national_phone(mobile),
         )
-        for pk, last_name, first_name, preferred_name, mrn, born, mobile in patients.values_list(
-            "pk",
-            "legal_last_name",
-            "legal_first_name",
-            "preferred_name",
-            "mrn",
-            "date_of_birth",
-            stored_mobile,
-        )
+        for pk, last_name, first_name, preferred_name, mrn, born, mobile, *_keys in values
     ]
 
 

@@ -26,10 +26,14 @@ def patient_list(request):
     searched = False
     if request.method == "POST" and form.is_valid() and form.cleaned_data["q"].strip():
         searched = True
-        found = selectors.patient_search(query=form.cleaned_data["q"])
-        rows = selectors.patient_rows(found[: selectors.SEARCH_RESULT_LIMIT + 1])
+        rows = selectors.patient_rows(
+            selectors.patient_search_page(
+                query=form.cleaned_data["q"], limit=selectors.SEARCH_RESULT_LIMIT + 1
+            )
+        )
     else:
-        rows = selectors.patient_rows(selectors.recent_patients(limit=RECENT_PATIENTS))
+        recent = selectors.recent_patients(limit=RECENT_PATIENTS)
+        rows = selectors.patient_rows(selectors.row_values(recent))
     truncated = searched and len(rows) > selectors.SEARCH_RESULT_LIMIT
     return render(
         request,

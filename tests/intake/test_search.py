@@ -171,6 +171,92 @@ def test_recent_patients_are_listed_newest_first(front_desk, patients):
     assert order == [patients[name].mrn for name in ("omar", "jose", "janet", "jane")]
 
 
+RESULT_NAME = re.compile(r'<td><a href="[^"]*">([^<]*)</a>')
+
+
+def names_in_order(response) -> list[str]:
+    body = response.content.decode()
+    if "<tbody>" not in body:
+        return []
+    return RESULT_NAME.findall(body[body.index("<tbody>") : body.index("</tbody>")])
+
+
+def test_results_are_in_alphabetical_order_whatever_the_case(front_desk, db):
+    for last, first, preferred in [
+        ("Dean", "Zoe", ""),
+        ("Zimmer", "Dana", ""),  # found by the first name
+        ("DEAN", "adam", ""),
+        ("Abbott", "Margaret", "Dee"),  # found by the preferred name
+        ("de la Cruz", "Ana", ""),
+        ("Davis", "Dana", ""),
+        ("Moore", "Sam", ""),  # not a match
+    ]:
+        PatientFactory(legal_last_name=last, legal_first_name=first, preferred_name=preferred)
+
+    response = search(front_desk, "d")
+
+    # Last name, then first name, compared as capitals: "DE LA" before "DEAN", "ADAM" before
+    # "ZOE" whichever way each was typed.
+    assert names_in_order(response) == [
+        "Abbott, Margaret",
+        "Davis, Dana",
+        "de la Cruz, Ana",
+        "DEAN, adam",
+        "Dean, Zoe",
+        "Zimmer, Dana",
+    ]
+
+
+@pytest.fixture
+def many_ri(db) -> list[Patient]:
+    """Over a page of patients each way a name can start with "Ri": 60 by the last name, 60 by
+    the first, 60 by the preferred name, some by two at once; and 20 not at all."""
+    rng = random.Random(24)
+    others = ["Adams", "Baker", "Nguyen", "Patel", "Young", "Zhang", "Lopez", "Moreno"]
+    made = []
+    for n in range(200):
+        ri_last, ri_first, ri_preferred = (n % 4 == 0, n % 4 == 1, n % 4 == 2)
+        if n % 10 == 3:
+            ri_last = ri_first = True
+        made.append(
+            PatientFactory(
+                legal_last_name=rng.choice(["Rivera", "Rios", "RIDLEY"] if ri_last else others),
+                legal_first_name=rng.choice(["Rita", "Ricardo"] if ri_first else ["Ana", "Jo"]),
+                preferred_name="Rico" if ri_preferred else rng.choice(["", "", "Sam"]),
+            )
+        )
+    return made
+
+
+@pytest.mark.parametrize("query", ["Ri", "ri jo", "Jo Ri", "Rivera Ri", "Ric, Rios"])
+def test_a_full_page_is_the_first_fifty_of_all_that_match(front_desk, many_ri, query):
+    words = [word.upper() for word in re.split(r"[\s,]+", query)]
+
+    def matches(patient):
+        parts = (patient.legal_last_name, patient.legal_first_name, patient.preferred_name)
+        return all(any(part.upper().startswith(word) for part in parts) for word in words)
+
+    expected = sorted(
+        (p for p in many_ri if matches(p)),
+        key=lambda p: (p.legal_last_name.upper(), p.legal_first_name.upper(), p.pk),
+    )
+
+    response = search(front_desk, query)
+
+    assert RESULT_MRN.findall(response.content.decode()) == [p.mrn for p in expected[:50]]
+    assert ("Showing the first 50 matches." in response.content.decode()) == (len(expected) > 50)
+
+
+@pytest.mark.parametrize("query", ["%", "_", "R_vera", "Riv%a", "\\"])
+def test_wildcards_in_a_search_are_plain_characters(front_desk, patients, query):
+    PatientFactory(legal_last_name="R_vera", legal_first_name="Percent%")
+
+    response = search(front_desk, query)
+
+    expected = {"R_vera": {"R_vera, Percent%"}}.get(query, set())
+    assert set(names_in_order(response)) == expected
+
+
 # --- What the pages cost ----------------------------------------------------------------------
 # Each request costs: session, user, TOTP device, the user's roles, then the page's own query.
 

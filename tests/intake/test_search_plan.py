@@ -2,8 +2,9 @@
 
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
-from intake.selectors import patient_search
+from intake.selectors import patient_search, patient_search_page
 from tests.factories import PatientFactory
 
 pytestmark = pytest.mark.postgres
@@ -35,3 +36,22 @@ def test_search_uses_an_index(query):
     PatientFactory.create_batch(5)
     plan = _plan(patient_search(query=query))
     assert "Seq Scan on intake_patient" not in plan, plan
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("query", ["riv", "jane", "Rivera, Jane"])
+def test_a_page_of_a_name_search_is_read_in_name_order_from_the_indexes(query):
+    PatientFactory.create_batch(5)
+    with CaptureQueriesContext(connection) as executed:
+        patient_search_page(query=query, limit=51)
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("SET LOCAL enable_bitmapscan = off")
+        cursor.execute(f"EXPLAIN {executed.captured_queries[0]['sql']}")
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+
+    assert "Seq Scan on intake_patient" not in plan, plan
+    # Each name part is read from its index: the last name's holds the whole sort key, so
+    # that part's scan needs no sort and stops at the page's end.
+    for index in ("patient_last_name_order", "patient_preferred_name_order"):
+        assert f"Index Scan using {index}" in plan, plan
