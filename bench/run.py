@@ -208,6 +208,7 @@ class Fixtures:
     chart_patient_id: int
     search_name: str  # a surname: up to a page of namesakes at 100,000 patients
     search_full_name: str  # "Last, First": the few people a front desk is looking for
+    search_prefix: str  # two letters that start more names than a page shows, at any size
     intake_patient_ids: list[int]
     patients: int
 
@@ -215,6 +216,7 @@ class Fixtures:
 def fixtures_prepare(config: Config) -> Fixtures:
     from django.contrib.auth import get_user_model
     from django.db.models import Count
+    from django.db.models.functions import Left, Upper
 
     from intake.models import Patient
     from intake.services.patients import patient_register
@@ -251,6 +253,14 @@ def fixtures_prepare(config: Config) -> Fixtures:
         chart_patient_id=chart_patient.pk,
         search_name=chart_patient.legal_last_name,
         search_full_name=f"{chart_patient.legal_last_name}, {chart_patient.legal_first_name}",
+        search_prefix=(
+            Patient.objects.annotate(prefix=Upper(Left("legal_last_name", 2)))
+            .values("prefix")
+            .annotate(patients=Count("id"))
+            .order_by("-patients", "prefix")
+            .values_list("prefix", flat=True)
+            .first()
+        ).title(),
         intake_patient_ids=intake_patients,
         patients=Patient.objects.count(),
     )
@@ -264,7 +274,7 @@ def pages_for(fixtures: Fixtures) -> list[Page]:
     chart = reverse("followups:patient_chart", kwargs={"pk": fixtures.chart_patient_id})
     patients = reverse("intake:patient_list")
 
-    def search(name: str, query: str) -> Page:
+    def search(name: str, query: str, expect_text: str = "") -> Page:
         return Page(
             name,
             "frontdesk",
@@ -272,7 +282,7 @@ def pages_for(fixtures: Fixtures) -> list[Page]:
             method="POST",
             form={"q": query},
             form_page=patients,
-            expect_text=query,
+            expect_text=expect_text or query,
         )
 
     step = reverse("intake:step", kwargs={"slug": "about"})
@@ -280,6 +290,11 @@ def pages_for(fixtures: Fixtures) -> list[Page]:
         Page(CEILING, "frontdesk", reverse("bench_ceiling"), expect_text="Newest MRN"),
         search("patient search", fixtures.search_name),
         search("patient search by full name", fixtures.search_full_name),
+        search(
+            "patient search by two letters",
+            fixtures.search_prefix,
+            expect_text="Showing the first 50 matches.",
+        ),
         Page(
             "patient page",
             "frontdesk",
