@@ -4,9 +4,11 @@
     python -m bench.run data     # the data step only (`make bench-data`)
     python -m bench.run pages    # the pages only; `sweep`: the reminder sweep only
     python -m bench.run profile  # each page alone, in-process: time, queries, slowest queries
+    python -m bench.run sizes    # each page at 100,000 and at 1,000 patients, turn about
 
 Knobs (environment): BENCH_DATABASE_URL, BENCH_CACHE_URL, BENCH_PATIENTS, BENCH_SECONDS,
-BENCH_CEILING_SECONDS, BENCH_USERS, BENCH_WORKERS, BENCH_PAGES, BENCH_SWEEP_REMINDERS. See
+BENCH_CEILING_SECONDS, BENCH_USERS, BENCH_WORKERS, BENCH_PAGES, BENCH_SWEEP_REMINDERS,
+BENCH_SMALL_DATABASE_URL, BENCH_SMALL_PATIENTS, BENCH_SIZES_ROUNDS. See
 bench/README.md for what is measured and the targets.
 """
 
@@ -38,6 +40,8 @@ RESULTS_DIR = BASE_DIR / "bench" / "results"
 WORK_DIR = Path(tempfile.gettempdir()) / "clinic-bench"
 
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/clinic_bench"
+# The small clinic the `sizes` step compares the large one with.
+DEFAULT_SMALL_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/clinic_bench_1k"
 # Databases a benchmark must never write to: development, the lead's, and test databases.
 FORBIDDEN_DATABASES = {"clinic", "clinic_lead"}
 DEMO_PASSWORD = "demo-clinic-2026"  # noqa: S105 (the seeded demo users' published password)
@@ -62,6 +66,9 @@ class Config:
     sweep_reminders: int
     ceiling_seconds: int
     cache_url: str
+    small_database_url: str
+    small_patients: int
+    sizes_rounds: int
 
     @classmethod
     def from_env(cls) -> "Config":
@@ -79,6 +86,11 @@ class Config:
             sweep_reminders=env.int("BENCH_SWEEP_REMINDERS", default=10_000),
             ceiling_seconds=env.int("BENCH_CEILING_SECONDS", default=10),
             cache_url=env.str("BENCH_CACHE_URL", default="") or _default_cache_url(),
+            small_database_url=env.str(
+                "BENCH_SMALL_DATABASE_URL", default=DEFAULT_SMALL_DATABASE_URL
+            ),
+            small_patients=env.int("BENCH_SMALL_PATIENTS", default=1_000),
+            sizes_rounds=env.int("BENCH_SIZES_ROUNDS", default=3),
         )
 
 
@@ -416,7 +428,7 @@ def collectstatic() -> None:
 class Server:
     """gunicorn on a free port, as production runs it: sync workers, no access log."""
 
-    def __init__(self, config: Config, log_path: Path):
+    def __init__(self, config: Config, log_path: Path, environment: dict[str, str] | None = None):
         self.port = _free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
         self.log_path = log_path
@@ -433,7 +445,7 @@ class Server:
             "--no-control-socket",  # none in ~/.gunicorn, shared with any other gunicorn
         ]
         self.process = subprocess.Popen(  # noqa: S603 (our own interpreter, fixed arguments)
-            command, cwd=BASE_DIR, env=os.environ.copy(), start_new_session=True
+            command, cwd=BASE_DIR, env={**os.environ, **(environment or {})}, start_new_session=True
         )
 
     def wait_until_up(self) -> None:
@@ -743,12 +755,178 @@ def bench(config: Config, run_dir: Path, started: datetime, steps: set[str]) -> 
     return 0
 
 
+# --- 1,000 against 100,000 patients, turn about --------------------------------------------------
+
+SIZES_TARGET = 0.20  # the same page at both sizes within 20% of each other
+
+
+@dataclass(frozen=True)
+class Side:
+    """One of the two clinics: its database, the server on it, what its pages load."""
+
+    label: str
+    database_url: str
+    server: Server
+    pages: dict[str, Page]
+    fixtures: Fixtures
+
+
+def use_database(url: str) -> None:
+    """Point this process's Django connection at another benchmark database."""
+    from django.db import connections
+
+    connections.close_all()
+    settings = environ.Env.db_url_config(url)
+    connections["default"].settings_dict.update(
+        {key: settings.get(key, "") for key in ("NAME", "USER", "PASSWORD", "HOST", "PORT")}
+    )
+
+
+def _second_cache_url(url: str) -> str:
+    """A cache of the small clinic's own: the pages cached for one must not be served from the
+    other (the next Redis database, or another directory)."""
+    parts = urlsplit(url)
+    if parts.scheme.startswith("redis"):
+        number = int(parts.path.lstrip("/") or 0)
+        return parts._replace(path=f"/{number + 1}").geturl()
+    return url.rstrip("/") + "-small"
+
+
+def _side(config: Config, run_dir: Path, url: str, cache_url: str, patients: int) -> Side:
+    from intake.models import Patient
+
+    use_database(url)
+    data_step(replace(config, database_url=url, patients=patients))
+    count = Patient.objects.count()
+    fixtures = fixtures_prepare(config)
+    pages = [p for p in pages_for(fixtures) if not config.pages or p.name in config.pages]
+    name = database_name(url)
+    server = Server(
+        config,
+        run_dir / f"gunicorn-{name}.log",
+        {"DATABASE_URL": url, "CACHE_URL": cache_url},
+    )
+    use_database(config.database_url)
+    return Side(f"{count:,} patients", url, server, {page.name: page for page in pages}, fixtures)
+
+
+def sizes_bench(config: Config, run_dir: Path) -> tuple[str, list[str], list[Result]]:
+    """Each page at the small clinic and the large one, turn about: ``BENCH_SIZES_ROUNDS``
+    rounds of ``BENCH_CEILING_SECONDS`` on each, small then large then large then small...,
+    so the machine's drift over minutes falls on both alike. The ceiling page comes first, as
+    a control: it is the same work at any size."""
+    database_ensure(config.small_database_url)
+    collectstatic()
+    large = _side(config, run_dir, config.database_url, config.cache_url, config.patients)
+    small = _side(
+        config,
+        run_dir,
+        config.small_database_url,
+        _second_cache_url(config.cache_url),
+        config.small_patients,
+    )
+    results: list[Result] = []
+    lines = [
+        f"| page | {small.label}, req/s | {large.label}, req/s | large against small "
+        "| each round, small / large |",
+        "|---|---:|---:|---:|---|",
+    ]
+    misses = []
+    try:
+        for side in (small, large):
+            side.server.wait_until_up()
+        for name in small.pages:
+            if name not in large.pages:
+                continue
+            sessions = {}
+            for side in (small, large):
+                use_database(side.database_url)  # a patient's link is issued in their clinic
+                sessions[side.label] = sessions_for(
+                    side.pages[name], side.server.base_url, side.fixtures
+                )
+            use_database(config.database_url)
+            rates: dict[str, list[float]] = {small.label: [], large.label: []}
+            for round_number in range(config.sizes_rounds):
+                order = (small, large) if round_number % 2 == 0 else (large, small)
+                for side in order:
+                    page = replace(side.pages[name], name=f"{name} ({side.label})")
+                    print(f"  {page.name}, round {round_number + 1}: ...", flush=True)
+                    result = load(
+                        page,
+                        sessions[side.label],
+                        side.server.base_url,
+                        config,
+                        run_dir,
+                        config.ceiling_seconds,
+                    )
+                    results.append(result)
+                    rates[side.label].append(result.rps)
+            small_rps = sum(rates[small.label]) / len(rates[small.label])
+            large_rps = sum(rates[large.label]) / len(rates[large.label])
+            difference = large_rps / small_rps - 1
+            rounds = ", ".join(
+                f"{a:.0f} / {b:.0f}"
+                for a, b in zip(rates[small.label], rates[large.label], strict=True)
+            )
+            lines.append(
+                f"| {name} | {small_rps:.1f} | {large_rps:.1f} | {difference:+.0%} | {rounds} |"
+            )
+            if abs(difference) > SIZES_TARGET:
+                misses.append(
+                    f"{name}: {difference:+.0%} at {large.label} against {small.label} "
+                    f"(target within {SIZES_TARGET:.0%})"
+                )
+    finally:
+        for side in (small, large):
+            side.server.stop()
+    return "\n".join(lines), misses, results
+
+
+def sizes_step(config: Config, run_dir: Path, started: datetime) -> int:
+    table, misses, results = sizes_bench(config, run_dir)
+    sections = [
+        f"# Benchmark, 1,000 against 100,000 patients: {started:%Y-%m-%d %H:%M} UTC",
+        "",
+        f"- commit: {_git_commit()}",
+        f"- databases: {database_name(config.small_database_url)} and "
+        f"{database_name(config.database_url)}, a gunicorn of {config.workers} sync workers on "
+        "each",
+        f"- machine: {os.cpu_count()} CPUs, shared by both servers, PostgreSQL and the load "
+        "generator",
+        f"- load: {config.users} concurrent connections, {config.sizes_rounds} rounds of "
+        f"{config.ceiling_seconds} s per page at each size, turn about",
+        "",
+        table,
+        "",
+        "Targets missed:" if misses else "All targets met.",
+        "",
+        *[f"- {miss}" for miss in misses],
+    ]
+    errors = [line for result in results for line in result.error_lines]
+    if errors:
+        sections += ["", "Errors:", ""] + [f"- {line}" for line in errors]
+    text = "\n".join(sections) + "\n"
+    RESULTS_DIR.mkdir(exist_ok=True)
+    result_path = RESULTS_DIR / f"{started:%Y%m%d-%H%M%S}-sizes.md"
+    result_path.write_text(text, encoding="utf-8")
+    print()
+    print(text)
+    print(f"Written to {result_path.relative_to(BASE_DIR)} (wrk and gunicorn logs: {run_dir})")
+    if any(result.errors for result in results):
+        print(
+            "\nFAILED: a page answered something other than itself (see Errors).", file=sys.stderr
+        )
+        return 1
+    return 0
+
+
 STEPS = {
     "all": {"pages", "sweep"},
     "pages": {"pages"},
     "sweep": {"sweep"},
     "data": set(),
     "profile": set(),
+    "sizes": set(),
 }
 
 
@@ -777,6 +955,8 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         if arguments.step == "profile":
             return profile_step(config)
+        if arguments.step == "sizes":
+            return sizes_step(config, run_dir, started)
         return bench(config, run_dir, started, STEPS[arguments.step])
     except BenchError as error:
         print(f"bench: {error}", file=sys.stderr)
