@@ -818,13 +818,17 @@ def sizes_bench(config: Config, run_dir: Path) -> tuple[str, list[str], list[Res
     database_ensure(config.small_database_url)
     collectstatic()
     large = _side(config, run_dir, config.database_url, config.cache_url, config.patients)
-    small = _side(
-        config,
-        run_dir,
-        config.small_database_url,
-        _second_cache_url(config.cache_url),
-        config.small_patients,
-    )
+    try:
+        small = _side(
+            config,
+            run_dir,
+            config.small_database_url,
+            _second_cache_url(config.cache_url),
+            config.small_patients,
+        )
+    except BaseException:
+        large.server.stop()
+        raise
     results: list[Result] = []
     lines = [
         f"| page | {small.label}, req/s | {large.label}, req/s | large against small "
