@@ -724,25 +724,31 @@ def bench(config: Config, run_dir: Path, started: datetime, steps: set[str]) -> 
         table, sweep_misses = sweep.report(sweep.run(run_dir, config.sweep_reminders))
         misses += sweep_misses
         sections += ["", "Reminder sweep (one worker, file backends):", "", table]
-    sections += ["", "Targets missed:" if misses else "All targets met.", ""]
+    return publish(sections, misses, [*ceilings, *results], run_dir, f"{started:%Y%m%d-%H%M%S}")
+
+
+def publish(
+    sections: list[str], misses: list[str], results: list[Result], run_dir: Path, stem: str
+) -> int:
+    """Add the targets missed and any errors to the report, write it (``<stem>.md``, the
+    numbers as ``<stem>.json``) and print it; 1 when a page answered something else."""
+    sections = [*sections, "", "Targets missed:" if misses else "All targets met.", ""]
     sections += [f"- {miss}" for miss in misses]
-    errors = [line for result in [*ceilings, *results] for line in result.error_lines]
+    errors = [line for result in results for line in result.error_lines]
     if errors:
         sections += ["", "Errors:", ""] + [f"- {line}" for line in errors]
     text = "\n".join(sections) + "\n"
 
-    stamp = f"{started:%Y%m%d-%H%M%S}"
     RESULTS_DIR.mkdir(exist_ok=True)
-    result_path = RESULTS_DIR / f"{stamp}.md"
+    result_path = RESULTS_DIR / f"{stem}.md"
     result_path.write_text(text, encoding="utf-8")
-    (RESULTS_DIR / f"{stamp}.json").write_text(
-        json.dumps([result.__dict__ for result in [*ceilings, *results]], indent=2),
-        encoding="utf-8",
+    (RESULTS_DIR / f"{stem}.json").write_text(
+        json.dumps([result.__dict__ for result in results], indent=2), encoding="utf-8"
     )
     print()
     print(text)
     print(f"Written to {result_path.relative_to(BASE_DIR)} (wrk and gunicorn logs: {run_dir})")
-    failed = [result for result in [*ceilings, *results] if result.errors]
+    failed = [result for result in results if result.errors]
     if failed:
         print(
             "\nFAILED: "
@@ -901,27 +907,8 @@ def sizes_step(config: Config, run_dir: Path, started: datetime) -> int:
         f"{config.ceiling_seconds} s per page at each size, turn about",
         "",
         table,
-        "",
-        "Targets missed:" if misses else "All targets met.",
-        "",
-        *[f"- {miss}" for miss in misses],
     ]
-    errors = [line for result in results for line in result.error_lines]
-    if errors:
-        sections += ["", "Errors:", ""] + [f"- {line}" for line in errors]
-    text = "\n".join(sections) + "\n"
-    RESULTS_DIR.mkdir(exist_ok=True)
-    result_path = RESULTS_DIR / f"{started:%Y%m%d-%H%M%S}-sizes.md"
-    result_path.write_text(text, encoding="utf-8")
-    print()
-    print(text)
-    print(f"Written to {result_path.relative_to(BASE_DIR)} (wrk and gunicorn logs: {run_dir})")
-    if any(result.errors for result in results):
-        print(
-            "\nFAILED: a page answered something other than itself (see Errors).", file=sys.stderr
-        )
-        return 1
-    return 0
+    return publish(sections, misses, results, run_dir, f"{started:%Y%m%d-%H%M%S}-sizes")
 
 
 STEPS = {
