@@ -78,6 +78,8 @@ class Patient(models.Model):
             models.Index(fields=["date_of_birth"], name="patient_dob"),
             models.Index(fields=["mobile"], name="patient_mobile"),
             models.Index(Upper("email"), name="patient_email_upper"),
+            # The patient list before a search: the latest registered, read newest first.
+            models.Index(fields=["-created_at", "-id"], name="patient_recent"),
         ]
 
     def __str__(self) -> str:
