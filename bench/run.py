@@ -300,6 +300,7 @@ def pages_for(fixtures: Fixtures) -> list[Page]:
     step = reverse("intake:step", kwargs={"slug": "about"})
     return [
         Page(CEILING, "frontdesk", reverse("bench_ceiling"), expect_text="Newest MRN"),
+        Page("patient list", "frontdesk", patients, expect_text="Recently registered"),
         search("patient search", fixtures.search_name),
         search("patient search by full name", fixtures.search_full_name),
         search(
