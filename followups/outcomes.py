@@ -12,7 +12,7 @@ of that session's plan version. Outcomes are measured from that first session's 
 Sessions (and their side effects) belong to the period and route of the session itself.
 """
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from statistics import median
@@ -180,30 +180,28 @@ def _days(delta: timedelta) -> float:
     return delta.total_seconds() / 86400
 
 
-def first_response(course: PatientCourse) -> Score | None:
-    """The first GAD-7 at least 50% below baseline, within ``RESPONSE_SEARCH`` of the first
-    session (a score taken at or after the session's start)."""
-    series = course.series(GAD7)
-    baseline = baseline_score(series, course.first_session_at)
+def _first_response(series: Sequence[Score], first_session_at: datetime) -> Score | None:
+    baseline = baseline_score(series, first_session_at)
     if baseline is None:
         return None
-    until = course.first_session_at + RESPONSE_SEARCH
+    until = first_session_at + RESPONSE_SEARCH
     for score in series:
-        if course.first_session_at <= score.taken_at <= until and is_response(
+        if first_session_at <= score.taken_at <= until and is_response(
             baseline=baseline, score=score.total
         ):
             return score
     return None
 
 
-def response_lost_after(course: PatientCourse, *, rise_points: int) -> float | None:
-    """Days from the first response until the GAD-7 first rose ``rise_points`` or more above the
-    best (lowest) score reached since that response; None when it has not (or never responded)."""
-    response = first_response(course)
-    if response is None:
-        return None
+def first_response(course: PatientCourse) -> Score | None:
+    """The first GAD-7 at least 50% below baseline, within ``RESPONSE_SEARCH`` of the first
+    session (a score taken at or after the session's start)."""
+    return _first_response(course.series(GAD7), course.first_session_at)
+
+
+def _lost_after(series: Sequence[Score], response: Score, *, rise_points: int) -> float | None:
     best = response.total
-    for score in course.series(GAD7):
+    for score in series:
         if score.taken_at <= response.taken_at:
             continue
         if score.total - best >= rise_points:
@@ -212,58 +210,81 @@ def response_lost_after(course: PatientCourse, *, rise_points: int) -> float | N
     return None
 
 
+def response_lost_after(course: PatientCourse, *, rise_points: int) -> float | None:
+    """Days from the first response until the GAD-7 first rose ``rise_points`` or more above the
+    best (lowest) score reached since that response; None when it has not (or never responded)."""
+    series = course.series(GAD7)
+    response = _first_response(series, course.first_session_at)
+    if response is None:
+        return None
+    return _lost_after(series, response, rise_points=rise_points)
+
+
 def _median(values: list[float]) -> float | None:
     return median(values) if values else None
 
 
-def score_rates(courses: Iterable[PatientCourse]) -> dict[tuple[str, str, str], Rate]:
-    """Response and remission at each time point, for each instrument.
+@dataclass(frozen=True)
+class CourseSummary:
+    """What the rates need of one patient's course, worked out once per patient."""
 
-    Remission: among patients with a baseline and a score at the point. Response: the same but
-    with a baseline above 0 (a score cannot fall by half from 0).
-    """
+    route: str
+    # instrument -> (baseline, {time point code -> the score there}); no entry without a baseline
+    measured: dict[str, tuple[int, dict[str, int]]]
+    response_days: float | None  # days from the first session to the first GAD-7 response
+    lost_days: float | None  # days that response lasted until the score rose back
+
+
+def summarise(course: PatientCourse, *, rise_points: int) -> CourseSummary:
+    measured = {}
+    response_days = lost_days = None
+    for instrument, _label in INSTRUMENTS:
+        series = course.series(instrument)
+        baseline = baseline_score(series, course.first_session_at)
+        if baseline is None:
+            continue
+        at_points = {}
+        for point in TIME_POINTS:
+            score = score_at(series, course.first_session_at, point)
+            if score is not None:
+                at_points[point.code] = score
+        measured[instrument] = (baseline, at_points)
+        if instrument == GAD7:
+            response = _first_response(series, course.first_session_at)
+            if response is not None:
+                response_days = _days(response.taken_at - course.first_session_at)
+                lost_days = _lost_after(series, response, rise_points=rise_points)
+    return CourseSummary(course.route, measured, response_days, lost_days)
+
+
+def _score_rates(summaries: Iterable[CourseSummary]) -> dict[tuple[str, str, str], Rate]:
     counts = {
         (instrument, kind, point.code): [0, 0]
         for instrument, _label in INSTRUMENTS
         for kind in (RESPONSE, REMISSION)
         for point in TIME_POINTS
     }
-    for course in courses:
-        for instrument, _label in INSTRUMENTS:
-            series = course.series(instrument)
-            baseline = baseline_score(series, course.first_session_at)
-            if baseline is None:
-                continue
-            for point in TIME_POINTS:
-                score = score_at(series, course.first_session_at, point)
-                if score is None:
-                    continue
-                remission = counts[(instrument, REMISSION, point.code)]
+    for summary in summaries:
+        for instrument, (baseline, at_points) in summary.measured.items():
+            for code, score in at_points.items():
+                remission = counts[(instrument, REMISSION, code)]
                 remission[1] += 1
                 remission[0] += is_remission(score)
                 if baseline > 0:
-                    response = counts[(instrument, RESPONSE, point.code)]
+                    response = counts[(instrument, RESPONSE, code)]
                     response[1] += 1
                     response[0] += is_response(baseline=baseline, score=score)
     return {key: Rate(numerator, denominator) for key, (numerator, denominator) in counts.items()}
 
 
-def time_to_response(courses: Iterable[PatientCourse]) -> MedianDays:
-    days = []
-    for course in courses:
-        response = first_response(course)
-        if response is not None:
-            days.append(_days(response.taken_at - course.first_session_at))
+def _time_to_response(summaries: Iterable[CourseSummary]) -> MedianDays:
+    days = [summary.response_days for summary in summaries if summary.response_days is not None]
     return MedianDays(_median(days), len(days))
 
 
-def durability(courses: Iterable[PatientCourse], *, rise_points: int) -> Durability:
-    responders = [course for course in courses if first_response(course) is not None]
-    lasted = [
-        days
-        for course in responders
-        if (days := response_lost_after(course, rise_points=rise_points)) is not None
-    ]
+def _durability(summaries: Iterable[CourseSummary]) -> Durability:
+    responders = [summary for summary in summaries if summary.response_days is not None]
+    lasted = [summary.lost_days for summary in responders if summary.lost_days is not None]
     return Durability(
         responders=len(responders),
         rose_back=len(lasted),
@@ -272,82 +293,144 @@ def durability(courses: Iterable[PatientCourse], *, rise_points: int) -> Durabil
     )
 
 
+def score_rates(courses: Iterable[PatientCourse]) -> dict[tuple[str, str, str], Rate]:
+    """Response and remission at each time point, for each instrument.
+
+    Remission: among patients with a baseline and a score at the point. Response: the same but
+    with a baseline above 0 (a score cannot fall by half from 0).
+    """
+    # The rise does not change the rates: any value will do.
+    return _score_rates(summarise(course, rise_points=0) for course in courses)
+
+
+def time_to_response(courses: Iterable[PatientCourse]) -> MedianDays:
+    return _time_to_response(summarise(course, rise_points=0) for course in courses)
+
+
+def durability(courses: Iterable[PatientCourse], *, rise_points: int) -> Durability:
+    return _durability(summarise(course, rise_points=rise_points) for course in courses)
+
+
+@dataclass
+class SideEffectTally:
+    """The counts the side-effect rates are made of, for one route (or several, added up).
+
+    ``followups.selectors.outcomes`` counts them in SQL; ``tally_sessions`` counts the same from
+    ``SessionRecord`` rows, the reference the SQL is tested against.
+    """
+
+    sessions: int = 0  # completed sessions
+    answered: int = 0  # ... whose 24-hour check-in was answered
+    any_severity: dict[str, int] = field(default_factory=dict)  # effect -> answered reporting it
+    severe: dict[str, int] = field(default_factory=dict)  # effect -> ... reporting it severe
+    logged: dict[str, int] = field(default_factory=dict)  # event kind -> sessions with one
+
+    def __add__(self, other: "SideEffectTally") -> "SideEffectTally":
+        def added(mine: dict[str, int], theirs: dict[str, int]) -> dict[str, int]:
+            return {key: mine.get(key, 0) + theirs.get(key, 0) for key in mine.keys() | theirs}
+
+        return SideEffectTally(
+            sessions=self.sessions + other.sessions,
+            answered=self.answered + other.answered,
+            any_severity=added(self.any_severity, other.any_severity),
+            severe=added(self.severe, other.severe),
+            logged=added(self.logged, other.logged),
+        )
+
+    def rates(self, *, effects: Sequence[str]) -> SideEffectRates:
+        """Share of the answered check-ins reporting each effect (any severity, and severe), and
+        share of all the sessions with a side effect or adverse event logged."""
+        return SideEffectRates(
+            sessions=self.sessions,
+            answered=self.answered,
+            any_severity={
+                effect: Rate(self.any_severity.get(effect, 0), self.answered) for effect in effects
+            },
+            severe={effect: Rate(self.severe.get(effect, 0), self.answered) for effect in effects},
+            logged={
+                kind: Rate(self.logged.get(kind, 0), self.sessions)
+                for kind, _label in SIDE_EFFECT_EVENT_KINDS
+            },
+        )
+
+
+def tally_sessions(sessions: Iterable[SessionRecord]) -> dict[str, SideEffectTally]:
+    """Route -> the side-effect counts of its sessions; an effect reported twice in one check-in
+    counts once (each session is read once, whatever the number of effects)."""
+    tallies: dict[str, SideEffectTally] = {}
+    for session in sessions:
+        tally = tallies.setdefault(session.route, SideEffectTally())
+        tally.sessions += 1
+        for kind in session.event_kinds:
+            tally.logged[kind] = tally.logged.get(kind, 0) + 1
+        if session.side_effects is None:
+            continue
+        tally.answered += 1
+        reported = {code for code, _severity in session.side_effects}
+        severe = {code for code, severity in session.side_effects if severity == SEVERE}
+        for code in reported:
+            tally.any_severity[code] = tally.any_severity.get(code, 0) + 1
+        for code in severe:
+            tally.severe[code] = tally.severe.get(code, 0) + 1
+    return tallies
+
+
 def side_effect_rates(
     sessions: Sequence[SessionRecord], *, effects: Sequence[str]
 ) -> SideEffectRates:
     """Share of sessions whose answered 24-hour check-in reported each effect (any severity, and
     severe), and share of all the sessions with a side effect or adverse event logged."""
-    answered = [session for session in sessions if session.side_effects is not None]
-    any_severity, severe = {}, {}
-    for effect in effects:
-        reported = [
-            {severity for code, severity in session.side_effects if code == effect}
-            for session in answered
-        ]
-        any_severity[effect] = Rate(sum(1 for found in reported if found), len(answered))
-        severe[effect] = Rate(sum(1 for found in reported if SEVERE in found), len(answered))
-    logged = {
-        kind: Rate(sum(1 for session in sessions if kind in session.event_kinds), len(sessions))
-        for kind, _label in SIDE_EFFECT_EVENT_KINDS
-    }
-    return SideEffectRates(
-        sessions=len(sessions),
-        answered=len(answered),
-        any_severity=any_severity,
-        severe=severe,
-        logged=logged,
-    )
+    return sum(tally_sessions(sessions).values(), SideEffectTally()).rates(effects=effects)
 
 
-def route_outcomes(
+def _route_outcomes(
     *,
     route: str,
     label: str,
-    courses: Sequence[PatientCourse],
-    sessions: Sequence[SessionRecord],
-    rise_points: int,
+    summaries: Sequence[CourseSummary],
+    tally: SideEffectTally,
     effects: Sequence[str],
 ) -> RouteOutcomes:
     return RouteOutcomes(
         route=route,
         label=label,
-        patients=len(courses),
-        sessions=len(sessions),
-        rates=score_rates(courses),
-        time_to_response=time_to_response(courses),
-        durability=durability(courses, rise_points=rise_points),
-        side_effects=side_effect_rates(sessions, effects=effects),
+        patients=len(summaries),
+        sessions=tally.sessions,
+        rates=_score_rates(summaries),
+        time_to_response=_time_to_response(summaries),
+        durability=_durability(summaries),
+        side_effects=tally.rates(effects=effects),
     )
 
 
 def clinic_outcomes(
     *,
     courses: Sequence[PatientCourse],
-    sessions: Sequence[SessionRecord],
+    session_tallies: Mapping[str, SideEffectTally],
     routes: Sequence[tuple[str, str]],
     rise_points: int,
     effects: Sequence[str],
 ) -> list[RouteOutcomes]:
-    """ "All routes" first (over every course and session given), then one row per route in
-    ``routes`` (code, label) order."""
+    """ "All routes" first (over every course and every route's sessions given), then one row
+    per route in ``routes`` (code, label) order. ``session_tallies``: route -> the counts of its
+    completed sessions (``tally_sessions``)."""
+    summaries = [summarise(course, rise_points=rise_points) for course in courses]
     rows = [
-        route_outcomes(
+        _route_outcomes(
             route=ALL_ROUTES,
             label=ALL_ROUTES_LABEL,
-            courses=courses,
-            sessions=sessions,
-            rise_points=rise_points,
+            summaries=summaries,
+            tally=sum(session_tallies.values(), SideEffectTally()),
             effects=effects,
         )
     ]
     for code, label in routes:
         rows.append(
-            route_outcomes(
+            _route_outcomes(
                 route=code,
                 label=label,
-                courses=[course for course in courses if course.route == code],
-                sessions=[session for session in sessions if session.route == code],
-                rise_points=rise_points,
+                summaries=[summary for summary in summaries if summary.route == code],
+                tally=session_tallies.get(code, SideEffectTally()),
                 effects=effects,
             )
         )

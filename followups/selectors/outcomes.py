@@ -1,17 +1,29 @@
 """Reads for the clinic's outcomes: the plain data ``followups.outcomes`` computes from.
 
 Four queries whatever the number of patients or sessions: the patients whose first completed
-session falls in the period (with its start and route, as correlated subqueries), their GAD-7 and
-PHQ-9 scores, the completed sessions in the period, and those sessions' answered 24-hour
-check-ins and logged side effects / adverse events (two queries). The patient and session sets
-are passed on as subqueries, never as lists of ids.
+session falls in the period (with its start and route), their GAD-7 and PHQ-9 scores, and the
+completed sessions of the period counted in SQL by route (sessions, answered 24-hour check-ins and
+the side effects they report; then the sessions with a side effect or adverse event logged). The
+patient and session sets are passed on as subqueries, never as lists of ids, and no check-in's
+side effects are carried to Python: at 100,000 patients a period holds ~200,000 sessions.
 """
 
-from collections import defaultdict
+import json
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import OuterRef, QuerySet, Subquery
+from django.db.models import (
+    BooleanField,
+    Count,
+    Expression,
+    F,
+    FilteredRelation,
+    Min,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+)
 
 from intake.models import Assessment, Patient
 from treatments.models import SessionEvent, TreatmentSession
@@ -25,17 +37,72 @@ CHECKIN_24H = "24h"  # Survey.offset_label of the check-in whose side effects ar
 @dataclass
 class OutcomeData:
     courses: list[outcomes.PatientCourse]
-    sessions: list[outcomes.SessionRecord]
+    # route -> the counts of its completed sessions in the period
+    session_tallies: dict[str, outcomes.SideEffectTally]
+
+
+class ReportsSideEffect(Expression):
+    """True when a check-in's ``side_effects`` (a JSON list of {"effect", "severity"} objects)
+    holds the effect (with that severity, when given): what ``SessionRecord.side_effects`` reads
+    in Python, where items that are not objects are skipped."""
+
+    output_field = BooleanField()
+    conditional = True
+
+    def __init__(self, side_effects, *, effect: str, severity: str | None = None):
+        super().__init__()
+        self.side_effects = side_effects
+        self.item = {"effect": effect} | ({"severity": severity} if severity else {})
+
+    def get_source_expressions(self):
+        return [self.side_effects]
+
+    def set_source_expressions(self, exprs):
+        (self.side_effects,) = exprs
+
+    def as_sql(self, compiler, connection):
+        # Dispatched here, not by the compiler: an aggregate's FILTER emulated as CASE WHEN
+        # (SQLite) calls as_sql() itself.
+        if connection.vendor == "postgresql":
+            return self._postgresql(compiler)
+        if connection.vendor == "sqlite":
+            return self._sqlite(compiler)
+        raise NotImplementedError(f"ReportsSideEffect does not support {connection.vendor}")
+
+    def _postgresql(self, compiler):
+        sql, params = compiler.compile(self.side_effects)
+        # jsonb containment: an element of the list is an object holding these keys and values.
+        return f"({sql} @> %s::jsonb)", (*params, json.dumps([self.item]))
+
+    def _sqlite(self, compiler):
+        sql, params = compiler.compile(self.side_effects)
+        # The keys are this class's own ("effect", "severity"); the values are parameters.
+        matches = " AND ".join(f"json_extract(item.value, '$.{key}') = %s" for key in self.item)
+        return (
+            f"(json_type({sql}) = 'array' AND EXISTS (SELECT 1 FROM json_each({sql}) AS item "  # noqa: S608 - compiled column and own keys
+            f"WHERE item.type = 'object' AND {matches}))",
+            (*params, *params, *self.item.values()),
+        )
 
 
 def _treated_patients(*, start: datetime, end: datetime, route: str | None) -> QuerySet[Patient]:
+    # The patients whose first completed session is in the period: one pass over the sessions
+    # grouped by patient, instead of a first-session subquery for every patient of the clinic.
+    first_in_period = (
+        TreatmentSession.objects.filter(status=TreatmentSession.Status.COMPLETED)
+        .order_by()
+        .values("patient_id")
+        .annotate(first_session_at=Min("starts_at"))
+        .filter(first_session_at__gte=start, first_session_at__lt=end)
+        .values("patient_id")
+    )
     first = TreatmentSession.objects.filter(
         patient=OuterRef("pk"), status=TreatmentSession.Status.COMPLETED
     ).order_by("starts_at", "id")
-    patients = Patient.objects.annotate(
+    patients = Patient.objects.filter(pk__in=first_in_period).annotate(
         first_session_at=Subquery(first.values("starts_at")[:1]),
         first_route=Subquery(first.values("plan_version__route")[:1]),
-    ).filter(first_session_at__gte=start, first_session_at__lt=end)
+    )
     if route:
         patients = patients.filter(first_route=route)
     return patients
@@ -46,65 +113,91 @@ def _completed_sessions(
 ) -> QuerySet[TreatmentSession]:
     sessions = TreatmentSession.objects.filter(
         status=TreatmentSession.Status.COMPLETED, starts_at__gte=start, starts_at__lt=end
-    )
+    ).order_by()  # the model's ordering (by chair name) is not needed to count
     if route:
         sessions = sessions.filter(plan_version__route=route)
     return sessions
 
 
-def outcome_data(*, start: datetime, end: datetime, route: str | None = None) -> OutcomeData:
+def _session_tallies(
+    sessions: QuerySet[TreatmentSession], *, effects: list[str]
+) -> dict[str, outcomes.SideEffectTally]:
+    checkin = F("checkin__side_effects")
+    counts = {"sessions": Count("pk"), "answered": Count("checkin__pk")}
+    for effect in effects:
+        counts[f"any_{effect}"] = Count("pk", filter=ReportsSideEffect(checkin, effect=effect))
+        counts[f"severe_{effect}"] = Count(
+            "pk", filter=ReportsSideEffect(checkin, effect=effect, severity=outcomes.SEVERE)
+        )
+    rows = (
+        sessions.annotate(
+            # One answered 24-hour check-in at most per session (Survey's "survey_once").
+            checkin=FilteredRelation(
+                "surveys",
+                condition=Q(
+                    surveys__offset_label=CHECKIN_24H, surveys__status=Survey.Status.COMPLETED
+                ),
+            )
+        )
+        .values("plan_version__route")
+        .annotate(**counts)
+    )
+    tallies = {
+        row["plan_version__route"]: outcomes.SideEffectTally(
+            sessions=row["sessions"],
+            answered=row["answered"],
+            any_severity={effect: row[f"any_{effect}"] for effect in effects},
+            severe={effect: row[f"severe_{effect}"] for effect in effects},
+        )
+        for row in rows
+    }
+    logged = (
+        SessionEvent.objects.filter(
+            session__in=sessions.values("pk"),
+            kind__in=[kind for kind, _label in outcomes.SIDE_EFFECT_EVENT_KINDS],
+        )
+        .order_by()
+        .values("session__plan_version__route", "kind")
+        .annotate(sessions=Count("session_id", distinct=True))
+    )
+    for row in logged:
+        tally = tallies[row["session__plan_version__route"]]
+        tally.logged[row["kind"]] = row["sessions"]
+    return tallies
+
+
+def outcome_data(
+    *, start: datetime, end: datetime, effects: list[str], route: str | None = None
+) -> OutcomeData:
     """Patients whose first completed session started in [start, end) with their scores, and the
-    completed sessions that started in [start, end); of one route when ``route`` is given."""
+    completed sessions that started in [start, end) counted by route (the side effects in
+    ``effects``); of one route when ``route`` is given."""
     patients = _treated_patients(start=start, end=end, route=route)
     courses = {
         row["pk"]: outcomes.PatientCourse(
             route=row["first_route"], first_session_at=row["first_session_at"]
         )
-        for row in patients.values("pk", "first_session_at", "first_route")
+        for row in patients.order_by().values("pk", "first_session_at", "first_route")
     }
+    # No ORDER BY: sorting ~250,000 scores would spill to disk at 100,000 patients; each
+    # patient's few scores are put in order here instead, by (taken_at, id) as before.
     scores = Assessment.objects.filter(
-        patient__in=patients.values("pk"),
+        patient__in=patients.order_by().values("pk"),
         instrument__in=[Assessment.Instrument.GAD7, Assessment.Instrument.PHQ9],
-    ).order_by("patient_id", "taken_at", "id")
-    for patient_id, instrument, taken_at, total in scores.values_list(
-        "patient_id", "instrument", "taken_at", "total"
+    ).order_by()
+    series: dict[tuple[int, str], list[tuple[datetime, int, int]]] = {}
+    for patient_id, instrument, taken_at, score_id, total in scores.values_list(
+        "patient_id", "instrument", "taken_at", "id", "total"
     ):
+        series.setdefault((patient_id, instrument), []).append((taken_at, score_id, total))
+    for (patient_id, instrument), taken in series.items():
         course = courses.get(patient_id)
         if course is not None:
-            course.scores.setdefault(instrument, []).append(outcomes.Score(taken_at, total))
+            taken.sort()
+            course.scores[instrument] = [outcomes.Score(at, total) for at, _id, total in taken]
 
     sessions = _completed_sessions(start=start, end=end, route=route)
-    routes = dict(sessions.values_list("pk", "plan_version__route"))
-    side_effects: dict[int, tuple[tuple[str, str], ...]] = {}
-    for session_id, reported in Survey.objects.filter(
-        session__in=sessions.values("pk"),
-        offset_label=CHECKIN_24H,
-        status=Survey.Status.COMPLETED,
-    ).values_list("session_id", "side_effects"):
-        side_effects[session_id] = tuple(
-            (str(item.get("effect", "")), str(item.get("severity", "")))
-            for item in reported or []
-            if isinstance(item, dict)
-        )
-    event_kinds: dict[int, set[str]] = defaultdict(set)
-    for session_id, kind in (
-        SessionEvent.objects.filter(
-            session__in=sessions.values("pk"),
-            kind__in=[kind for kind, _label in outcomes.SIDE_EFFECT_EVENT_KINDS],
-        )
-        .order_by()  # the model's ordering would defeat DISTINCT
-        .values_list("session_id", "kind")
-        .distinct()
-    ):
-        event_kinds[session_id].add(kind)
     return OutcomeData(
         courses=list(courses.values()),
-        sessions=[
-            outcomes.SessionRecord(
-                route=session_route,
-                side_effects=side_effects.get(session_id),
-                event_kinds=frozenset(event_kinds.get(session_id, ())),
-            )
-            for session_id, session_route in routes.items()
-        ],
+        session_tallies=_session_tallies(sessions, effects=effects),
     )

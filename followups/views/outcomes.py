@@ -35,10 +35,10 @@ def _period_form(request) -> OutcomesPeriodForm:
 def _outcome_rows(form: OutcomesPeriodForm) -> list[rules.RouteOutcomes]:
     start, end = form.bounds(policy.clinic_zone())
     route = form.cleaned_data.get("route") or None
-    data = selectors.outcome_data(start=start, end=end, route=route)
+    data = selectors.outcome_data(start=start, end=end, effects=EFFECT_CODES, route=route)
     rows = rules.clinic_outcomes(
         courses=data.courses,
-        sessions=data.sessions,
+        session_tallies=data.session_tallies,
         routes=[(code, label) for code, label in ROUTES if route in (None, code)],
         rise_points=settings.CLINIC_MAINTENANCE_RISE_POINTS,
         effects=EFFECT_CODES,

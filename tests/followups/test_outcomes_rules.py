@@ -146,7 +146,7 @@ def cohort_sessions() -> list[SessionRecord]:
 def cohort_rows() -> dict[str, outcomes.RouteOutcomes]:
     rows = outcomes.clinic_outcomes(
         courses=cohort_courses(),
-        sessions=cohort_sessions(),
+        session_tallies=outcomes.tally_sessions(cohort_sessions()),
         routes=ROUTES,
         rise_points=RISE,
         effects=EFFECTS,
@@ -227,7 +227,7 @@ def test_the_cohort_side_effects():
 def test_a_route_without_patients_shows_dashes():
     row = outcomes.clinic_outcomes(
         courses=cohort_courses(),
-        sessions=cohort_sessions(),
+        session_tallies=outcomes.tally_sessions(cohort_sessions()),
         routes=[("oral", "Oral / sublingual")],
         rise_points=RISE,
         effects=EFFECTS,
