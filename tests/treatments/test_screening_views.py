@@ -11,6 +11,7 @@ from django.contrib.messages import get_messages
 from django.urls import reverse
 from django.utils import timezone
 
+from tests.factories import PatientFactory
 from tests.treatments.screenings import screened, screening_row
 from treatments.models import Screening, ScreeningDetermination, StaffTask
 from treatments.screening_rules import RULES, RULESET_VERSION, Result
@@ -120,11 +121,41 @@ def test_the_worklist_query_count_is_constant(clinician, django_assert_num_queri
         screening_row(result=results[number % 3])
     clinician.get(WORKLIST_URL)  # warm-up: the session's first-request bookkeeping
 
-    # session, user, TOTP device, roles, the screenings with their patients
-    with django_assert_num_queries(5):
+    # session, user, TOTP device, roles, how many wait, the first 20 with their patients
+    with django_assert_num_queries(6):
         response = clinician.get(WORKLIST_URL)
 
-    assert len(worklist_names(response)) == how_many
+    assert len(worklist_names(response)) == min(how_many, 20)
+
+
+def test_the_worklist_shows_twenty_at_a_time_with_how_many_wait(clinician):
+    now = timezone.now()
+    made = [
+        screening_row(
+            result=[Result.ELIGIBLE, Result.NEEDS_REVIEW, Result.NOT_A_CANDIDATE][number % 3],
+            last_name=f"Waiting{number:02d}",
+            created_at=now - timedelta(hours=number),
+        )
+        for number in range(23)
+    ]
+    flag_order = {Result.NOT_A_CANDIDATE: 0, Result.NEEDS_REVIEW: 1, Result.ELIGIBLE: 2}
+    in_order = [
+        s.patient.legal_last_name
+        for s in sorted(made, key=lambda s: (flag_order[s.result], s.created_at))
+    ]
+
+    page = clinician.get(WORKLIST_URL)
+
+    assert [name.split(",")[0] for name in worklist_names(page)] == in_order[:20]
+    assert "Awaiting a decision (23)" in page.text
+    assert '<nav aria-label="More screenings"' in page.text
+    assert f'href="{WORKLIST_URL}?waiting=40#waiting">Show 3 more screenings</a>' in page.text
+    assert "Showing 20 of 23." in page.text
+
+    more = clinician.get(WORKLIST_URL, {"waiting": 40})
+
+    assert [name.split(",")[0] for name in worklist_names(more)] == in_order
+    assert "Show 3 more" not in more.text
 
 
 # --- One screening ----------------------------------------------------------------------------
@@ -500,7 +531,7 @@ def test_a_clinician_cannot_close_the_front_desks_tasks(clinician, front_desk_ta
     assert front_desk_task.status == StaffTask.Status.OPEN
 
 
-@pytest.mark.parametrize("how_many", [2, 20])
+@pytest.mark.parametrize("how_many", [2, 50])
 def test_the_task_list_query_count_is_constant(
     front_desk, clinician_user, front_desk_user, django_assert_num_queries, how_many
 ):
@@ -517,11 +548,144 @@ def test_the_task_list_query_count_is_constant(
             task_complete(task=task, user=front_desk_user, outcome="Called")
     front_desk.get(TASKS_URL)  # warm-up
 
-    # session, user, TOTP device, roles, open tasks with patients and authors, done tasks
-    with django_assert_num_queries(6):
+    # session, user, TOTP device, roles, how many are open, the first 20 open with patients
+    # and authors, the latest done with patients and who did them
+    with django_assert_num_queries(7):
         response = front_desk.get(TASKS_URL)
 
-    assert response.text.count("Mark done<span") == how_many - how_many // 2
+    assert response.text.count("Mark done<span") == min(how_many - how_many // 2, 20)
+    assert response.text.count("<td>Called</td>") == min(how_many // 2, 20)
+
+
+TASK_TITLE = re.compile(r'<h3 class="h5" id="task-\d+-title">([^<]+)</h3>')
+
+
+def open_task_titles(response) -> list[str]:
+    return TASK_TITLE.findall(response.content.decode())
+
+
+def done_task_titles(response) -> list[str]:
+    page = response.content.decode()
+    done = page[page.index('id="done-heading"') :]
+    return re.findall(r'text-body-secondary">[^<]*</span></td>\s*<td>([^<]+)</td>', done)
+
+
+def tasks_due_hourly(how_many: int, *, role=StaffTask.Role.FRONT_DESK) -> list[StaffTask]:
+    """Open tasks "Call 00", "Call 01", ..., due an hour apart, made latest due first (so that
+    the list's order is the due time's, not the order they were made in)."""
+    now = timezone.now()
+    tasks = [
+        StaffTask.objects.create(
+            patient=PatientFactory(),
+            role=role,
+            title=f"Call {number:02d}",
+            due_at=now + timedelta(hours=number),
+        )
+        for number in reversed(range(how_many))
+    ]
+    return tasks[::-1]
+
+
+def test_the_task_list_shows_twenty_open_tasks_soonest_due_first_and_how_many_more(front_desk):
+    tasks_due_hourly(25)
+
+    page = front_desk.get(TASKS_URL)
+
+    assert open_task_titles(page) == [f"Call {number:02d}" for number in range(20)]
+    assert "Open (25)" in page.text
+    assert '<nav aria-label="More open tasks"' in page.text
+    assert f'href="{TASKS_URL}?open=40#open">Show 5 more open tasks</a>' in page.text
+
+    more = front_desk.get(TASKS_URL, {"open": 40})
+
+    assert open_task_titles(more) == [f"Call {number:02d}" for number in range(25)]
+    assert "Show 5 more" not in more.text
+
+
+def test_a_task_done_past_the_first_twenty_comes_back_to_the_same_rows(front_desk):
+    tasks = tasks_due_hourly(25)
+    late = tasks[22]
+    done_url = reverse("treatments:task_done", args=[late.pk])
+    page = front_desk.get(TASKS_URL, {"open": 40}).content.decode()
+    assert f'action="{done_url}?open=40"' in page
+
+    refused = front_desk.post(f"{done_url}?open=40", {f"task-{late.pk}-outcome": " "})
+
+    assert refused.status_code == 400
+    assert open_task_titles(refused) == [f"Call {number:02d}" for number in range(25)]
+    row = refused.text[refused.text.index("Call 22</h3>") :]
+    assert "Write a short note of what was done." in row[: row.index("</article>")]
+
+    response = front_desk.post(f"{done_url}?open=40", {f"task-{late.pk}-outcome": "Called"})
+
+    assert response["Location"] == f"{TASKS_URL}?open=40"
+    after = front_desk.get(response["Location"])
+    assert "Call 22" not in open_task_titles(after)
+    assert len(open_task_titles(after)) == 24
+    assert "Open (24)" in after.text
+
+
+def test_a_refused_task_not_among_those_shown_says_why(front_desk):
+    late = tasks_due_hourly(25)[22]
+
+    refused = front_desk.post(
+        reverse("treatments:task_done", args=[late.pk]), {f"task-{late.pk}-outcome": ""}
+    )
+
+    assert refused.status_code == 400
+    assert flash(refused) == ["The task was not marked done: Write a short note of what was done."]
+    late.refresh_from_db()
+    assert late.status == StaffTask.Status.OPEN
+
+
+def test_recently_done_lists_the_latest_twenty_newest_first(front_desk, front_desk_user):
+    now = timezone.now()
+    for number in range(25):
+        StaffTask.objects.create(
+            patient=PatientFactory(),
+            role=StaffTask.Role.FRONT_DESK,
+            title=f"Called {number:02d}",
+            status=StaffTask.Status.DONE,
+            completed_at=now - timedelta(minutes=number),
+            completed_by=front_desk_user,
+            outcome="Reached",
+        )
+
+    page = front_desk.get(TASKS_URL)
+
+    assert done_task_titles(page) == [f"Called {number:02d}" for number in range(20)]
+
+
+def test_someone_in_both_roles_sees_both_lists_in_one_order(db, client):
+    from django.contrib.auth.models import Group
+
+    from clinic.roles import CLINICIAN
+    from tests.conftest import sign_in
+    from tests.factories import UserFactory
+
+    both = UserFactory(username="pat", role="Front desk")
+    both.groups.add(Group.objects.get(name=CLINICIAN))
+    desk = tasks_due_hourly(22)
+    clinical = tasks_due_hourly(3, role=StaffTask.Role.CLINICIAN)
+    for number, task in enumerate(clinical):
+        task.title = f"Review {number}"
+        task.due_at = desk[number * 2].due_at + timedelta(minutes=30)
+        task.save(update_fields=["title", "due_at"])
+    now = timezone.now()
+    for number, task in enumerate([*desk[20:], clinical[2]]):
+        task.status, task.completed_at = StaffTask.Status.DONE, now - timedelta(minutes=number)
+        task.completed_by, task.outcome = both, "Done"
+        task.save()
+
+    page = sign_in(client, both).get(TASKS_URL)
+
+    assert open_task_titles(page) == [
+        *("Call 00", "Review 0", "Call 01", "Call 02", "Review 1"),
+        *(f"Call {number:02d}" for number in range(3, 18)),
+    ]
+    assert "Open (22)" in page.text
+    assert "· Clinician" in page.text and "· Front desk" in page.text
+    assert done_task_titles(page) == ["Call 20", "Call 21", "Review 2"]
 
 
 # --- Home panels ----------------------------------------------------------------------------

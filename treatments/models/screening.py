@@ -203,6 +203,12 @@ class StaffTask(models.Model):
                 condition=models.Q(source_kind="outbox", status="done"),
                 name="task_outbox_done",
             ),
+            # The task list's "Recently done", read in its order (every kind of task).
+            models.Index(
+                fields=["role", "-completed_at", "-id"],
+                condition=models.Q(status="done"),
+                name="task_done_latest",
+            ),
         ]
         constraints = [
             # A task made from a follow-up outbox row is made once, however often it is swept.

@@ -1,8 +1,9 @@
 """Reads for screening: the facts the rules look at, and the clinician's worklist."""
 
+from datetime import UTC, datetime
 from decimal import Decimal
 
-from django.db.models import Case, Count, IntegerField, Q, QuerySet, Value, When
+from django.db.models import Case, Count, F, IntegerField, Q, QuerySet, Value, When
 from django.utils import timezone
 
 from clinic.prepared import Prepared, loaded
@@ -87,11 +88,22 @@ _FLAG_ORDER = Case(
 )
 
 
+_WORKLIST_COLUMNS = (
+    *("patient", "result", "reasons", "failed_treatments", "status", "is_current", "created_at"),
+    *("patient__mrn", "patient__legal_first_name", "patient__legal_last_name"),
+)
+
+
 def screening_worklist() -> QuerySet[Screening]:
-    """Current screenings awaiting a decision: flagged ones first, then the longest waiting."""
+    """Current screenings awaiting a decision: flagged ones first, then the longest waiting.
+
+    Each with what a worklist row shows (the result, reasons, failed treatments, the patient's
+    name and MRN) and nothing more: the intake is joined for its submission time alone, so its
+    wide answers never ride through the sort."""
     return (
         Screening.objects.filter(is_current=True, status=Screening.Status.PENDING)
-        .select_related("patient", "intake", "finding")
+        .select_related("patient")
+        .only(*_WORKLIST_COLUMNS)
         .annotate(flag_order=_FLAG_ORDER)
         # Within each group, whoever has waited longest since submitting their intake.
         .order_by("flag_order", "intake__submitted_at", "created_at", "id")
@@ -185,21 +197,73 @@ def screening_task(*, screening: Screening) -> StaffTask | None:
 
 
 TASKS_DONE_SHOWN = 20
+_NEVER = datetime.min.replace(tzinfo=UTC)
+
+# What a task list's row shows of its patient and of the staff named (not whole records).
+_TASK_PATIENT = ("patient__mrn", "patient__legal_first_name", "patient__legal_last_name")
 
 
-def tasks_open(*, roles: list[str]) -> QuerySet[StaffTask]:
-    return (
-        StaffTask.objects.filter(role__in=roles, status=StaffTask.Status.OPEN)
+def _staff_columns(relation: str) -> tuple[str, ...]:
+    return tuple(f"{relation}__{name}" for name in ("username", "first_name", "last_name"))
+
+
+def _first_of_each_role(
+    tasks: QuerySet[StaffTask], *, roles: list[str], limit: int, key, reverse: bool = False
+) -> list[StaffTask]:
+    """The first ``limit`` tasks of ``roles`` in the queryset's order (``key`` in Python):
+    one query per role, so each is one index range scan in that order (``role IN (...)``
+    would sort every matching row), merged."""
+    rows = [task for role in roles for task in tasks.filter(role=role)[:limit]]
+    if len(roles) > 1:
+        rows.sort(key=key, reverse=reverse)
+    return rows[:limit]
+
+
+def tasks_open(*, roles: list[str], limit: int) -> list[StaffTask]:
+    """The first ``limit`` open tasks of ``roles``, soonest due first (undated last), each with
+    its patient and author. One query per role, read from the task_worklist index in order
+    however many tasks are open."""
+    tasks = (
+        StaffTask.objects.filter(status=StaffTask.Status.OPEN)
         .select_related("patient", "created_by")
-        .order_by("due_at", "created_at", "id")
+        .only(
+            *("patient", "role", "title", "details", "status", "due_at", "created_at"),
+            *("created_by", *_TASK_PATIENT, "patient__mobile", *_staff_columns("created_by")),
+        )
+        .order_by(F("due_at").asc(nulls_last=True), "created_at", "id")
+    )
+    return _first_of_each_role(
+        tasks,
+        roles=roles,
+        limit=limit,
+        key=lambda task: (
+            task.due_at is None,
+            task.due_at or _NEVER,
+            task.created_at,
+            task.pk,
+        ),
     )
 
 
 def tasks_recently_done(*, roles: list[str]) -> list[StaffTask]:
-    return list(
-        StaffTask.objects.filter(role__in=roles, status=StaffTask.Status.DONE)
+    """The TASKS_DONE_SHOWN tasks of ``roles`` done last, with who did them. One query per
+    role, read from the task_done_latest index in order however many tasks were ever done."""
+    tasks = (
+        StaffTask.objects.filter(status=StaffTask.Status.DONE)
         .select_related("patient", "completed_by")
-        .order_by("-completed_at", "-id")[:TASKS_DONE_SHOWN]
+        .only(
+            *("patient", "role", "title", "status", "completed_at", "outcome", "completed_by"),
+            *_TASK_PATIENT,
+            *_staff_columns("completed_by"),
+        )
+        .order_by("-completed_at", "-id")
+    )
+    return _first_of_each_role(
+        tasks,
+        roles=roles,
+        limit=TASKS_DONE_SHOWN,
+        key=lambda task: (task.completed_at is None, task.completed_at or _NEVER, task.pk),
+        reverse=True,
     )
 
 

@@ -10,10 +10,13 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from clinic.audit import record_access
+from clinic.links import url_for_pk
 from clinic.roles import CLINIC_ADMIN, CLINICIAN, FRONT_DESK, has_role, role_required
+from clinic.show_more import ShownRows, shown_query, shown_sizes
 
 from .. import screening_rules as rules
 from ..forms import DeterminationForm, FindingForm, TaskCompleteForm
@@ -28,7 +31,7 @@ RESULT_STYLES = {
     Result.NEEDS_REVIEW: "text-bg-warning",
     Result.ELIGIBLE: "text-bg-success",
 }
-WORKLIST_LIMIT = 200
+WORKLIST_SECTIONS = ("waiting",)
 # The descriptions shown in a worklist row; the rest are counted.
 WORKLIST_DESCRIPTIONS = 2
 
@@ -44,21 +47,24 @@ def _descriptions(screening: Screening) -> list[str]:
 @role_required(CLINICIAN)
 @require_GET
 def screening_worklist(request):
-    screenings = list(selectors.screening_worklist()[: WORKLIST_LIMIT + 1])
-    for screening in screenings:
+    """The screenings awaiting a decision, 20 at a time (``?waiting=40`` shows 40)."""
+    sizes = shown_sizes(request.GET, WORKLIST_SECTIONS)
+    waiting = ShownRows.asked("waiting", ("screening", "screenings"), sizes)
+    waiting.fill(
+        list(selectors.screening_worklist()[: waiting.size + 1]),
+        sum(selectors.screening_worklist_counts().values()),
+    )
+    waiting.link(reverse("treatments:screening_worklist"), sizes)
+    patient_url = url_for_pk("intake:patient_detail")
+    review_url = url_for_pk("treatments:screening_detail")
+    for screening in waiting.rows:
         descriptions = _descriptions(screening)
         screening.result_style = RESULT_STYLES.get(screening.result, "text-bg-secondary")
         screening.first_descriptions = descriptions[:WORKLIST_DESCRIPTIONS]
         screening.more_descriptions = max(len(descriptions) - WORKLIST_DESCRIPTIONS, 0)
-    return render(
-        request,
-        "treatments/worklist.html",
-        {
-            "screenings": screenings[:WORKLIST_LIMIT],
-            "truncated": len(screenings) > WORKLIST_LIMIT,
-            "limit": WORKLIST_LIMIT,
-        },
-    )
+        screening.patient_url = patient_url(screening.patient_id)
+        screening.review_url = review_url(screening.pk)
+    return render(request, "treatments/worklist.html", {"waiting": waiting})
 
 
 # --- One screening ---------------------------------------------------------------------------
@@ -294,20 +300,49 @@ def task_roles_of(user) -> list[str]:
     return [task_role for role, task_role in TASK_ROLES.items() if has_role(user, [role])]
 
 
+TASK_SECTIONS = ("open",)
+
+
+def _task_list_url(sizes: dict[str, int]) -> str:
+    return reverse("treatments:task_list") + shown_query(sizes)
+
+
 def _render_tasks(request, *, bound: tuple[int, TaskCompleteForm] | None = None, status=200):
+    """The open tasks, soonest due first, 20 at a time (``?open=40`` shows 40), and the latest
+    done; ``bound`` is a Mark-done form that failed, shown with its errors in its task's row."""
     roles = task_roles_of(request.user)
-    tasks = list(selectors.tasks_open(roles=roles))
-    for task in tasks:
+    sizes = shown_sizes(request.GET, TASK_SECTIONS)
+    open_tasks = ShownRows.asked("open", ("open task", "open tasks"), sizes)
+    open_tasks.fill(
+        selectors.tasks_open(roles=roles, limit=open_tasks.size + 1),
+        selectors.task_open_count(roles=roles),
+    )
+    open_tasks.link(reverse("treatments:task_list"), sizes)
+    # The query string brings an error or the list after a task is done back to the same rows.
+    query = shown_query(sizes)
+    done_url = url_for_pk("treatments:task_done")
+    patient_url = url_for_pk("intake:patient_detail")
+    bound_shown = False
+    for task in open_tasks.rows:
+        task.done_url = done_url(task.pk) + query
+        task.patient_url = patient_url(task.patient_id)
         if bound and bound[0] == task.pk:
-            task.form = bound[1]
+            task.form, bound_shown = bound[1], True
         else:
             task.form = TaskCompleteForm(prefix=f"task-{task.pk}")
+    if bound and not bound_shown:
+        # Its row is no longer among those shown (the list moved on): say why nothing changed.
+        errors = [error for errors in bound[1].errors.values() for error in errors]
+        messages.error(request, f"The task was not marked done: {' '.join(errors)}")
+    done = selectors.tasks_recently_done(roles=roles)
+    for task in done:
+        task.patient_url = patient_url(task.patient_id)
     return render(
         request,
         "treatments/tasks.html",
         {
-            "tasks": tasks,
-            "done": selectors.tasks_recently_done(roles=roles),
+            "open_tasks": open_tasks,
+            "done": done,
             "done_shown": selectors.TASKS_DONE_SHOWN,
             "several_roles": len(roles) > 1,
         },
@@ -336,4 +371,4 @@ def task_done(request, pk: int):
         messages.info(request, "Someone else closed that task already.")
     else:
         messages.success(request, f"Task for {task.patient.full_name} marked done.")
-    return redirect("treatments:task_list")
+    return redirect(_task_list_url(shown_sizes(request.GET, TASK_SECTIONS)))
