@@ -456,9 +456,18 @@ def intake_queue_counts(*, now: datetime | None = None) -> dict[str, int]:
     return counts
 
 
-def intake_queue(*, tab: str | None = None, now: datetime | None = None) -> list[Intake]:
-    """The rows of the front desk's intake queue, newest link first. Each intake carries its
-    patient and ``newest_link`` (or None), whatever the number of rows: two queries."""
+# What a queue row shows of an intake and its patient: not the answers, steps or flags (wide
+# JSON that would ride through the sort).
+QUEUE_COLUMNS = ("patient", "status", "link_expires_at", "updated_at", "submitted_at")
+QUEUE_PATIENT_COLUMNS = ("patient__mrn", "patient__legal_first_name", "patient__legal_last_name")
+
+
+def intake_queue(
+    *, tab: str | None = None, now: datetime | None = None, limit: int = QUEUE_LIMIT
+) -> list[Intake]:
+    """The first ``limit`` rows of the front desk's intake queue, newest link first. Each
+    intake carries its patient and ``newest_link`` (or None), whatever the number of rows: two
+    queries."""
     now = now or timezone.now()
     conditions = _queue_conditions(now)
     if tab in conditions:
@@ -469,8 +478,9 @@ def intake_queue(*, tab: str | None = None, now: datetime | None = None) -> list
     intakes = list(
         Intake.objects.filter(condition)
         .select_related("patient")
+        .only(*QUEUE_COLUMNS, *QUEUE_PATIENT_COLUMNS)
         .prefetch_related(_latest_link_prefetch())
-        .order_by(F("link_expires_at").desc(nulls_last=True), "-id")[:QUEUE_LIMIT]
+        .order_by(F("link_expires_at").desc(nulls_last=True), "-id")[:limit]
     )
     for intake in intakes:
         intake.newest_link = intake.newest_links[0] if intake.newest_links else None

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from clinic.audit import record_access
 from clinic.roles import CLINICIAN, FRONT_DESK, has_role, role_required
+from clinic.show_more import ShownRows, shown_query, shown_sizes
 
 from .. import scoring, selectors
 from ..forms import AlertAcknowledgeForm, IntakeAmendmentForm, IntakeLinkForm
@@ -179,16 +180,26 @@ def intake_link_revoke(request, pk: int):
 # --- The front desk's queue ----------------------------------------------------------------------
 
 
+QUEUE_SECTIONS = ("queue",)
+
+
 @role_required(FRONT_DESK, CLINICIAN)
 @require_GET
 def intake_queue(request):
+    """The queue of one tab (or all), newest link first, 20 at a time (``?queue=40``)."""
     tab = request.GET.get("status")
     if tab not in selectors.QUEUE_TAB_SLUGS:
         tab = None
     now = timezone.now()
     counts = selectors.intake_queue_counts(now=now)
-    intakes = selectors.intake_queue(tab=tab, now=now)
-    for intake in intakes:
+    sizes = shown_sizes(request.GET, QUEUE_SECTIONS)
+    queue = ShownRows.asked("queue", ("intake", "intakes"), sizes)
+    queue.fill(
+        selectors.intake_queue(tab=tab, now=now, limit=queue.size + 1),
+        counts[tab] if tab else sum(counts.values()),
+    )
+    queue.link(reverse("intake:intake_queue"), sizes, {"status": tab or ""})
+    for intake in queue.rows:
         intake.queue_label = intake.queue_status(now)
         intake.status_style = STATUS_STYLES.get(intake.queue_label, "text-bg-secondary")
         link = intake.newest_link
@@ -204,13 +215,13 @@ def intake_queue(request):
         request,
         "intake/staff/queue.html",
         {
-            "intakes": intakes,
+            "queue": queue,
             "tabs": tabs,
             "tab": tab,
             "total": sum(counts.values()),
-            "limit": selectors.QUEUE_LIMIT,
             "can_review": has_role(request.user, [CLINICIAN]),
-            "here": request.get_full_path(),
+            # Resend and revoke come back here: the same tab and rows.
+            "here": reverse("intake:intake_queue") + shown_query(sizes, {"status": tab or ""}),
         },
     )
 

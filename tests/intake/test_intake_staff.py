@@ -538,11 +538,38 @@ def test_the_queue_query_count_is_constant(
     front_desk.get(QUEUE_URL)  # warm-up
 
     # session, user, TOTP device, roles, the tab counts (two, each read from an index), the
-    # intakes with their patients, their newest links
+    # first 20 intakes with their patients, their newest links
     with django_assert_num_queries(8):
         response = front_desk.get(QUEUE_URL)
 
-    assert len(queue_rows(response)) == how_many
+    assert len(queue_rows(response)) == min(how_many, 20)
+
+
+def test_the_queue_shows_twenty_at_a_time_and_comes_back_to_the_same_rows(
+    front_desk, front_desk_user
+):
+    start = datetime(2026, 2, 2, 9, tzinfo=CLINIC_TZ)
+    names = []
+    for number in range(23):
+        # An hour apart: each newer link expires later, and the newest is listed first.
+        with time_machine.travel(start + timedelta(hours=number), tick=False):
+            issue(PatientFactory(legal_last_name=f"Invited{number:02d}"), front_desk_user)
+        names.insert(0, f"Invited{number:02d}")
+
+    with time_machine.travel(start + timedelta(days=1), tick=False):
+        page = front_desk.get(QUEUE_URL, {"status": "invited"})
+        more = front_desk.get(QUEUE_URL, {"status": "invited", "queue": "40"})
+
+    assert [row.split(",")[0] for row in queue_rows(page)] == names[:20]
+    assert '<nav aria-label="More intakes"' in page.text
+    assert f'href="{QUEUE_URL}?status=invited&amp;queue=40#queue">Show 3 more intakes</a>' in (
+        page.text
+    )
+    assert "Showing 20 of 23." in page.text
+    assert [row.split(",")[0] for row in queue_rows(more)] == names
+    assert "Show 3 more" not in more.text
+    # Resend and revoke bring the front desk back to the same tab and rows.
+    assert f'name="next" value="{QUEUE_URL}?status=invited&amp;queue=40"' in more.text
 
 
 # --- The clinician's view of an intake ----------------------------------------------------------
