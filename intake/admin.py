@@ -4,14 +4,19 @@ Patients are registered in the app, where the duplicate check runs, so the admin
 them; weight and height history is appended from the patient page and is read-only here.
 """
 
+import re
+
 from django.contrib import admin
 from django.contrib.admin.utils import unquote
 from django.urls import reverse
 from django.utils.html import format_html
 
+from clinic.admin import FixedValuesFilter, LargeTableAdmin
 from clinic.audit import record_access
 
+from .forms import US_STATES
 from .models import (
+    MRN_PREFIX,
     Assessment,
     ClinicalAlert,
     ConsentSignature,
@@ -22,8 +27,26 @@ from .models import (
     Patient,
     PatientMeasurement,
 )
-from .selectors import patient_search
+from .selectors import _name_key, patient_search
 from .services import patients as services
+
+_MRN_WORD = re.compile(rf"\b{MRN_PREFIX}-[0-9A-Z]+\b", re.IGNORECASE)
+
+# What the search box of a patient's records matches (their ``search_fields``).
+RECORD_SEARCH_HELP = "The patient's MRN (whole), or the start of their last name."
+
+
+class PatientRecordsAdmin(LargeTableAdmin):
+    """A table of patients' records: searched by exact MRN (``patient__mrn__exact``, which
+    the MRN's unique index serves) and leading last name (``^patient__legal_last_name``,
+    served by the name indexes of migration 0007) rather than "contains"."""
+
+    search_help_text = RECORD_SEARCH_HELP
+
+    def get_search_results(self, request, queryset, search_term):
+        # MRNs are stored upper-case: one typed in lower case finds the patient too.
+        search_term = _MRN_WORD.sub(lambda mrn: mrn[0].upper(), search_term)
+        return super().get_search_results(request, queryset, search_term)
 
 
 class PatientMeasurementInline(admin.TabularInline):
@@ -44,8 +67,17 @@ class PatientMeasurementInline(admin.TabularInline):
         return False
 
 
+class StateFilter(FixedValuesFilter):
+    title = "state"
+    parameter_name = "state"
+    field = "state"
+
+    def values(self) -> list[tuple[str, str]]:
+        return [(code, name) for code, name in US_STATES if code]
+
+
 @admin.register(Patient)
-class PatientAdmin(admin.ModelAdmin):
+class PatientAdmin(LargeTableAdmin):
     list_display = [
         "mrn",
         "legal_last_name",
@@ -64,20 +96,15 @@ class PatientAdmin(admin.ModelAdmin):
         "preferred_contact",
         "consent_sms",
         "consent_email",
-        "state",
+        StateFilter,
         "created_at",
     ]
-    search_fields = [
-        "mrn",
-        "legal_last_name",
-        "legal_first_name",
-        "preferred_name",
-        "email",
-        "mobile",
-    ]
-    search_help_text = "Name, MRN, email, date of birth (MM/DD/YYYY) or phone number."
-    date_hierarchy = "created_at"
-    ordering = ["legal_last_name", "legal_first_name", "id"]
+    # The search is the front desk's (``get_search_results``); listed for the search box.
+    search_fields = ["mrn"]
+    search_help_text = (
+        "The start of a last, first or preferred name (“smith”, “jane smith”), or a whole "
+        "MRN, email, date of birth (MM/DD/YYYY) or phone number."
+    )
     readonly_fields = ["mrn", "audit_trail", "created_by", "created_at", "updated_at"]
     fieldsets = [
         (
@@ -128,14 +155,18 @@ class PatientAdmin(admin.ModelAdmin):
             '<a href="{}?patient={}">Who created, changed and viewed this record</a>', url, obj.pk
         )
 
+    def get_ordering(self, request):
+        # Name order as the app's lists sort it, which patient_last_name_order holds (the
+        # plain column order would sort every patient for each page).
+        return [_name_key("legal_last_name"), _name_key("legal_first_name"), "id"]
+
     def get_search_results(self, request, queryset, search_term):
-        # The admin's own search, plus the front desk's: "last, first", dates of birth and
-        # phone numbers typed as people write them ((512) 555-0143 is stored as +15125550143).
-        results, may_have_duplicates = super().get_search_results(request, queryset, search_term)
-        if search_term.strip():
-            found = patient_search(query=search_term).values("pk")
-            results = results | queryset.filter(pk__in=found)
-        return results, may_have_duplicates
+        # The front desk's search: names by their start ("smith", "smith, jane"), MRNs, dates
+        # of birth and phone numbers typed as people write them ((512) 555-0143 is stored as
+        # +15125550143), each served by an index (a "contains" search reads every patient).
+        if not search_term.strip():
+            return queryset, False
+        return queryset & patient_search(query=search_term), False
 
     def has_add_permission(self, request):
         return False
@@ -162,9 +193,20 @@ class PatientAdmin(admin.ModelAdmin):
         obj.refresh_from_db()
 
 
+class MeasurementSourceFilter(FixedValuesFilter):
+    title = "source"
+    parameter_name = "source"
+    field = "source"
+
+    def values(self) -> list[tuple[str, str]]:
+        return [("staff", "Staff"), ("intake", "Intake questionnaire")]
+
+
 @admin.register(PatientMeasurement)
-class PatientMeasurementAdmin(admin.ModelAdmin):
-    """Weight and height history: appended from the patient page, never edited afterwards."""
+class PatientMeasurementAdmin(PatientRecordsAdmin):
+    """Weight and height history: appended from the patient page, never edited afterwards.
+
+    Newest first by id (the primary key serves it; they are appended as they are taken)."""
 
     list_display = [
         "recorded_at",
@@ -175,14 +217,9 @@ class PatientMeasurementAdmin(admin.ModelAdmin):
         "recorded_by",
     ]
     list_select_related = ["patient", "recorded_by"]
-    list_filter = ["source", "recorded_at"]
-    search_fields = [
-        "patient__mrn",
-        "patient__legal_last_name",
-        "patient__legal_first_name",
-        "recorded_by__username",
-    ]
-    date_hierarchy = "recorded_at"
+    list_filter = [MeasurementSourceFilter, "recorded_at"]
+    search_fields = ["patient__mrn__exact", "^patient__legal_last_name"]
+    ordering = ["-id"]
     fields = ["patient", "recorded_at", "weight_kg", "height_cm", "source", "recorded_by"]
     readonly_fields = fields
 
@@ -193,7 +230,7 @@ class PatientMeasurementAdmin(admin.ModelAdmin):
         return False
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class ReadOnlyAdmin(PatientRecordsAdmin):
     """Intake records are written by the patient and the services; the admin only reads."""
 
     def has_add_permission(self, request):

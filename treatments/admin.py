@@ -17,37 +17,67 @@ from .models import (
     TreatmentSession,
     VitalsReading,
 )
+from .screening_rules import RULESET_VERSION
 
 
 @admin.register(AssessmentFinding)
 class AssessmentFindingAdmin(ReadOnlyAdmin):
+    """Newest first by id, which the primary key serves (recorded_at has no index)."""
+
+    ordering = ["-id"]
     list_display = ["recorded_at", "patient", "systolic", "diastolic", "pulse", "recorded_by"]
     list_filter = ["recorded_at", "pregnancy_test"]
-    search_fields = ["patient__mrn", "patient__legal_last_name"]
+    search_fields = ["patient__mrn__exact", "^patient__legal_last_name"]
     list_select_related = ["patient", "recorded_by"]
+
+
+class RulesetFilter(admin.SimpleListFilter):
+    title = "screening rules"
+    parameter_name = "rules"
+
+    def lookups(self, request, model_admin):
+        # Not the versions stored (a SELECT DISTINCT over every screening): current or not.
+        return [("current", f"Current ({RULESET_VERSION})"), ("earlier", "Earlier versions")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "current":
+            return queryset.filter(ruleset_version=RULESET_VERSION)
+        if self.value() == "earlier":
+            return queryset.exclude(ruleset_version=RULESET_VERSION)
+        return queryset
 
 
 @admin.register(Screening)
 class ScreeningAdmin(ReadOnlyAdmin):
+    """Newest first by id, which the primary key serves (created_at has no index)."""
+
     list_display = ["created_at", "patient", "result", "status", "is_current", "ruleset_version"]
-    list_filter = ["result", "status", "is_current", "ruleset_version"]
-    search_fields = ["patient__mrn", "patient__legal_last_name"]
+    list_filter = ["result", "status", "is_current", RulesetFilter]
+    ordering = ["-id"]
+    search_fields = ["patient__mrn__exact", "^patient__legal_last_name"]
     list_select_related = ["patient"]
 
 
 @admin.register(ScreeningDetermination)
 class ScreeningDeterminationAdmin(ReadOnlyAdmin):
+    """Newest first by id, which the primary key serves (signed_at has no index)."""
+
+    ordering = ["-id"]
     list_display = ["signed_at", "screening", "decision", "is_override", "signed_by"]
     list_filter = ["decision", "is_override", "signed_at"]
-    search_fields = ["screening__patient__mrn", "reason", "override_justification"]
+    search_fields = ["screening__patient__mrn__exact", "^screening__patient__legal_last_name"]
     list_select_related = ["screening", "signed_by"]
 
 
 @admin.register(StaffTask)
 class StaffTaskAdmin(ReadOnlyAdmin):
+    """Newest first by id, which the primary key serves (the worklist's index, by role and
+    status, cannot serve a due-date order across them)."""
+
     list_display = ["due_at", "patient", "role", "title", "status"]
     list_filter = ["role", "status", "due_at"]
-    search_fields = ["patient__mrn", "title"]
+    search_fields = ["patient__mrn__exact", "^patient__legal_last_name"]
+    ordering = ["-id"]
     list_select_related = ["patient"]
 
 
@@ -66,9 +96,12 @@ class TreatmentChairAdmin(admin.ModelAdmin):
 
 @admin.register(TreatmentPlan)
 class TreatmentPlanAdmin(ReadOnlyAdmin):
+    """Newest first by id, which the primary key serves (created_at has no index)."""
+
+    ordering = ["-id"]
     list_display = ["id", "patient", "status", "created_at", "activated_at"]
     list_filter = ["status", "created_at"]
-    search_fields = ["patient__mrn", "patient__legal_last_name"]
+    search_fields = ["patient__mrn__exact", "^patient__legal_last_name"]
     list_select_related = ["patient"]
 
 
@@ -82,10 +115,26 @@ class PlanVersionAdmin(ReadOnlyAdmin):
 
 @admin.register(TreatmentSession)
 class TreatmentSessionAdmin(ReadOnlyAdmin):
-    list_display = ["starts_at", "chair", "patient", "status", "signed_at"]
+    """By start time, then chair (the model's order): session_day_board holds it."""
+
+    list_display = ["starts_at", "chair", "patient", "status", "signed_at", "lot_number"]
     list_filter = ["status", "chair", "starts_at"]
-    search_fields = ["patient__mrn", "patient__legal_last_name", "lot_number"]
+    search_fields = ["patient__mrn__exact", "^patient__legal_last_name"]
+    search_help_text = (
+        "A lot number (as written on the vial, for a recall), a patient's MRN, or the start of "
+        "their last name."
+    )
     list_select_related = ["patient", "chair"]
+
+    def get_search_results(self, request, queryset, search_term):
+        # A lot number is neither an MRN nor a name: the sessions given from that lot when
+        # there are any (from the session_lot index), else the patient search.
+        term = search_term.strip()
+        if term:
+            from_lot = queryset.filter(lot_number=term)
+            if from_lot.exists():
+                return from_lot, False
+        return super().get_search_results(request, queryset, search_term)
 
 
 @admin.register(VitalsReading)

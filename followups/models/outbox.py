@@ -86,6 +86,14 @@ class OutboxEntry(models.Model):
             models.Index(fields=["session", "status"], name="outbox_session"),
             models.Index(fields=["survey", "status"], name="outbox_survey"),
             models.Index(fields=["status", "-due_at"], name="outbox_status"),
+            # The admin's list, in due order (the sweep's outbox_due holds only scheduled rows).
+            models.Index(fields=["due_at", "id"], name="outbox_admin_order"),
+            # The admin's task filter: tasks are a few percent of rows, some kinds a handful.
+            models.Index(
+                fields=["task_kind", "due_at", "id"],
+                condition=~models.Q(task_kind=""),
+                name="outbox_task_kind",
+            ),
         ]
 
     def __str__(self) -> str:

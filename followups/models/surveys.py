@@ -71,6 +71,9 @@ class Survey(models.Model):
                 name="survey_review_queue",
             ),
             models.Index(fields=["reviewed_at"], name="survey_reviewed"),
+            # The admin's list in due order, and under a status filter (some are rare).
+            models.Index(fields=["due_at", "id"], name="survey_admin_order"),
+            models.Index(fields=["status", "due_at", "id"], name="survey_status_order"),
         ]
 
     def __str__(self) -> str:
@@ -92,7 +95,11 @@ class SurveyLink(PatientLink):
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["survey", "-created_at"], name="surveylink_latest")]
+        indexes = [
+            models.Index(fields=["survey", "-created_at"], name="surveylink_latest"),
+            # The admin's list, newest first.
+            models.Index(fields=["-created_at", "-id"], name="surveylink_recent"),
+        ]
 
     def __str__(self) -> str:
         return f"Survey link {self.pk}"

@@ -89,6 +89,8 @@ class Screening(models.Model):
         ordering = ["-created_at", "-id"]
         indexes = [
             models.Index(fields=["patient", "-created_at"], name="screening_history"),
+            # The admin's list filtered by status, newest first.
+            models.Index(fields=["status", "-id"], name="screening_status"),
             models.Index(
                 fields=["result", "created_at"],
                 condition=models.Q(is_current=True, status="pending"),

@@ -109,6 +109,10 @@ class TreatmentSession(models.Model):
                 condition=models.Q(signed_at__isnull=True),
                 name="session_to_sign",
             ),
+            # A drug recall: every session given from one lot (the admin's session search).
+            models.Index(
+                fields=["lot_number"], condition=~models.Q(lot_number=""), name="session_lot"
+            ),
         ]
         constraints = [
             models.CheckConstraint(
