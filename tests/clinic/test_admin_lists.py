@@ -283,8 +283,14 @@ def test_a_big_tables_list_is_read_from_an_index(clinic_admin, url):
 def test_session_search_finds_every_session_given_from_a_lot_for_a_recall(
     clinic_admin, clinician_user
 ):
-    recalled = [booked_session(by=clinician_user), booked_session(by=clinician_user)]
-    other = booked_session(by=clinician_user)
+    # One chair: a session every three hours, as they may not overlap.
+    recalled, other = (
+        [
+            booked_session(by=clinician_user, starts_at=timezone.now() - timedelta(hours=3 * n))
+            for n in (1, 2)
+        ],
+        booked_session(by=clinician_user, starts_at=timezone.now() - timedelta(hours=9)),
+    )
     TreatmentSession.objects.filter(pk__in=[s.pk for s in recalled]).update(lot_number="LOT-2401")
     TreatmentSession.objects.filter(pk=other.pk).update(lot_number="LOT-2402")
 
