@@ -20,6 +20,7 @@ from django.db.models import (
     prefetch_related_objects,
 )
 
+from clinic import show_more
 from clinic.prepared import Prepared, loaded
 from intake.models import Assessment, ClinicalAlert, Patient
 from treatments.models import StaffTask
@@ -73,8 +74,8 @@ def with_scores(surveys: QuerySet[Survey]) -> QuerySet[Survey]:
 
 # Each section shows its first SECTION_PAGE rows; "Show more" adds a page at a time up to
 # SECTION_MAX, past which the list says how many there are rather than render thousands of forms.
-SECTION_PAGE = 20
-SECTION_MAX = 500
+SECTION_PAGE = show_more.PAGE
+SECTION_MAX = show_more.MAX
 SECTION_SLUGS = ("escalations", "due-today", "overdue", "done")
 
 

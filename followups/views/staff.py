@@ -6,9 +6,7 @@ clinicians review surveys and may switch the worklist to the front desk's tasks.
 shows a patient's record writes an ACCESS audit entry, as the patient page does.
 """
 
-import re
 from collections.abc import Mapping
-from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -23,6 +21,7 @@ from clinic import shared_cache
 from clinic.audit import record_access
 from clinic.links import url_for_pk
 from clinic.roles import CLINICIAN, FRONT_DESK, has_role, role_required
+from clinic.show_more import shown_query, shown_sizes
 from intake.models import Patient
 from intake.scoring import ANSWER_CHOICES, GAD7_ITEMS, PHQ9_ITEMS
 from treatments.models import StaffTask
@@ -37,7 +36,6 @@ ROLE_FILTERS = (
     (StaffTask.Role.CLINICIAN, "My tasks and surveys"),
     (StaffTask.Role.FRONT_DESK, "Front-desk tasks"),
 )
-SECTION_SIZE = re.compile(r"[0-9]{1,6}")
 ANSWER_WORDS = dict(ANSWER_CHOICES)
 INSTRUMENT_ITEMS = {"gad7": GAD7_ITEMS, "phq9": PHQ9_ITEMS}
 SIDE_EFFECT_WORDS = {
@@ -64,25 +62,16 @@ def task_roles_of(user) -> list[str]:
 
 
 def _section_sizes(query: QueryDict) -> dict[str, int]:
-    """The rows asked for in each worklist section (``?overdue=40``): a multiple of
-    SECTION_PAGE, at most SECTION_MAX (larger is SECTION_MAX); anything else is the first page."""
-    sizes = {}
-    for slug in selectors.SECTION_SLUGS:
-        raw = query.get(slug, "")
-        if SECTION_SIZE.fullmatch(raw) and int(raw) % selectors.SECTION_PAGE == 0 and int(raw):
-            sizes[slug] = min(int(raw), selectors.SECTION_MAX)
-    return sizes
+    """The rows asked for in each worklist section (``?overdue=40``), as every staff list
+    reads them (``clinic.show_more``)."""
+    return shown_sizes(query, selectors.SECTION_SLUGS)
 
 
 def _worklist_query(role: str, sizes: Mapping[str, int] | None = None) -> str:
     """``?tasks=front_desk&overdue=40``: whose list, and the sections shown past their first
     page; empty for the default list."""
-    params = {"tasks": role} if role == StaffTask.Role.FRONT_DESK else {}
-    for slug in selectors.SECTION_SLUGS:
-        size = (sizes or {}).get(slug, selectors.SECTION_PAGE)
-        if size != selectors.SECTION_PAGE:
-            params[slug] = size
-    return f"?{urlencode(params)}" if params else ""
+    ordered = {slug: sizes[slug] for slug in selectors.SECTION_SLUGS if slug in (sizes or {})}
+    return shown_query(ordered, {"tasks": role if role == StaffTask.Role.FRONT_DESK else ""})
 
 
 def _worklist_url(role: str, sizes: Mapping[str, int] | None = None) -> str:
