@@ -16,6 +16,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from statistics import median
+from typing import NamedTuple
 
 GAD7 = "gad7"
 PHQ9 = "phq9"
@@ -50,8 +51,9 @@ TIME_POINTS = (
 # --- Input: plain per-patient and per-session data ----------------------------------------------
 
 
-@dataclass(frozen=True)
-class Score:
+class Score(NamedTuple):
+    # A named tuple, not a frozen dataclass: the outcomes page builds ~600,000 of these at
+    # 100,000 patients, and a frozen dataclass sets each field through object.__setattr__.
     taken_at: datetime
     total: int
 
