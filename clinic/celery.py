@@ -36,6 +36,11 @@ def _beat_schedule(sender, **kwargs) -> None:
             "task": "intake.tasks.notify_pending_alerts",
             "schedule": 60.0,
         },
+        # The outcomes page's default report, worked out before the kept one runs out.
+        "refresh-outcomes": {
+            "task": "followups.tasks.refresh_outcomes",
+            "schedule": 600.0,  # followups.reports.REFRESH_SECONDS
+        },
         "clear-expired-sessions": {
             "task": "clinic.tasks.clear_expired_sessions",
             "schedule": crontab(minute=17, hour=3),

@@ -9,42 +9,28 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.http import HttpResponse, HttpResponseBadRequest
 from django.shortcuts import render
-from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from clinic.roles import CLINIC_ADMIN, CLINICIAN, role_required
-from treatments.dosing import ROUTE_LABELS
 
 from .. import outcomes as rules
-from .. import policy
+from .. import policy, reports
 from ..forms_outcomes import OutcomesPeriodForm
-from ..selectors import outcomes as selectors
+from ..reports import EFFECT_CODES
 from ..survey_questions import SIDE_EFFECTS
-
-ROUTES = [(route.value, label) for route, label in ROUTE_LABELS.items()]
-EFFECT_CODES = [code for code, _label in SIDE_EFFECTS]
 
 
 def _period_form(request) -> OutcomesPeriodForm:
-    today = timezone.now().astimezone(policy.clinic_zone()).date()
-    form = OutcomesPeriodForm(request.GET, today=today)
+    form = OutcomesPeriodForm(request.GET, today=reports.clinic_today())
     form.is_valid()
     return form
 
 
-def _outcome_rows(form: OutcomesPeriodForm) -> list[rules.RouteOutcomes]:
+def _report(form: OutcomesPeriodForm) -> reports.OutcomeReport:
     start, end = form.bounds(policy.clinic_zone())
-    route = form.cleaned_data.get("route") or None
-    data = selectors.outcome_data(start=start, end=end, effects=EFFECT_CODES, route=route)
-    rows = rules.clinic_outcomes(
-        courses=data.courses,
-        session_tallies=data.session_tallies,
-        routes=[(code, label) for code, label in ROUTES if route in (None, code)],
-        rise_points=settings.CLINIC_MAINTENANCE_RISE_POINTS,
-        effects=EFFECT_CODES,
+    return reports.outcome_report(
+        start=start, end=end, route=form.cleaned_data.get("route") or None
     )
-    # One route chosen: its row is the whole cohort, "All routes" would repeat it.
-    return rows[1:] if route else rows
 
 
 def _score_tables(rows: list[rules.RouteOutcomes]) -> list[dict]:
@@ -79,7 +65,8 @@ def outcomes(request):
     form = _period_form(request)
     context = {"form": form, "time_points": rules.TIME_POINTS}
     if form.is_valid():
-        rows = _outcome_rows(form)
+        report = _report(form)
+        rows = report.rows
         effect_labels = dict(SIDE_EFFECTS)
         scope = rows[0]
         context |= {
@@ -87,6 +74,8 @@ def outcomes(request):
             "period_end": form.cleaned_data["end"],
             "route": form.cleaned_data.get("route") or "",
             "rows": rows,
+            "computed_at": report.computed_at,
+            "report_minutes": reports.REPORT_SECONDS // 60,
             "score_tables": _score_tables(rows),
             "scope": scope,
             "side_effect_rows": [
@@ -131,7 +120,7 @@ def outcomes_csv(request):
     if not form.is_valid():
         errors = "; ".join(" ".join(messages) for messages in form.errors.values())
         return HttpResponseBadRequest(errors, content_type="text/plain; charset=utf-8")
-    rows = _outcome_rows(form)
+    rows = _report(form).rows
     start, end = form.cleaned_data["start"], form.cleaned_data["end"]
     route = form.cleaned_data.get("route")
     filename = f"outcomes_{start:%Y-%m-%d}_to_{end:%Y-%m-%d}{f'_{route}' if route else ''}.csv"
