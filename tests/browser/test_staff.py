@@ -152,6 +152,8 @@ def test_front_desk_registers_a_patient_fixing_a_bad_phone_then_finds_them(
         expect(page.get_by_role("heading", name="1 match")).to_be_visible()
         expect(results.get_by_role("row").filter(has_text=mrn)).to_have_count(1)
         expect(results).not_to_contain_text("Okafor")
+        # On a computer's width the mobile is shown beside the date of birth.
+        expect(results.get_by_role("cell", name="(512) 555-0199")).to_be_visible()
 
     results.get_by_role("link", name="Abernathy, Quentin").click()
     expect(page.get_by_role("heading", name="Quentin Abernathy")).to_be_visible()
@@ -219,6 +221,13 @@ def test_patient_pages_fit_a_phone_and_the_menu_opens_by_keyboard(
     page.goto(f"{live_server.url}/patients/")
     expect(page.get_by_role("link", name="Rivera, Jane")).to_be_visible()
     assert horizontal_overflow(page) <= 0
+    # On a phone the list drops the mobile column, its header and its cells alike.
+    recent = page.get_by_role("table", name="Recently registered patients")
+    expect(recent.get_by_role("columnheader", name="Mobile")).to_be_hidden()
+    jane = recent.get_by_role("row").filter(has_text="Rivera, Jane")
+    # Name, MRN and date of birth: the mobile's cell is hidden, so out of the accessible rows.
+    expect(jane.get_by_role("cell")).to_have_count(3)
+    expect(jane.get_by_role("cell").nth(2)).to_be_visible()
 
     nav = main_nav(page)
     toggle = nav.get_by_role("button", name="Toggle navigation")
