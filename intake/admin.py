@@ -27,7 +27,7 @@ from .models import (
     Patient,
     PatientMeasurement,
 )
-from .selectors import _name_key, patient_search
+from .selectors import name_sort_key, patient_search
 from .services import patients as services
 
 _MRN_WORD = re.compile(rf"\b{MRN_PREFIX}-[0-9A-Z]+\b", re.IGNORECASE)
@@ -158,7 +158,7 @@ class PatientAdmin(LargeTableAdmin):
     def get_ordering(self, request):
         # Name order as the app's lists sort it, which patient_last_name_order holds (the
         # plain column order would sort every patient for each page).
-        return [_name_key("legal_last_name"), _name_key("legal_first_name"), "id"]
+        return [name_sort_key("legal_last_name"), name_sort_key("legal_first_name"), "id"]
 
     def get_search_results(self, request, queryset, search_term):
         # The front desk's search: names by their start ("smith", "smith, jane"), MRNs, dates

@@ -116,7 +116,7 @@ def _code_point_collation(vendor: str) -> str:
     return "C" if vendor == "postgresql" else "BINARY"
 
 
-def _name_key(part: str) -> Collate:
+def name_sort_key(part: str) -> Collate:
     """A name as lists sort it: upper-cased and compared character code by character code,
     so "de la Cruz" sits with "Dean" and "McBride" before "Mcdonald" on every database. It is
     the order of the name indexes on PostgreSQL (migration 0007)."""
@@ -149,14 +149,16 @@ def _in_name_order(patients: QuerySet[Patient]) -> QuerySet:
     """``row_values`` with the name keys after them, in name order."""
     return (
         _with_stored_mobile(patients)
-        .annotate(last_key=_name_key("legal_last_name"), first_key=_name_key("legal_first_name"))
+        .annotate(
+            last_key=name_sort_key("legal_last_name"), first_key=name_sort_key("legal_first_name")
+        )
         .order_by(*_NAME_ORDER)
         .values_list(*_ROW_COLUMNS, "last_key", "first_key")
     )
 
 
 # A page of a name search: for each name part, the patients whose part starts with the
-# search's longest word (and who match its other words), in name order (``_name_key``) and cut
+# search's longest word (and who match its other words), in name order (``name_sort_key``) and cut
 # at the limit; then those, at most three times the limit, sorted again and cut.
 _NAME_SEARCH_BRANCH = """SELECT * FROM (
     SELECT id, legal_last_name, legal_first_name, preferred_name, mrn, date_of_birth, mobile,
@@ -191,7 +193,7 @@ def _name_search_sql(vendor: str, words: int) -> str:
 
 
 def patient_search_page(*, query: str, limit: int) -> list[tuple]:
-    """The first ``limit`` patients ``patient_search`` finds, in name order (``_name_key``),
+    """The first ``limit`` patients ``patient_search`` finds, in name order (``name_sort_key``),
     as the values ``patient_rows`` makes rows of.
 
     A name search reads at most ``limit`` patients per name part however many match: on

@@ -1,7 +1,7 @@
 """Name search reads a page of patients in name order straight from an index (PostgreSQL).
 
 The search shows the first 50 matches ordered by upper-cased last name, then first name, then
-id, compared character code by character code (the C collation; ``intake.selectors._name_key``).
+id, compared character code by character code (the C collation; ``intake.selectors.name_sort_key``).
 These indexes hold the names in that order, so each name part's matches are read in order and
 the scan stops at the page's end however many patients match. An index with the C collation
 also serves the prefix match (UPPER(name) LIKE 'RIV%') under any database collation, so they

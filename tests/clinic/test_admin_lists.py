@@ -122,7 +122,7 @@ def test_patients_are_listed_in_name_order(clinic_admin):
     response = clinic_admin.get(PATIENTS)
 
     names = [(p.legal_last_name, p.legal_first_name) for p in response.context["cl"].result_list]
-    # Upper-cased, as the app's lists sort names (intake.selectors._name_key).
+    # Upper-cased, as the app's lists sort names (intake.selectors.name_sort_key).
     assert names == [("Adams", "Bo"), ("de la Cruz", "Al"), ("Rivera", "Ann"), ("rivera", "Zoe")]
 
 
