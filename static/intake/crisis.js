@@ -3,9 +3,15 @@
 (function () {
   var box = document.getElementById("crisis-resources");
   if (!box) return;
-  document.querySelectorAll('input[name="phq9_9"]').forEach(function (radio) {
+  var radios = document.querySelectorAll('input[name="phq9_9"]');
+  function show(radio) {
+    if (radio.checked && radio.value !== "0") box.hidden = false;
+  }
+  radios.forEach(function (radio) {
     radio.addEventListener("change", function () {
-      if (radio.checked && radio.value !== "0") box.hidden = false;
+      show(radio);
     });
+    // On a slow connection this script may arrive after the answer was ticked.
+    show(radio);
   });
 })();
