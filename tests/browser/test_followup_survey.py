@@ -32,9 +32,9 @@ def _tap(page, question: str, answer: str) -> None:
     expect(group.get_by_label(answer, exact=True)).to_be_checked()
 
 
-def test_the_24_hour_check_in_answered_on_a_phone_reaches_the_clinician(
-    page, phone_page, live_server, clinician_user, settings
-):
+def _check_in_up_to_the_last_step(phone, live_server, clinician_user, settings):
+    """The 24-hour check-in's text sent by the sweep, opened on the phone and answered up to
+    the GAD-7 (ticked, not yet saved). Returns the patient."""
     settings.CLINIC_QUIET_HOURS = ""  # the test runs at any hour
     LocmemSMSBackend.outbox.clear()
     session = completed_session(by=clinician_user)
@@ -45,7 +45,6 @@ def test_the_24_hour_check_in_answered_on_a_phone_reaches_the_clinician(
     (text,) = [m.body for m in LocmemSMSBackend.outbox if m.to == patient.mobile.as_e164]
     link = re.search(r"https?://\S+", text).group(0)
 
-    phone = phone_page
     phone.goto(live_server.url + urlsplit(link).path)
     expect(phone).to_have_url(re.compile(r"/survey/confirm/$"))  # the token left the URL
     phone.get_by_label("Your date of birth").fill(patient.date_of_birth.isoformat())
@@ -64,6 +63,14 @@ def test_the_24_hour_check_in_answered_on_a_phone_reaches_the_clinician(
 
     for number, item in enumerate(GAD7_ITEMS, start=1):
         _choose(phone, f"{number}. {item}", "Several days")
+    return patient
+
+
+def test_the_24_hour_check_in_answered_on_a_phone_reaches_the_clinician(
+    page, phone_page, live_server, clinician_user, settings
+):
+    phone = phone_page
+    patient = _check_in_up_to_the_last_step(phone, live_server, clinician_user, settings)
     phone.get_by_role("button", name="Save and continue").click()
 
     safety = phone.get_by_role("group", name=re.compile("better off dead"))
@@ -93,3 +100,23 @@ def test_the_24_hour_check_in_answered_on_a_phone_reaches_the_clinician(
     card = page.get_by_role("region", name="Follow-ups")
     expect(card).to_contain_text("Escalated survey to review")
     expect(card).to_contain_text("GAD-7 7")
+
+
+def test_crisis_resources_show_when_the_answer_is_ticked_before_the_script_arrives(
+    phone_page, live_server, clinician_user, settings
+):
+    phone = phone_page
+    _check_in_up_to_the_last_step(phone, live_server, clinician_user, settings)
+    # A slow connection: the page's script is held back until after the answer is ticked.
+    held = []
+    phone.route("**/crisis.js", lambda route: held.append(route))
+    phone.get_by_role("button", name="Save and continue").click()
+
+    safety = phone.get_by_role("group", name=re.compile("better off dead"))
+    safety.get_by_label("Several days", exact=True).check()
+    crisis = phone.get_by_role("alert").filter(has_text="You don't have to face this alone")
+    expect(crisis).to_be_hidden()
+    assert len(held) == 1
+    held[0].continue_()
+
+    expect(crisis).to_be_visible()
