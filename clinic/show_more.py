@@ -77,6 +77,11 @@ class ShownRows:
 
     @property
     def more_label(self) -> str:
-        count = min(self.more, PAGE)
-        one, many = self.nouns
-        return f"Show {count} more {one if count == 1 else many}"
+        return more_label(self.more, self.nouns)
+
+
+def more_label(more: int, nouns: tuple[str, str]) -> str:
+    """ "Show 20 more open tasks", "Show 1 more screening": the next page of ``more`` rows."""
+    count = min(more, PAGE)
+    one, many = nouns
+    return f"Show {count} more {one if count == 1 else many}"

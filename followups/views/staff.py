@@ -21,7 +21,7 @@ from clinic import shared_cache
 from clinic.audit import record_access
 from clinic.links import url_for_pk
 from clinic.roles import CLINICIAN, FRONT_DESK, has_role, role_required
-from clinic.show_more import shown_query, shown_sizes
+from clinic.show_more import more_label, shown_query, shown_sizes
 from intake.models import Patient
 from intake.scoring import ANSWER_CHOICES, GAD7_ITEMS, PHQ9_ITEMS
 from treatments.models import StaffTask
@@ -133,9 +133,7 @@ def _worklist_sections(
         if section.more and not section.at_most:
             wider = {**sizes, section.slug: section.size + selectors.SECTION_PAGE}
             section.more_url = f"{_worklist_url(role, wider)}#{section.slug}"
-            count = min(section.more, selectors.SECTION_PAGE)
-            one, many = section.nouns
-            section.more_label = f"Show {count} more {one if count == 1 else many}"
+            section.more_label = more_label(section.more, section.nouns)
         for item in section.items:
             item.patient_url = patient_url(item.patient.pk)
             if item.survey is not None:
