@@ -7,9 +7,12 @@ printed. With REQUIRE_SERVICES=1 (CI) a missing service fails those tests instea
 import os
 import shutil
 import socket
+from datetime import datetime
 from urllib.parse import urlparse
+from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 from django.conf import settings
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -73,6 +76,21 @@ def pytest_report_header(config):
         f"database: {engine}; broker: {settings.CELERY_BROKER_URL.split('://')[0]}; "
         f"REQUIRE_SERVICES={int(REQUIRE_SERVICES)}"
     ]
+
+
+# The clinic day that tests naming calendar dates are written for: a Monday morning, before every
+# date they name. A test or module marked ``clinic_day`` runs with the clock there, ticking on,
+# so it passes whatever day the suite is run (a plan starting "next week" stays in the future).
+CLINIC_DAY = datetime(2026, 11, 23, 9, 0, tzinfo=ZoneInfo("America/Chicago"))
+
+
+@pytest.fixture(autouse=True)
+def _clinic_day(request):
+    if request.node.get_closest_marker("clinic_day") is None:
+        yield None
+        return
+    with time_machine.travel(CLINIC_DAY, tick=True):
+        yield CLINIC_DAY
 
 
 @pytest.fixture(autouse=True)

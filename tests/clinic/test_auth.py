@@ -11,6 +11,8 @@ from django.urls import reverse
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+pytestmark = pytest.mark.clinic_day
+
 PASSWORD = "correct-horse-battery"  # tests/factories.py
 LOGIN = "/accounts/login/"
 TWO_FACTOR = "/accounts/two-factor/"

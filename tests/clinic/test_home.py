@@ -27,6 +27,8 @@ from tests.treatments.booking import active_plan, chair
 from tests.treatments.sessions import checked_in, completed_session, pre_dose
 from treatments.models import SessionEvent, StaffTask, TreatmentSession
 
+pytestmark = pytest.mark.clinic_day
+
 HOME_URL = reverse("home")
 QUEUE_URL = reverse("intake:intake_queue")
 BOARD_URL = reverse("treatments:chair_board")

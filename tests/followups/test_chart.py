@@ -31,6 +31,8 @@ from treatments.models import (
 
 from .worklist_data import CLINIC_ZONE, NOON, failed_message, sent_message, survey_scores
 
+pytestmark = pytest.mark.clinic_day
+
 SVG = "{http://www.w3.org/2000/svg}"
 GAD7_16 = [3, 3, 2, 2, 2, 2, 2]
 GAD7_7 = [1, 1, 1, 1, 1, 1, 1]

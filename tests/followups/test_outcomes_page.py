@@ -21,6 +21,8 @@ from tests.treatments.sessions import booked_session
 from treatments.dosing import Route
 from treatments.models import SessionEvent, TreatmentSession
 
+pytestmark = pytest.mark.clinic_day
+
 PAGE = reverse("followups:outcomes")
 CSV = reverse("followups:outcomes_csv")
 PERIOD = {"start": "2026-05-01", "end": "2026-06-30"}

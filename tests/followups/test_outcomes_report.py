@@ -5,6 +5,7 @@ works out the default period before the kept one runs out."""
 from datetime import UTC, datetime, timedelta
 from unittest import mock
 
+import pytest
 import time_machine
 
 from followups import reports, tasks
@@ -18,6 +19,8 @@ from tests.followups.test_outcomes_page import (
     table,
     write_cohort,
 )
+
+pytestmark = pytest.mark.clinic_day
 
 SIGN_IN_QUERIES = QUERIES - 4  # the session, the user, the TOTP device, the role
 NOW = datetime(2026, 11, 30, 18, 0, tzinfo=UTC)  # 12:00 in the clinic (Chicago)

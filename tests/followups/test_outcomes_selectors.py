@@ -14,6 +14,8 @@ from tests.treatments.sessions import booked_session
 from treatments.dosing import Route
 from treatments.models import SessionEvent
 
+pytestmark = pytest.mark.clinic_day
+
 START = datetime(2026, 6, 1, 5, 0, tzinfo=UTC)
 END = datetime(2026, 7, 1, 5, 0, tzinfo=UTC)
 EFFECTS = ["nausea", "dizziness", "headache", "vision", "other"]

@@ -15,7 +15,7 @@ from tests.followups.outbox_data import CLINICAL_WORDS, clear_outboxes, sweep_at
 from tests.treatments.booking import CHICAGO, active_plan, book_session, clinic_time
 from treatments.services.booking import session_cancel, session_mark_no_show, session_reschedule
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.clinic_day, pytest.mark.django_db]
 
 Status = OutboxEntry.Status
 

@@ -18,7 +18,7 @@ from tests.treatments.booking import CHICAGO, clinic_time
 from tests.treatments.sessions import completed_session
 from treatments.models import StaffTask
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.clinic_day, pytest.mark.django_db]
 
 Status = OutboxEntry.Status
 NONE_GAD7 = [0] * 7

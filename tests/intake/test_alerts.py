@@ -18,6 +18,8 @@ from tests.factories import PatientFactory, UserFactory
 from tests.intake.answers import QUESTIONNAIRES
 from tests.intake.intakes import answer_steps, intake_of, issue, open_link
 
+pytestmark = pytest.mark.clinic_day
+
 ALERTS_URL = reverse("intake:alert_list")
 SELF_HARM = {"questionnaires": {"phq9_9": "1"}}
 

@@ -49,7 +49,7 @@ MARIA = {
 }
 
 Status = ConsultationRequest.Status
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.clinic_day, pytest.mark.django_db]
 
 
 class InquiryFactory(factory.django.DjangoModelFactory):

@@ -30,6 +30,8 @@ from tests.intake.intakes import (
     submitted_intake,
 )
 
+pytestmark = pytest.mark.clinic_day
+
 CLINIC_TZ = ZoneInfo("America/Chicago")
 QUEUE_URL = reverse("intake:intake_queue")
 LINK_PATH = re.compile(r"/i/[A-Za-z0-9_-]{40,}/")

@@ -17,6 +17,8 @@ from intake.services.patients import patient_record_measurement, patient_registe
 from tests.conftest import sign_in
 from tests.factories import PatientFactory
 
+pytestmark = pytest.mark.clinic_day
+
 CLINIC_TZ = ZoneInfo("America/Chicago")
 REGISTER_URL = "/patients/new/"
 ONE_MB = "x" * (1024 * 1024)

@@ -18,7 +18,7 @@ from treatments.models import PlanVersion, TreatmentPlan, TreatmentSession
 from treatments.selectors.booking import plan_series_proposal
 from treatments.services import booking as services
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.clinic_day, pytest.mark.django_db]
 
 TEN = clinic_time(2026, 12, 1, 10)  # a Tuesday; IV 40 + 60 minutes: 10:00-11:40
 

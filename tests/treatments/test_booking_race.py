@@ -20,7 +20,7 @@ from tests.treatments.booking import active_plan, chair, clinic_time
 from treatments.models import TreatmentSession
 from treatments.services import booking as services
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.clinic_day, pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 TEN = clinic_time(2026, 12, 1, 10)
 

@@ -36,6 +36,8 @@ from treatments.services.plans import (
     plan_update_draft,
 )
 
+pytestmark = pytest.mark.clinic_day
+
 CLINIC_TZ = ZoneInfo("America/Chicago")
 Status = TreatmentPlan.Status
 
