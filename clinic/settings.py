@@ -304,13 +304,62 @@ CLINIC_DOSE_GUARDRAILS = env.json(
         "oral": {"unit": "mg", "usual": [50, 300], "max": 500},
     },
 )
-# A baseline blood pressure above this blocks dosing until a clinician records a decision.
+# Blood pressure above this (mmHg) needs a clinician: at screening it is a relative
+# contraindication to review, and before a dose it blocks dosing until a clinician decides. One
+# pair of settings for both, so the screening and the session's gate can never disagree.
 CLINIC_BP_GATE_SYSTOLIC = env.int("CLINIC_BP_GATE_SYSTOLIC", default=140)
 CLINIC_BP_GATE_DIASTOLIC = env.int("CLINIC_BP_GATE_DIASTOLIC", default=90)
+# At or above this it is uncontrolled hypertension: not a candidate at screening.
+CLINIC_BP_SEVERE_SYSTOLIC = env.int("CLINIC_BP_SEVERE_SYSTOLIC", default=180)
+CLINIC_BP_SEVERE_DIASTOLIC = env.int("CLINIC_BP_SEVERE_DIASTOLIC", default=110)
 # Modified Aldrete score needed for discharge (0-10).
 CLINIC_DISCHARGE_ALDRETE_MIN = env.int("CLINIC_DISCHARGE_ALDRETE_MIN", default=9)
+# Discharge also needs these Modified Aldrete criteria at this score (0-2 each).
+CLINIC_DISCHARGE_CONSCIOUSNESS_MIN = env.int("CLINIC_DISCHARGE_CONSCIOUSNESS_MIN", default=2)
+CLINIC_DISCHARGE_OXYGEN_MIN = env.int("CLINIC_DISCHARGE_OXYGEN_MIN", default=2)
+# Minutes of observation after the end of administration before discharge, by route (for
+# intranasal esketamine, from the first device: REMS). Booking lengths read the same table.
+CLINIC_MIN_OBSERVATION_MINUTES = env.json(
+    "CLINIC_MIN_OBSERVATION_MINUTES",
+    default={"iv": 60, "im": 60, "ketamine_in": 90, "oral": 90, "esketamine_in": 120},
+)
+# The absolute cap on a dose given or planned, in mg, by route, whatever the weight.
+CLINIC_DOSE_ABSOLUTE_MAX_MG = env.json(
+    "CLINIC_DOSE_ABSOLUTE_MAX_MG",
+    default={"iv": 200, "im": 150, "esketamine_in": 84, "ketamine_in": 200, "oral": 500},
+)
+# Fasting before a session: less than this blocks dosing until a clinician records a decision.
 CLINIC_FASTING_FOOD_HOURS = env.int("CLINIC_FASTING_FOOD_HOURS", default=6)
 CLINIC_FASTING_CLEAR_LIQUID_HOURS = env.int("CLINIC_FASTING_CLEAR_LIQUID_HOURS", default=2)
+# Opening hours per weekday (mon..sun, "HH:MM-HH:MM"); a day left out is closed. Sessions are
+# booked only inside them.
+CLINIC_OPENING_HOURS = env.json(
+    "CLINIC_OPENING_HOURS",
+    default={
+        "mon": "08:00-18:00",
+        "tue": "08:00-18:00",
+        "wed": "08:00-18:00",
+        "thu": "08:00-18:00",
+        "fri": "08:00-18:00",
+        "sat": "08:00-18:00",
+    },
+)
+# Intranasal esketamine: no two sessions fewer than this many days apart (label: twice a week
+# at most), and the blood-pressure reading the REMS form asks for at about this many minutes.
+CLINIC_ESKETAMINE_MIN_DAYS_APART = env.int("CLINIC_ESKETAMINE_MIN_DAYS_APART", default=2)
+CLINIC_ESKETAMINE_BP_CHECK_MINUTES = env.int("CLINIC_ESKETAMINE_BP_CHECK_MINUTES", default=40)
+
+# --- Who may be treated (screening; the session's BP gate reads the same review limits) ------
+CLINIC_MIN_AGE = env.int("CLINIC_MIN_AGE", default=18)
+# (Blood pressure: CLINIC_BP_GATE_* and CLINIC_BP_SEVERE_* above.) A pulse outside this range
+# or a BMI at or above this at the assessment needs a clinician's review.
+CLINIC_SCREENING_PULSE_LOW = env.int("CLINIC_SCREENING_PULSE_LOW", default=50)
+CLINIC_SCREENING_PULSE_HIGH = env.int("CLINIC_SCREENING_PULSE_HIGH", default=110)
+CLINIC_SCREENING_BMI_REVIEW = env.float("CLINIC_SCREENING_BMI_REVIEW", default=40.0)
+
+# --- Outcomes ---------------------------------------------------------------------------------
+# Response and remission count only patients whose baseline score was at least this.
+CLINIC_OUTCOME_BASELINE_MIN = env.int("CLINIC_OUTCOME_BASELINE_MIN", default=10)
 
 # --- Follow-ups and reminders (checked at start-up by followups.schedule) ---------------------
 # Offsets: a number and a unit (m, h, d, w); whole days count on the clinic's calendar, so a
