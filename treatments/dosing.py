@@ -27,15 +27,13 @@ ROUTE_LABELS = {
 }
 WEIGHT_BASED_ROUTES = frozenset({Route.IV, Route.IM})
 
-# Minutes of monitoring after administration, by route (the booking covers both).
-MIN_MONITORING_MINUTES = {
-    Route.IV: 60,
-    Route.IM: 60,
-    Route.ESKETAMINE_NASAL: 120,  # esketamine REMS: at least 2 hours
-    Route.KETAMINE_NASAL: 90,
-    Route.ORAL: 90,
-}
 DEFAULT_INFUSION_MINUTES = 40
+
+# Intranasal esketamine comes in 28 mg devices: a dose is two or three of them, and the first
+# session of a course is two (the label).
+ESKETAMINE_DEVICE_MG = Decimal(28)
+ESKETAMINE_DOSES_MG = (Decimal(56), Decimal(84))
+ESKETAMINE_FIRST_DOSE_MG = Decimal(56)
 
 
 class DoseCheck(StrEnum):
@@ -80,7 +78,30 @@ def dose_mg(route: Route, *, amount: Decimal, weight_kg: Decimal | None) -> Deci
     return amount
 
 
-def booking_minutes(route: Route, *, infusion_minutes: int | None) -> int:
-    """How long a session holds a chair: administration plus monitoring."""
+def esketamine_dose_refusal(dose_mg: Decimal, *, first_session: bool) -> str | None:
+    """Why an intranasal esketamine dose is refused, or None: whole 28 mg devices, 56 or 84 mg,
+    and 56 mg at the first session."""
+    if Decimal(dose_mg) not in ESKETAMINE_DOSES_MG:
+        return (
+            f"Intranasal esketamine is given in whole 28 mg devices: 56 mg (two) or 84 mg "
+            f"(three), not {Decimal(dose_mg).normalize():f} mg."
+        )
+    if first_session and Decimal(dose_mg) != ESKETAMINE_FIRST_DOSE_MG:
+        return "The first intranasal esketamine session is 56 mg (two devices), per the label."
+    return None
+
+
+def dose_cap_refusal(route: Route, dose_mg: Decimal, *, cap_mg: Decimal) -> str | None:
+    """Why a dose is refused for passing the clinic's absolute cap for the route, or None."""
+    if Decimal(dose_mg) > cap_mg:
+        return (
+            f"{Decimal(dose_mg).normalize():f} mg is above the clinic's absolute maximum of "
+            f"{cap_mg.normalize():f} mg for {ROUTE_LABELS[Route(route)].lower()}."
+        )
+    return None
+
+
+def booking_minutes(route: Route, *, infusion_minutes: int | None, observation_minutes: int) -> int:
+    """How long a session holds a chair: administration plus the route's minimum observation."""
     administration = infusion_minutes or (DEFAULT_INFUSION_MINUTES if route == Route.IV else 10)
-    return administration + MIN_MONITORING_MINUTES[Route(route)]
+    return administration + observation_minutes

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from .dosing import MIN_MONITORING_MINUTES, Route
+from .dosing import Route
 
 # Out-of-range limits for a vitals row: (field, low, high, label). A value below low or above
 # high is flagged; None means no limit on that side.
@@ -103,11 +103,12 @@ def aldrete_total(scores: dict[str, int | None]) -> int | None:
     return sum(parts)
 
 
-def esketamine_earliest_discharge(route: str, administration_started_at: datetime) -> datetime:
+def esketamine_earliest_discharge(
+    route: str, administration_started_at: datetime, *, observation_minutes: int
+) -> datetime:
     """The earliest discharge after the dose: REMS asks 2 hours for intranasal esketamine."""
     if Route(route) == Route.ESKETAMINE_NASAL:
-        minutes = MIN_MONITORING_MINUTES[Route.ESKETAMINE_NASAL]
-        return administration_started_at + timedelta(minutes=minutes)
+        return administration_started_at + timedelta(minutes=observation_minutes)
     return administration_started_at
 
 
@@ -125,6 +126,7 @@ def discharge_readiness(
     route: str,
     administration_started_at: datetime | None,
     now: datetime,
+    observation_minutes: int,
 ) -> DischargeCheck:
     reasons = []
     if aldrete is None:
@@ -138,7 +140,9 @@ def discharge_readiness(
     if administration_started_at is None:
         reasons.append("Record the administration before discharge.")
     else:
-        earliest = esketamine_earliest_discharge(route, administration_started_at)
+        earliest = esketamine_earliest_discharge(
+            route, administration_started_at, observation_minutes=observation_minutes
+        )
         if now < earliest:
             minutes_left = int((earliest - now).total_seconds() // 60) + 1
             reasons.append(

@@ -66,6 +66,7 @@ def _readiness(**overrides):
         "route": Route.IV,
         "administration_started_at": START,
         "now": START + timedelta(minutes=60),
+        "observation_minutes": 120,
     }
     return rules.discharge_readiness(**{**values, **overrides})
 

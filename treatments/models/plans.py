@@ -72,6 +72,8 @@ class PlanVersion(models.Model):
     dose_mg = models.DecimalField(max_digits=7, decimal_places=1)
     weight_kg_used = models.DecimalField(max_digits=5, decimal_places=1, null=True, blank=True)
     dose_outside_usual_reason = models.CharField(max_length=500, blank=True)
+    # Intranasal esketamine for anything but depression is off-label: the prescriber says why.
+    off_label_reason = models.CharField(max_length=1000, blank=True)
     infusion_minutes = models.PositiveSmallIntegerField(null=True, blank=True)
     phase = models.CharField(max_length=12, choices=Phase)
     sessions_planned = models.PositiveSmallIntegerField()

@@ -65,6 +65,17 @@ class TreatmentSession(models.Model):
     fasting_hours = models.DecimalField(max_digits=4, decimal_places=1, null=True, blank=True)
     pregnancy_test = models.CharField(max_length=16, blank=True)
     pre_dose_gad7 = models.JSONField(null=True, blank=True)
+    # Asked at every session (and shown on the esketamine REMS form).
+    sedatives_today = models.BooleanField(
+        "benzodiazepine or other sedative taken today", null=True, blank=True
+    )
+    sedatives_today_detail = models.CharField(max_length=200, blank=True)
+    # Fasting shorter than the clinic's hours blocks dosing until a clinician decides.
+    fasting_decision = models.CharField(max_length=12, blank=True)  # "proceed" or "postpone"
+    fasting_decision_note = models.CharField(max_length=500, blank=True)
+    fasting_decision_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     bp_gate_decision = models.CharField(max_length=12, blank=True)  # "proceed" or "postpone"
     bp_gate_note = models.CharField(max_length=500, blank=True)
     bp_gate_by = models.ForeignKey(
@@ -87,6 +98,11 @@ class TreatmentSession(models.Model):
     aldrete_consciousness = models.PositiveSmallIntegerField(null=True, blank=True)
     aldrete_oxygen = models.PositiveSmallIntegerField(null=True, blank=True)
     escort_present = models.BooleanField(default=False)
+    # The last vitals before discharge outside the normal ranges, accepted by a clinician.
+    discharge_vitals_accepted_note = models.CharField(max_length=500, blank=True)
+    discharge_vitals_accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     ready_to_leave_at = models.DateTimeField(null=True, blank=True)
     discharged_at = models.DateTimeField(null=True, blank=True)
     discharge_instructions_given = models.BooleanField(default=False)

@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from intake.models import Patient
 
+from .. import limits
 from ..dosing import Route, booking_minutes
 from ..models import (
     HOLDING_STATUSES,
@@ -113,7 +114,11 @@ def plan_current_version(plan: TreatmentPlan) -> PlanVersion:
 
 def session_minutes(version: PlanVersion) -> int:
     """How long a session of this plan holds its chair: administration plus monitoring."""
-    return booking_minutes(Route(version.route), infusion_minutes=version.infusion_minutes)
+    return booking_minutes(
+        Route(version.route),
+        infusion_minutes=version.infusion_minutes,
+        observation_minutes=limits.observation_minutes(version.route),
+    )
 
 
 def _check_start(starts_at: datetime) -> None:

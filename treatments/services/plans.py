@@ -8,7 +8,6 @@ the plan as it stood on any date can be shown (``selectors.plans.plan_as_of``).
 from datetime import date
 from decimal import Decimal
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -17,6 +16,7 @@ from clinic.roles import CLINICIAN, has_role
 from intake.models import Patient
 from intake.selectors import patient_latest_measurements
 
+from .. import limits
 from ..dosing import (
     DEFAULT_INFUSION_MINUTES,
     ROUTE_LABELS,
@@ -24,7 +24,6 @@ from ..dosing import (
     DoseCheck,
     Route,
     dose_mg,
-    guardrails_from_settings,
 )
 from ..models import PlanVersion, Screening, TreatmentPlan
 
@@ -70,7 +69,7 @@ def _dose_fields(
     if dose_amount is None or dose_amount <= 0:
         errors["dose_amount"] = ValidationError("Enter the dose.")
         return {}
-    guardrail = guardrails_from_settings(settings.CLINIC_DOSE_GUARDRAILS)[route]
+    guardrail = limits.dose_guardrails()[route]
     unit = guardrail.unit
     label = ROUTE_LABELS[route]
     check = guardrail.check(dose_amount)

@@ -18,6 +18,7 @@ from django.utils import timezone
 from intake.scoring import score_gad7
 from intake.services.patients import age_on
 
+from .. import limits
 from .. import session_rules as rules
 from ..dosing import Route
 from ..models import SessionAddendum, SessionEvent, TreatmentSession, VitalsReading
@@ -431,6 +432,9 @@ def session_discharge(
             route=fresh.route_given or fresh.plan_version.route,
             administration_started_at=fresh.administration_started_at,
             now=min(discharged_at, timezone.now()),
+            observation_minutes=limits.observation_minutes(
+                fresh.route_given or fresh.plan_version.route
+            ),
         )
         if not check.ready:
             errors["__all__"] = list(check.reasons)

@@ -21,6 +21,7 @@ from clinic.audit import record_access
 from clinic.roles import CLINICIAN, FRONT_DESK, has_role, role_required
 
 from .. import forms_sessions as forms
+from .. import limits
 from .. import session_rules as rules
 from ..dosing import ROUTE_LABELS, Route
 from ..models import SessionEvent, TreatmentSession, VitalsReading
@@ -68,7 +69,11 @@ def _page_state(session: TreatmentSession) -> dict:
     route = session.route_given or session.plan_version.route
     earliest = None
     if route == Route.ESKETAMINE_NASAL and session.administration_started_at:
-        earliest = rules.esketamine_earliest_discharge(route, session.administration_started_at)
+        earliest = rules.esketamine_earliest_discharge(
+            route,
+            session.administration_started_at,
+            observation_minutes=limits.observation_minutes(route),
+        )
     return {
         "vitals": [v for v in vitals if v.kind != VitalsReading.Kind.BASELINE],
         "baseline": baseline,

@@ -1,0 +1,70 @@
+"""The clinic's clinical limits, read from settings in this one place and typed.
+
+Every rule that refuses something (screening, plans, booking, the session's checks and
+discharge) takes its thresholds from here, so a clinic that changes a setting changes every rule
+that reads it, and the words shown to the clinician quote the same figures.
+"""
+
+from dataclasses import dataclass
+from datetime import time
+from decimal import Decimal
+
+from django.conf import settings
+
+from .dosing import Guardrail, Route, guardrails_from_settings
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def dose_guardrails() -> dict[Route, Guardrail]:
+    """Per route: the usual range (outside it: confirm with a reason) and the hard maximum."""
+    return guardrails_from_settings(settings.CLINIC_DOSE_GUARDRAILS)
+
+
+def dose_cap_mg(route: Route | str) -> Decimal:
+    """The absolute cap on one dose in mg for the route, whatever the weight."""
+    return Decimal(str(settings.CLINIC_DOSE_ABSOLUTE_MAX_MG[str(Route(route))]))
+
+
+def observation_minutes(route: Route | str) -> int:
+    """Minimum observation after administration ends before discharge (and in the booking)."""
+    return int(settings.CLINIC_MIN_OBSERVATION_MINUTES[str(Route(route))])
+
+
+@dataclass(frozen=True)
+class BloodPressureLimits:
+    gate_systolic: int  # above: review at screening, a clinician's decision before dosing
+    gate_diastolic: int
+    severe_systolic: int  # at or above: not a candidate
+    severe_diastolic: int
+
+    @property
+    def gate_text(self) -> str:
+        return f"{self.gate_systolic}/{self.gate_diastolic}"
+
+    @property
+    def severe_text(self) -> str:
+        return f"{self.severe_systolic}/{self.severe_diastolic}"
+
+
+def blood_pressure() -> BloodPressureLimits:
+    return BloodPressureLimits(
+        gate_systolic=settings.CLINIC_BP_GATE_SYSTOLIC,
+        gate_diastolic=settings.CLINIC_BP_GATE_DIASTOLIC,
+        severe_systolic=settings.CLINIC_BP_SEVERE_SYSTOLIC,
+        severe_diastolic=settings.CLINIC_BP_SEVERE_DIASTOLIC,
+    )
+
+
+def _clock(text: str) -> time:
+    hours, minutes = text.strip().split(":")
+    return time(int(hours), int(minutes))
+
+
+def opening_hours() -> dict[int, tuple[time, time]]:
+    """Opening and closing time by weekday (Monday 0); a day not in the dict is closed."""
+    hours = {}
+    for day, span in settings.CLINIC_OPENING_HOURS.items():
+        opens, closes = span.split("-")
+        hours[WEEKDAYS.index(day.lower()[:3])] = (_clock(opens), _clock(closes))
+    return hours
