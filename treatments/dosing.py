@@ -96,7 +96,7 @@ def dose_cap_refusal(route: Route, dose_mg: Decimal, *, cap_mg: Decimal) -> str 
     if Decimal(dose_mg) > cap_mg:
         return (
             f"{Decimal(dose_mg).normalize():f} mg is above the clinic's absolute maximum of "
-            f"{cap_mg.normalize():f} mg for {ROUTE_LABELS[Route(route)].lower()}."
+            f"{cap_mg.normalize():f} mg a dose ({ROUTE_LABELS[Route(route)]})."
         )
     return None
 
