@@ -7,7 +7,6 @@ sessions to sign and screenings to review. Each costs one or two queries.
 
 from datetime import datetime, timedelta
 
-from django.conf import settings
 from django.db.models import Count, Exists, OuterRef, Q, Subquery, Window
 from django.http import HttpRequest
 from django.urls import reverse
@@ -17,6 +16,7 @@ from clinic.home import register_panel
 from clinic.links import url_for_pk
 from clinic.roles import CLINICIAN, FRONT_DESK, has_role
 
+from . import limits
 from .models import SessionEvent, StaffTask, TreatmentSession, VitalsReading
 from .screening_rules import RESULT_LABELS, Result
 from .selectors import booking as booking_selectors
@@ -49,9 +49,9 @@ def sessions_waiting_for_bp_decision(*, now: datetime) -> list[TreatmentSession]
     baseline = VitalsReading.objects.filter(
         session=OuterRef("pk"), kind=VitalsReading.Kind.BASELINE
     ).order_by("taken_at", "id")
+    gate = limits.blood_pressure()
     above_gate = baseline.filter(
-        Q(systolic__gt=settings.CLINIC_BP_GATE_SYSTOLIC)
-        | Q(diastolic__gt=settings.CLINIC_BP_GATE_DIASTOLIC)
+        Q(systolic__gt=gate.gate_systolic) | Q(diastolic__gt=gate.gate_diastolic)
     )
     return list(
         TreatmentSession.objects.filter(

@@ -12,6 +12,7 @@ from decimal import Decimal
 from django.conf import settings
 
 from .dosing import Guardrail, Route, guardrails_from_settings
+from .screening_rules import ScreeningLimits
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
@@ -53,6 +54,21 @@ def blood_pressure() -> BloodPressureLimits:
         gate_diastolic=settings.CLINIC_BP_GATE_DIASTOLIC,
         severe_systolic=settings.CLINIC_BP_SEVERE_SYSTOLIC,
         severe_diastolic=settings.CLINIC_BP_SEVERE_DIASTOLIC,
+    )
+
+
+def screening_limits() -> ScreeningLimits:
+    """The thresholds the screening rules apply; its blood pressure pair is the session's gate."""
+    bp = blood_pressure()
+    return ScreeningLimits(
+        min_age=settings.CLINIC_MIN_AGE,
+        bp_review_systolic=bp.gate_systolic,
+        bp_review_diastolic=bp.gate_diastolic,
+        bp_severe_systolic=bp.severe_systolic,
+        bp_severe_diastolic=bp.severe_diastolic,
+        pulse_low=settings.CLINIC_SCREENING_PULSE_LOW,
+        pulse_high=settings.CLINIC_SCREENING_PULSE_HIGH,
+        bmi_review=float(settings.CLINIC_SCREENING_BMI_REVIEW),
     )
 
 

@@ -10,6 +10,10 @@ Results:
   missing or contradictory information;
 - ELIGIBLE: none of the above. Missing information never yields ELIGIBLE.
 
+The thresholds (minimum age, blood pressure, pulse, BMI) are the clinic's settings: they come
+in on ``Facts.limits`` (built by ``treatments.limits.screening_limits``), and a rule's
+description quotes them, so the words shown match the figures applied.
+
 Change a rule: change RULESET_VERSION too. Every stored screening records the version used.
 """
 
@@ -17,14 +21,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-RULESET_VERSION = "2026.11-1"
+RULESET_VERSION = "2026.12-1"
 
-# Blood pressure at the assessment (mmHg). Above "review": a clinician must look; at or above
-# "severe": uncontrolled hypertension, not a candidate until it is treated.
-BP_REVIEW_SYSTOLIC, BP_REVIEW_DIASTOLIC = 140, 90
-BP_SEVERE_SYSTOLIC, BP_SEVERE_DIASTOLIC = 180, 110
-PULSE_REVIEW_LOW, PULSE_REVIEW_HIGH = 50, 110
-BMI_REVIEW = 40.0
 # Ages at which a pregnancy test is expected for anyone not recorded as male at birth.
 PREGNANCY_TEST_AGES = range(12, 56)
 
@@ -56,12 +54,40 @@ SEVERITY_LABELS = {
 
 
 @dataclass(frozen=True)
+class ScreeningLimits:
+    """The clinic's thresholds the rules apply (settings; see treatments.limits)."""
+
+    min_age: int  # younger: not a candidate
+    # Blood pressure at the assessment (mmHg). Above "review": a clinician must look (the same
+    # figures gate a dose at the session); at or above "severe": uncontrolled hypertension, not a
+    # candidate until it is treated.
+    bp_review_systolic: int
+    bp_review_diastolic: int
+    bp_severe_systolic: int
+    bp_severe_diastolic: int
+    pulse_low: int  # outside low-high: review
+    pulse_high: int
+    bmi_review: float  # at or above: review
+
+    @property
+    def bp_review(self) -> str:
+        return f"{self.bp_review_systolic}/{self.bp_review_diastolic}"
+
+    @property
+    def bp_severe(self) -> str:
+        return f"{self.bp_severe_systolic}/{self.bp_severe_diastolic}"
+
+
+@dataclass(frozen=True)
 class Facts:
     """What the rules look at, from the submitted intake and the clinician's assessment.
 
     ``screening`` holds the intake's screening answers by question code ("yes", "no",
     "unsure", "not_applicable", or None when not answered); the rest are None when unknown.
+    ``limits`` are the clinic's thresholds, always given (no figure is assumed here).
     """
+
+    limits: ScreeningLimits = field(kw_only=True)
 
     intake_submitted: bool = False
     screening: dict[str, str | None] = field(default_factory=dict)
@@ -91,9 +117,14 @@ class Reason:
 @dataclass(frozen=True)
 class Rule:
     id: str
+    # May quote the thresholds: "{limits.bp_review}" (str.format with limits=ScreeningLimits).
     description: str
     severity: Severity
     condition: Callable[[Facts], list[str]]  # the evidence for each time the rule applies
+
+    def describe(self, limits: ScreeningLimits) -> str:
+        """The description with the clinic's figures in it."""
+        return self.description.format(limits=limits)
 
 
 @dataclass(frozen=True)
@@ -156,7 +187,8 @@ def _bp(facts: Facts) -> str:
 def _bp_severe(facts: Facts) -> list[str]:
     if facts.systolic is None or facts.diastolic is None:
         return []
-    if facts.systolic >= BP_SEVERE_SYSTOLIC or facts.diastolic >= BP_SEVERE_DIASTOLIC:
+    limits = facts.limits
+    if facts.systolic >= limits.bp_severe_systolic or facts.diastolic >= limits.bp_severe_diastolic:
         return [_bp(facts)]
     return []
 
@@ -164,21 +196,39 @@ def _bp_severe(facts: Facts) -> list[str]:
 def _bp_raised(facts: Facts) -> list[str]:
     if facts.systolic is None or facts.diastolic is None or _bp_severe(facts):
         return []
-    if facts.systolic > BP_REVIEW_SYSTOLIC or facts.diastolic > BP_REVIEW_DIASTOLIC:
+    limits = facts.limits
+    if facts.systolic > limits.bp_review_systolic or facts.diastolic > limits.bp_review_diastolic:
         return [_bp(facts)]
     return []
 
 
 def _pulse(facts: Facts) -> list[str]:
-    if facts.pulse is None or PULSE_REVIEW_LOW <= facts.pulse <= PULSE_REVIEW_HIGH:
+    if facts.pulse is None or facts.limits.pulse_low <= facts.pulse <= facts.limits.pulse_high:
         return []
     return [f"Assessment: pulse {facts.pulse} per minute"]
 
 
 def _bmi(facts: Facts) -> list[str]:
-    if facts.bmi is None or facts.bmi < BMI_REVIEW:
+    if facts.bmi is None or facts.bmi < facts.limits.bmi_review:
         return []
     return [f"Assessment: BMI {facts.bmi:.1f}"]
+
+
+def _under_age(facts: Facts) -> list[str]:
+    if facts.age is None or facts.age >= facts.limits.min_age:
+        return []
+    return [f"Patient: aged {facts.age}"]
+
+
+def _patient_details_missing(facts: Facts) -> list[str]:
+    """Age and sex at birth decide the age rule and whether a pregnancy test is expected:
+    without them the screening cannot say Eligible."""
+    missing = []
+    if facts.age is None:
+        missing.append("Patient: age unknown (no date of birth)")
+    if not facts.sex_at_birth:
+        missing.append("Patient: sex assigned at birth not recorded")
+    return missing
 
 
 def _pregnancy_test_positive(facts: Facts) -> list[str]:
@@ -251,6 +301,8 @@ def _contradictions(facts: Facts) -> list[str]:
 A, R, M = Severity.ABSOLUTE, Severity.RELATIVE, Severity.MISSING
 
 RULES: tuple[Rule, ...] = (
+    Rule("under-age", "Younger than {limits.min_age}, the clinic's minimum age (a minor cannot "
+         "consent alone; esketamine is not approved under 18)", A, _under_age),
     Rule("psychosis", "History of psychosis or schizophrenia", A, _answered("psychosis", "yes")),
     Rule("ketamine-reaction", "Prior bad reaction to ketamine or esketamine", A,
          _answered("ketamine_reaction", "yes")),
@@ -259,15 +311,14 @@ RULES: tuple[Rule, ...] = (
          _answered("brain_vascular", "yes")),
     Rule("pregnancy", "Pregnant or breastfeeding", A, _answered("pregnancy", "yes")),
     Rule("pregnancy-test", "Positive pregnancy test", A, _pregnancy_test_positive),
-    Rule("bp-severe", f"Uncontrolled hypertension: blood pressure at or above "
-         f"{BP_SEVERE_SYSTOLIC}/{BP_SEVERE_DIASTOLIC} at assessment", A, _bp_severe),
+    Rule("bp-severe", "Uncontrolled hypertension: blood pressure at or above "
+         "{limits.bp_severe} at assessment", A, _bp_severe),
     Rule("mania", "Mania or bipolar disorder (needs a mood stabiliser; current mania excludes)", R,
          _answered("mania", "yes")),
     Rule("substance-use", "Substance use problems, especially ketamine, PCP or other "
          "dissociatives", R, _answered("substance_use", "yes")),
     Rule("hypertension-history", "High blood pressure", R, _answered("high_blood_pressure", "yes")),
-    Rule("bp-raised", f"Blood pressure above {BP_REVIEW_SYSTOLIC}/{BP_REVIEW_DIASTOLIC} at "
-         "assessment", R, _bp_raised),
+    Rule("bp-raised", "Blood pressure above {limits.bp_review} at assessment", R, _bp_raised),
     Rule("heart-disease", "Significant heart disease", R, _answered("heart_disease", "yes")),
     Rule("heart-attack-stroke", "Heart attack or stroke (how recent?)", R,
          _answered("heart_attack_stroke", "yes")),
@@ -276,14 +327,17 @@ RULES: tuple[Rule, ...] = (
     Rule("raised-pressure", "Glaucoma or raised intracranial pressure", R,
          _answered("glaucoma", "yes")),
     Rule("bladder", "Bladder problems (ketamine can harm the bladder)", R, _answered("bladder", "yes")),
-    Rule("pulse", f"Pulse outside {PULSE_REVIEW_LOW}-{PULSE_REVIEW_HIGH} at assessment", R, _pulse),
-    Rule("bmi", f"BMI {BMI_REVIEW:g} or more (airway risk under sedation)", R, _bmi),
+    Rule("pulse", "Pulse outside {limits.pulse_low}-{limits.pulse_high} at assessment", R,
+         _pulse),
+    Rule("bmi", "BMI {limits.bmi_review:g} or more (airway risk under sedation)", R, _bmi),
     Rule("medication", "Medication that blunts ketamine (benzodiazepines, lamotrigine) or "
          "raises risk (MAOIs, stimulants, opioids, other sedatives)", R, _medications),
     Rule("phq9-item9", "Thoughts of self-harm (PHQ-9 item 9 above 0)", R, _item9),
     Rule("pregnancy-unsure", "Not sure whether pregnant", M, _answered("pregnancy", "unsure")),
     Rule("unsure", "A screening question answered Not sure", M, _any_unsure),
     Rule("unanswered", "Screening information missing", M, _unanswered),
+    Rule("patient-details-missing", "Age or sex assigned at birth missing", M,
+         _patient_details_missing),
     Rule("assessment-missing", "Assessment findings missing", M, _missing_assessment),
     Rule("contradiction", "Contradictory information", M, _contradictions),
 )  # fmt: skip
@@ -291,7 +345,7 @@ RULES: tuple[Rule, ...] = (
 
 def screen(facts: Facts, rules: tuple[Rule, ...] = RULES) -> Outcome:
     reasons = tuple(
-        Reason(rule.id, rule.description, rule.severity, evidence)
+        Reason(rule.id, rule.describe(facts.limits), rule.severity, evidence)
         for rule in rules
         for evidence in rule.condition(facts)
     )

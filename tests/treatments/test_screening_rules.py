@@ -1,5 +1,6 @@
 """The candidacy screening rules on plain facts: each rule alone, at its boundaries, in
-combination, and with information missing. No database: the rules are plain Python."""
+combination, and with information missing. No database: the rules are plain Python, given the
+clinic's thresholds (here the domain's defaults, written out)."""
 
 from dataclasses import dataclass, replace
 from itertools import combinations
@@ -13,6 +14,7 @@ from treatments.screening_rules import (
     Facts,
     Outcome,
     Result,
+    ScreeningLimits,
     Severity,
     failed_treatments,
     screen,
@@ -26,6 +28,19 @@ RESULT_FOR_SEVERITY = {
     Severity.RELATIVE: Result.NEEDS_REVIEW,
     Severity.MISSING: Result.NEEDS_REVIEW,
 }
+
+# The domain's defaults (the settings' defaults): adults from 18; blood pressure above 140/90
+# reviewed, at or above 180/110 not a candidate; pulse 50-110; BMI 40.
+LIMITS = ScreeningLimits(
+    min_age=18,
+    bp_review_systolic=140,
+    bp_review_diastolic=90,
+    bp_severe_systolic=180,
+    bp_severe_diastolic=110,
+    pulse_low=50,
+    pulse_high=110,
+    bmi_review=40.0,
+)
 
 # A 40-year-old man who answered every screening question No, with normal findings: nothing to
 # flag, and no pregnancy test expected.
@@ -44,7 +59,11 @@ CLEAN = Facts(
     pulse=72,
     bmi=24.0,
     pregnancy_test=None,
+    limits=LIMITS,
 )
+# No minimum age: the pregnancy rule's own age range (12-55) alone, without the minimum age's
+# reason beside it.
+ANY_AGE = replace(LIMITS, min_age=0)
 # The same facts for a woman who may be pregnant, with the negative test the clinic expects.
 OF_CHILDBEARING_AGE = {"sex_at_birth": "female", "age": 30, "pregnancy_test": "negative"}
 
@@ -99,6 +118,7 @@ def _yes(rule_id: str, code: str, result: Result, **changes) -> Alone:
 NOT_A_CANDIDATE, NEEDS_REVIEW = Result.NOT_A_CANDIDATE, Result.NEEDS_REVIEW
 
 ALONE = [
+    Alone("under-age", facts(age=17), NOT_A_CANDIDATE, ("aged 17",)),
     _yes("psychosis", "psychosis", NOT_A_CANDIDATE),
     _yes("ketamine-reaction", "ketamine_reaction", NOT_A_CANDIDATE),
     _yes("brain-vascular", "brain_vascular", NOT_A_CANDIDATE),
@@ -154,6 +174,12 @@ ALONE = [
         NEEDS_REVIEW,
         (QUESTION_WORDS["bladder"], "not answered"),
     ),
+    Alone(
+        "patient-details-missing",
+        facts(sex_at_birth=None),
+        NEEDS_REVIEW,
+        ("sex assigned at birth not recorded",),
+    ),
     Alone("assessment-missing", facts(pulse=None), NEEDS_REVIEW, ("pulse not recorded",)),
     Alone(
         "contradiction",
@@ -172,7 +198,7 @@ def test_each_rule_alone(case: Alone):
     assert outcome.result == case.result
     assert outcome.result == RESULT_FOR_SEVERITY[RULE_BY_ID[case.rule_id].severity]
     [reason] = outcome.reasons
-    assert reason.description == RULE_BY_ID[case.rule_id].description
+    assert reason.description == RULE_BY_ID[case.rule_id].describe(LIMITS)
     for words in case.evidence:
         assert words in reason.evidence
 
@@ -266,7 +292,14 @@ def test_bmi_boundaries(bmi, ids):
 def test_pregnancy_test_is_expected_for_women_aged_12_to_55(
     sex_at_birth, age, test_expected, pregnancy_test
 ):
-    outcome = screen(facts(sex_at_birth=sex_at_birth, age=age, pregnancy_test=pregnancy_test))
+    outcome = screen(
+        facts(
+            sex_at_birth=sex_at_birth,
+            age=age,
+            pregnancy_test=pregnancy_test,
+            limits=ANY_AGE,
+        )
+    )
 
     if test_expected:
         assert outcome.result == Result.NEEDS_REVIEW
@@ -279,7 +312,9 @@ def test_pregnancy_test_is_expected_for_women_aged_12_to_55(
 
 @pytest.mark.parametrize("age", [12, 55])
 def test_a_negative_pregnancy_test_at_the_age_boundaries_is_eligible(age):
-    outcome = screen(facts(sex_at_birth="female", age=age, pregnancy_test="negative"))
+    outcome = screen(
+        facts(sex_at_birth="female", age=age, pregnancy_test="negative", limits=ANY_AGE)
+    )
 
     assert outcome.result == Result.ELIGIBLE
 
@@ -371,7 +406,14 @@ def test_woman_of_30_answering_pregnancy_not_applicable_is_a_contradiction():
 
 @pytest.mark.parametrize(("sex_at_birth", "age"), [("male", 30), ("female", 60), ("female", 11)])
 def test_pregnancy_not_applicable_is_no_contradiction_when_no_test_is_expected(sex_at_birth, age):
-    outcome = screen(facts({"pregnancy": "not_applicable"}, sex_at_birth=sex_at_birth, age=age))
+    outcome = screen(
+        facts(
+            {"pregnancy": "not_applicable"},
+            sex_at_birth=sex_at_birth,
+            age=age,
+            limits=ANY_AGE,
+        )
+    )
 
     assert outcome.result == Result.ELIGIBLE
 
@@ -470,6 +512,12 @@ MISSING_ALONE = {
         ["assessment-missing"],
         "no pregnancy test result",
     ),
+    "age unknown": (facts(age=None), ["patient-details-missing"], "age unknown"),
+    "sex at birth unknown": (
+        facts(sex_at_birth=None),
+        ["patient-details-missing"],
+        "sex assigned at birth not recorded",
+    ),
 }
 
 
@@ -485,7 +533,7 @@ def test_each_missing_piece_alone_needs_review(case, expected):
 
 
 def test_an_empty_facts_is_never_eligible():
-    assert screen(Facts()).result == Result.NEEDS_REVIEW
+    assert screen(Facts(limits=LIMITS)).result == Result.NEEDS_REVIEW
 
 
 MISSING_PIECES = {
@@ -497,6 +545,8 @@ MISSING_PIECES = {
     "pulse missing": lambda f: replace(f, pulse=None),
     "BMI unknown": lambda f: replace(f, bmi=None),
     "pregnancy test not done": lambda f: replace(f, pregnancy_test="not_done"),
+    "age unknown": lambda f: replace(f, age=None),
+    "sex at birth unknown": lambda f: replace(f, sex_at_birth=None),
 }
 
 
@@ -523,7 +573,7 @@ def test_no_combination_of_missing_pieces_is_ever_eligible():
 
 @pytest.mark.parametrize(
     "screened",
-    [CLEAN, facts({"mania": "yes"}), facts({"psychosis": "yes"}), Facts()],
+    [CLEAN, facts({"mania": "yes"}), facts({"psychosis": "yes"}), Facts(limits=LIMITS)],
     ids=["eligible", "review", "not a candidate", "empty"],
 )
 def test_outcome_records_the_ruleset_version(screened):
@@ -578,3 +628,84 @@ def test_a_pregnancy_test_is_expected_for_anyone_not_recorded_male(sex):
     assert outcome.result == Result.NEEDS_REVIEW
     assert rule_ids(outcome) == ["assessment-missing"]
     assert screen(replace(missing, pregnancy_test="negative")).result == Result.ELIGIBLE
+
+
+# --- Age, and thresholds given by the clinic ------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("age", "result"),
+    [(0, NOT_A_CANDIDATE), (17, NOT_A_CANDIDATE), (18, Result.ELIGIBLE), (19, Result.ELIGIBLE)],
+)
+def test_under_the_minimum_age_is_not_a_candidate(age, result):
+    outcome = screen(facts(age=age))
+
+    assert outcome.result == result
+    assert rule_ids(outcome) == (["under-age"] if result == NOT_A_CANDIDATE else [])
+    if result == NOT_A_CANDIDATE:
+        assert outcome.reasons[0].description.startswith("Younger than 18")
+        assert outcome.reasons[0].severity == Severity.ABSOLUTE
+
+
+def test_missing_age_and_sex_are_each_listed_and_never_eligible():
+    outcome = screen(facts(age=None, sex_at_birth=None))
+
+    assert outcome.result == Result.NEEDS_REVIEW
+    assert evidence_of(outcome, "patient-details-missing") == [
+        "Patient: age unknown (no date of birth)",
+        "Patient: sex assigned at birth not recorded",
+    ]
+
+
+def test_an_empty_sex_at_birth_counts_as_missing():
+    outcome = screen(facts(sex_at_birth=""))
+
+    assert outcome.result == Result.NEEDS_REVIEW
+    assert "Patient: sex assigned at birth not recorded" in evidence_of(
+        outcome, "patient-details-missing"
+    )
+
+
+def test_a_clinic_minimum_age_of_21_moves_the_boundary_and_the_words():
+    over_21 = replace(LIMITS, min_age=21)
+
+    outcome = screen(facts(age=20, limits=over_21))
+
+    assert outcome.result == NOT_A_CANDIDATE
+    assert outcome.reasons[0].description.startswith("Younger than 21")
+    assert screen(facts(age=21, limits=over_21)).result == Result.ELIGIBLE
+
+
+def test_every_threshold_comes_from_the_limits_given():
+    stricter = replace(
+        LIMITS,
+        bp_review_systolic=130,
+        bp_review_diastolic=85,
+        bp_severe_systolic=160,
+        bp_severe_diastolic=100,
+        pulse_low=55,
+        pulse_high=100,
+        bmi_review=35.0,
+    )
+
+    assert rule_ids(screen(facts(systolic=135, diastolic=80, limits=stricter))) == ["bp-raised"]
+    assert rule_ids(screen(facts(systolic=160, diastolic=80, limits=stricter))) == ["bp-severe"]
+    assert rule_ids(screen(facts(pulse=54, limits=stricter))) == ["pulse"]
+    assert rule_ids(screen(facts(pulse=101, limits=stricter))) == ["pulse"]
+    assert rule_ids(screen(facts(bmi=35.0, limits=stricter))) == ["bmi"]
+    described = {rule.id: rule.describe(stricter) for rule in RULES}
+    assert "above 130/85" in described["bp-raised"]
+    assert "at or above 160/100" in described["bp-severe"]
+    assert "outside 55-100" in described["pulse"]
+    assert described["bmi"].startswith("BMI 35 or more")
+
+
+def test_the_default_descriptions_quote_the_domain_figures():
+    described = {rule.id: rule.describe(LIMITS) for rule in RULES}
+
+    assert described["bp-raised"] == "Blood pressure above 140/90 at assessment"
+    assert described["bp-severe"] == (
+        "Uncontrolled hypertension: blood pressure at or above 180/110 at assessment"
+    )
+    assert described["pulse"] == "Pulse outside 50-110 at assessment"
+    assert described["bmi"] == "BMI 40 or more (airway risk under sedation)"

@@ -398,6 +398,26 @@ def test_the_rule_list_shows_every_rule_and_the_thresholds(db, request, persona)
     assert page.index("<code>psychosis</code>") < page.index("<code>mania</code>")
 
 
+def test_the_rules_page_quotes_the_clinics_settings(clinician, settings):
+    settings.CLINIC_MIN_AGE = 21
+    settings.CLINIC_BP_GATE_SYSTOLIC, settings.CLINIC_BP_GATE_DIASTOLIC = 150, 95
+    settings.CLINIC_BP_SEVERE_SYSTOLIC, settings.CLINIC_BP_SEVERE_DIASTOLIC = 170, 105
+    settings.CLINIC_SCREENING_PULSE_LOW, settings.CLINIC_SCREENING_PULSE_HIGH = 45, 120
+    settings.CLINIC_SCREENING_BMI_REVIEW = 45.0
+
+    page = clinician.get(RULES_URL).content.decode()
+
+    assert "Younger than 21, the clinic&#x27;s minimum age" in page
+    assert "Blood pressure above 150/95 at assessment" in page
+    assert "blood pressure at or above 170/105 at assessment" in page
+    assert "Pulse outside 45-120 at assessment" in page
+    assert "BMI 45 or more" in page
+    assert "above 150/95 mmHg" in page  # the thresholds list
+    assert "at or above 170/105 mmHg" in page
+    assert "140/90" not in page
+    assert "180/110" not in page
+
+
 def test_the_clinic_admin_reaches_the_rules_from_the_admin(clinic_admin):
     page = clinic_admin.get(reverse("admin:index")).content.decode()
 

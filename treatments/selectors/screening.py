@@ -14,6 +14,7 @@ from intake.questionnaire_state import bind_step, medication_names
 from intake.selectors import patient_latest_measurements
 from intake.services.patients import age_on
 
+from .. import limits
 from ..models import AssessmentFinding, Screening, StaffTask
 from ..screening_rules import Facts, Result, failed_treatments
 
@@ -58,14 +59,15 @@ def screening_facts(*, intake: Intake, finding: AssessmentFinding | None) -> Fac
             (f.drug_class, f.medication) for f in flag_medications(medications)
         ),
         phq9_item9=intake.phq9_item9,
-        sex_at_birth=patient.sex_at_birth,
-        age=age_on(patient.date_of_birth, timezone.localdate()),
+        sex_at_birth=patient.sex_at_birth or None,
+        age=age_on(patient.date_of_birth, timezone.localdate()) if patient.date_of_birth else None,
         assessment_recorded=finding is not None,
         systolic=finding.systolic if finding else None,
         diastolic=finding.diastolic if finding else None,
         pulse=finding.pulse if finding else None,
         bmi=_bmi(patient, finding),
         pregnancy_test=(finding.pregnancy_test or None) if finding else None,
+        limits=limits.screening_limits(),
     )
 
 

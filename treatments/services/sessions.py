@@ -55,13 +55,15 @@ def _not_in_future(value: datetime, field: str, errors: dict) -> None:
 
 
 def bp_gated(session: TreatmentSession, baseline: VitalsReading | None) -> bool:
+    """Whether the baseline is above the clinic's gate: the pair screening reviews above too."""
     if baseline is None:
         return False
+    limit = limits.blood_pressure()
     return rules.bp_above_gate(
         baseline.systolic,
         baseline.diastolic,
-        gate_systolic=settings.CLINIC_BP_GATE_SYSTOLIC,
-        gate_diastolic=settings.CLINIC_BP_GATE_DIASTOLIC,
+        gate_systolic=limit.gate_systolic,
+        gate_diastolic=limit.gate_diastolic,
     )
 
 
@@ -233,7 +235,7 @@ def administration_blockers(session: TreatmentSession, baseline: VitalsReading |
     elif bp_gated(session, baseline) and session.bp_gate_decision != "proceed":
         blockers.append(
             f"Baseline blood pressure {baseline.systolic}/{baseline.diastolic} is above "
-            f"{settings.CLINIC_BP_GATE_SYSTOLIC}/{settings.CLINIC_BP_GATE_DIASTOLIC}: dosing is "
+            f"{limits.blood_pressure().gate_text}: dosing is "
             "blocked until a clinician records a decision to proceed."
         )
     if session.pregnancy_test == "positive":

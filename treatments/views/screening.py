@@ -18,6 +18,7 @@ from clinic.links import url_for_pk
 from clinic.roles import CLINIC_ADMIN, CLINICIAN, FRONT_DESK, has_role, role_required
 from clinic.show_more import ShownRows, shown_query, shown_sizes
 
+from .. import limits
 from .. import screening_rules as rules
 from ..forms import DeterminationForm, FindingForm, TaskCompleteForm
 from ..models import Screening, ScreeningDetermination, StaffTask
@@ -233,7 +234,9 @@ def screening_sign(request, pk: int):
 @role_required(CLINICIAN, CLINIC_ADMIN)
 @require_GET
 def screening_rules(request):
-    """The rules as the code holds them, grouped by the result they lead to."""
+    """The rules as the code holds them, grouped by the result they lead to, quoting the
+    clinic's thresholds (settings) that the screening applies."""
+    figures = limits.screening_limits()
     leads_to = {
         Severity.ABSOLUTE: Result.NOT_A_CANDIDATE,
         Severity.RELATIVE: Result.NEEDS_REVIEW,
@@ -249,7 +252,7 @@ def screening_rules(request):
                 "rules": [
                     {
                         "id": rule.id,
-                        "description": rule.description,
+                        "description": rule.describe(figures),
                         "severity": SEVERITY_LABELS[rule.severity],
                     }
                     for rule in rules.RULES
@@ -259,19 +262,18 @@ def screening_rules(request):
         )
     ages = rules.PREGNANCY_TEST_AGES
     thresholds = [
+        ("Minimum age", f"{figures.min_age} (younger: not a candidate)"),
         (
             "Blood pressure needing review",
-            f"above {rules.BP_REVIEW_SYSTOLIC}/{rules.BP_REVIEW_DIASTOLIC} mmHg",
+            f"above {figures.bp_review} mmHg (the same figures hold a dose at a session until "
+            "a clinician decides)",
         ),
-        (
-            "Uncontrolled blood pressure",
-            f"at or above {rules.BP_SEVERE_SYSTOLIC}/{rules.BP_SEVERE_DIASTOLIC} mmHg",
-        ),
+        ("Uncontrolled blood pressure", f"at or above {figures.bp_severe} mmHg"),
         (
             "Pulse needing review",
-            f"below {rules.PULSE_REVIEW_LOW} or above {rules.PULSE_REVIEW_HIGH} per minute",
+            f"below {figures.pulse_low} or above {figures.pulse_high} per minute",
         ),
-        ("BMI needing review", f"{rules.BMI_REVIEW:g} or more"),
+        ("BMI needing review", f"{figures.bmi_review:g} or more"),
         (
             "Pregnancy test expected",
             f"patients assigned female at birth aged {ages.start} to {ages.stop - 1}",

@@ -81,7 +81,7 @@ def _page_state(session: TreatmentSession) -> dict:
         "escalated": [e for e in events if e.escalated],
         "addenda": list(session.addenda.all()),
         "bp_gated": gated,
-        "bp_threshold": f"{settings.CLINIC_BP_GATE_SYSTOLIC}/{settings.CLINIC_BP_GATE_DIASTOLIC}",
+        "bp_threshold": limits.blood_pressure().gate_text,
         "needs_bp_decision": gated and not session.bp_gate_decision,
         "administration_blockers": (
             services.administration_blockers(session, baseline)
