@@ -6,7 +6,7 @@ for each route are clinic settings (CLINIC_DOSE_GUARDRAILS).
 """
 
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_DOWN, ROUND_HALF_UP, ROUND_UP, Decimal
 from enum import StrEnum
 
 
@@ -105,3 +105,84 @@ def booking_minutes(route: Route, *, infusion_minutes: int | None, observation_m
     """How long a session holds a chair: administration plus the route's minimum observation."""
     administration = infusion_minutes or (DEFAULT_INFUSION_MINUTES if route == Route.IV else 10)
     return administration + observation_minutes
+
+
+def _mg(value: Decimal) -> str:
+    return f"{Decimal(value).normalize():f}"
+
+
+def guardrail_in_mg(guardrail: Guardrail, *, weight_kg: Decimal) -> Guardrail:
+    """A mg/kg guardrail as mg for one weight, so a dose given in mg is checked by the same
+    ``Guardrail.check`` as the plan's dose."""
+    if guardrail.unit == "mg":
+        return guardrail
+    return Guardrail(
+        unit="mg",
+        usual_low=guardrail.usual_low * weight_kg,
+        usual_high=guardrail.usual_high * weight_kg,
+        maximum=guardrail.maximum * weight_kg,
+    )
+
+
+@dataclass(frozen=True)
+class GivenDoseCheck:
+    """A dose given, checked: refused (the reason), outside the usual range (given only with a
+    confirmation and a reason; the words), or usual (both None)."""
+
+    refusal: str | None = None
+    outside_usual: str | None = None
+
+
+def given_dose_check(
+    route: Route,
+    dose_mg: Decimal,
+    *,
+    guardrail: Guardrail,
+    weight_kg: Decimal | None,
+    cap_mg: Decimal,
+    first_esketamine_session: bool,
+) -> GivenDoseCheck:
+    """The dose actually given, in mg, against the rules the plan's dose met: the esketamine
+    devices (and 56 mg at the first session), the clinic's absolute cap for the route, and the
+    route's guardrail (for IV and IM, mg/kg at ``weight_kg``, the weight the plan used)."""
+    route = Route(route)
+    dose = Decimal(dose_mg)
+    label = ROUTE_LABELS[route]
+    if route == Route.ESKETAMINE_NASAL:
+        refusal = esketamine_dose_refusal(dose, first_session=first_esketamine_session)
+        if refusal:
+            return GivenDoseCheck(refusal=refusal)
+    refusal = dose_cap_refusal(route, dose, cap_mg=cap_mg)
+    if refusal:
+        return GivenDoseCheck(refusal=refusal)
+    per_kg = ""
+    in_mg = guardrail
+    if guardrail.unit != "mg":
+        if weight_kg is None:
+            return GivenDoseCheck(
+                refusal=f"No weight is recorded for this patient, so a {guardrail.unit} dose "
+                "cannot be checked: record a weight on the patient's page."
+            )
+        in_mg = guardrail_in_mg(guardrail, weight_kg=weight_kg)
+        per_kg = f" {guardrail.unit} at {_mg(weight_kg)} kg"
+    check = in_mg.check(dose)
+    if check == DoseCheck.ABOVE_MAXIMUM:
+        maximum = in_mg.maximum.quantize(Decimal("0.1"), rounding=ROUND_DOWN)
+        limit = f"{_mg(maximum)} mg"
+        if per_kg:
+            limit = f"{_mg(guardrail.maximum)}{per_kg} is {limit}"
+        return GivenDoseCheck(
+            refusal=f"{_mg(dose)} mg is above the maximum for {label} ({limit}): it cannot "
+            "be given."
+        )
+    if check == DoseCheck.OUTSIDE_USUAL:
+        low = in_mg.usual_low.quantize(Decimal("0.1"), rounding=ROUND_UP)
+        high = in_mg.usual_high.quantize(Decimal("0.1"), rounding=ROUND_DOWN)
+        usual = f"{_mg(low)}-{_mg(high)} mg"
+        if per_kg:
+            usual = f"{_mg(guardrail.usual_low)}-{_mg(guardrail.usual_high)}{per_kg}, {usual}"
+        return GivenDoseCheck(
+            outside_usual=f"{_mg(dose)} mg is outside the usual range for {label} ({usual}). "
+            "To give it, confirm the dose and give your reason."
+        )
+    return GivenDoseCheck()

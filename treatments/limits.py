@@ -84,3 +84,16 @@ def opening_hours() -> dict[int, tuple[time, time]]:
         opens, closes = span.split("-")
         hours[WEEKDAYS.index(day.lower()[:3])] = (_clock(opens), _clock(closes))
     return hours
+
+
+@dataclass(frozen=True)
+class FastingLimits:
+    food_hours: Decimal  # since the last food; less blocks dosing until a clinician decides
+    clear_liquid_hours: Decimal  # since the last clear liquids; the same
+
+
+def fasting() -> FastingLimits:
+    return FastingLimits(
+        food_hours=Decimal(str(settings.CLINIC_FASTING_FOOD_HOURS)),
+        clear_liquid_hours=Decimal(str(settings.CLINIC_FASTING_CLEAR_LIQUID_HOURS)),
+    )

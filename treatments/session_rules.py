@@ -1,8 +1,9 @@
 """Clinical rules of a monitored session: plain functions, no Django.
 
-The BP gate before dosing, out-of-range vitals flags, the Modified Aldrete total and discharge
-readiness, the esketamine REMS 2-hour rule and the dose-difference check. Thresholds that a
-clinic sets (BP gate, Aldrete minimum) are passed in by the caller from settings.
+The BP gate and the fasting check before dosing, out-of-range vitals flags, the Modified Aldrete
+total and discharge readiness, the esketamine REMS 2-hour rule and the dose-difference check.
+Thresholds that a clinic sets (BP gate, fasting hours, Aldrete minimum) are passed in by the
+caller from settings.
 """
 
 from dataclasses import dataclass
@@ -59,6 +60,33 @@ def bp_above_gate(
     return (systolic is not None and systolic > gate_systolic) or (
         diastolic is not None and diastolic > gate_diastolic
     )
+
+
+def _hours(value: Decimal) -> str:
+    text = f"{Decimal(value).normalize():f}"
+    return f"{text} hour" if text == "1" else f"{text} hours"
+
+
+def fasting_shortfalls(
+    food_hours: Decimal | None,
+    clear_liquid_hours: Decimal | None,
+    *,
+    food_minimum: Decimal,
+    clear_liquid_minimum: Decimal,
+) -> list[str]:
+    """The fasting shorter than the clinic's minimums, each in words (empty: long enough, or
+    not recorded). Short fasting blocks dosing until a clinician records a decision."""
+    shortfalls = []
+    if food_hours is not None and food_hours < food_minimum:
+        shortfalls.append(
+            f"{_hours(food_hours)} since food, less than the clinic's {_hours(food_minimum)}"
+        )
+    if clear_liquid_hours is not None and clear_liquid_hours < clear_liquid_minimum:
+        shortfalls.append(
+            f"{_hours(clear_liquid_hours)} since clear liquids, less than the clinic's "
+            f"{_hours(clear_liquid_minimum)}"
+        )
+    return shortfalls
 
 
 def vitals_flags(

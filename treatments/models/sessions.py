@@ -62,7 +62,12 @@ class TreatmentSession(models.Model):
 
     # Before the dose (clinician)
     consent_current = models.BooleanField(null=True, blank=True)
-    fasting_hours = models.DecimalField(max_digits=4, decimal_places=1, null=True, blank=True)
+    fasting_hours = models.DecimalField(
+        "hours since food", max_digits=4, decimal_places=1, null=True, blank=True
+    )
+    clear_liquids_hours = models.DecimalField(
+        "hours since clear liquids", max_digits=4, decimal_places=1, null=True, blank=True
+    )
     pregnancy_test = models.CharField(max_length=16, blank=True)
     pre_dose_gad7 = models.JSONField(null=True, blank=True)
     # Asked at every session (and shown on the esketamine REMS form).
@@ -87,6 +92,8 @@ class TreatmentSession(models.Model):
     route_given = models.CharField(max_length=16, choices=ROUTE_CHOICES, blank=True)
     dose_given_mg = models.DecimalField(max_digits=7, decimal_places=1, null=True, blank=True)
     dose_difference_reason = models.CharField(max_length=500, blank=True)
+    # A dose given outside the route's usual range, confirmed by the clinician with this reason.
+    dose_outside_usual_reason = models.CharField(max_length=500, blank=True)
     lot_number = models.CharField(max_length=40, blank=True)
     administration_started_at = models.DateTimeField(null=True, blank=True)
     administration_stopped_at = models.DateTimeField(null=True, blank=True)
