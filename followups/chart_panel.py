@@ -31,7 +31,7 @@ def chart_panel(request: HttpRequest, patient: Patient) -> dict | None:
             "label": f"Latest {instrument.label}",
             "value": f"{assessment.total} ({assessment.band}), {day(assessment.taken_at)}",
         }
-        for instrument in chart_selectors.INSTRUMENTS
+        for instrument in chart_selectors.VALIDATED_INSTRUMENTS
         if (assessment := latest.get(instrument.code)) is not None
     ]
     if rows:

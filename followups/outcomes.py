@@ -2,12 +2,21 @@
 exhaustively (``tests/followups/test_outcomes_rules.py``).
 
 A patient belongs to the period when their FIRST completed session falls in it, and to the route
-of that session's plan version. Outcomes are measured from that first session's start:
+of that session's plan version. Outcomes are measured twice: from that first session's start, and
+from the start of the last infusion of the first plan's induction series (``INDUCTION_END``), so
+that a series of six infusions is one course, not six chances to respond:
 
 - baseline: the last score of the instrument taken before the first session started;
-- the score at a time point: the first one taken in that point's window (``TIME_POINTS``);
-- response: the score fell by at least 50% from a baseline above 0 (``2 * score <= baseline``);
+- only a symptomatic baseline counts (``baseline_min``, the clinic's
+  ``CLINIC_OUTCOME_BASELINE_MIN``, 10 by default: the instruments' cut-off for further
+  evaluation): a patient who starts at 3 and stays at 3 is not a remission;
+- the score at a time point: the first one taken in that point's window (``TIME_POINTS``) after
+  the anchor (``ANCHORS``);
+- response: the score fell by at least 50% from the baseline (``2 * score <= baseline``);
 - remission: the score is below ``REMISSION_BELOW`` (5 on GAD-7 and PHQ-9).
+
+Only the GAD-7 and the PHQ-9 (2-week recall) are measured: the 24-hour check-in's "since your
+treatment" questions are another instrument and are not in these figures.
 
 Sessions (and their side effects) belong to the period and route of the session itself.
 """
@@ -46,6 +55,17 @@ TIME_POINTS = (
     TimePoint("7d", "7 days", timedelta(days=5), timedelta(days=10)),
     TimePoint("14d", "14 days", timedelta(days=11), timedelta(days=21)),
 )
+# What the time points are measured from: the first session, and the end of the induction
+# series (the start of its last infusion).
+FIRST_SESSION = "first_session"
+INDUCTION_END = "induction_end"
+ANCHORS = ((FIRST_SESSION, "the first session"), (INDUCTION_END, "the end of the induction series"))
+
+
+def point_code(point: TimePoint, anchor: str) -> str:
+    """ "24h" from the first session (as the figures always were), "end_of_induction_24h" from
+    the end of the induction series."""
+    return point.code if anchor == FIRST_SESSION else f"end_of_induction_{point.code}"
 
 
 # --- Input: plain per-patient and per-session data ----------------------------------------------
@@ -66,6 +86,12 @@ class PatientCourse:
     first_session_at: datetime
     # instrument code -> scores in the order they were taken (any order is sorted on use)
     scores: dict[str, list[Score]] = field(default_factory=dict)
+    # When the last infusion of the first plan's induction series started; None while the
+    # series goes on (or without one).
+    induction_end_at: datetime | None = None
+
+    def anchor_at(self, anchor: str) -> datetime | None:
+        return self.first_session_at if anchor == FIRST_SESSION else self.induction_end_at
 
     def series(self, instrument: str) -> list[Score]:
         return sorted(self.scores.get(instrument, []), key=lambda score: score.taken_at)
@@ -159,6 +185,11 @@ def is_response(*, baseline: int, score: int) -> bool:
     return baseline > 0 and 2 * score <= baseline
 
 
+def is_symptomatic(baseline: int, *, baseline_min: int) -> bool:
+    """Response and remission mean something only for a patient who started symptomatic."""
+    return baseline >= baseline_min
+
+
 def is_remission(score: int) -> bool:
     return score < REMISSION_BELOW
 
@@ -169,9 +200,10 @@ def baseline_score(series: Sequence[Score], first_session_at: datetime) -> int |
     return before[-1].total if before else None
 
 
-def score_at(series: Sequence[Score], first_session_at: datetime, point: TimePoint) -> int | None:
-    """The first score taken in the time point's window after the first session's start."""
-    opens, closes = first_session_at + point.opens, first_session_at + point.closes
+def score_at(series: Sequence[Score], anchor_at: datetime, point: TimePoint) -> int | None:
+    """The first score taken in the time point's window after the anchor (the first session's
+    start, or the start of the induction series' last infusion)."""
+    opens, closes = anchor_at + point.opens, anchor_at + point.closes
     for score in series:
         if opens <= score.taken_at < closes:
             return score.total
@@ -182,9 +214,11 @@ def _days(delta: timedelta) -> float:
     return delta.total_seconds() / 86400
 
 
-def _first_response(series: Sequence[Score], first_session_at: datetime) -> Score | None:
+def _first_response(
+    series: Sequence[Score], first_session_at: datetime, *, baseline_min: int
+) -> Score | None:
     baseline = baseline_score(series, first_session_at)
-    if baseline is None:
+    if baseline is None or not is_symptomatic(baseline, baseline_min=baseline_min):
         return None
     until = first_session_at + RESPONSE_SEARCH
     for score in series:
@@ -195,10 +229,10 @@ def _first_response(series: Sequence[Score], first_session_at: datetime) -> Scor
     return None
 
 
-def first_response(course: PatientCourse) -> Score | None:
-    """The first GAD-7 at least 50% below baseline, within ``RESPONSE_SEARCH`` of the first
-    session (a score taken at or after the session's start)."""
-    return _first_response(course.series(GAD7), course.first_session_at)
+def first_response(course: PatientCourse, *, baseline_min: int) -> Score | None:
+    """The first GAD-7 at least 50% below a symptomatic baseline, within ``RESPONSE_SEARCH`` of
+    the first session (a score taken at or after the session's start)."""
+    return _first_response(course.series(GAD7), course.first_session_at, baseline_min=baseline_min)
 
 
 def _lost_after(series: Sequence[Score], response: Score, *, rise_points: int) -> float | None:
@@ -212,11 +246,13 @@ def _lost_after(series: Sequence[Score], response: Score, *, rise_points: int) -
     return None
 
 
-def response_lost_after(course: PatientCourse, *, rise_points: int) -> float | None:
+def response_lost_after(
+    course: PatientCourse, *, rise_points: int, baseline_min: int
+) -> float | None:
     """Days from the first response until the GAD-7 first rose ``rise_points`` or more above the
     best (lowest) score reached since that response; None when it has not (or never responded)."""
     series = course.series(GAD7)
-    response = _first_response(series, course.first_session_at)
+    response = _first_response(series, course.first_session_at, baseline_min=baseline_min)
     if response is None:
         return None
     return _lost_after(series, response, rise_points=rise_points)
@@ -231,28 +267,33 @@ class CourseSummary:
     """What the rates need of one patient's course, worked out once per patient."""
 
     route: str
-    # instrument -> (baseline, {time point code -> the score there}); no entry without a baseline
+    # instrument -> (baseline, {time point code (``point_code``) -> the score there}); no entry
+    # without a symptomatic baseline
     measured: dict[str, tuple[int, dict[str, int]]]
     response_days: float | None  # days from the first session to the first GAD-7 response
     lost_days: float | None  # days that response lasted until the score rose back
 
 
-def summarise(course: PatientCourse, *, rise_points: int) -> CourseSummary:
+def summarise(course: PatientCourse, *, rise_points: int, baseline_min: int) -> CourseSummary:
     measured = {}
     response_days = lost_days = None
     for instrument, _label in INSTRUMENTS:
         series = course.series(instrument)
         baseline = baseline_score(series, course.first_session_at)
-        if baseline is None:
+        if baseline is None or not is_symptomatic(baseline, baseline_min=baseline_min):
             continue
         at_points = {}
-        for point in TIME_POINTS:
-            score = score_at(series, course.first_session_at, point)
-            if score is not None:
-                at_points[point.code] = score
+        for anchor, _anchor_label in ANCHORS:
+            anchor_at = course.anchor_at(anchor)
+            if anchor_at is None:
+                continue
+            for point in TIME_POINTS:
+                score = score_at(series, anchor_at, point)
+                if score is not None:
+                    at_points[point_code(point, anchor)] = score
         measured[instrument] = (baseline, at_points)
         if instrument == GAD7:
-            response = _first_response(series, course.first_session_at)
+            response = _first_response(series, course.first_session_at, baseline_min=baseline_min)
             if response is not None:
                 response_days = _days(response.taken_at - course.first_session_at)
                 lost_days = _lost_after(series, response, rise_points=rise_points)
@@ -261,9 +302,10 @@ def summarise(course: PatientCourse, *, rise_points: int) -> CourseSummary:
 
 def _score_rates(summaries: Iterable[CourseSummary]) -> dict[tuple[str, str, str], Rate]:
     counts = {
-        (instrument, kind, point.code): [0, 0]
+        (instrument, kind, point_code(point, anchor)): [0, 0]
         for instrument, _label in INSTRUMENTS
         for kind in (RESPONSE, REMISSION)
+        for anchor, _anchor_label in ANCHORS
         for point in TIME_POINTS
     }
     for summary in summaries:
@@ -295,22 +337,30 @@ def _durability(summaries: Iterable[CourseSummary]) -> Durability:
     )
 
 
-def score_rates(courses: Iterable[PatientCourse]) -> dict[tuple[str, str, str], Rate]:
-    """Response and remission at each time point, for each instrument.
-
-    Remission: among patients with a baseline and a score at the point. Response: the same but
-    with a baseline above 0 (a score cannot fall by half from 0).
+def score_rates(
+    courses: Iterable[PatientCourse], *, baseline_min: int
+) -> dict[tuple[str, str, str], Rate]:
+    """Response and remission at each time point from each anchor, for each instrument: among
+    patients with a symptomatic baseline (``baseline_min`` or more) and a score at the point.
     """
     # The rise does not change the rates: any value will do.
-    return _score_rates(summarise(course, rise_points=0) for course in courses)
+    return _score_rates(
+        summarise(course, rise_points=0, baseline_min=baseline_min) for course in courses
+    )
 
 
-def time_to_response(courses: Iterable[PatientCourse]) -> MedianDays:
-    return _time_to_response(summarise(course, rise_points=0) for course in courses)
+def time_to_response(courses: Iterable[PatientCourse], *, baseline_min: int) -> MedianDays:
+    return _time_to_response(
+        summarise(course, rise_points=0, baseline_min=baseline_min) for course in courses
+    )
 
 
-def durability(courses: Iterable[PatientCourse], *, rise_points: int) -> Durability:
-    return _durability(summarise(course, rise_points=rise_points) for course in courses)
+def durability(
+    courses: Iterable[PatientCourse], *, rise_points: int, baseline_min: int
+) -> Durability:
+    return _durability(
+        summarise(course, rise_points=rise_points, baseline_min=baseline_min) for course in courses
+    )
 
 
 @dataclass
@@ -411,12 +461,15 @@ def clinic_outcomes(
     session_tallies: Mapping[str, SideEffectTally],
     routes: Sequence[tuple[str, str]],
     rise_points: int,
+    baseline_min: int,
     effects: Sequence[str],
 ) -> list[RouteOutcomes]:
     """ "All routes" first (over every course and every route's sessions given), then one row
     per route in ``routes`` (code, label) order. ``session_tallies``: route -> the counts of its
     completed sessions (``tally_sessions``)."""
-    summaries = [summarise(course, rise_points=rise_points) for course in courses]
+    summaries = [
+        summarise(course, rise_points=rise_points, baseline_min=baseline_min) for course in courses
+    ]
     rows = [
         _route_outcomes(
             route=ALL_ROUTES,
@@ -456,6 +509,8 @@ def csv_rows(rows: Sequence[RouteOutcomes], *, effects: Sequence[str]) -> list[t
     """One row per route x measure x time point, aggregate figures only.
 
     Rates: numerator, denominator and the rate as a fraction (blank when the denominator is 0).
+    Time points ``24h``, ``7d``, ``14d`` after the first session, ``end_of_induction_24h`` and
+    so on after the end of the induction series.
     Counts (patients_treated, sessions, still_responding): the count in ``numerator``.
     Medians (``*_median_days``): the patients counted in ``denominator``, the median in ``rate``.
     """
@@ -469,9 +524,11 @@ def csv_rows(rows: Sequence[RouteOutcomes], *, effects: Sequence[str]) -> list[t
         out.append((row.label, "sessions", "", row.sessions, "", ""))
         for instrument, _label in INSTRUMENTS:
             for kind in (RESPONSE, REMISSION):
-                for point in TIME_POINTS:
-                    rate = row.rate(instrument, kind, point.code)
-                    out.append(rate_row(f"{instrument}_{kind}", point.code, rate))
+                for anchor, _anchor_label in ANCHORS:
+                    for point in TIME_POINTS:
+                        code = point_code(point, anchor)
+                        rate = row.rate(instrument, kind, code)
+                        out.append(rate_row(f"{instrument}_{kind}", code, rate))
         ttr = row.time_to_response
         out.append(
             (row.label, "gad7_time_to_response_median_days", "", "", ttr.n, _days_cell(ttr.days))

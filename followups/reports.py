@@ -34,7 +34,9 @@ REPORT_SECONDS = 15 * 60
 REFRESH_SECONDS = 10 * 60  # beat's period for the default report: inside REPORT_SECONDS
 ROUTES = [(route.value, label) for route, label in ROUTE_LABELS.items()]
 EFFECT_CODES = [code for code, _label in SIDE_EFFECTS]
-_KEY = "clinic:outcomes:v1:{start}:{end}:{route}"
+# v2: the report's figures changed shape (end-of-induction time points, symptomatic baselines):
+# a report kept by the previous version is not read back.
+_KEY = "clinic:outcomes:v2:{start}:{end}:{route}"
 
 
 @dataclass(frozen=True)
@@ -74,6 +76,7 @@ def _rows(*, start: datetime, end: datetime, route: str | None) -> list[rules.Ro
         session_tallies=data.session_tallies,
         routes=[(code, label) for code, label in ROUTES if route in (None, code)],
         rise_points=settings.CLINIC_MAINTENANCE_RISE_POINTS,
+        baseline_min=settings.CLINIC_OUTCOME_BASELINE_MIN,
         effects=EFFECT_CODES,
     )
     # One route chosen: its row is the whole cohort, "All routes" would repeat it.

@@ -14,6 +14,9 @@ from zoneinfo import ZoneInfo
 _OFFSET = re.compile(r"^\s*(\d{1,4})\s*([mhdw])\s*$")
 _UNIT_MINUTES = {"m": 1, "h": 60, "d": 24 * 60, "w": 7 * 24 * 60}
 SURVEY_CONTENTS = ("checkin", "scores")
+# The check-in follows every session; the questionnaires over the last two weeks ("scores")
+# only the end of an induction series and each maintenance session.
+EVERY_SESSION_CONTENTS = ("checkin",)
 
 
 class ScheduleSettingError(ValueError):
@@ -35,6 +38,10 @@ class Offset:
 class SurveyTiming:
     offset: Offset
     content: str
+
+    @property
+    def every_session(self) -> bool:
+        return self.content in EVERY_SESSION_CONTENTS
 
 
 @dataclass(frozen=True)

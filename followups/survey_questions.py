@@ -1,8 +1,11 @@
 """The questions of a check-in survey: its steps and the form behind each.
 
 A "checkin" survey (the day after a session) asks how the patient feels, which side effects they
-have had, the GAD-7 since the treatment and the safety question (PHQ-9 item 9). A "scores"
-survey asks the GAD-7 and the PHQ-9 over the last two weeks.
+have had, the GAD-7's seven items since the treatment and the safety question (PHQ-9 item 9).
+Asked "since your treatment", not "over the last 2 weeks", those seven are not the GAD-7: they
+are stored as their own instrument (the 24-hour anxiety check-in), a total with no severity
+band, never compared with a GAD-7. A "scores" survey asks the GAD-7 and the PHQ-9 over the last
+two weeks, each with its published stem.
 
 Each step's answers are stored as the patient typed them (only the form's own fields) and are
 validated by the same form on "Next" and again when the survey is sent, so the server is the
@@ -104,6 +107,31 @@ class Gad7Form(forms.Form):
         return {"gad7": [int(self.cleaned_data[f"gad7_{n}"]) for n in range(1, count + 1)]}
 
 
+class CheckinAnxietyForm(forms.Form):
+    """The GAD-7's items "since your treatment": the 24-hour anxiety check-in."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for number, text in enumerate(scoring.GAD7_ITEMS, start=1):
+            self.fields[f"anxiety_{number}"] = _radio(f"{number}. {text}", _ANSWER_CHOICES)
+
+    def results(self) -> dict:
+        count = len(scoring.GAD7_ITEMS)
+        return {
+            "checkin_anxiety": [int(self.cleaned_data[f"anxiety_{n}"]) for n in range(1, count + 1)]
+        }
+
+
+def checkin_anxiety_total(answers: list[int] | tuple[int, ...]) -> int:
+    """The 24-hour anxiety check-in's total, 0-21. No severity band: the GAD-7's bands belong to
+    its own two-week recall."""
+    if len(answers) != len(scoring.GAD7_ITEMS):
+        raise ValueError(f"expected {len(scoring.GAD7_ITEMS)} answers, got {len(answers)}")
+    if any(isinstance(value, bool) or value not in (0, 1, 2, 3) for value in answers):
+        raise ValueError(f"answers {answers!r} are not each one of 0, 1, 2, 3")
+    return sum(answers)
+
+
 class SafetyForm(forms.Form):
     """PHQ-9 item 9 on its own. Named as in the PHQ-9 so the crisis resources appear as soon
     as it is answered above "Not at all" (static/intake/crisis.js)."""
@@ -149,12 +177,12 @@ class Step:
 
 CHECKIN_STEPS: tuple[Step, ...] = (
     Step("feeling", "How you are feeling", FeelingForm),
-    Step("gad7", "Anxiety since your treatment", Gad7Form, SINCE_TREATMENT_STEM),
+    Step("anxiety", "Anxiety since your treatment", CheckinAnxietyForm, SINCE_TREATMENT_STEM),
     Step("safety", "One more question", SafetyForm, SAFETY_STEM),
 )
 SCORES_STEPS: tuple[Step, ...] = (
-    Step("gad7", "Anxiety", Gad7Form, scoring.STEM),
-    Step("phq9", "Mood", Phq9Form, scoring.STEM),
+    Step("gad7", "Anxiety", Gad7Form, scoring.GAD7_STEM),
+    Step("phq9", "Mood", Phq9Form, scoring.PHQ9_STEM),
 )
 STEPS_BY_CONTENT: dict[str, tuple[Step, ...]] = {
     "checkin": CHECKIN_STEPS,
@@ -164,6 +192,7 @@ STEPS_BY_CONTENT: dict[str, tuple[Step, ...]] = {
 EMPTY_RESULTS: dict = {
     "gad7": None,
     "phq9": None,
+    "checkin_anxiety": None,
     "phq9_difficulty": "",
     "safety_answer": None,
     "feeling": None,

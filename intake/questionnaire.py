@@ -291,6 +291,9 @@ class MedicationsForm(forms.Form):
 
 
 class QuestionnairesForm(forms.Form):
+    gad7_stem = scoring.GAD7_STEM
+    phq9_stem = scoring.PHQ9_STEM
+
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         choices = [(str(value), label) for value, label in scoring.ANSWER_CHOICES]

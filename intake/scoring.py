@@ -6,7 +6,11 @@ display or distribute"). Totals are always computed here, on the server, from it
 
 from dataclasses import dataclass
 
-STEM = "Over the last 2 weeks, how often have you been bothered by the following problems?"
+# The stems differ by two words, as published: the PHQ-9 asks about "any of" the problems.
+GAD7_STEM = "Over the last 2 weeks, how often have you been bothered by the following problems?"
+PHQ9_STEM = (
+    "Over the last 2 weeks, how often have you been bothered by any of the following problems?"
+)
 
 ANSWER_CHOICES: tuple[tuple[int, str], ...] = (
     (0, "Not at all"),

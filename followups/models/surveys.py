@@ -11,8 +11,9 @@ class Survey(models.Model):
     """One check-in after one session ("24h", "7d", "14d" after it), answered from a link."""
 
     class Content(models.TextChoices):
-        # How are you feeling, side effects, GAD-7 and the safety question (PHQ-9 item 9).
-        CHECKIN = "checkin", "Check-in (feeling, side effects, GAD-7)"
+        # How are you feeling, side effects, anxiety since the treatment (the GAD-7's items with
+        # another recall period: not the GAD-7) and the safety question (PHQ-9 item 9).
+        CHECKIN = "checkin", "Check-in (feeling, side effects, anxiety since the treatment)"
         # GAD-7 and PHQ-9.
         SCORES = "scores", "GAD-7 and PHQ-9"
 
@@ -41,7 +42,7 @@ class Survey(models.Model):
     side_effects = models.JSONField(default=list, blank=True)
     safety_answer = models.PositiveSmallIntegerField(null=True, blank=True)
     # Why this answer needs a clinician first: "item9", "gad7_worse", "phq9_worse",
-    # "severe_side_effect".
+    # "severe_side_effect" (the check-in's anxiety questions are compared with nothing).
     escalations = models.JSONField(default=list, blank=True)
     reviewed_at = models.DateTimeField(null=True, blank=True)
     reviewed_by = models.ForeignKey(

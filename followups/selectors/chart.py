@@ -14,7 +14,9 @@ events shown are put into words, with the models' display methods on unsaved ins
 Response and remission follow the clinic's usual definitions: the baseline is the last score
 before the first completed session (as ``followups.services.results`` compares with), a
 response is a total at least 50% below it, a remission a total below 5, both counted from the
-first completed session on.
+first completed session on, and only from a symptomatic baseline (``CLINIC_OUTCOME_BASELINE_MIN``
+or more). The 24-hour check-in's anxiety questions ("since your treatment") have their own line,
+with no bands, baseline, response or remission: they are not the GAD-7.
 """
 
 import json
@@ -26,6 +28,7 @@ from functools import cache, partial
 from operator import attrgetter
 from typing import NamedTuple
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import connection
 from django.db.models import DateTimeField, Value
@@ -67,12 +70,22 @@ class Instrument:
     label: str
     maximum: int
     bands: tuple[tuple[int, str], ...]
+    # Baseline, response and remission: only for the validated instruments.
+    has_outcomes: bool = True
 
 
 INSTRUMENTS = (
     Instrument(Assessment.Instrument.GAD7, "GAD-7", GAD7_MAX, GAD7_BANDS),
     Instrument(Assessment.Instrument.PHQ9, "PHQ-9", PHQ9_MAX, PHQ9_BANDS),
+    Instrument(
+        Assessment.Instrument.ANXIETY_CHECKIN,
+        "24-hour anxiety check-in",
+        GAD7_MAX,
+        (),
+        has_outcomes=False,
+    ),
 )
+VALIDATED_INSTRUMENTS = tuple(instrument for instrument in INSTRUMENTS if instrument.has_outcomes)
 
 
 # --- Response and remission: plain rules on (when, total) ---------------------------------------
@@ -86,6 +99,8 @@ class Outcome:
     responses: frozenset[int]
     remissions: frozenset[int]
     after_start: frozenset[int]  # scores taken from the first completed session on
+    # False when the baseline is below the clinic's cut-off: no response or remission counted.
+    symptomatic: bool = True
 
 
 def is_response(total: int, baseline_total: int) -> bool:
@@ -94,14 +109,21 @@ def is_response(total: int, baseline_total: int) -> bool:
 
 
 def score_outcome(
-    totals: Sequence[tuple[datetime, int]], *, treatment_start: datetime | None
+    totals: Sequence[tuple[datetime, int]], *, treatment_start: datetime | None, baseline_min: int
 ) -> Outcome:
-    """``totals`` in time order. Before treatment starts nothing is a response or a remission."""
+    """``totals`` in time order. Before treatment starts nothing is a response or a remission,
+    nor after it without a baseline or from one below ``baseline_min`` (a patient who starts at
+    3 and stays at 3 is not a remission)."""
     if treatment_start is None:
         return Outcome(None, frozenset(), frozenset(), frozenset())
     before = [index for index, (at, _) in enumerate(totals) if at < treatment_start]
     baseline = before[-1] if before else None
     after = frozenset(index for index, (at, _) in enumerate(totals) if at >= treatment_start)
+    if baseline is None:
+        # Without a score before treatment nobody knows the patient started symptomatic.
+        return Outcome(None, frozenset(), frozenset(), after)
+    if totals[baseline][1] < baseline_min:
+        return Outcome(baseline, frozenset(), frozenset(), after, symptomatic=False)
     responses = frozenset(
         index
         for index in after
@@ -141,8 +163,8 @@ class ScorePoint:
 
     @property
     def total_text(self) -> str:
-        """ "16 (Severe)"."""
-        return f"{self.total} ({self.band})"
+        """ "16 (Severe)"; the total alone for an instrument without bands."""
+        return f"{self.total} ({self.band})" if self.band else str(self.total)
 
     @cached_property  # the table and the chart's point notes both ask
     def outcome_label(self) -> str:
@@ -174,6 +196,8 @@ class Course:
     response_at: datetime | None
     remission_at: datetime | None
     status: str
+    symptomatic: bool = True  # a baseline at or above the cut-off (or none yet)
+    baseline_min: int = 0
 
     @property
     def latest(self) -> ScorePoint | None:
@@ -182,8 +206,13 @@ class Course:
     @property
     def statements(self) -> list[str]:
         """ "Response at 03/02/2026", "Remission at ..." (the first time), or that none yet."""
-        if not self.points:
+        if not self.points or not self.instrument.has_outcomes:
             return []
+        if not self.symptomatic:
+            return [
+                f"No response or remission shown: the baseline {self.baseline.total} is below "
+                f"{self.baseline_min}, the clinic's cut-off for a symptomatic start"
+            ]
         return [
             f"{word} at {day(moment)}" if moment else f"No {word.lower()} yet"
             for word, moment in (("Response", self.response_at), ("Remission", self.remission_at))
@@ -212,7 +241,9 @@ def _status(
         change = round((baseline.total - latest.total) / baseline.total * 100)
         direction = "below" if change >= 0 else "above"
         comparison = f"{abs(change)}% {direction} baseline {baseline.total}"
-    if latest.is_remission:
+    if not outcome.symptomatic:
+        state = "Response and remission not counted (baseline below the cut-off)"
+    elif latest.is_remission:
         state = "In remission"
     elif latest.is_response:
         state = "Responding"
@@ -243,18 +274,32 @@ def _score_rows(patient: Patient) -> list[tuple]:
     return rows
 
 
+def _checkin_status(points: list[ScorePoint]) -> str:
+    if not points:
+        return "No 24-hour check-in answered."
+    latest = points[-1]
+    return (
+        f"Latest {latest.total} of {GAD7_MAX} on {day(latest.at)}: the GAD-7's items asked "
+        "since the treatment, not the GAD-7 (no severity band, response or remission)."
+    )
+
+
 def score_courses(*, patient: Patient, treatment_start: datetime | None) -> list[Course]:
-    """GAD-7 and PHQ-9, each with baseline, responses and remissions marked. One query."""
+    """GAD-7 and PHQ-9, each with baseline, responses and remissions marked, and the 24-hour
+    anxiety check-in. One query."""
     return _courses(_score_rows(patient), treatment_start=treatment_start)
 
 
 def _courses(rows: list[tuple], *, treatment_start: datetime | None) -> list[Course]:
     zone = timezone.get_current_timezone()  # once: a few hundred points may need it
+    baseline_min = settings.CLINIC_OUTCOME_BASELINE_MIN
     courses = []
     for instrument in INSTRUMENTS:
         mine = [row[1:5] for row in rows if row[0] == instrument.code]
         outcome = score_outcome(
-            [(taken_at, total) for taken_at, total, *_ in mine], treatment_start=treatment_start
+            [(taken_at, total) for taken_at, total, *_ in mine],
+            treatment_start=treatment_start if instrument.has_outcomes else None,
+            baseline_min=baseline_min,
         )
         points = [
             ScorePoint(
@@ -279,7 +324,13 @@ def _courses(rows: list[tuple], *, treatment_start: datetime | None) -> list[Cou
                 baseline=points[outcome.baseline] if outcome.baseline is not None else None,
                 response_at=points[first_response].at if first_response is not None else None,
                 remission_at=points[first_remission].at if first_remission is not None else None,
-                status=_status(points, outcome, treatment_start=treatment_start),
+                status=(
+                    _status(points, outcome, treatment_start=treatment_start)
+                    if instrument.has_outcomes
+                    else _checkin_status(points)
+                ),
+                symptomatic=outcome.symptomatic,
+                baseline_min=baseline_min,
             )
         )
     return courses
@@ -662,6 +713,7 @@ def _survey_entry(event: _Event, *, scores: dict[int, dict[str, tuple[int, str]]
             score_texts(
                 *mine.get(Assessment.Instrument.GAD7, NO_SCORE),
                 *mine.get(Assessment.Instrument.PHQ9, NO_SCORE),
+                mine.get(Assessment.Instrument.ANXIETY_CHECKIN, NO_SCORE)[0],
             ),
         )
         if json.loads(escalations):
@@ -828,13 +880,20 @@ def latest_scores(*, patient: Patient) -> dict[str, Assessment]:
     only for a scale none of them is. Cheaper to compile and plan than picking each scale's
     latest with a subquery."""
     columns = ("id", "instrument", "total", "band", "taken_at")
-    rows = Assessment.objects.filter(patient=patient).order_by("-taken_at", "-id").only(*columns)
+    rows = (
+        Assessment.objects.filter(
+            patient=patient,
+            instrument__in=[instrument.code for instrument in VALIDATED_INSTRUMENTS],
+        )
+        .order_by("-taken_at", "-id")
+        .only(*columns)
+    )
     latest: dict[str, Assessment] = {}
     read = list(rows[:LATEST_SCORES_READ])
     for row in read:
         latest.setdefault(row.instrument, row)
     if len(read) == LATEST_SCORES_READ:
-        for instrument in INSTRUMENTS:
+        for instrument in VALIDATED_INSTRUMENTS:
             if instrument.code not in latest:
                 row = rows.filter(instrument=instrument.code).first()
                 if row is not None:

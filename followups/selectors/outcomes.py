@@ -1,7 +1,8 @@
 """Reads for the clinic's outcomes: the plain data ``followups.outcomes`` computes from.
 
 Four queries whatever the number of patients or sessions: the patients whose first completed
-session falls in the period (with its start and route), their GAD-7 and PHQ-9 scores, and the
+session falls in the period (with its start and route, and the end of that plan's induction
+series), their GAD-7 and PHQ-9 scores (not the 24-hour check-in's own questions), and the
 completed sessions of the period counted in SQL by route (sessions, answered 24-hour check-ins and
 the side effects they report; then the sessions with a side effect or adverse event logged). The
 patient and session sets are passed on as subqueries, never as lists of ids, and no check-in's
@@ -26,7 +27,7 @@ from django.db.models import (
 )
 
 from intake.models import Assessment, Patient
-from treatments.models import SessionEvent, TreatmentSession
+from treatments.models import PlanVersion, SessionEvent, TreatmentPlan, TreatmentSession
 
 from .. import outcomes
 from ..models import Survey
@@ -99,9 +100,23 @@ def _treated_patients(*, start: datetime, end: datetime, route: str | None) -> Q
     first = TreatmentSession.objects.filter(
         patient=OuterRef("pk"), status=TreatmentSession.Status.COMPLETED
     ).order_by("starts_at", "id")
+    # The first plan's completed induction infusions, latest first: the end of the series is
+    # the last of them once as many as planned are done, or once the plan ended early.
+    induction = TreatmentSession.objects.filter(
+        plan_id=OuterRef("first_plan"),
+        status=TreatmentSession.Status.COMPLETED,
+        plan_version__phase=PlanVersion.Phase.INDUCTION,
+    ).order_by("-starts_at", "-id")
     patients = Patient.objects.filter(pk__in=first_in_period).annotate(
         first_session_at=Subquery(first.values("starts_at")[:1]),
         first_route=Subquery(first.values("plan_version__route")[:1]),
+        first_plan=Subquery(first.values("plan_id")[:1]),
+        first_plan_status=Subquery(first.values("plan__status")[:1]),
+        induction_last_at=Subquery(induction.values("starts_at")[:1]),
+        induction_planned=Subquery(induction.values("plan_version__sessions_planned")[:1]),
+        induction_done=Subquery(
+            induction.order_by().values("plan_id").annotate(done=Count("pk")).values("done")
+        ),
     )
     if route:
         patients = patients.filter(first_route=route)
@@ -173,11 +188,30 @@ def outcome_data(
     completed sessions that started in [start, end) counted by route (the side effects in
     ``effects``); of one route when ``route`` is given."""
     patients = _treated_patients(start=start, end=end, route=route)
+    ended = (TreatmentPlan.Status.COMPLETED, TreatmentPlan.Status.STOPPED)
     courses = {
         row["pk"]: outcomes.PatientCourse(
-            route=row["first_route"], first_session_at=row["first_session_at"]
+            route=row["first_route"],
+            first_session_at=row["first_session_at"],
+            induction_end_at=(
+                row["induction_last_at"]
+                if row["induction_last_at"] is not None
+                and (
+                    row["induction_done"] >= row["induction_planned"]
+                    or row["first_plan_status"] in ended
+                )
+                else None
+            ),
         )
-        for row in patients.order_by().values("pk", "first_session_at", "first_route")
+        for row in patients.order_by().values(
+            "pk",
+            "first_session_at",
+            "first_route",
+            "first_plan_status",
+            "induction_last_at",
+            "induction_planned",
+            "induction_done",
+        )
     }
     # No ORDER BY: sorting ~250,000 scores would spill to disk at 100,000 patients; each
     # patient's few scores are put in order here instead, by (taken_at, id) as before.

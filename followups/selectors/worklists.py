@@ -37,7 +37,7 @@ PANEL_SURVEYS = 3
 
 ESCALATION_LABELS = {
     "item9": "Thoughts of self-harm (PHQ-9 item 9 answered above “Not at all”)",
-    "gad7_worse": "GAD-7 worse than before treatment",
+    "gad7_worse": "GAD-7 worse than before treatment",  # never from the 24-hour check-in
     "phq9_worse": "PHQ-9 worse than before treatment",
     "severe_side_effect": "Severe side effect reported",
 }
@@ -60,13 +60,15 @@ def _score(instrument: str, column: str) -> Subquery:
 
 
 def with_scores(surveys: QuerySet[Survey]) -> QuerySet[Survey]:
-    """Each survey with ``gad7_total``, ``gad7_band``, ``phq9_total``, ``phq9_band`` (None when
-    the survey did not ask or was not answered), in the same query."""
+    """Each survey with ``gad7_total``, ``gad7_band``, ``phq9_total``, ``phq9_band`` and
+    ``checkin_anxiety_total`` (the 24-hour check-in's, no band) (None when the survey did not
+    ask or was not answered), in the same query."""
     return surveys.annotate(
         gad7_total=_score(Assessment.Instrument.GAD7, "total"),
         gad7_band=_score(Assessment.Instrument.GAD7, "band"),
         phq9_total=_score(Assessment.Instrument.PHQ9, "total"),
         phq9_band=_score(Assessment.Instrument.PHQ9, "band"),
+        checkin_anxiety_total=_score(Assessment.Instrument.ANXIETY_CHECKIN, "total"),
     )
 
 
@@ -207,7 +209,6 @@ def _attach_scores(surveys: list[Survey]) -> None:
         for source_id, instrument, total, band in Assessment.objects.filter(
             source_kind=SURVEY_SOURCE,
             source_id__in=[survey.pk for survey in surveys],
-            instrument__in=[Assessment.Instrument.GAD7, Assessment.Instrument.PHQ9],
         )
         .order_by()  # one per survey and instrument (a constraint): no sort needed
         .values_list("source_id", "instrument", "total", "band")
@@ -219,14 +220,22 @@ def _attach_scores(surveys: list[Survey]) -> None:
         survey.phq9_total, survey.phq9_band = scores.get(
             (survey.pk, Assessment.Instrument.PHQ9), (None, None)
         )
+        survey.checkin_anxiety_total, _no_band = scores.get(
+            (survey.pk, Assessment.Instrument.ANXIETY_CHECKIN), (None, None)
+        )
         survey.score_summary = score_summary(survey)
 
 
 def score_texts(
-    gad7_total: int | None, gad7_band: str | None, phq9_total: int | None, phq9_band: str | None
+    gad7_total: int | None,
+    gad7_band: str | None,
+    phq9_total: int | None,
+    phq9_band: str | None,
+    checkin_anxiety_total: int | None = None,
 ) -> list[str]:
-    """["GAD-7 7 (Mild)", "PHQ-9 12 (Moderate)"], without the scales not taken."""
-    return [
+    """["GAD-7 7 (Mild)", "PHQ-9 12 (Moderate)"], without the scales not taken; the 24-hour
+    check-in's anxiety total with no band ("24-hour anxiety check-in 9 of 21")."""
+    texts = [
         f"{label} {total} ({band})"
         for label, total, band in (
             ("GAD-7", gad7_total, gad7_band),
@@ -234,12 +243,21 @@ def score_texts(
         )
         if total is not None
     ]
+    if checkin_anxiety_total is not None:
+        texts.append(f"24-hour anxiety check-in {checkin_anxiety_total} of 21")
+    return texts
 
 
 def score_summary(survey: Survey) -> str:
     """The survey's scores in words, as "GAD-7 6 (Mild) · PHQ-9 4 (Minimal)"; empty if none."""
     return " · ".join(
-        score_texts(survey.gad7_total, survey.gad7_band, survey.phq9_total, survey.phq9_band)
+        score_texts(
+            survey.gad7_total,
+            survey.gad7_band,
+            survey.phq9_total,
+            survey.phq9_band,
+            survey.checkin_anxiety_total,
+        )
     )
 
 

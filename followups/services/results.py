@@ -8,6 +8,10 @@ and a maintenance review when the anxiety score climbs back.
 - A severe side effect: escalated, with an alert.
 - A GAD-7 ``CLINIC_MAINTENANCE_RISE_POINTS`` or more above the patient's best score since
   treatment began: a "maintenance review due" task for the clinician (one open at a time).
+
+The 24-hour check-in's anxiety questions ("since your treatment") are recorded as their own
+instrument, with a total and no band, and take no part in either comparison: a score over
+another recall period is not a GAD-7.
 """
 
 from datetime import datetime
@@ -22,6 +26,7 @@ from intake.services.questionnaires import alert_raise
 from treatments.models import StaffTask, TreatmentSession
 
 from ..models import OutboxEntry, Survey
+from ..survey_questions import checkin_anxiety_total
 from .outbox import TASK_SOURCE, outbox_cancel, outbox_schedule
 
 SOURCE = "survey"
@@ -92,6 +97,7 @@ def survey_results_record(
     survey: Survey,
     gad7: list[int] | None,
     phq9: list[int] | None,
+    checkin_anxiety: list[int] | None = None,
     phq9_difficulty: str = "",
     safety_answer: int | None = None,
     feeling: int | None = None,
@@ -130,6 +136,18 @@ def survey_results_record(
                 source_id=locked.pk,
             )
             totals[instrument] = score.total
+        if checkin_anxiety:
+            # Not in ``totals``: nothing is compared with it.
+            Assessment.objects.create(
+                patient_id=patient_id,
+                instrument=Assessment.Instrument.ANXIETY_CHECKIN,
+                answers=list(checkin_anxiety),
+                total=checkin_anxiety_total(checkin_anxiety),
+                band="",
+                taken_at=now,
+                source_kind=SOURCE,
+                source_id=locked.pk,
+            )
 
         escalations: list[str] = []
         item9 = phq9[8] if phq9 else safety_answer

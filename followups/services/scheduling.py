@@ -4,6 +4,11 @@ The treatments app calls these hooks inside its own transactions: booking, resch
 cancelling (and no-shows) move the appointment reminders; completing a session schedules its
 check-in surveys and the front desk's booking tasks, and, at the end of an induction series, the
 clinician's maintenance review.
+
+The 24-hour check-in follows every session. The questionnaires over the last two weeks (GAD-7
+and PHQ-9) follow the last infusion of an induction series and each maintenance session: sent
+after every infusion of a series, six infusions would ask eighteen overlapping two-week
+questionnaires about one course of treatment.
 """
 
 from datetime import UTC, datetime
@@ -11,7 +16,7 @@ from datetime import UTC, datetime
 from django.conf import settings
 from django.utils import timezone
 
-from treatments.models import TreatmentSession
+from treatments.models import PlanVersion, TreatmentSession
 
 from .. import policy, schedule
 from ..models import OutboxEntry, Survey
@@ -99,11 +104,23 @@ def _series_finished(session: TreatmentSession) -> bool:
     return done >= planned
 
 
+def _survey_timings(
+    session: TreatmentSession, *, series_finished: bool
+) -> tuple[schedule.SurveyTiming, ...]:
+    """Every timing after a maintenance session or the last infusion of an induction series;
+    only those that follow every session (the check-in) after the other infusions."""
+    timings = policy.survey_schedule()
+    if series_finished or session.plan_version.phase != PlanVersion.Phase.INDUCTION:
+        return timings
+    return tuple(timing for timing in timings if timing.every_session)
+
+
 def followups_on_session_completed(*, session: TreatmentSession, user) -> None:
     """Surveys at the clinic's offsets after discharge, the front desk's booking tasks, and
     the maintenance review when an induction series ends."""
     zone, quiet = policy.clinic_zone(), policy.quiet_hours()
     finished_at = session.discharged_at or timezone.now()
+    series_finished = _series_finished(session)
     surveys = [
         Survey(
             patient_id=session.patient_id,
@@ -114,7 +131,7 @@ def followups_on_session_completed(*, session: TreatmentSession, user) -> None:
                 schedule.after(finished_at, timing.offset, zone), quiet, zone
             ),
         )
-        for timing in policy.survey_schedule()
+        for timing in _survey_timings(session, series_finished=series_finished)
     ]
     existing = set(Survey.objects.filter(session=session).values_list("offset_label", flat=True))
     surveys = Survey.objects.bulk_create(
@@ -142,7 +159,7 @@ def followups_on_session_completed(*, session: TreatmentSession, user) -> None:
                 session=session,
             )
         )
-    if _series_finished(session):
+    if series_finished:
         entries.append(
             task_entry(
                 patient_id=session.patient_id,

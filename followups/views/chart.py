@@ -7,6 +7,7 @@ page does.
 
 from datetime import datetime
 
+from django.conf import settings
 from django.http import Http404
 from django.shortcuts import render
 from django.utils import timezone
@@ -21,7 +22,7 @@ from intake.selectors import patient_heading
 from .. import charts
 from ..selectors import chart as chart_selectors
 
-COLOURS = {"gad7": "#0b5394", "phq9": "#6a1b9a"}
+COLOURS = {"gad7": "#0b5394", "phq9": "#6a1b9a", "anx_24h": "#5b6770"}
 
 
 def _summary(course: chart_selectors.Course) -> str:
@@ -34,7 +35,7 @@ def _summary(course: chart_selectors.Course) -> str:
     parts = [
         f"{label} totals over time: {count} score{'s' if count != 1 else ''} from "
         f"{day(first.at)} to {day(latest.at)}",
-        f"latest {latest.total} ({latest.band})",
+        f"latest {latest.total_text}",
     ]
     if course.baseline is not None:
         parts.append(f"baseline {course.baseline.total}")
@@ -95,6 +96,7 @@ def patient_chart(request, pk: int):
                 for course in chart.courses
             ],
             "limit": chart_selectors.SOURCE_LIMIT,
+            "baseline_min": settings.CLINIC_OUTCOME_BASELINE_MIN,
             "timeline_limit": chart_selectors.TIMELINE_LIMIT,
         },
     )

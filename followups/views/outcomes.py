@@ -1,6 +1,7 @@
 """The clinic's outcomes for a period, by route: response and remission at 24 hours, 7 and 14
-days, time to response, how long it lasted, and side effects; as a page and as a CSV of
-aggregate figures (no names or MRNs).
+days after the first session and after the end of the induction series, time to response, how
+long it lasted, and side effects; as a page and as a CSV of aggregate figures (no names or
+MRNs).
 """
 
 import csv
@@ -48,7 +49,8 @@ def _score_tables(rows: list[rules.RouteOutcomes]) -> list[dict]:
                         {
                             "label": row.label,
                             "rates": [
-                                row.rate(instrument, kind, point.code)
+                                row.rate(instrument, kind, rules.point_code(point, anchor))
+                                for anchor, _anchor_label in rules.ANCHORS
                                 for point in rules.TIME_POINTS
                             ],
                         }
@@ -63,7 +65,7 @@ def _score_tables(rows: list[rules.RouteOutcomes]) -> list[dict]:
 @role_required(CLINICIAN, CLINIC_ADMIN)
 def outcomes(request):
     form = _period_form(request)
-    context = {"form": form, "time_points": rules.TIME_POINTS}
+    context = {"form": form, "time_points": rules.TIME_POINTS, "anchors": rules.ANCHORS}
     if form.is_valid():
         report = _report(form)
         rows = report.rows
@@ -91,6 +93,7 @@ def outcomes(request):
                 for kind, label in rules.SIDE_EFFECT_EVENT_KINDS
             ],
             "rise_points": settings.CLINIC_MAINTENANCE_RISE_POINTS,
+            "baseline_min": settings.CLINIC_OUTCOME_BASELINE_MIN,
             "response_search_days": rules.RESPONSE_SEARCH.days,
             "windows": [
                 (point, _hours_or_days(point.opens), _hours_or_days(point.closes))

@@ -37,7 +37,14 @@ ROLE_FILTERS = (
     (StaffTask.Role.FRONT_DESK, "Front-desk tasks"),
 )
 ANSWER_WORDS = dict(ANSWER_CHOICES)
-INSTRUMENT_ITEMS = {"gad7": GAD7_ITEMS, "phq9": PHQ9_ITEMS}
+INSTRUMENT_ITEMS = {"gad7": GAD7_ITEMS, "phq9": PHQ9_ITEMS, "anx_24h": GAD7_ITEMS}
+# The check-in's anxiety questions are asked since the treatment: not the GAD-7, so no band and
+# no "before treatment" score to compare with.
+SURVEY_INSTRUMENTS = (
+    ("gad7", "GAD-7 (over the last 2 weeks)"),
+    ("phq9", "PHQ-9 (over the last 2 weeks)"),
+    ("anx_24h", "24-hour anxiety check-in (since the treatment; not the GAD-7)"),
+)
 SIDE_EFFECT_WORDS = {
     "dissociation": "Dissociation",
     "hallucinations": "Hallucinations",
@@ -245,7 +252,7 @@ def call_log(request, pk: int):
 
 def _score_rows(scores: selectors.SurveyScores) -> list[dict]:
     rows = []
-    for instrument, label in (("gad7", "GAD-7"), ("phq9", "PHQ-9")):
+    for instrument, label in SURVEY_INSTRUMENTS:
         assessment = scores.survey.get(instrument)
         if assessment is None:
             continue

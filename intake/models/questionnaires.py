@@ -176,11 +176,14 @@ class ConsentSignature(models.Model):
 
 
 class Assessment(models.Model):
-    """One completed GAD-7 or PHQ-9, from the intake, a survey or a session."""
+    """One completed GAD-7 or PHQ-9, from the intake, a survey or a session; or the 24-hour
+    check-in's anxiety questions, which ask the GAD-7's items "since your treatment": another
+    recall period, so another instrument, with a total and no severity band."""
 
     class Instrument(models.TextChoices):
         GAD7 = "gad7", "GAD-7"
         PHQ9 = "phq9", "PHQ-9"
+        ANXIETY_CHECKIN = "anx_24h", "24-hour anxiety check-in"
 
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="assessments")
     instrument = models.CharField(max_length=8, choices=Instrument)

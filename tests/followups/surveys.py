@@ -10,7 +10,15 @@ from django.utils import timezone
 
 from followups.models import Survey, SurveyLink
 from intake.services.questionnaires import token_digest
-from tests.treatments.sessions import completed_session
+from tests.treatments.sessions import (
+    administered,
+    booked_session,
+    checked_in,
+    discharged,
+    monitored,
+    pre_dose,
+)
+from treatments.models import PlanVersion
 
 # Answers as a patient's browser posts them, step by step.
 FEELING = {
@@ -27,10 +35,12 @@ FEELING = {
 }
 # GAD-7 all "Several days" (7, Mild).
 GAD7 = {f"gad7_{n}": "1" for n in range(1, 8)}
+# The check-in's anxiety since the treatment, all "Several days" (7; not a GAD-7, no band).
+ANXIETY = {f"anxiety_{n}": "1" for n in range(1, 8)}
 SAFETY = {"phq9_9": "0"}
 # PHQ-9 all "Several days" but item 9 "Not at all" (8, Mild).
 PHQ9 = {**{f"phq9_{n}": "1" for n in range(1, 9)}, "phq9_9": "0", "phq9_difficulty": "somewhat"}
-CHECKIN_ANSWERS = (("feeling", FEELING), ("gad7", GAD7), ("safety", SAFETY))
+CHECKIN_ANSWERS = (("feeling", FEELING), ("anxiety", ANXIETY), ("safety", SAFETY))
 SCORES_ANSWERS = (("gad7", GAD7), ("phq9", PHQ9))
 
 
@@ -50,9 +60,25 @@ def link_path(token: str) -> str:
     return reverse("followups:survey_link_open", kwargs={"token": token})
 
 
+def completed_session_of(*, by, phase: str, sessions_planned: int = 6, **kwargs):
+    """A session through discharge under a plan version of this phase (the surveys it
+    schedules depend on it: the two-week questionnaires follow a maintenance session)."""
+    session = booked_session(by=by, **kwargs)
+    PlanVersion.objects.filter(pk=session.plan_version_id).update(
+        phase=phase, sessions_planned=sessions_planned
+    )
+    session.plan_version.refresh_from_db()
+    checked_in(session, by=by)
+    pre_dose(session, by=by)
+    administered(session, by=by)
+    monitored(session, by=by)
+    return discharged(session, by=by)
+
+
 def sent_survey(*, by, content: str = Survey.Content.CHECKIN) -> tuple[Survey, str]:
-    """A completed session's survey of this content, invited now, and its link's token."""
-    session = completed_session(by=by)
+    """A completed session's survey of this content, invited now, and its link's token: a
+    maintenance session's, which schedules both contents."""
+    session = completed_session_of(by=by, phase=PlanVersion.Phase.MAINTENANCE)
     survey = Survey.objects.filter(session=session, content=content).order_by("due_at").first()
     assert survey is not None, f"no {content} survey was scheduled after the session"
     now = timezone.now()

@@ -345,7 +345,7 @@ def test_the_baseline_is_the_last_score_before_the_first_session():
     start = DAY + timedelta(days=10)
     totals = [(DAY, 18), (DAY + timedelta(days=5), 16), (start, 9), (start + timedelta(1), 8)]
 
-    outcome = chart_selectors.score_outcome(totals, treatment_start=start)
+    outcome = chart_selectors.score_outcome(totals, treatment_start=start, baseline_min=10)
 
     assert outcome.baseline == 1
     assert outcome.responses == {3}  # 9 is 44% below 16; 8 is 50% below
@@ -355,11 +355,69 @@ def test_the_baseline_is_the_last_score_before_the_first_session():
 def test_nothing_counts_before_treatment_or_without_a_baseline():
     totals = [(DAY, 16), (DAY + timedelta(days=1), 3)]
 
-    assert chart_selectors.score_outcome(totals, treatment_start=None).responses == set()
-    no_baseline = chart_selectors.score_outcome(totals, treatment_start=DAY)
+    assert (
+        chart_selectors.score_outcome(totals, treatment_start=None, baseline_min=10).responses
+        == set()
+    )
+    no_baseline = chart_selectors.score_outcome(totals, treatment_start=DAY, baseline_min=10)
     assert no_baseline.baseline is None
     assert no_baseline.responses == set()
-    assert no_baseline.remissions == {1}  # a remission needs no baseline
+    # Nor a remission: without a baseline nobody knows the patient started symptomatic.
+    assert no_baseline.remissions == set()
+
+
+@pytest.mark.parametrize(("baseline", "counted"), [(9, False), (10, True)])
+def test_response_and_remission_need_a_symptomatic_baseline(baseline, counted):
+    start = DAY + timedelta(days=10)
+    totals = [(DAY, baseline), (start + timedelta(days=1), 2)]
+
+    outcome = chart_selectors.score_outcome(totals, treatment_start=start, baseline_min=10)
+
+    assert outcome.symptomatic is counted
+    assert outcome.responses == outcome.remissions == ({1} if counted else set())
+
+
+def test_the_chart_says_why_a_patient_who_starts_at_3_shows_no_remission(
+    at_noon, clinician, clinician_user, patient
+):
+    intake_score(patient, at=NOON - timedelta(days=30), instrument="gad7", total=3, band="Minimal")
+    session = session_at(
+        patient, by=clinician_user, starts_at=NOON - timedelta(days=20), status="completed"
+    )
+    survey_after(session, completed_at=NOON - timedelta(days=13), gad7=[1, 1, 1, 0, 0, 0, 0],
+                 phq9=[0] * 9, offset_label="7d")  # fmt: skip
+
+    page = clinician.get(chart_url(patient)).content.decode()
+
+    assert "Remission at" not in page and "chart-remission" not in page
+    assert (
+        "No response or remission shown: the baseline 3 is below 10, the clinic&#x27;s cut-off"
+        in page
+    )
+
+
+def test_the_24_hour_check_in_is_its_own_line_never_the_gad7(
+    at_noon, clinician, clinician_user, patient
+):
+    intake_score(patient, at=NOON - timedelta(days=30), instrument="gad7", total=16, band="Severe")
+    session = session_at(
+        patient, by=clinician_user, starts_at=NOON - timedelta(days=20), status="completed"
+    )
+    Assessment.objects.create(
+        patient=patient, instrument="anx_24h", answers=[0] * 7, total=0, band="",
+        taken_at=NOON - timedelta(days=19), source_kind="survey", source_id=session.pk,
+    )  # fmt: skip
+
+    response = clinician.get(chart_url(patient))
+
+    gad7, _phq9, checkin = response.context["chart"].courses
+    assert [point.total for point in gad7.points] == [16]  # the check-in's 0 is not a GAD-7
+    assert gad7.remission_at is None and gad7.response_at is None
+    assert checkin.instrument.label == "24-hour anxiety check-in"
+    assert [(point.total, point.total_text, point.outcome_label) for point in checkin.points] == [
+        (0, "0", "")
+    ]
+    assert checkin.statements == [] and checkin.baseline is None
 
 
 # --- The page ------------------------------------------------------------------------------------

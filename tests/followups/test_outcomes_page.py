@@ -13,13 +13,14 @@ from django.core.cache import cache
 from django.urls import reverse
 
 from followups.models import Survey
+from followups.selectors.outcomes import outcome_data
 from intake.models import Assessment
 from tests.conftest import sign_in
 from tests.factories import PatientFactory
 from tests.followups.test_outcomes_rules import COHORT, HandPatient
 from tests.treatments.sessions import booked_session
 from treatments.dosing import Route
-from treatments.models import SessionEvent, TreatmentSession
+from treatments.models import PlanVersion, SessionEvent, TreatmentPlan, TreatmentSession
 
 pytestmark = pytest.mark.clinic_day
 
@@ -134,6 +135,7 @@ class _Tables(HTMLParser):
         self._caption: list[str] | None = None
         self._cell: list[str] | None = None
         self._hidden = 0
+        self._head = False
 
     def handle_starttag(self, tag, attrs):
         classes = (dict(attrs).get("class") or "").split()
@@ -143,6 +145,8 @@ class _Tables(HTMLParser):
             self._rows = []
         elif tag == "caption":
             self._caption = []
+        elif tag == "thead":
+            self._head = True
         elif tag == "tr" and self._rows is not None:
             self._rows.append([])
         elif tag in ("td", "th") and self._rows is not None:
@@ -151,6 +155,9 @@ class _Tables(HTMLParser):
     def handle_endtag(self, tag):
         if self._hidden:
             self._hidden -= 1
+        elif tag == "thead" and self._rows is not None:
+            del self._rows[:]  # the header rows (one or two)
+            self._head = False
         elif tag == "caption":
             self._caption_text = " ".join("".join(self._caption).split())
             self._caption = None
@@ -174,9 +181,7 @@ def tables_of(response) -> dict[str, dict[str, list[str]]]:
     """Caption (its start) -> first cell of each body row -> the other cells."""
     parser = _Tables()
     parser.feed(response.content.decode())
-    return {
-        caption: {row[0]: row[1:] for row in rows[1:]} for caption, rows in parser.tables.items()
-    }
+    return {caption: {row[0]: row[1:] for row in rows} for caption, rows in parser.tables.items()}
 
 
 def table(response, caption_start: str) -> dict[str, list[str]]:
@@ -210,15 +215,31 @@ def test_the_hand_cohort_shows_the_hand_computed_figures(clinician, clinician_us
     assert treated["Oral / sublingual"] == ["0", "0"]
 
     gad7_response = table(response, "GAD-7 response")
-    assert gad7_response["All routes"] == ["75% (3 of 4)", "50% (2 of 4)", "50% (1 of 2)"]
-    assert gad7_response["IV infusion"] == ["100% (2 of 2)", "67% (2 of 3)", "50% (1 of 2)"]
-    assert gad7_response["Intranasal esketamine (Spravato)"] == ["0% (0 of 1)", "0% (0 of 1)", "—"]
-    assert gad7_response["Oral / sublingual"] == ["—", "—", "—"]
+    # After the first session, then after the end of the induction series (no cohort plan has
+    # ended its series: dashes). D (baseline 0) and B's PHQ-9 (baseline 9) are below the
+    # symptomatic cut-off of 10: left out.
+    end = ["—", "—", "—"]
+    assert gad7_response["All routes"] == ["75% (3 of 4)", "50% (2 of 4)", "50% (1 of 2)", *end]
+    assert gad7_response["IV infusion"] == ["100% (2 of 2)", "67% (2 of 3)", "50% (1 of 2)", *end]
+    assert gad7_response["Intranasal esketamine (Spravato)"][:3] == [
+        "0% (0 of 1)",
+        "0% (0 of 1)",
+        "—",
+    ]
+    assert gad7_response["Oral / sublingual"] == ["—"] * 6
     gad7_remission = table(response, "GAD-7 remission")
-    assert gad7_remission["All routes"] == ["20% (1 of 5)", "50% (2 of 4)", "50% (1 of 2)"]
-    assert gad7_remission["IV infusion"][0] == "33% (1 of 3)"
-    assert table(response, "PHQ-9 response")["All routes"] == ["100% (1 of 1)", "50% (1 of 2)", "—"]
-    assert table(response, "PHQ-9 remission")["All routes"] == ["0% (0 of 1)", "50% (1 of 2)", "—"]
+    assert gad7_remission["All routes"] == ["0% (0 of 4)", "50% (2 of 4)", "50% (1 of 2)", *end]
+    assert gad7_remission["IV infusion"][0] == "0% (0 of 2)"
+    assert table(response, "PHQ-9 response")["All routes"][:3] == [
+        "100% (1 of 1)",
+        "100% (1 of 1)",
+        "—",
+    ]
+    assert table(response, "PHQ-9 remission")["All routes"][:3] == [
+        "0% (0 of 1)",
+        "100% (1 of 1)",
+        "—",
+    ]
 
     lasting = table(response, "Among patients whose GAD-7 responded")
     # responders, median days to response, lost, median days lasted, still responding
@@ -251,8 +272,9 @@ def test_the_csv_has_the_same_figures_and_no_patient(clinic_admin, admin_user):
     assert rows[("All routes", "patients_treated", "")] == ["7", "", ""]
     assert rows[("All routes", "sessions", "")] == ["9", "", ""]
     assert rows[("All routes", "gad7_response", "24h")] == ["3", "4", "0.7500"]
-    assert rows[("All routes", "gad7_remission", "24h")] == ["1", "5", "0.2000"]
-    assert rows[("IV infusion", "gad7_remission", "24h")] == ["1", "3", "0.3333"]
+    assert rows[("All routes", "gad7_remission", "24h")] == ["0", "4", "0.0000"]
+    assert rows[("IV infusion", "gad7_remission", "24h")] == ["0", "2", "0.0000"]
+    assert rows[("All routes", "gad7_response", "end_of_induction_7d")] == ["0", "0", ""]
     assert rows[("All routes", "phq9_response", "14d")] == ["0", "0", ""]
     assert rows[("All routes", "gad7_time_to_response_median_days", "")] == ["", "4", "0.92"]
     assert rows[("All routes", "gad7_still_responding", "")] == ["2", "4", "0.5000"]
@@ -271,7 +293,7 @@ def test_the_route_filter_keeps_one_route(clinician, clinician_user):
 
     gad7_response = table(response, "GAD-7 response")
     assert list(gad7_response) == ["IV infusion"]
-    assert gad7_response["IV infusion"] == ["100% (2 of 2)", "67% (2 of 3)", "50% (1 of 2)"]
+    assert gad7_response["IV infusion"][:3] == ["100% (2 of 2)", "67% (2 of 3)", "50% (1 of 2)"]
     assert table(response, "Patients whose first completed session") == {"IV infusion": ["4", "6"]}
     # Side effects of the IV sessions only: A, B and D answered (nausea A and B).
     effects = table(response, "Side effects reported in the 24-hour check-in")
@@ -287,9 +309,9 @@ def test_the_route_filter_keeps_one_route(clinician, clinician_user):
 def test_of_two_baselines_taken_at_the_same_time_the_one_recorded_last_counts(
     clinician, clinician_user
 ):
-    # Recorded 20 then 8, both a day before: the baseline is 8, so 10 at 24 hours is no
+    # Recorded 20 then 12, both a day before: the baseline is 12, so 10 at 24 hours is no
     # response (from 20 it would have been one).
-    tie = HandPatient("T", "iv", gad7=((-timedelta(days=1), 20), (-timedelta(days=1), 8),
+    tie = HandPatient("T", "iv", gad7=((-timedelta(days=1), 20), (-timedelta(days=1), 12),
                                         (timedelta(hours=24), 10)))  # fmt: skip
     write_cohort(clinician_user, (tie,))
 
@@ -305,7 +327,7 @@ def test_the_period_leaves_out_patients_first_treated_outside_it(clinician, clin
     response = clinician.get(PAGE, {"start": "2026-06-03", "end": "2026-06-30"})
 
     assert table(response, "Patients whose first completed session")["All routes"] == ["0", "2"]
-    assert table(response, "GAD-7 response")["All routes"] == ["—", "—", "—"]
+    assert table(response, "GAD-7 response")["All routes"] == ["—"] * 6
 
 
 def test_the_period_is_read_in_the_clinic_zone(clinician, clinician_user):
@@ -386,3 +408,67 @@ def test_the_page_and_csv_cost_the_same_queries_for_2_or_12_patients(
 
     patients = table(response, "Patients whose first completed session")["All routes"][0]
     assert patients == str(2 * copies)
+
+
+def _induction_of(by, *, planned: int, done: int, plan_status: str = "active"):
+    """A patient's IV induction of ``planned`` infusions, ``done`` of them completed two days
+    apart from BASE, with a GAD-7 baseline of 16 the day before. Returns the sessions."""
+    first = _patient(
+        HandPatient("I", "iv", gad7=((-timedelta(days=1), 16),)), starts_at=BASE, by=by
+    )
+    PlanVersion.objects.filter(pk=first.plan_version_id).update(sessions_planned=planned)
+    sessions = [first]
+    for number in range(1, done):
+        sessions.append(
+            _another_session(
+                first, starts_at=BASE + timedelta(days=2 * number), status="completed", by=by
+            )
+        )
+    TreatmentPlan.objects.filter(pk=first.plan_id).update(status=plan_status)
+    return sessions
+
+
+@pytest.mark.parametrize(
+    ("done", "plan_status", "ended"),
+    [(2, "active", False), (3, "active", True), (2, "stopped", True), (2, "completed", True)],
+)
+def test_the_end_of_induction_is_the_last_infusion_once_the_series_is_over(
+    clinician_user, done, plan_status, ended
+):
+    sessions = _induction_of(clinician_user, planned=3, done=done, plan_status=plan_status)
+    _score(sessions[-1].patient, "gad7", sessions[-1].starts_at + timedelta(days=7), 4)
+
+    (course,) = outcome_data(start=BASE - timedelta(days=1), end=BASE + timedelta(days=1),
+                             effects=[]).courses  # fmt: skip
+
+    assert course.induction_end_at == (sessions[-1].starts_at if ended else None)
+
+
+def test_the_page_shows_the_time_points_from_the_end_of_induction(clinician, clinician_user):
+    sessions = _induction_of(clinician_user, planned=3, done=3)
+    # The 7-day questionnaire after the last infusion (day 11 from the first: in no window of
+    # the first session's 7d), and the 24-hour check-in's anxiety questions (not a GAD-7).
+    _score(sessions[-1].patient, "gad7", sessions[-1].starts_at + timedelta(days=7), 4)
+    _score(sessions[0].patient, "anx_24h", sessions[0].starts_at + timedelta(hours=24), 2)
+
+    response = clinician.get(PAGE, PERIOD)
+
+    remission = table(response, "GAD-7 remission")["All routes"]
+    assert remission[:2] == ["—", "—"]  # the check-in's 2 at 24 hours is not a GAD-7
+    assert remission[3:] == ["—", "100% (1 of 1)", "—"]
+    assert "CLINIC_OUTCOME_BASELINE_MIN" in response.content.decode()
+
+
+@pytest.mark.parametrize(("baseline", "counted"), [(9, False), (10, True)])
+def test_the_page_counts_only_a_symptomatic_baseline(
+    clinician, clinician_user, settings, baseline, counted
+):
+    settings.CLINIC_OUTCOME_BASELINE_MIN = 10
+    symptoms = ((-timedelta(days=1), baseline), (timedelta(days=6), 2))
+    write_cohort(clinician_user, (HandPatient("S", "iv", gad7=symptoms),))
+
+    response = clinician.get(PAGE, PERIOD)
+
+    expected = "100% (1 of 1)" if counted else "—"
+    assert table(response, "GAD-7 remission")["All routes"][1] == expected
+    assert table(response, "GAD-7 response")["All routes"][1] == expected

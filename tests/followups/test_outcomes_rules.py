@@ -10,9 +10,9 @@ maintenance rise is 5 points):
   B  IV   scores 14 (3 days before) then 10 (1 day before): the baseline is the LAST one, 10.
           At 20h: 5, exactly 50% (response; 5 is not below 5: no remission). 7d: 3 (both).
           14d: 4 (both). Never rises 5 above its best (3): still responding. Response at 0.83 day.
-          PHQ-9 baseline 9, 7d 6 (neither).
+          PHQ-9 baseline 9: below the cut-off, left out of the PHQ-9 figures.
   C  esketamine  baseline 12. 24h (30h): 9, 7d: 8 (neither). Never responds.
-  D  IV   baseline 0, 24h 0: left out of response (cannot halve from 0); counted in remission.
+  D  IV   baseline 0, 24h 0: below the symptomatic cut-off (10): left out of everything.
   E  esketamine  no baseline (first score after the session): left out of everything.
   F  IV   baseline 14. At 11h: 6 (before the 24h window opens at 12h, but a response at 0.46
           day). At 72h: 8 (the 24h window closes AT 72h: not measured at 24h; not yet 7d either).
@@ -20,16 +20,17 @@ maintenance rise is 5 points):
   G  IM   baseline 20. 48h: 10, exactly half (response, no remission). Still responding.
 
 Figures, all routes (7 patients treated):
-  GAD-7 24h: response 3 of 4 (A, B, G; not C) = 75%; remission 1 of 5 (D) = 20%
+  GAD-7 24h: response 3 of 4 (A, B, G; not C) = 75%; remission 0 of 4 = 0%
   GAD-7 7d:  response 2 of 4 (A, B; not C, F) = 50%; remission 2 of 4 (A, B) = 50%
   GAD-7 14d: response 1 of 2 (B; not A) = 50%; remission 1 of 2 (B) = 50%
-  PHQ-9 24h: response 1 of 1 = 100%, remission 0 of 1 = 0%; 7d: response 1 of 2 = 50%,
-             remission 1 of 2 = 50%; 14d: "—" (n = 0)
+  PHQ-9 24h: response 1 of 1 = 100%, remission 0 of 1 = 0%; 7d: response 1 of 1 = 100%,
+             remission 1 of 1 = 100%; 14d: "—" (n = 0)
+  No course has ended its induction series: every end-of-induction time point is "—".
   Time to response: A 1.0, B 0.833, F 0.458, G 2.0 days: median of four = (0.833 + 1.0) / 2
              = 0.917 days ("0.9").
   Durability: 4 responders; A lasted 12 days, F 4.54 days: median 8.27 ("8.3");
              B and G still responding (2).
-IV (A, B, D, F): 24h response 2 of 2 = 100%, remission 1 of 3 = 33%.
+IV (A, B, D, F): 24h response 2 of 2 = 100%, remission 0 of 2 = 0%.
 Intranasal esketamine (C, E): 24h response 0 of 1. IM (G): 24h response 1 of 1.
 
 Sessions (in the page test: A has a second IV session, H a patient treated before the period
@@ -61,6 +62,7 @@ from followups.outcomes import (
 H = timedelta(hours=1)
 D = timedelta(days=1)
 RISE = 5
+BASELINE_MIN = 10  # the clinic's default CLINIC_OUTCOME_BASELINE_MIN
 EFFECTS = ("nausea", "dizziness", "headache")
 ROUTES = (
     ("iv", "IV infusion"),
@@ -149,6 +151,7 @@ def cohort_rows() -> dict[str, outcomes.RouteOutcomes]:
         session_tallies=outcomes.tally_sessions(cohort_sessions()),
         routes=ROUTES,
         rise_points=RISE,
+        baseline_min=BASELINE_MIN,
         effects=EFFECTS,
     )
     return {row.route: row for row in rows}
@@ -159,17 +162,22 @@ def cohort_rows() -> dict[str, outcomes.RouteOutcomes]:
 
 EXPECTED_ALL = {
     (GAD7, RESPONSE, "24h"): Rate(3, 4),
-    (GAD7, REMISSION, "24h"): Rate(1, 5),
+    (GAD7, REMISSION, "24h"): Rate(0, 4),
     (GAD7, RESPONSE, "7d"): Rate(2, 4),
     (GAD7, REMISSION, "7d"): Rate(2, 4),
     (GAD7, RESPONSE, "14d"): Rate(1, 2),
     (GAD7, REMISSION, "14d"): Rate(1, 2),
     (PHQ9, RESPONSE, "24h"): Rate(1, 1),
     (PHQ9, REMISSION, "24h"): Rate(0, 1),
-    (PHQ9, RESPONSE, "7d"): Rate(1, 2),
-    (PHQ9, REMISSION, "7d"): Rate(1, 2),
+    (PHQ9, RESPONSE, "7d"): Rate(1, 1),
+    (PHQ9, REMISSION, "7d"): Rate(1, 1),
     (PHQ9, RESPONSE, "14d"): Rate(0, 0),
     (PHQ9, REMISSION, "14d"): Rate(0, 0),
+} | {
+    (instrument, kind, f"end_of_induction_{point.code}"): Rate(0, 0)
+    for instrument in (GAD7, PHQ9)
+    for kind in (RESPONSE, REMISSION)
+    for point in TIME_POINTS
 }
 
 
@@ -188,7 +196,7 @@ def test_the_cohort_rates_by_route():
     assert [rows[code].patients for code in ("iv", "im", "esketamine_in")] == [4, 1, 2]
     assert [rows[code].sessions for code in ("iv", "im", "esketamine_in")] == [6, 1, 2]
     assert rows["iv"].rate(GAD7, RESPONSE, "24h") == Rate(2, 2)
-    assert rows["iv"].rate(GAD7, REMISSION, "24h") == Rate(1, 3)
+    assert rows["iv"].rate(GAD7, REMISSION, "24h") == Rate(0, 2)
     assert rows["esketamine_in"].rate(GAD7, RESPONSE, "24h") == Rate(0, 1)
     assert rows["im"].rate(GAD7, RESPONSE, "24h") == Rate(1, 1)
     assert rows["im"].rate(GAD7, RESPONSE, "7d") == Rate(0, 0)
@@ -230,6 +238,7 @@ def test_a_route_without_patients_shows_dashes():
         session_tallies=outcomes.tally_sessions(cohort_sessions()),
         routes=[("oral", "Oral / sublingual")],
         rise_points=RISE,
+        baseline_min=BASELINE_MIN,
         effects=EFFECTS,
     )[1]
 
@@ -327,7 +336,7 @@ def test_the_first_score_in_the_window_counts_not_the_best():
         "iv", T0, {GAD7: [Score(T0 - D, 10), Score(T0 + 30 * H, 4), Score(T0 + 20 * H, 7)]}
     )  # given out of order: sorted by time, the 20-hour 7 comes first, not the better 4
 
-    rates = outcomes.score_rates([course])
+    rates = outcomes.score_rates([course], baseline_min=BASELINE_MIN)
 
     assert rates[(GAD7, RESPONSE, "24h")] == Rate(0, 1)
     assert rates[(GAD7, REMISSION, "24h")] == Rate(0, 1)
@@ -336,19 +345,63 @@ def test_the_first_score_in_the_window_counts_not_the_best():
 def test_no_baseline_leaves_the_patient_out_of_every_rate():
     course = PatientCourse("iv", T0, {GAD7: [Score(T0 + 24 * H, 2), Score(T0 + 6 * D, 1)]})
 
-    rates = outcomes.score_rates([course])
+    rates = outcomes.score_rates([course], baseline_min=BASELINE_MIN)
 
     assert {rate.denominator for rate in rates.values()} == {0}
-    assert outcomes.first_response(course) is None
+    assert outcomes.first_response(course, baseline_min=BASELINE_MIN) is None
 
 
-def test_baseline_zero_counts_for_remission_only():
-    course = PatientCourse("iv", T0, {GAD7: [Score(T0 - D, 0), Score(T0 + 24 * H, 0)]})
+@pytest.mark.parametrize(("baseline", "counted"), [(9, False), (10, True)])
+def test_only_a_symptomatic_baseline_counts(baseline, counted):
+    """A patient who starts at 9 and falls to 2 is neither a response nor a remission: the
+    instrument's cut-off (10, the clinic's setting) says they were not symptomatic."""
+    course = PatientCourse("iv", T0, {GAD7: [Score(T0 - D, baseline), Score(T0 + 24 * H, 2)]})
 
-    rates = outcomes.score_rates([course])
+    rates = outcomes.score_rates([course], baseline_min=BASELINE_MIN)
 
-    assert rates[(GAD7, RESPONSE, "24h")] == Rate(0, 0)
-    assert rates[(GAD7, REMISSION, "24h")] == Rate(1, 1)
+    expected = Rate(1, 1) if counted else Rate(0, 0)
+    assert rates[(GAD7, RESPONSE, "24h")] == expected
+    assert rates[(GAD7, REMISSION, "24h")] == expected
+    assert (outcomes.first_response(course, baseline_min=BASELINE_MIN) is not None) is counted
+    assert outcomes.time_to_response([course], baseline_min=BASELINE_MIN).n == int(counted)
+
+
+def test_a_patient_who_starts_at_3_and_stays_at_3_is_not_a_remission():
+    course = PatientCourse("iv", T0, {GAD7: [Score(T0 - D, 3), Score(T0 + 7 * D, 3)]})
+
+    rates = outcomes.score_rates([course], baseline_min=BASELINE_MIN)
+
+    assert rates[(GAD7, REMISSION, "7d")] == Rate(0, 0)
+
+
+def test_the_time_points_are_measured_again_from_the_end_of_the_induction_series():
+    """Six infusions over two weeks: the 7-day questionnaire after the last one is the
+    end-of-induction 7d point; from the first session it falls in no window (day 19 is in the
+    14d window, as the first-session 14d point)."""
+    end = T0 + 12 * D
+    course = PatientCourse(
+        "iv",
+        T0,
+        {GAD7: [Score(T0 - D, 16), Score(end + 7 * D, 4), Score(end + 14 * D, 9)]},
+        induction_end_at=end,
+    )
+
+    rates = outcomes.score_rates([course], baseline_min=BASELINE_MIN)
+
+    assert rates[(GAD7, REMISSION, "end_of_induction_7d")] == Rate(1, 1)
+    assert rates[(GAD7, RESPONSE, "end_of_induction_14d")] == Rate(0, 1)  # 9 > 16 / 2
+    assert rates[(GAD7, RESPONSE, "end_of_induction_24h")] == Rate(0, 0)
+    assert rates[(GAD7, REMISSION, "7d")] == Rate(0, 0)
+    assert rates[(GAD7, REMISSION, "14d")] == Rate(1, 1)  # day 19 from the first session
+
+
+def test_a_series_not_yet_ended_has_no_end_of_induction_points():
+    course = PatientCourse("iv", T0, {GAD7: [Score(T0 - D, 16), Score(T0 + 7 * D, 4)]})
+
+    rates = outcomes.score_rates([course], baseline_min=BASELINE_MIN)
+
+    assert rates[(GAD7, REMISSION, "end_of_induction_7d")] == Rate(0, 0)
+    assert rates[(GAD7, REMISSION, "7d")] == Rate(1, 1)
 
 
 # --- Time to response and durability ----------------------------------------------------------
@@ -359,7 +412,7 @@ def test_time_to_response_is_the_first_score_half_below_baseline():
         "iv", T0, {GAD7: [Score(T0 - D, 18), Score(T0 + 2 * D, 12), Score(T0 + 3 * D, 9)]}
     )
 
-    ttr = outcomes.time_to_response([course])
+    ttr = outcomes.time_to_response([course], baseline_min=BASELINE_MIN)
 
     assert (ttr.days, ttr.n) == (3.0, 1)
 
@@ -368,8 +421,10 @@ def test_a_response_after_ninety_days_does_not_count():
     late = PatientCourse("iv", T0, {GAD7: [Score(T0 - D, 18), Score(T0 + 91 * D, 4)]})
     in_time = PatientCourse("iv", T0, {GAD7: [Score(T0 - D, 18), Score(T0 + 90 * D, 4)]})
 
-    assert outcomes.first_response(late) is None
-    assert outcomes.time_to_response([late, in_time]) == outcomes.MedianDays(90.0, 1)
+    assert outcomes.first_response(late, baseline_min=BASELINE_MIN) is None
+    assert outcomes.time_to_response(
+        [late, in_time], baseline_min=BASELINE_MIN
+    ) == outcomes.MedianDays(90.0, 1)
 
 
 @pytest.mark.parametrize(
@@ -381,7 +436,9 @@ def test_the_median_of_even_counts_is_the_mean_of_the_middle_two(days, median):
         PatientCourse("iv", T0, {GAD7: [Score(T0 - D, 10), Score(T0 + day * D, 2)]}) for day in days
     ]
 
-    assert outcomes.time_to_response(courses) == outcomes.MedianDays(median, len(days))
+    assert outcomes.time_to_response(courses, baseline_min=BASELINE_MIN) == outcomes.MedianDays(
+        median, len(days)
+    )
 
 
 def test_durability_measures_the_rise_from_the_best_score_so_far():
@@ -400,15 +457,19 @@ def test_durability_measures_the_rise_from_the_best_score_so_far():
         },
     )
 
-    assert outcomes.response_lost_after(course, rise_points=5) == 9.0
-    assert outcomes.response_lost_after(course, rise_points=6) is None
-    assert outcomes.durability([course], rise_points=6) == outcomes.Durability(1, 0, None, 1)
+    assert outcomes.response_lost_after(course, rise_points=5, baseline_min=BASELINE_MIN) == 9.0
+    assert outcomes.response_lost_after(course, rise_points=6, baseline_min=BASELINE_MIN) is None
+    assert outcomes.durability(
+        [course], rise_points=6, baseline_min=BASELINE_MIN
+    ) == outcomes.Durability(1, 0, None, 1)
 
 
 def test_durability_without_responders_is_empty():
     course = PatientCourse("iv", T0, {GAD7: [Score(T0 - D, 10), Score(T0 + D, 9)]})
 
-    assert outcomes.durability([course], rise_points=5) == outcomes.Durability(0, 0, None, 0)
+    assert outcomes.durability(
+        [course], rise_points=5, baseline_min=BASELINE_MIN
+    ) == outcomes.Durability(0, 0, None, 0)
 
 
 # --- Side effects -------------------------------------------------------------------------------
@@ -437,7 +498,8 @@ def test_csv_rows_are_one_per_route_measure_and_time_point():
 
     assert len(by_key) == len(rows)  # no duplicate key
     assert by_key[("All routes", "gad7_response", "24h")] == [3, 4, "0.7500"]
-    assert by_key[("All routes", "gad7_remission", "24h")] == [1, 5, "0.2000"]
+    assert by_key[("All routes", "gad7_remission", "24h")] == [0, 4, "0.0000"]
+    assert by_key[("All routes", "gad7_remission", "end_of_induction_7d")] == [0, 0, ""]
     assert by_key[("All routes", "phq9_response", "14d")] == [0, 0, ""]
     assert by_key[("All routes", "patients_treated", "")] == [7, "", ""]
     assert by_key[("All routes", "gad7_time_to_response_median_days", "")] == ["", 4, "0.92"]

@@ -190,8 +190,8 @@ def test_the_pages_need_the_link_session(client):
 
 
 def test_a_check_in_is_answered_step_by_step_and_sent(patient_client, survey):
-    answer_steps(patient_client, CHECKIN_ANSWERS, until="gad7")
-    assert "Since your treatment, how often" in text(patient_client.get(step_url("gad7")))
+    answer_steps(patient_client, CHECKIN_ANSWERS, until="anxiety")
+    assert "Since your treatment, how often" in text(patient_client.get(step_url("anxiety")))
     answer_steps(patient_client, CHECKIN_ANSWERS[1:], until="safety")
     last = patient_client.get(step_url("safety"))
     assert "Send my answers" in text(last)
@@ -209,8 +209,10 @@ def test_a_check_in_is_answered_step_by_step_and_sent(patient_client, survey):
         {"effect": "headache", "severity": "moderate"},
         {"effect": "drowsiness", "severity": "mild"},
     ]
-    gad7 = Assessment.objects.get(source_kind="survey", source_id=survey.pk)
-    assert (gad7.instrument, gad7.total) == ("gad7", 7)
+    # Asked since the treatment, the seven questions are not a GAD-7: their own instrument,
+    # with a total and no severity band.
+    anxiety = Assessment.objects.get(source_kind="survey", source_id=survey.pk)
+    assert (anxiety.instrument, anxiety.total, anxiety.band) == ("anx_24h", 7, "")
     page = text(patient_client.get(DONE))
     assert "Thank you, your answers are with the clinic" in page
     assert "will look at your answers" in page
@@ -221,8 +223,14 @@ def test_a_check_in_is_answered_step_by_step_and_sent(patient_client, survey):
 def test_a_scores_survey_asks_the_gad7_and_the_phq9(clinician_user):
     survey, token = sent_survey(by=clinician_user, content=Survey.Content.SCORES)
     client = open_survey(Client(), token, survey)
-    assert "Over the last 2 weeks, how often" in text(client.get(step_url("gad7")))
+    gad7_page = text(client.get(step_url("gad7")))
+    assert "Over the last 2 weeks, how often have you been bothered by the following" in gad7_page
+    assert "any of" not in gad7_page
     answer_steps(client, SCORES_ANSWERS, until="phq9")
+    assert (
+        "Over the last 2 weeks, how often have you been bothered by any of the following problems?"
+        in text(client.get(step_url("phq9")))
+    )
 
     response = client.post(step_url("phq9"), {**PHQ9, "action": "submit"})
 
@@ -269,32 +277,32 @@ def test_bad_answers_are_kept_with_a_message_beside_the_field(patient_client, su
 
 
 def test_back_keeps_unfinished_answers(patient_client, survey):
-    answer_steps(patient_client, CHECKIN_ANSWERS, until="gad7")
+    answer_steps(patient_client, CHECKIN_ANSWERS, until="anxiety")
 
     response = patient_client.post(
-        step_url("gad7"), {"gad7_1": "2", "gad7_2": "3", "action": "back"}
+        step_url("anxiety"), {"anxiety_1": "2", "anxiety_2": "3", "action": "back"}
     )
 
     assert response["Location"] == step_url("feeling")
     feeling = text(patient_client.get(step_url("feeling")))
     assert checked(feeling, "feeling", "7")
-    page = text(patient_client.get(step_url("gad7")))
-    assert checked(page, "gad7_1", "2")
-    assert checked(page, "gad7_2", "3")
+    page = text(patient_client.get(step_url("anxiety")))
+    assert checked(page, "anxiety_1", "2")
+    assert checked(page, "anxiety_2", "3")
     assert "Please check" not in page  # no errors until they press to continue
     survey.refresh_from_db()
     assert survey.completed_steps == ["feeling"]
-    assert survey.answers["gad7"] == {"gad7_1": "2", "gad7_2": "3"}
+    assert survey.answers["anxiety"] == {"anxiety_1": "2", "anxiety_2": "3"}
 
 
 def test_only_the_steps_own_fields_are_saved(patient_client, survey):
     patient_client.post(
-        step_url("feeling"), {**FEELING, "gad7_1": "3", "status": "completed", "action": "next"}
+        step_url("feeling"), {**FEELING, "anxiety_1": "3", "status": "completed", "action": "next"}
     )
 
     survey.refresh_from_db()
     assert set(survey.answers) == {"feeling"}
-    assert "gad7_1" not in survey.answers["feeling"]
+    assert "anxiety_1" not in survey.answers["feeling"]
     assert survey.status == Survey.Status.IN_PROGRESS
 
 
@@ -305,14 +313,14 @@ def test_a_later_step_cannot_be_opened_before_the_earlier_ones(patient_client):
 
 
 def test_opening_the_link_again_resumes_at_the_unfinished_step(patient_client, survey, token):
-    answer_steps(patient_client, CHECKIN_ANSWERS, until="gad7")
-    patient_client.post(step_url("gad7"), {"gad7_1": "2", "action": "back"})
+    answer_steps(patient_client, CHECKIN_ANSWERS, until="anxiety")
+    patient_client.post(step_url("anxiety"), {"anxiety_1": "2", "action": "back"})
 
     later = open_survey(Client(), token, survey)
     page = later.get(RESUME, follow=True)
 
-    assert page.redirect_chain[-1][0] == step_url("gad7")
-    assert checked(text(page), "gad7_1", "2")
+    assert page.redirect_chain[-1][0] == step_url("anxiety")
+    assert checked(text(page), "anxiety_1", "2")
 
 
 # --- After sending -------------------------------------------------------------------------------

@@ -14,9 +14,10 @@ from followups.services.results import survey_results_record
 from intake.models import Assessment, ClinicalAlert
 from intake.services.questionnaires import token_digest
 from tests.followups.outbox_data import CLINICAL_WORDS, clear_outboxes, sweep_at, texts_to
+from tests.followups.surveys import completed_session_of
 from tests.treatments.booking import CHICAGO, clinic_time
 from tests.treatments.sessions import completed_session
-from treatments.models import StaffTask
+from treatments.models import PlanVersion, StaffTask, TreatmentSession
 
 pytestmark = [pytest.mark.clinic_day, pytest.mark.django_db]
 
@@ -35,9 +36,18 @@ def _defaults(settings):
 
 
 def session_done_at(user, moment, **kwargs):
-    """A session that started an hour before ``moment`` and was discharged at ``moment``."""
+    """A session that started an hour before ``moment`` and was discharged at ``moment`` (the
+    first infusion of an induction series of six)."""
     with time_machine.travel(moment, tick=False):
         return completed_session(by=user, starts_at=moment - timedelta(hours=1), **kwargs)
+
+
+def maintenance_session_done_at(user, moment):
+    """A maintenance session that started an hour before ``moment``, discharged at ``moment``."""
+    with time_machine.travel(moment, tick=False):
+        return completed_session_of(
+            by=user, phase=PlanVersion.Phase.MAINTENANCE, starts_at=moment - timedelta(hours=1)
+        )
 
 
 def local(moment) -> str:
@@ -45,7 +55,7 @@ def local(moment) -> str:
 
 
 def test_a_completed_session_schedules_its_surveys_and_a_booking_task(clinician_user):
-    session = session_done_at(clinician_user, clinic_time(2026, 11, 23, 14))
+    session = maintenance_session_done_at(clinician_user, clinic_time(2026, 11, 23, 14))
     surveys = list(Survey.objects.filter(session=session).order_by("due_at"))
     assert [(s.offset_label, s.content, local(s.due_at)) for s in surveys] == [
         ("24h", "checkin", "Tue 24 Nov 14:00"),
@@ -194,7 +204,8 @@ def test_item_9_escalates_and_emails_clinicians(clinician_user, django_capture_o
         answered = _answer(
             survey,
             clinic_time(2026, 11, 24, 15),
-            gad7=NONE_GAD7,
+            gad7=None,
+            checkin_anxiety=NONE_GAD7,
             phq9=None,
             safety_answer=1,
             feeling=3,
@@ -210,7 +221,7 @@ def test_item_9_escalates_and_emails_clinicians(clinician_user, django_capture_o
 
 
 def test_a_score_worse_than_before_treatment_and_a_severe_side_effect_escalate(clinician_user):
-    session = session_done_at(clinician_user, clinic_time(2026, 11, 23, 14))
+    session = maintenance_session_done_at(clinician_user, clinic_time(2026, 11, 23, 14))
     _baseline(session.patient, "gad7", 8, clinic_time(2026, 11, 10, 9))
     _baseline(session.patient, "phq9", 10, clinic_time(2026, 11, 10, 9))
     survey = Survey.objects.get(session=session, offset_label="7d")
@@ -232,24 +243,44 @@ def test_a_score_worse_than_before_treatment_and_a_severe_side_effect_escalate(c
 
 
 def test_one_point_short_of_the_threshold_does_not_escalate(clinician_user):
-    session = session_done_at(clinician_user, clinic_time(2026, 11, 23, 14))
+    session = maintenance_session_done_at(clinician_user, clinic_time(2026, 11, 23, 14))
     _baseline(session.patient, "gad7", 8, clinic_time(2026, 11, 10, 9))
-    survey = Survey.objects.get(session=session, offset_label="24h")
+    survey = Survey.objects.get(session=session, offset_label="7d")
     answered = _answer(
-        survey, clinic_time(2026, 11, 24, 15), gad7=[2, 2, 2, 2, 2, 2, 0], phq9=None,
-        safety_answer=0, feeling=5, side_effects=[{"effect": "nausea", "severity": "moderate"}],
+        survey, clinic_time(2026, 11, 30, 15), gad7=[2, 2, 2, 2, 2, 2, 0], phq9=NONE_PHQ9,
+        side_effects=[],
     )  # fmt: skip
     assert answered.escalations == []
 
 
-def test_a_gad7_rising_back_from_the_best_score_makes_one_maintenance_review(clinician_user):
+def test_the_check_in_s_anxiety_since_the_treatment_is_never_compared_with_the_gad7(
+    clinician_user,
+):
+    """Asked "since your treatment", the seven questions are not the GAD-7: however high,
+    they raise no "GAD-7 worse" escalation and make no maintenance review."""
     session = session_done_at(clinician_user, clinic_time(2026, 11, 23, 14))
+    _baseline(session.patient, "gad7", 8, clinic_time(2026, 11, 10, 9))
+    survey = Survey.objects.get(session=session, offset_label="24h")
+    answered = _answer(
+        survey, clinic_time(2026, 11, 24, 15), gad7=None, checkin_anxiety=[3] * 7, phq9=None,
+        safety_answer=0, feeling=2, side_effects=[],
+    )  # fmt: skip
+    assert answered.escalations == []
+    assert not ClinicalAlert.objects.exists()
+    assert not OutboxEntry.objects.filter(task_kind="maintenance").exists()
+    stored = Assessment.objects.get(source_kind="survey", source_id=survey.pk)
+    assert (stored.instrument, stored.total, stored.band) == ("anx_24h", 21, "")
+
+
+def test_a_gad7_rising_back_from_the_best_score_makes_one_maintenance_review(clinician_user):
+    session = maintenance_session_done_at(clinician_user, clinic_time(2026, 11, 23, 14))
     _baseline(session.patient, "gad7", 15, clinic_time(2026, 11, 10, 9))
     day1, day7, day14 = Survey.objects.filter(session=session).order_by("due_at")
-    _answer(day1, clinic_time(2026, 11, 24, 15), gad7=[0, 0, 0, 1, 1, 1, 0], phq9=None,
+    # The check-in's 0 since the treatment is not a GAD-7: not the best score to rise from.
+    _answer(day1, clinic_time(2026, 11, 24, 15), gad7=None, checkin_anxiety=[0] * 7, phq9=None,
             safety_answer=0, feeling=8, side_effects=[])  # fmt: skip
-    _answer(day7, clinic_time(2026, 11, 30, 15), gad7=[1, 1, 1, 1, 1, 1, 1], phq9=NONE_PHQ9)
-    assert not OutboxEntry.objects.filter(task_kind="maintenance").exists()  # 7 - 3 = 4
+    _answer(day7, clinic_time(2026, 11, 30, 15), gad7=[1, 1, 1, 0, 0, 0, 0], phq9=NONE_PHQ9)
+    assert not OutboxEntry.objects.filter(task_kind="maintenance").exists()
     _answer(day14, clinic_time(2026, 12, 7, 15), gad7=[2, 1, 1, 1, 1, 1, 1], phq9=NONE_PHQ9)
     sweep_at(clinic_time(2026, 12, 7, 15, 1))
     review = StaffTask.objects.get(title="Maintenance review due")
@@ -274,3 +305,52 @@ def test_only_discharge_schedules_the_follow_ups_timed_from_discharge(clinician_
         steps.discharged(session, by=clinician_user)
     survey = Survey.objects.get(session=session, offset_label="24h")
     assert local(survey.due_at) == "Tue 24 Nov 12:15"
+
+
+def _infusion_done_at(user, first: TreatmentSession, moment) -> TreatmentSession:
+    """Another infusion of ``first``'s plan, started an hour before ``moment`` and discharged
+    at ``moment``."""
+    from tests.treatments import sessions as steps
+
+    with time_machine.travel(moment - timedelta(hours=1), tick=False):
+        session = TreatmentSession.objects.create(
+            patient=first.patient,
+            plan=first.plan,
+            plan_version=first.plan_version,
+            chair=first.chair,
+            starts_at=moment - timedelta(hours=1),
+            ends_at=moment + timedelta(hours=1),
+            booked_by=user,
+        )
+    with time_machine.travel(moment, tick=False):
+        steps.checked_in(session, by=user)
+        steps.pre_dose(session, by=user)
+        steps.administered(session, by=user)
+        steps.monitored(session, by=user)
+        return steps.discharged(session, by=user)
+
+
+def test_an_induction_of_six_asks_the_two_week_questionnaires_once_after_the_last(
+    clinician_user,
+):
+    first = session_done_at(clinician_user, clinic_time(2026, 11, 23, 14))
+    for day in (25, 27, 30):
+        _infusion_done_at(clinician_user, first, clinic_time(2026, 11, day, 14))
+    for day in (2, 4):
+        last = _infusion_done_at(clinician_user, first, clinic_time(2026, 12, day, 14))
+
+    surveys = Survey.objects.filter(patient=first.patient)
+    assert surveys.filter(offset_label="24h", content="checkin").count() == 6
+    assert [(s.offset_label, s.session_id, local(s.due_at)) for s in surveys.exclude(
+        offset_label="24h").order_by("due_at")] == [
+        ("7d", last.pk, "Fri 11 Dec 14:00"),
+        ("14d", last.pk, "Fri 18 Dec 14:00"),
+    ]  # fmt: skip
+
+
+def test_a_maintenance_session_gets_the_check_in_and_both_questionnaires(clinician_user):
+    session = maintenance_session_done_at(clinician_user, clinic_time(2026, 11, 23, 14))
+
+    assert sorted(
+        Survey.objects.filter(session=session).values_list("offset_label", "content")
+    ) == [("14d", "scores"), ("24h", "checkin"), ("7d", "scores")]

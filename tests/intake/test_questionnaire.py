@@ -305,9 +305,13 @@ def test_each_radio_group_is_a_fieldset_with_a_legend(patient_client, patient):
     page = text(patient_client.get("/intake/step/questionnaires/"))
     assert page.count("<fieldset") >= 17
     assert "<legend" in page and "Feeling nervous, anxious, or on edge" in page
-    assert (
-        "Over the last 2 weeks, how often have you been bothered by the following problems?" in page
-    )
+    gad7_at = page.index("Feeling nervous, anxious, or on edge")
+    phq9_at = page.index("Little interest or pleasure in doing things")
+    assert page.count("bothered by the following problems?") == 1
+    assert page.count("bothered by any of the following problems?") == 1
+    # Each stem heads its own instrument: the GAD-7's without "any of", the PHQ-9's with it.
+    assert page.index("bothered by the following problems?") < gad7_at
+    assert gad7_at < page.index("bothered by any of the following problems?") < phq9_at
 
 
 def test_saving_the_same_signature_again_adds_no_rows_but_a_new_name_does(patient_client, patient):

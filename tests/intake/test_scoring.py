@@ -60,8 +60,12 @@ def test_item9_above_not_at_all_is_a_safety_event_whatever_the_total():
 
 
 def test_the_official_wording_is_used():
-    assert scoring.STEM == (
+    # The two stems differ by two words, as published.
+    assert scoring.GAD7_STEM == (
         "Over the last 2 weeks, how often have you been bothered by the following problems?"
+    )
+    assert scoring.PHQ9_STEM == (
+        "Over the last 2 weeks, how often have you been bothered by any of the following problems?"
     )
     assert len(scoring.GAD7_ITEMS) == 7 and len(scoring.PHQ9_ITEMS) == 9
     assert scoring.PHQ9_ITEMS[8] == (
