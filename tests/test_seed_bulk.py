@@ -81,7 +81,15 @@ def test_seed_bulk_makes_a_believable_clinic_in_the_expected_proportions():
     ).exists()
 
     surveys = Survey.objects.filter(patient__in=bulk)
-    assert surveys.count() == 3 * completed.count()
+    # A check-in after every session; the two-week questionnaires only after the induction
+    # series' last infusion and each maintenance session, never after the first five.
+    assert surveys.filter(content="checkin").count() == completed.count()
+    assert 0 < surveys.filter(content="scores").count() < 2 * completed.count()
+    assert not surveys.filter(content="checkin", offset_label__in=["7d", "14d"]).exists()
+    assert not Assessment.objects.filter(
+        patient__in=bulk, instrument="gad7", source_kind="survey",
+        source_id__in=surveys.filter(content="checkin").values("pk"),
+    ).exists()  # fmt: skip
     assert surveys.filter(status="completed").count() > surveys.count() / 2
     answered = surveys.filter(status="completed").values_list("pk", flat=True)
     # Each survey that went out has its link; one still to come has none yet.

@@ -23,6 +23,7 @@ from django.utils import timezone
 from followups.models import OutboxEntry, Survey
 from intake.models import Assessment, Patient
 from intake.scoring import gad7_band, phq9_band
+from treatments.limits import observation_minutes
 from treatments.models import PlanVersion, TreatmentChair, TreatmentPlan, TreatmentSession
 
 
@@ -131,7 +132,9 @@ def seed_history(*, clinician, front_desk, patients: list[Patient]) -> int:
         # Each patient has a chair and an hour of their own: no two sessions overlap.
         chair = chairs[index % len(chairs)]
         hour = 8 + 3 * (index // len(chairs))  # 08:00, 11:00, 14:00; done by 16:30
-        minutes = 100 if course.route != "esketamine_in" else 150
+        # Dosed at +15 and stopped at +55; discharged once the route's minimum observation
+        # after the end has passed (esketamine: 2 hours from the first device, within 150).
+        minutes = 150 if course.route == "esketamine_in" else 60 + observation_minutes(course.route)
         for number, day in enumerate(days):
             starts = datetime.combine(start_day + timedelta(days=day), time(hour), tzinfo=zone)
             sessions.append(
@@ -195,7 +198,10 @@ def seed_history(*, clinician, front_desk, patients: list[Patient]) -> int:
                     source_id=patient.pk,
                 )
             )
-        for session in patient_sessions:
+        for number, session in enumerate(patient_sessions):
+            # The two-week questionnaires follow the induction series' last infusion and each
+            # maintenance session; the check-in every session.
+            two_week = number >= len(INDUCTION_DAYS) - 1
             for offset, label in ((timedelta(hours=24), "48h"), (timedelta(hours=2), "2h")):
                 outbox.append(
                     OutboxEntry(
@@ -217,6 +223,8 @@ def seed_history(*, clinician, front_desk, patients: list[Patient]) -> int:
                 ("14d", timedelta(days=14), Survey.Content.SCORES),
             ):
                 due = session.discharged_at + after
+                if content == Survey.Content.SCORES and not two_week:
+                    continue
                 if due > now - timedelta(hours=6):
                     continue  # still to come: the live schedule owns it
                 answered = rng.random() > 0.15
@@ -279,9 +287,12 @@ def seed_history(*, clinician, front_desk, patients: list[Patient]) -> int:
         )
         if not answered:
             continue
-        instruments = [("gad7", gad7, 7, gad7_band)]
-        if survey.content == Survey.Content.SCORES:
-            instruments.append(("phq9", phq9, 9, phq9_band))
+        # The check-in asks the GAD-7's items since the treatment: its own instrument, no band.
+        instruments = (
+            [("gad7", gad7, 7, gad7_band), ("phq9", phq9, 9, phq9_band)]
+            if survey.content == Survey.Content.SCORES
+            else [("anx_24h", gad7, 7, lambda total: "")]
+        )
         for instrument, total, items, band in instruments:
             later.append(
                 Assessment(

@@ -678,7 +678,9 @@ class BulkClinic:
         booked = [patient for patient in treated if patient.booked]
         pk = self.writer.reserve_ids(TreatmentSession, total + len(booked))
         # (session pk, patient, starts_at, discharged_at) for the follow-ups
-        self.completed: list[tuple[int, PatientPlan, datetime, datetime]] = []
+        # (session, patient, starts, discharged, whether the two-week questionnaires follow it:
+        # the last infusion of the induction series and each maintenance session)
+        self.completed: list[tuple[int, PatientPlan, datetime, datetime, bool]] = []
         self.booked_sessions: list[tuple[int, PatientPlan, datetime]] = []
         clinician, front_desk = self.clinician_id, self.front_desk_id
         rows = []
@@ -690,7 +692,8 @@ class BulkClinic:
                 starts = self.at(day, SLOTS[slot])
                 discharged = starts + timedelta(minutes=minutes)
                 version = patient.version_pks[int(number >= len(INDUCTION_DAYS))]
-                self.completed.append((pk, patient, starts, discharged))
+                two_week = number >= len(INDUCTION_DAYS) - 1
+                self.completed.append((pk, patient, starts, discharged, two_week))
                 rows.append(
                     (
                         pk, patient.pk, patient.plan_pk, version, self.chair_pks[chair], starts,
@@ -733,7 +736,7 @@ class BulkClinic:
         first_survey = self.writer.reserve_ids(Survey, len(sessions) * len(SURVEYS))
         surveys, scores, outbox, alerts, tasks, links = [], [], [], [], [], []
         survey_pk = first_survey
-        for session_pk, patient, starts, discharged in sessions:
+        for session_pk, patient, starts, discharged, two_week in sessions:
             channel = "sms" if patient.consent_sms else "email"
             key_time = starts.astimezone(UTC).strftime("%Y%m%dT%H%MZ")
             for label, before in (("48h", timedelta(days=2)), ("2h", timedelta(hours=2))):
@@ -750,6 +753,8 @@ class BulkClinic:
                 )  # fmt: skip
             first_session = self.at(patient.session_days[0][0], time(9))
             for label, after, content in SURVEYS:
+                if content == Survey.Content.SCORES and not two_week:
+                    continue  # not after every infusion of an induction series
                 pk, survey_pk = survey_pk, survey_pk + 1
                 due = discharged + after
                 days_in = (due - first_session).total_seconds() / 86400
@@ -801,9 +806,13 @@ class BulkClinic:
                             reviewed_by=clinician if reviewed else None,
                         )
                     )  # fmt: skip
-                    instruments = [("gad7", gad7, 7, gad7_band)]
-                    if content == Survey.Content.SCORES:
-                        instruments.append(("phq9", phq9, 9, phq9_band))
+                    # The check-in asks the GAD-7's items since the treatment: its own
+                    # instrument, with no band.
+                    instruments = (
+                        [("gad7", gad7, 7, gad7_band), ("phq9", phq9, 9, phq9_band)]
+                        if content == Survey.Content.SCORES
+                        else [("anx_24h", gad7, 7, _no_band)]
+                    )
                     for instrument, total, items, band in instruments:
                         if instrument == "phq9":
                             answers = [*bulk.answers_adding_up(total - safety, 8), safety]
@@ -948,6 +957,10 @@ def _acknowledged(at: datetime, now: datetime, clinician_id: int) -> tuple:
 def _dose_mg(patient: PatientPlan) -> Decimal:
     _, _, amount, unit, *_ = patient.route
     return (amount * patient.weight).quantize(Decimal("0.1")) if unit == "mg/kg" else amount
+
+
+def _no_band(total: int) -> str:
+    return ""
 
 
 def _score(baseline: int, response: float, days: float, ceiling: int, rng) -> int:

@@ -302,20 +302,21 @@ def _seed_chairs() -> None:
 
 
 def _seed_plans_and_sessions(clinician, front_desk) -> None:
-    """An active IV induction plan for each approved patient, with the first three sessions of
-    the series booked, starting today, so the chair board has something on it."""
-    from datetime import datetime, time, timedelta
+    """An active IV induction plan for each approved patient, starting today, with the first
+    three sessions of the series booked as the booking page proposes them (a free chair and
+    time on open days, none in the past), so the chair board has something on it."""
+    from datetime import datetime
 
     from django.utils import timezone
 
-    from treatments.models import Screening, TreatmentChair, TreatmentPlan
+    from treatments.models import Screening, TreatmentPlan
+    from treatments.selectors.booking import plan_series_proposal
     from treatments.services.booking import session_book
     from treatments.services.plans import plan_activate, plan_create
 
-    chairs = list(TreatmentChair.objects.filter(active=True).order_by("display_order"))
     approved = Screening.objects.filter(is_current=True, status=Screening.Status.APPROVED)
     today = timezone.localdate()
-    for index, screening in enumerate(approved.select_related("patient").order_by("patient_id")):
+    for screening in approved.select_related("patient").order_by("patient_id"):
         patient = screening.patient
         if TreatmentPlan.objects.filter(patient=patient).exists():
             continue
@@ -334,11 +335,14 @@ def _seed_plans_and_sessions(clinician, front_desk) -> None:
             goals="Less worry; better sleep; back to full-time work.",
         )
         plan_activate(plan=plan, user=clinician)
-        for number in range(3):
-            day = today + timedelta(days=number * 3)
-            starts = timezone.make_aware(datetime.combine(day, time(9 + index * 2, 0)))
+        proposal = plan_series_proposal(plan=plan)
+        chairs = {chair.pk: chair for chair in proposal.chairs}
+        for proposed in proposal.proposed[:3]:
+            starts = timezone.make_aware(
+                datetime.combine(proposed.starts_on, proposed.starts_at_time)
+            )
             session_book(
-                plan=plan, chair=chairs[index % len(chairs)], starts_at=starts, booked_by=front_desk
+                plan=plan, chair=chairs[proposed.chair_id], starts_at=starts, booked_by=front_desk
             )
 
 
@@ -368,11 +372,11 @@ def _seed_followups(clinician) -> None:
     version = plan_current_version(plan)
     chair = plan.sessions.select_related("chair").first().chair
     answers = [
-        # (days ago, GAD-7 at 24 hours, side effects)
+        # (days ago, the check-in's anxiety since the treatment (not a GAD-7), side effects)
         (8, [1, 1, 1, 1, 0, 1, 1], [{"effect": "nausea", "severity": "mild"}]),
         (2, [1, 1, 0, 1, 0, 1, 0], [{"effect": "headache", "severity": "severe"}]),
     ]
-    for days_ago, gad7, side_effects in answers:
+    for days_ago, anxiety, side_effects in answers:
         # 17:00, after the demo history's sessions on the same chairs have ended.
         day = timezone.localdate() - timedelta(days=days_ago)
         starts = timezone.make_aware(datetime.combine(day, time(17, 0)))
@@ -382,7 +386,7 @@ def _seed_followups(clinician) -> None:
             plan_version=version,
             chair=chair,
             starts_at=starts,
-            ends_at=starts + timedelta(minutes=100),
+            ends_at=starts + timedelta(minutes=120),
             status=TreatmentSession.Status.COMPLETED,
             booked_by=clinician,
             arrived_at=starts - timedelta(minutes=10),
@@ -394,13 +398,15 @@ def _seed_followups(clinician) -> None:
             administration_started_at=starts + timedelta(minutes=15),
             administration_stopped_at=starts + timedelta(minutes=55),
             escort_present=True,
-            discharged_at=starts + timedelta(minutes=100),
+            # The infusion stopped at +55: discharged after the hour of observation.
+            discharged_at=starts + timedelta(minutes=120),
         )
         followups_on_session_completed(session=session, user=clinician)
         survey = Survey.objects.get(session=session, offset_label="24h")
         survey_results_record(
             survey=survey,
-            gad7=gad7,
+            gad7=None,
+            checkin_anxiety=anxiety,
             phq9=None,
             safety_answer=0,
             feeling=7,
