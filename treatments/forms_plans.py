@@ -9,7 +9,7 @@ from clinic.roles import CLINICIAN
 
 from .models import PlanVersion
 from .models.plans import ROUTE_CHOICES
-from .services.plans import CONTENT_FIELDS, OUTSIDE_USUAL
+from .services.plans import CONTENT_FIELDS, ESKETAMINE_LABEL, OUTSIDE_USUAL, off_label
 
 
 def _prescribers():
@@ -85,10 +85,29 @@ class PlanForm(forms.Form):
         label="Reason for a dose outside the usual range", required=False, max_length=500,
         widget=forms.Textarea(attrs={"rows": 2}),
     )  # fmt: skip
+    off_label_reason = forms.CharField(
+        label="Reason for prescribing esketamine off-label", required=False, max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=f"{ESKETAMINE_LABEL}. The reason is kept with the plan and shown on its page.",
+    )  # fmt: skip
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["prescriber"].queryset = _prescribers()
+
+    @property
+    def asks_off_label_reason(self) -> bool:
+        """Show the off-label reason for esketamine planned for anything but depression (as
+        typed, or as stored), or when a reason was given or asked for."""
+        if not self.is_bound:
+            values = self.initial
+        else:
+            values = {name: self.data.get(self.add_prefix(name)) for name in self.fields}
+            if self.errors.get("off_label_reason"):
+                return True
+        return bool(values.get("off_label_reason")) or off_label(
+            values.get("route") or "", values.get("indication") or None
+        )
 
     @property
     def asks_outside_usual_confirmation(self) -> bool:

@@ -68,7 +68,6 @@ def flash(response) -> list[str]:
         ("iv", "0.75", "72.4", "54.3", "mg/kg"),
         ("im", "0.5", "64.0", "32.0", "mg/kg"),
         ("esketamine_in", "56", "80.0", "56", "mg"),
-        ("esketamine_in", "84", "80.0", "84", "mg"),
         ("ketamine_in", "50", "80.0", "50", "mg"),
         ("oral", "150", "80.0", "150", "mg"),
     ],
@@ -122,7 +121,7 @@ def test_a_fixed_dose_needs_no_weight(clinician_user):
 @pytest.mark.parametrize(
     ("route", "amount"),
     [
-        ("esketamine_in", "28"),
+        ("ketamine_in", "20"),
         ("iv", "0.3"),
         ("iv", "1.2"),
         ("im", "0.2"),
@@ -162,7 +161,6 @@ def test_a_dose_outside_the_usual_range_needs_a_confirmation_and_a_reason(
 @pytest.mark.parametrize(
     ("route", "amount", "maximum"),
     [
-        ("esketamine_in", "112", "84 mg"),
         ("iv", "1.6", "1.5 mg/kg"),
         ("im", "2", "1.5 mg/kg"),
         ("ketamine_in", "250", "200 mg"),
@@ -192,12 +190,12 @@ def test_a_dose_above_the_maximum_is_refused_even_when_confirmed(
 def test_the_guardrails_are_settings(clinician_user, settings):
     settings.CLINIC_DOSE_GUARDRAILS = {
         **settings.CLINIC_DOSE_GUARDRAILS,
-        "esketamine_in": {"unit": "mg", "usual": [28, 84], "max": 84},
+        "ketamine_in": {"unit": "mg", "usual": [20, 100], "max": 200},
     }
 
-    plan = draft_plan(clinician_user, route="esketamine_in", dose_amount=Decimal("28"))
+    plan = draft_plan(clinician_user, route="ketamine_in", dose_amount=Decimal("20"))
 
-    assert version_1(plan).dose_mg == Decimal("28")
+    assert version_1(plan).dose_mg == Decimal("20")
 
 
 def test_an_iv_infusion_lasts_40_minutes_unless_given(clinician_user):
@@ -434,8 +432,8 @@ def test_an_amendment_uses_the_latest_weight(clinician_user):
 def test_a_confirmed_outside_usual_dose_stays_confirmed_when_other_things_change(clinician_user):
     plan = active_plan(
         clinician_user,
-        route="esketamine_in",
-        dose_amount=Decimal("28"),
+        route="ketamine_in",
+        dose_amount=Decimal("20"),
         confirm_outside_usual=True,
         outside_usual_reason="Elderly patient",
     )
@@ -443,7 +441,7 @@ def test_a_confirmed_outside_usual_dose_stays_confirmed_when_other_things_change
     version = plan_amend(plan=plan, user=clinician_user, reason="New goal", goals="Back at work")
 
     assert (version.dose_mg, version.dose_outside_usual_reason) == (
-        Decimal("28"),
+        Decimal("20"),
         "Elderly patient",
     )
 
@@ -605,8 +603,8 @@ def test_an_outside_usual_dose_asks_for_the_confirmation_and_keeps_what_was_type
     url = reverse("treatments:plan_new", args=[patient.pk])
     typed = {
         **NEW_PLAN,
-        "route": "esketamine_in",
-        "dose_amount": "28",
+        "route": "ketamine_in",
+        "dose_amount": "20",
         "prescriber": clinician_user.pk,
     }
 
@@ -616,7 +614,7 @@ def test_an_outside_usual_dose_asks_for_the_confirmation_and_keeps_what_was_type
     assert first.status_code == 400
     assert "outside the usual range" in page
     assert "I confirm this dose outside the usual range" in page
-    assert 'value="28"' in page
+    assert 'value="20"' in page
     assert 'value="Sleep through the night"' in page or "Sleep through the night</textarea>" in page
     assert not TreatmentPlan.objects.filter(patient=patient).exists()
 
@@ -679,7 +677,7 @@ def test_viewing_a_plan_is_audited(clinician, clinician_user):
 
 
 def test_the_front_desk_sees_the_schedule_but_no_dose(front_desk, clinician_user):
-    plan = active_plan(clinician_user, route="esketamine_in", dose_amount=Decimal("84"))
+    plan = active_plan(clinician_user, route="esketamine_in", dose_amount=Decimal("56"))
 
     response = front_desk.get(detail_url(plan))
 
@@ -689,7 +687,7 @@ def test_the_front_desk_sees_the_schedule_but_no_dose(front_desk, clinician_user
     assert "Induction" in page
     assert "6 sessions over 3 weeks" in page
     assert "03/02/2026" in page
-    assert not re.search(r"\b84\b", page)
+    assert not re.search(r"\b56\b", page)
     assert " mg" not in page
     assert "GAD-7 below 10" not in page  # the goals
     assert "Depression" not in page  # the indication
@@ -895,7 +893,7 @@ def test_editing_a_draft_goes_through_the_guardrails(clinician_user):
 
 def test_editing_a_draft_to_an_outside_usual_dose_needs_the_confirmation(clinician_user):
     plan = draft_plan(clinician_user)
-    change = {"route": "esketamine_in", "dose_amount": Decimal("28")}
+    change = {"route": "ketamine_in", "dose_amount": Decimal("20")}
 
     with pytest.raises(ValidationError) as refused:
         plan_update_draft(plan=plan, user=clinician_user, **change)
@@ -909,7 +907,7 @@ def test_editing_a_draft_to_an_outside_usual_dose_needs_the_confirmation(clinici
         **change,
     )
     stored = version_1(plan)
-    assert (stored.dose_unit, stored.dose_mg, stored.weight_kg_used) == ("mg", Decimal("28"), None)
+    assert (stored.dose_unit, stored.dose_mg, stored.weight_kg_used) == ("mg", Decimal("20"), None)
     assert stored.dose_outside_usual_reason == "Elderly patient"
 
 
@@ -959,15 +957,15 @@ def test_the_edit_page_keeps_what_was_typed_on_an_error(clinician, clinician_use
     assert "Sleep through the night</textarea>" in page
     assert version_1(plan).dose_amount == Decimal("0.5")
 
-    low = clinician.post(url, {**typed, "route": "esketamine_in", "dose_amount": "28"})
+    low = clinician.post(url, {**typed, "route": "ketamine_in", "dose_amount": "20"})
     assert low.status_code == 400
     assert "I confirm this dose outside the usual range" in low.content.decode()
     confirmed = clinician.post(
         url,
         {
             **typed,
-            "route": "esketamine_in",
-            "dose_amount": "28",
+            "route": "ketamine_in",
+            "dose_amount": "20",
             "confirm_outside_usual": "on",
             "outside_usual_reason": "Started low on purpose",
         },

@@ -10,7 +10,8 @@ from django.db.models import Case, IntegerField, Value, When
 from clinic.prepared import Prepared, loaded
 from intake.models import Patient, PatientMeasurement
 
-from ..models import PlanVersion, TreatmentPlan
+from ..dosing import Route
+from ..models import PlanVersion, TreatmentPlan, TreatmentSession
 
 # What the front desk may read of a version: the schedule, not the dose, goals or indication.
 SCHEDULE_FIELDS = (
@@ -182,3 +183,13 @@ def patient_plan_for_panel(*, patient: Patient, schedule_only: bool) -> PlanVers
         },
     )
     return version
+
+
+def patient_had_esketamine(*, patient: Patient) -> bool:
+    """Whether the patient was ever given intranasal esketamine here: if not, a plan starts
+    their first course, whose first session is 56 mg (the label)."""
+    return TreatmentSession.objects.filter(
+        patient_id=patient.pk,
+        route_given=Route.ESKETAMINE_NASAL,
+        administration_started_at__isnull=False,
+    ).exists()

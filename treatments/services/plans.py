@@ -19,13 +19,17 @@ from intake.selectors import patient_latest_measurements
 from .. import limits
 from ..dosing import (
     DEFAULT_INFUSION_MINUTES,
+    ESKETAMINE_DOSES_MG,
     ROUTE_LABELS,
     WEIGHT_BASED_ROUTES,
     DoseCheck,
     Route,
+    dose_cap_refusal,
     dose_mg,
+    esketamine_dose_refusal,
 )
 from ..models import PlanVersion, Screening, TreatmentPlan
+from ..selectors.plans import patient_had_esketamine
 
 Status = TreatmentPlan.Status
 Phase = PlanVersion.Phase
@@ -47,6 +51,14 @@ CONTENT_FIELDS = (
     "start_date",
     "goals",
     "prescriber",
+    "off_label_reason",
+)
+# Intranasal esketamine is labelled for treatment-resistant depression and for depressive
+# symptoms with suicidal ideation, in adults: planned for any other indication it is off-label.
+ESKETAMINE_LABELLED_INDICATIONS = frozenset({Indication.DEPRESSION})
+ESKETAMINE_LABEL = (
+    "Intranasal esketamine is labelled for treatment-resistant depression and for depressive "
+    "symptoms with suicidal ideation, in adults"
 )
 # The form shows the outside-usual confirmation when a dose error carries this code.
 OUTSIDE_USUAL = "outside_usual"
@@ -65,10 +77,23 @@ def _dose_fields(
     outside_usual_reason: str,
     errors: dict[str, ValidationError],
 ) -> dict:
-    """The dose's unit, mg and weight; the guardrails' errors go into ``errors``."""
+    """The dose's unit, mg and weight; the errors of the guardrails, the absolute cap and the
+    esketamine label go into ``errors``."""
     if dose_amount is None or dose_amount <= 0:
         errors["dose_amount"] = ValidationError("Enter the dose.")
         return {}
+    if route == Route.ESKETAMINE_NASAL:
+        # Whole devices first: 28 or 70 mg is not a dose outside the usual range to confirm.
+        first_course = not patient_had_esketamine(patient=patient)
+        refusal = esketamine_dose_refusal(dose_amount, first_session=first_course)
+        if refusal:
+            if first_course and dose_amount in ESKETAMINE_DOSES_MG:
+                refusal += (
+                    " The patient has not had esketamine yet: start the plan at 56 mg and "
+                    "amend it to 84 mg after the first session if needed."
+                )
+            errors["dose_amount"] = ValidationError(refusal)
+            return {}
     guardrail = limits.dose_guardrails()[route]
     unit = guardrail.unit
     label = ROUTE_LABELS[route]
@@ -102,10 +127,17 @@ def _dose_fields(
             )
             return {}
         weight = latest["weight_kg"]
+    mg = dose_mg(route, amount=dose_amount, weight_kg=weight)
+    refusal = dose_cap_refusal(route, mg, cap_mg=limits.dose_cap_mg(route))
+    if refusal:
+        # Refused whatever was confirmed: replaces a request to confirm an outside-usual dose.
+        errors.pop("outside_usual_reason", None)
+        errors["dose_amount"] = ValidationError(f"{refusal} It cannot be prescribed.")
+        return {}
     return {
         "dose_amount": dose_amount,
         "dose_unit": unit,
-        "dose_mg": dose_mg(route, amount=dose_amount, weight_kg=weight),
+        "dose_mg": mg,
         "weight_kg_used": weight,
         "dose_outside_usual_reason": reason if check == DoseCheck.OUTSIDE_USUAL else "",
     }
@@ -129,10 +161,11 @@ def _version_fields(
     prescriber,
     confirm_outside_usual: bool,
     outside_usual_reason: str,
+    off_label_reason: str = "",
 ) -> dict:
     """Validate a version's content; raise one ValidationError with every field's error."""
     errors: dict[str, ValidationError] = {}
-    fields: dict = {"goals": goals.strip(), "indication_other": ""}
+    fields: dict = {"goals": goals.strip(), "indication_other": "", "off_label_reason": ""}
     if indication not in Indication.values:
         errors["indication"] = ValidationError("Choose the indication.")
     elif indication == Indication.OTHER and not indication_other.strip():
@@ -158,6 +191,14 @@ def _version_fields(
             fields["infusion_minutes"] = infusion_minutes or DEFAULT_INFUSION_MINUTES
         else:
             fields["infusion_minutes"] = None
+        if off_label(route, fields.get("indication")):
+            if off_label_reason.strip():
+                fields["off_label_reason"] = off_label_reason.strip()
+            else:
+                errors["off_label_reason"] = ValidationError(
+                    f"{ESKETAMINE_LABEL}: for {_indication_words(fields)} it is off-label. "
+                    "Give the reason for prescribing it off-label."
+                )
     if not sessions_planned or sessions_planned < 1:
         errors["sessions_planned"] = ValidationError("Enter the number of sessions.")
     fields["sessions_planned"] = sessions_planned
@@ -192,6 +233,20 @@ def _version_fields(
     return fields
 
 
+def _indication_words(fields: dict) -> str:
+    words = fields["indication_other"] or Indication(fields["indication"]).label
+    return words if words.isupper() else words[0].lower() + words[1:]
+
+
+def off_label(route: Route | str, indication: str | None) -> bool:
+    """Whether a plan is off-label: intranasal esketamine for anything but depression."""
+    return (
+        route == Route.ESKETAMINE_NASAL
+        and indication is not None
+        and indication not in ESKETAMINE_LABELLED_INDICATIONS
+    )
+
+
 def plan_create(
     *,
     patient: Patient,
@@ -211,6 +266,7 @@ def plan_create(
     goals: str = "",
     confirm_outside_usual: bool = False,
     outside_usual_reason: str = "",
+    off_label_reason: str = "",
 ) -> TreatmentPlan:
     """Write a draft plan: version 1 is the plan as written."""
     fields = _version_fields(
@@ -230,6 +286,7 @@ def plan_create(
         prescriber=prescriber,
         confirm_outside_usual=confirm_outside_usual,
         outside_usual_reason=outside_usual_reason,
+        off_label_reason=off_label_reason,
     )
     with transaction.atomic():
         plan = TreatmentPlan.objects.create(patient=patient, created_by=created_by)
