@@ -110,6 +110,12 @@ def seed_history(*, clinician, front_desk, patients: list[Patient]) -> int:
             effective_at=plan.activated_at,
             indication="gad",
             route=course.route,
+            # Esketamine for anxiety is off-label: the prescriber's reason is part of the plan.
+            off_label_reason=(
+                "Treatment-resistant anxiety with depressive symptoms; off-label use discussed."
+                if course.route == "esketamine_in"
+                else ""
+            ),
             dose_amount=amount,
             dose_unit=unit,
             dose_mg=dose_mg,
