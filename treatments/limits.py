@@ -97,3 +97,8 @@ def fasting() -> FastingLimits:
         food_hours=Decimal(str(settings.CLINIC_FASTING_FOOD_HOURS)),
         clear_liquid_hours=Decimal(str(settings.CLINIC_FASTING_CLEAR_LIQUID_HOURS)),
     )
+
+
+def esketamine_min_days_apart() -> int:
+    """No two intranasal esketamine sessions of a patient fewer than this many days apart."""
+    return int(settings.CLINIC_ESKETAMINE_MIN_DAYS_APART)

@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
+from unittest import mock
 from urllib.parse import quote
 
 import pytest
@@ -19,6 +20,7 @@ from django.utils import timezone
 
 from tests.conftest import REQUIRE_SERVICES
 from tests.treatments.booking import book_session
+from treatments import booking_rules
 from treatments.models import TreatmentSession
 
 REPOSITORY = Path(__file__).resolve().parents[2]
@@ -31,12 +33,17 @@ def reminders_due_in(
     due_in: timedelta, *, booked_by, count: int = 1, first_chair: int = 1
 ) -> list[TreatmentSession]:
     """Book ``count`` sessions (a new patient each, one chair each) whose 2-hour reminder falls
-    due ``due_in`` from now. Needs CLINIC_REMINDER_OFFSETS=["2h"] and no quiet hours."""
+    due ``due_in`` from now. Needs CLINIC_REMINDER_OFFSETS=["2h"] and no quiet hours.
+
+    The sessions start when the real clock says (a real worker sends their reminders), at
+    whatever hour the suite runs: the rule that a session is inside the opening hours (tested
+    in tests/treatments/test_booking.py) is lifted for them, the other booking rules hold."""
     starts_at = timezone.now() + REMINDER_OFFSET + due_in
-    return [
-        book_session(booked_by=booked_by, starts_at=starts_at, chair_name=f"Chair {number}")
-        for number in range(first_chair, first_chair + count)
-    ]
+    with mock.patch.object(booking_rules, "opening_hours_refusal", return_value=None):
+        return [
+            book_session(booked_by=booked_by, starts_at=starts_at, chair_name=f"Chair {number}")
+            for number in range(first_chair, first_chair + count)
+        ]
 
 
 def wait_until(condition: Callable[[], object], *, seconds: float, what: str) -> None:

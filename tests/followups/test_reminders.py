@@ -233,7 +233,9 @@ def test_the_sweep_costs_the_same_queries_for_3_rows_as_for_12(
     with django_assert_num_queries(6):
         assert sweep_at(clinic_time(2026, 11, 28, 12)).sent == 3
     more = [
-        book_at(front_desk_user, clinic_time(2026, 12, 7, 8 + n), chair_name=f"B{n}")
+        book_at(
+            front_desk_user, clinic_time(2026, 12, 7, 8 + n // 2, 30 * (n % 2)), chair_name=f"B{n}"
+        )
         for n in range(12)
     ]
     with django_assert_num_queries(6):
@@ -247,7 +249,9 @@ def test_one_sweep_run_drains_a_backlog_batch_after_batch(front_desk_user, setti
     """A morning's backlog goes out in one run of the beat task, not one batch a minute."""
     settings.CLINIC_OUTBOX_BATCH_SIZE = 4
     for n in range(10):
-        book_at(front_desk_user, clinic_time(2026, 11, 30, 9 + n), chair_name=f"C{n}")
+        book_at(
+            front_desk_user, clinic_time(2026, 11, 30, 8 + n // 2, 30 * (n % 2)), chair_name=f"C{n}"
+        )
     with time_machine.travel(clinic_time(2026, 11, 29, 12), tick=False):
         report = sweep_outbox.apply().get()
     assert report["sent"] == 10 and report["batches"] == 3
@@ -262,7 +266,9 @@ def test_a_run_out_of_time_queues_another_run_for_the_rest(front_desk_user, sett
     queued = []
     monkeypatch.setattr(tasks.sweep_outbox, "delay", lambda: queued.append(True))
     for n in range(10):
-        book_at(front_desk_user, clinic_time(2026, 11, 30, 9 + n), chair_name=f"C{n}")
+        book_at(
+            front_desk_user, clinic_time(2026, 11, 30, 8 + n // 2, 30 * (n % 2)), chair_name=f"C{n}"
+        )
     with time_machine.travel(clinic_time(2026, 11, 29, 12), tick=False):
         report = sweep_outbox.apply().get()
     # One full batch, then the budget is spent: the rest waits for the queued run.

@@ -80,8 +80,11 @@ def book_session(
     on_chair: TreatmentChair | None = None,
     route: Route = Route.IV,
 ) -> TreatmentSession:
-    """A session booked through the service (an active IV plan for a new patient unless given)."""
-    plan = plan or active_plan(by=booked_by, route=route)
+    """A session booked through the service (an active IV plan for a new patient, starting on
+    the session's day, unless given). The booking rules hold: book in the future (a test that
+    names dates runs on the frozen clinic day, tests.conftest.CLINIC_DAY), inside the opening
+    hours."""
+    plan = plan or active_plan(by=booked_by, route=route, start_date=timezone.localdate(starts_at))
     return session_book(
         plan=plan,
         chair=on_chair or chair(chair_name),

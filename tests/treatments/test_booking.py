@@ -1,6 +1,7 @@
 """Booking sessions on chairs: clashes, lengths by route, rescheduling, cancelling, no-shows,
 the plan's series, and the chair board (the concurrent race is in test_booking_race.py)."""
 
+import itertools
 from datetime import date, timedelta
 
 import pytest
@@ -81,24 +82,33 @@ def test_sessions_that_touch_end_to_start_are_both_booked(front_desk_user, plan)
     assert before.ends_at == first.starts_at
 
 
-@pytest.mark.parametrize("freed_by", ["cancel", "no_show"])
-def test_a_cancelled_or_missed_session_frees_its_chair_and_patient(front_desk_user, plan, freed_by):
+@pytest.mark.parametrize(
+    ("freed_by", "freed_at", "again_at"),
+    [
+        ("cancel", TEN - timedelta(hours=1), TEN),
+        # A no-show frees what is left of its time (the rest is in the past).
+        ("no_show", TEN + timedelta(minutes=30), TEN + timedelta(minutes=45)),
+    ],
+)
+def test_a_cancelled_or_missed_session_frees_its_chair_and_patient(
+    front_desk_user, plan, freed_by, freed_at, again_at
+):
     with time_machine.travel(TEN - timedelta(days=1), tick=False):
         first = services.session_book(
             plan=plan, chair=chair(), starts_at=TEN, booked_by=front_desk_user
         )
-    with time_machine.travel(TEN + timedelta(minutes=30), tick=False):
+    with time_machine.travel(freed_at, tick=False):
         if freed_by == "cancel":
             services.session_cancel(session=first, reason="Patient is ill", user=front_desk_user)
         else:
             services.session_mark_no_show(session=first, user=front_desk_user)
 
         again = services.session_book(
-            plan=plan, chair=chair(), starts_at=TEN, booked_by=front_desk_user
+            plan=plan, chair=chair(), starts_at=again_at, booked_by=front_desk_user
         )
 
     assert again.status == TreatmentSession.Status.BOOKED
-    assert plan.sessions.filter(starts_at=TEN).count() == 2
+    assert again.starts_at < first.ends_at  # inside the freed session's time
 
 
 @pytest.mark.parametrize("status", [TreatmentPlan.Status.DRAFT, TreatmentPlan.Status.STOPPED])
@@ -114,6 +124,232 @@ def test_a_chair_not_in_use_is_refused(front_desk_user, plan):
 
     with pytest.raises(ValidationError, match="Chair 9 is not in use"):
         services.session_book(plan=plan, chair=closed, starts_at=TEN, booked_by=front_desk_user)
+
+
+# --- When a session may be: not past, not before the plan, inside opening hours ---------------
+
+
+def refused_booking(plan, starts_at, by) -> ValidationError:
+    with pytest.raises(ValidationError) as refused:
+        services.session_book(plan=plan, chair=chair(), starts_at=starts_at, booked_by=by)
+    assert plan.sessions.count() == 0
+    return refused.value
+
+
+def test_a_session_yesterday_or_a_minute_ago_is_refused(front_desk_user):
+    plan = active_plan(by=front_desk_user, start_date=date(2026, 11, 16))
+    now = timezone.now()
+
+    yesterday = refused_booking(plan, now - timedelta(days=1), front_desk_user)
+    a_minute_ago = refused_booking(plan, now - timedelta(minutes=1), front_desk_user)
+
+    assert yesterday.code == a_minute_ago.code == "in_the_past"
+    assert a_minute_ago.messages == [
+        f"This session would start on 11/23/2026 at "
+        f"{timezone.localtime(now - timedelta(minutes=1)):%H:%M}, which is in the past."
+    ]
+    soon = services.session_book(
+        plan=plan, chair=chair(), starts_at=now + timedelta(minutes=5), booked_by=front_desk_user
+    )
+    assert soon.status == TreatmentSession.Status.BOOKED
+
+
+def test_the_plans_start_date_is_the_first_day_a_session_may_be(front_desk_user):
+    plan = active_plan(by=front_desk_user, start_date=date(2026, 12, 1))
+
+    refused = refused_booking(plan, clinic_time(2026, 11, 30, 10), front_desk_user)
+    on_the_day = services.session_book(
+        plan=plan, chair=chair(), starts_at=clinic_time(2026, 12, 1, 8), booked_by=front_desk_user
+    )
+
+    assert refused.messages == [
+        "The plan starts on 12/01/2026: this session would be on 11/30/2026, before it."
+    ]
+    assert refused.code == "before_plan_start"
+    assert on_the_day.starts_at == clinic_time(2026, 12, 1, 8)
+
+
+@pytest.mark.parametrize(
+    ("starts_at", "message"),
+    [
+        (clinic_time(2026, 12, 1, 8), None),  # opening time
+        (
+            clinic_time(2026, 12, 1, 7, 59),
+            "The clinic is open 08:00\N{EN DASH}18:00 on Tuesdays; this session would start at "
+            "07:59.",
+        ),
+        (clinic_time(2026, 12, 5, 16, 20), None),  # a Saturday, ending at 18:00 exactly
+        (
+            clinic_time(2026, 12, 5, 17),
+            "The clinic is open 08:00\N{EN DASH}18:00 on Saturdays; this session would end at "
+            "18:40.",
+        ),
+        (
+            clinic_time(2026, 12, 6, 10),
+            "The clinic is closed on Sundays (it is open on Mondays, Tuesdays, Wednesdays, "
+            "Thursdays, Fridays, Saturdays); this session would be on Sunday 12/06/2026.",
+        ),
+    ],
+)
+def test_the_whole_session_is_inside_the_opening_hours(front_desk_user, plan, starts_at, message):
+    if message is None:
+        session = services.session_book(
+            plan=plan, chair=chair(), starts_at=starts_at, booked_by=front_desk_user
+        )
+        assert session.ends_at - session.starts_at == timedelta(minutes=100)
+    else:
+        refused = refused_booking(plan, starts_at, front_desk_user)
+        assert refused.messages == [message]
+        assert refused.code == "clinic_closed"
+
+
+def test_the_opening_hours_are_a_setting(front_desk_user, plan, settings):
+    settings.CLINIC_OPENING_HOURS = {"tue": "10:00-14:00", "sun": "09:00-13:00"}
+
+    refused = refused_booking(plan, clinic_time(2026, 12, 1, 9), front_desk_user)
+    sunday = services.session_book(
+        plan=plan, chair=chair(), starts_at=clinic_time(2026, 12, 6, 9), booked_by=front_desk_user
+    )
+
+    assert refused.messages == [
+        "The clinic is open 10:00\N{EN DASH}14:00 on Tuesdays; this session would start at 09:00."
+    ]
+    assert sunday.starts_at == clinic_time(2026, 12, 6, 9)
+
+
+# --- Intranasal esketamine: at least CLINIC_ESKETAMINE_MIN_DAYS_APART days apart -------------
+
+
+@pytest.fixture
+def esketamine_plan(front_desk_user, patient):
+    return active_plan(by=front_desk_user, patient=patient, route=Route.ESKETAMINE_NASAL)
+
+
+THURSDAY = clinic_time(2026, 12, 3, 10)
+
+
+@pytest.mark.parametrize("direction", [1, -1])
+def test_esketamine_two_days_apart_is_booked_and_1_day_23_hours_is_refused(
+    front_desk_user, esketamine_plan, direction
+):
+    services.session_book(
+        plan=esketamine_plan, chair=chair(), starts_at=THURSDAY, booked_by=front_desk_user
+    )
+    near = THURSDAY + direction * timedelta(days=1, hours=23)
+
+    with pytest.raises(ValidationError) as refused:
+        services.session_book(
+            plan=esketamine_plan, chair=chair(), starts_at=near, booked_by=front_desk_user
+        )
+    apart = services.session_book(
+        plan=esketamine_plan, chair=chair(), starts_at=THURSDAY + direction * timedelta(days=2),
+        booked_by=front_desk_user,
+    )  # fmt: skip
+
+    assert refused.value.messages == [
+        "Intranasal esketamine sessions must be at least 2 days apart: the patient has one on "
+        "12/03/2026 at 10:00."
+    ]
+    assert refused.value.code == "esketamine_too_close"
+    assert abs(apart.starts_at - THURSDAY) == timedelta(days=2)
+
+
+def finish(plan) -> None:
+    """The plan completed, its sessions given: a new plan may be written for the patient."""
+    plan.sessions.update(status=TreatmentSession.Status.COMPLETED)
+    TreatmentPlan.objects.filter(pk=plan.pk).update(status=TreatmentPlan.Status.COMPLETED)
+
+
+def test_esketamine_spacing_counts_the_patients_earlier_plan_not_cancelled_sessions(
+    front_desk_user, patient, esketamine_plan
+):
+    services.session_book(
+        plan=esketamine_plan, chair=chair(), starts_at=THURSDAY, booked_by=front_desk_user
+    )
+    finish(esketamine_plan)
+    plan = active_plan(by=front_desk_user, patient=patient, route=Route.ESKETAMINE_NASAL)
+    cancelled = services.session_book(
+        plan=plan, chair=chair(), starts_at=THURSDAY + timedelta(days=2), booked_by=front_desk_user
+    )
+    services.session_cancel(session=cancelled, reason="Unwell", user=front_desk_user)
+
+    with pytest.raises(ValidationError, match="the patient has one on 12/03/2026 at 10:00"):
+        services.session_book(
+            plan=plan, chair=chair(), starts_at=THURSDAY + timedelta(days=1),
+            booked_by=front_desk_user,
+        )  # fmt: skip
+    # The cancelled session holds nothing: two hours after it is fine.
+    services.session_book(
+        plan=plan, chair=chair(), starts_at=THURSDAY + timedelta(days=2, hours=2),
+        booked_by=front_desk_user,
+    )  # fmt: skip
+
+
+def test_other_routes_and_other_patients_are_not_spaced(front_desk_user, patient, plan):
+    services.session_book(plan=plan, chair=chair(), starts_at=TEN, booked_by=front_desk_user)
+    finish(plan)  # an IV session the day before
+    esketamine = active_plan(by=front_desk_user, patient=patient, route=Route.ESKETAMINE_NASAL)
+    another_patient = active_plan(by=front_desk_user, route=Route.ESKETAMINE_NASAL)
+
+    services.session_book(
+        plan=esketamine, chair=chair(), starts_at=TEN + timedelta(days=1),
+        booked_by=front_desk_user,
+    )  # fmt: skip
+    services.session_book(
+        plan=another_patient, chair=chair("Chair 2"), starts_at=TEN + timedelta(days=1),
+        booked_by=front_desk_user,
+    )  # fmt: skip
+
+
+def test_the_esketamine_spacing_is_a_setting(front_desk_user, esketamine_plan, settings):
+    settings.CLINIC_ESKETAMINE_MIN_DAYS_APART = 3
+    services.session_book(
+        plan=esketamine_plan, chair=chair(), starts_at=TEN, booked_by=front_desk_user
+    )
+
+    with pytest.raises(ValidationError, match="at least 3 days apart"):
+        services.session_book(
+            plan=esketamine_plan, chair=chair(), starts_at=TEN + timedelta(days=2),
+            booked_by=front_desk_user,
+        )  # fmt: skip
+
+
+# --- The same rules when rescheduling ---------------------------------------------------------
+
+
+def test_a_reschedule_is_held_to_the_booking_rules(front_desk_user, esketamine_plan):
+    session = services.session_book(
+        plan=esketamine_plan, chair=chair(), starts_at=TEN, booked_by=front_desk_user
+    )
+    services.session_book(
+        plan=esketamine_plan, chair=chair(), starts_at=TEN + timedelta(days=4),
+        booked_by=front_desk_user,
+    )  # fmt: skip
+
+    def move(starts_at) -> str:
+        with pytest.raises(ValidationError) as refused:
+            services.session_reschedule(session=session, starts_at=starts_at, user=front_desk_user)
+        return refused.value.code
+
+    assert move(timezone.now() - timedelta(hours=1)) == "in_the_past"
+    assert move(clinic_time(2026, 11, 27, 10)) == "before_plan_start"  # the plan starts 11/30
+    assert move(clinic_time(2026, 12, 1, 16, 30)) == "clinic_closed"  # ends 18:40
+    assert move(TEN + timedelta(days=3)) == "esketamine_too_close"  # a day before the other
+    # Its own old time does not count against it: a few hours later the same day is fine.
+    moved = services.session_reschedule(
+        session=session, starts_at=TEN + timedelta(hours=3), user=front_desk_user
+    )
+    assert moved.starts_at == TEN + timedelta(hours=3)
+
+
+def test_sessions_cannot_be_added_or_changed_in_the_admin(client, admin_user):
+    from django.contrib.admin.sites import site
+
+    model_admin = site._registry[TreatmentSession]
+    request = type("Request", (), {"user": admin_user})()
+
+    assert not model_admin.has_add_permission(request)
+    assert not model_admin.has_change_permission(request)
 
 
 # --- Length by route -------------------------------------------------------------------------
@@ -285,6 +521,107 @@ def test_a_series_that_slipped_into_the_past_starts_today_keeping_its_spacing(fr
     ]  # fmt: skip
 
 
+def proposed(plan) -> list[tuple[date, str, str]]:
+    """The proposal as (date, start time, chair name)."""
+    proposal = plan_series_proposal(plan=plan)
+    names = {c.pk: c.name for c in proposal.chairs}
+    rows = proposal.proposed
+    return [(p.starts_on, f"{p.starts_at_time:%H:%M}", names[p.chair_id]) for p in rows]
+
+
+def test_the_proposal_skips_the_days_the_clinic_is_closed(front_desk_user, settings):
+    settings.CLINIC_OPENING_HOURS = dict.fromkeys(("mon", "tue", "wed", "fri"), "08:00-18:00")
+    chair("Chair 1")
+    plan = active_plan(by=front_desk_user, start_date=date(2026, 11, 30))  # 6 over 3 weeks
+
+    days = [day for day, _, _ in proposed(plan)]
+
+    # Mon and Thu each week, the Thursdays closed: Fridays.
+    assert [day.strftime("%a") for day in days] == ["Mon", "Fri"] * 3
+    assert days[:2] == [date(2026, 11, 30), date(2026, 12, 4)]
+
+
+def test_a_weekly_series_from_a_sunday_is_proposed_on_the_mondays(front_desk_user):
+    chair("Chair 1")
+    plan = active_plan(
+        by=front_desk_user, phase=PlanVersion.Phase.MAINTENANCE, sessions_planned=3,
+        span_weeks=None, every_weeks=1, start_date=date(2026, 11, 29),
+    )  # fmt: skip
+
+    assert [day for day, _, _ in proposed(plan)] == [
+        date(2026, 11, 30), date(2026, 12, 7), date(2026, 12, 14),
+    ]  # fmt: skip
+
+
+def test_a_taken_chair_is_not_proposed_the_next_chair_or_time_is(front_desk_user):
+    chair("Chair 1")
+    chair("Chair 2", display_order=2)
+    plan = active_plan(by=front_desk_user, start_date=date(2026, 12, 1))  # Tue, Fri, ...
+    # 12/01 09:00: Chair 1 taken. 12/04 (the second date): both chairs taken at 09:00.
+    book_session(booked_by=front_desk_user, starts_at=clinic_time(2026, 12, 1, 8, 30))
+    book_session(booked_by=front_desk_user, starts_at=clinic_time(2026, 12, 4, 9))
+    book_session(
+        booked_by=front_desk_user, starts_at=clinic_time(2026, 12, 4, 8), chair_name="Chair 2"
+    )
+
+    assert proposed(plan)[:2] == [
+        (date(2026, 12, 1), "09:00", "Chair 2"),
+        (date(2026, 12, 4), "09:45", "Chair 2"),  # Chair 2 is free from 09:40
+    ]
+
+
+def test_proposals_are_never_in_the_past(front_desk_user):
+    chair("Chair 1")
+    plan = active_plan(by=front_desk_user, start_date=date(2026, 11, 23))  # Mon, Thu, ...
+
+    with time_machine.travel(clinic_time(2026, 11, 23, 11, 5), tick=False):
+        this_morning = proposed(plan)
+    with time_machine.travel(clinic_time(2026, 11, 23, 16, 30), tick=False):
+        too_late_today = proposed(plan)[:2]
+
+    assert this_morning[0] == (date(2026, 11, 23), "11:15", "Chair 1")
+    # 100 minutes no longer fit before 18:00: the next day, which stays before the next date.
+    assert too_late_today == [
+        (date(2026, 11, 24), "09:00", "Chair 1"),
+        (date(2026, 11, 26), "09:00", "Chair 1"),
+    ]
+
+
+def test_an_esketamine_plan_proposes_the_labels_schedule(front_desk_user):
+    chair("Chair 1")
+    plan = active_plan(
+        by=front_desk_user, route=Route.ESKETAMINE_NASAL, sessions_planned=14, span_weeks=8,
+        start_date=date(2026, 11, 30),
+    )  # fmt: skip
+
+    days = [day for day, _, _ in proposed(plan)]
+
+    assert [day.strftime("%a") for day in days[:8]] == ["Mon", "Thu"] * 4  # twice a week
+    assert [day.strftime("%a") for day in days[8:]] == ["Mon"] * 6  # then weekly
+    assert days[8:12] == [date(2026, 12, 28) + timedelta(weeks=w) for w in range(4)]
+    assert min(b - a for a, b in itertools.pairwise(days)) >= timedelta(days=3)
+
+
+def test_an_esketamine_proposal_keeps_its_distance_from_a_session_already_booked(
+    front_desk_user,
+):
+    chair("Chair 1")
+    plan = active_plan(
+        by=front_desk_user, route=Route.ESKETAMINE_NASAL, sessions_planned=3,
+        start_date=date(2026, 11, 30),
+    )  # fmt: skip
+    # The first session booked late on the Monday: Thursday 09:00 is still 2 days on.
+    services.session_book(
+        plan=plan, chair=chair(), starts_at=clinic_time(2026, 11, 30, 15), booked_by=front_desk_user
+    )
+    services.session_reschedule(
+        session=plan.sessions.get(), starts_at=clinic_time(2026, 12, 1, 15), user=front_desk_user
+    )
+
+    # Moved to Tuesday 15:00: Thursday's session starts at 15:00 at the earliest.
+    assert proposed(plan)[0] == (date(2026, 12, 3), "15:00", "Chair 1")
+
+
 # --- Pages -----------------------------------------------------------------------------------
 
 
@@ -365,6 +702,42 @@ def test_booking_all_stops_at_the_first_clash_and_shows_it_beside_the_row(
     assert first_row.non_field_errors() == ["Chair 1 is booked 11:00\N{EN DASH}12:40."]
 
 
+def test_a_row_outside_the_opening_hours_is_refused_beside_it(front_desk, series_plan):
+    url = reverse("treatments:plan_book", args=[series_plan.pk])
+    data = {**row(1, date(2026, 12, 5), at="17:00"), "book_row": "1"}  # a Saturday
+
+    response = front_desk.post(url, data)
+
+    assert response.status_code == 400
+    assert series_plan.sessions.count() == 0
+    first_row = response.context["rows"][0][1]
+    assert first_row.non_field_errors() == [
+        "The clinic is open 08:00\N{EN DASH}18:00 on Saturdays; this session would end at 18:40."
+    ]
+
+
+def test_the_booking_page_costs_the_same_queries_for_3_or_12_sessions_to_book(
+    front_desk, front_desk_user, django_assert_num_queries
+):
+    chair("Chair 1")
+    chair("Chair 2", display_order=2)
+    book_session(booked_by=front_desk_user, starts_at=clinic_time(2026, 12, 1, 9))
+    short, long = (
+        active_plan(by=front_desk_user, sessions_planned=n, span_weeks=weeks,
+                    start_date=date(2026, 12, 1))
+        for n, weeks in ((3, 3), (12, 6))
+    )  # fmt: skip
+    front_desk.get(reverse("treatments:plan_book", args=[short.pk]))  # warm up
+
+    with CaptureQueriesContext(connection) as three:
+        response = front_desk.get(reverse("treatments:plan_book", args=[short.pk]))
+    assert len(response.context["rows"]) == 3
+    with django_assert_num_queries(len(three.captured_queries)):
+        response = front_desk.get(reverse("treatments:plan_book", args=[long.pk]))
+    assert len(response.context["rows"]) == 12
+    assert 'value="2026-12-01"' in response.text
+
+
 def test_the_booking_page_is_only_for_an_active_plan(front_desk, series_plan):
     TreatmentPlan.objects.filter(pk=series_plan.pk).update(status="completed")
 
@@ -415,7 +788,8 @@ def test_rescheduling_and_cancelling_through_the_pages(front_desk, front_desk_us
     )  # fmt: skip
 
 
-def test_a_no_show_through_the_page(clinician, front_desk_user, plan):
+def test_a_no_show_through_the_page(clinician, front_desk_user):
+    plan = active_plan(by=front_desk_user, start_date=timezone.localdate())
     # Close to now: travelling further would end the signed-in session (idle timeout).
     starts_at = (timezone.now() + timedelta(minutes=5)).replace(microsecond=0)
     session = services.session_book(
@@ -437,10 +811,10 @@ def test_a_no_show_through_the_page(clinician, front_desk_user, plan):
 
 
 def fill_day(by, *, count: int, day: date) -> None:
-    """``count`` sessions on one day: five chairs, back to back from 07:00."""
+    """``count`` sessions on one day: five chairs, back to back from 08:00 (30 fill the day)."""
     chairs = [chair(f"Chair {n}", display_order=n) for n in range(1, 6)]
     for index in range(count):
-        start = clinic_time(day.year, day.month, day.day, 7) + timedelta(
+        start = clinic_time(day.year, day.month, day.day, 8) + timedelta(
             minutes=100 * (index // len(chairs))
         )
         book_session(booked_by=by, starts_at=start, on_chair=chairs[index % len(chairs)])
@@ -457,7 +831,7 @@ def test_the_board_shows_each_chair_and_its_sessions_for_the_day(front_desk, fro
     assert [c.name for c in response.context["board"].chairs] == [f"Chair {n}" for n in range(1, 6)]
     assert response.context["board"].session_count == 3
     assert "Chair 6 (closed)" not in page
-    assert page.count("07:00\N{EN DASH}08:40") == 3
+    assert page.count("08:00\N{EN DASH}09:40") == 3
     assert "09:00\N{EN DASH}10:40" not in page  # the next day's session
     assert "Booked" in page
 

@@ -7,6 +7,8 @@ from datetime import date, datetime, time, timedelta
 from django.db.models import Count, Q
 from django.utils import timezone
 
+from .. import booking_rules, limits
+from ..dosing import Route, booking_minutes
 from ..models import (
     HOLDING_STATUSES,
     PlanVersion,
@@ -41,33 +43,138 @@ class SeriesProposal:
     version: PlanVersion
     booked: list[TreatmentSession] = field(default_factory=list)
     proposed: list[ProposedSession] = field(default_factory=list)
+    chairs: list[TreatmentChair] = field(default_factory=list)
+
+
+# How many days past a planned date the proposal looks for a free chair and time before it
+# gives up and proposes the default time (the front desk then picks a slot by hand). The
+# search may run past the last planned date: the sessions read reach that far.
+SLOT_SEARCH_DAYS = 7
+
+
+@dataclass
+class _Occupancy:
+    """The holding sessions around the proposed dates, by local day: each chair's, the
+    patient's, and the starts of the patient's esketamine sessions."""
+
+    chairs: dict[date, dict[int, list[tuple[datetime, datetime]]]] = field(default_factory=dict)
+    patient: dict[date, list[tuple[datetime, datetime]]] = field(default_factory=dict)
+    esketamine_starts: list[datetime] = field(default_factory=list)
+
+    def add(self, *, chair_id, starts, ends, is_patient: bool, esketamine: bool) -> None:
+        day = timezone.localtime(starts).date()
+        self.chairs.setdefault(day, {}).setdefault(chair_id, []).append((starts, ends))
+        if is_patient:
+            self.patient.setdefault(day, []).append((starts, ends))
+            if esketamine:
+                self.esketamine_starts.append(starts)
+
+
+def _occupancy(*, patient_id: int, chair_ids: list[int], first: date, last: date) -> _Occupancy:
+    """One query: the holding sessions of the chairs or of the patient from ``first`` to
+    ``last`` (clinic days)."""
+    start, _ = day_bounds(first)
+    _, end = day_bounds(last)
+    rows = TreatmentSession.objects.filter(
+        Q(patient_id=patient_id) | Q(chair_id__in=chair_ids),
+        status__in=HOLDING_STATUSES,
+        starts_at__lt=end,
+        ends_at__gt=start,
+    ).values_list("chair_id", "patient_id", "starts_at", "ends_at", "plan_version__route")
+    occupancy = _Occupancy()
+    for chair_id, session_patient_id, starts, ends, route in rows:
+        occupancy.add(
+            chair_id=chair_id,
+            starts=starts,
+            ends=ends,
+            is_patient=session_patient_id == patient_id,
+            esketamine=route == Route.ESKETAMINE_NASAL,
+        )
+    return occupancy
 
 
 def plan_series_proposal(*, plan: TreatmentPlan, today: date | None = None) -> SeriesProposal:
-    """What is left of the plan's series to book: the planned dates (plan_proposed_dates) after
-    the sessions it already holds. If those dates have slipped into the past, the rest of the
-    series keeps its spacing and starts today."""
-    today = today or timezone.localdate()
+    """What is left of the plan's series to book: the planned dates (plan_proposed_dates, on
+    open days) after the sessions it already holds, each with a free chair and start time.
+
+    If those dates have slipped into the past, the rest of the series keeps its spacing and
+    starts today. Each date gets the first chair free at the default time, else the next time
+    the patient and a chair are free inside the day's opening hours and not in the past (and,
+    for intranasal esketamine, the minimum days from the patient's other esketamine sessions);
+    a day with no such time moves the session to the next day that has one. Four queries
+    whatever the length of the series."""
+    now = timezone.now()
+    today = today or timezone.localdate(now)
     version = plan.versions.only(*SCHEDULE_FIELDS).order_by("-number").first()
     booked = list(
         plan.sessions.filter(status__in=HOLDING_STATUSES)
         .select_related("chair")
         .order_by("starts_at")
     )
+    chairs = bookable_chairs()
+    proposal = SeriesProposal(version=version, booked=booked, chairs=chairs)
     dates = plan_proposed_dates(version)[len(booked) :]
-    if dates and dates[0] < today:
+    if not dates:
+        return proposal
+    hours = limits.opening_hours()
+    esketamine = version.route == Route.ESKETAMINE_NASAL
+    min_days = limits.esketamine_min_days_apart() if esketamine else 0
+    if dates[0] < today:
         shift = today - dates[0]
-        dates = [day + shift for day in dates]
-    chair = TreatmentChair.objects.filter(active=True).first()
-    proposed = [
-        ProposedSession(
-            starts_on=day,
-            starts_at_time=DEFAULT_SESSION_TIME,
-            chair_id=chair.pk if chair else None,
+        dates = booking_rules.on_open_days(
+            [day + shift for day in dates], hours, min_days_apart=min_days
         )
-        for day in dates
-    ]
-    return SeriesProposal(version=version, booked=booked, proposed=proposed)
+    minutes = booking_minutes(
+        Route(version.route),
+        infusion_minutes=version.infusion_minutes,
+        observation_minutes=limits.observation_minutes(version.route),
+    )
+    chair_ids = [chair.pk for chair in chairs]
+    last_day = dates[-1] + timedelta(days=SLOT_SEARCH_DAYS)
+    occupancy = _occupancy(
+        patient_id=plan.patient_id,
+        chair_ids=chair_ids,
+        first=dates[0] - timedelta(days=min_days),
+        last=last_day + timedelta(days=min_days),
+    )
+    not_before = max(now, day_bounds(today)[0])
+    zone = timezone.get_current_timezone()
+
+    def free_slot(day: date) -> tuple[datetime, int] | None:
+        return booking_rules.first_free_slot(
+            day=day,
+            zone=zone,
+            hours=hours,
+            minutes=minutes,
+            preferred=DEFAULT_SESSION_TIME,
+            chair_ids=chair_ids,
+            chair_busy=occupancy.chairs.get(day, {}),
+            patient_busy=occupancy.patient.get(day, []),
+            not_before=not_before,
+            keep_away_from=occupancy.esketamine_starts,
+            min_days_apart=min_days,
+        )
+
+    for index, planned in enumerate(dates):
+        day = planned
+        if proposal.proposed and planned > dates[index - 1]:
+            # A session moved to a later day pushes the next one on: the order stays.
+            day = max(day, proposal.proposed[-1].starts_on + timedelta(days=1))
+        search = (day + timedelta(days=n) for n in range(SLOT_SEARCH_DAYS + 1))
+        search = (each for each in search if each <= last_day)  # no further than was read
+        slot = next((s for s in map(free_slot, search) if s is not None), None)
+        if slot is None:
+            # Nothing free within reach: the default, for the front desk to change by hand.
+            first_chair = chair_ids[0] if chair_ids else None
+            proposal.proposed.append(ProposedSession(day, DEFAULT_SESSION_TIME, first_chair))
+            continue
+        starts, chair_id = slot
+        ends = starts + timedelta(minutes=minutes)
+        occupancy.add(
+            chair_id=chair_id, starts=starts, ends=ends, is_patient=True, esketamine=esketamine
+        )
+        proposal.proposed.append(ProposedSession(starts.date(), starts.time(), chair_id))
+    return proposal
 
 
 def bookable_chairs() -> list[TreatmentChair]:

@@ -10,6 +10,7 @@ from django.db.models import Case, IntegerField, Value, When
 from clinic.prepared import Prepared, loaded
 from intake.models import Patient, PatientMeasurement
 
+from .. import booking_rules, limits
 from ..dosing import Route
 from ..models import PlanVersion, TreatmentPlan, TreatmentSession
 
@@ -43,14 +44,28 @@ def version_as_of(versions: Sequence[PlanVersion], when: datetime) -> PlanVersio
 
 
 def plan_proposed_dates(version: PlanVersion) -> list[date]:
-    """The dates of the series from the start date.
+    """The dates of the series from the start date, on days the clinic is open.
 
     Induction spreads the sessions evenly over its weeks (6 over 3 weeks from a Monday:
     Mon, Thu, Mon, Thu, Mon, Thu); maintenance is one session every ``every_weeks`` weeks.
-    Weekends and holidays are not skipped: the front desk moves a date when booking it.
+    An intranasal esketamine induction follows the label instead: twice a week in weeks 1-4,
+    once a week in weeks 5-8, then weekly. A date on a day the clinic is closed moves to the
+    next open day, keeping the sessions in order (and esketamine's minimum days apart).
+    Holidays are not known: the front desk moves such a date when booking it.
     """
+    esketamine = version.route == Route.ESKETAMINE_NASAL
+    return booking_rules.on_open_days(
+        _planned_dates(version),
+        limits.opening_hours(),
+        min_days_apart=limits.esketamine_min_days_apart() if esketamine else 0,
+    )
+
+
+def _planned_dates(version: PlanVersion) -> list[date]:
     sessions = version.sessions_planned or 0
     start = version.start_date
+    if version.phase == PlanVersion.Phase.INDUCTION and version.route == Route.ESKETAMINE_NASAL:
+        return booking_rules.esketamine_label_dates(start, sessions)
     if version.phase == PlanVersion.Phase.INDUCTION and version.span_weeks:
         days = version.span_weeks * 7
         return [start + timedelta(days=n * days // sessions) for n in range(sessions)]

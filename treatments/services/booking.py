@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from intake.models import Patient
 
-from .. import limits
+from .. import booking_rules, limits
 from ..dosing import Route, booking_minutes
 from ..models import (
     HOLDING_STATUSES,
@@ -121,17 +121,69 @@ def session_minutes(version: PlanVersion) -> int:
     )
 
 
-def _check_start(starts_at: datetime) -> None:
+def _require_aware(starts_at: datetime) -> None:
     if timezone.is_naive(starts_at):
         raise ValueError("starts_at must be timezone-aware")
+
+
+def _when_text(moment: datetime) -> str:
+    return f"{timezone.localtime(moment):%m/%d/%Y at %H:%M}"
+
+
+def _check_start(
+    *,
+    version: PlanVersion,
+    patient_id: int,
+    starts_at: datetime,
+    ends_at: datetime,
+    exclude_pk: int | None = None,
+) -> None:
+    """The rules on when a session may be: not in the past, not before the plan's start date,
+    the whole session inside the clinic's opening hours, and intranasal esketamine sessions of
+    the patient at least CLINIC_ESKETAMINE_MIN_DAYS_APART days apart. Each refusal in words."""
+    if starts_at < timezone.now():
+        raise ValidationError(
+            f"This session would start on {_when_text(starts_at)}, which is in the past.",
+            code="in_the_past",
+        )
+    starts, ends = timezone.localtime(starts_at), timezone.localtime(ends_at)
+    if starts.date() < version.start_date:
+        raise ValidationError(
+            f"The plan starts on {version.start_date:%m/%d/%Y}: this session would be on "
+            f"{starts:%m/%d/%Y}, before it.",
+            code="before_plan_start",
+        )
+    closed = booking_rules.opening_hours_refusal(starts, ends, limits.opening_hours())
+    if closed:
+        raise ValidationError(closed, code="clinic_closed")
+    if version.route == Route.ESKETAMINE_NASAL:
+        min_days = limits.esketamine_min_days_apart()
+        gap = timedelta(days=min_days)
+        others = TreatmentSession.objects.filter(
+            patient_id=patient_id,
+            status__in=HOLDING_STATUSES,
+            plan_version__route=Route.ESKETAMINE_NASAL,
+            starts_at__gt=starts_at - gap,
+            starts_at__lt=starts_at + gap,
+        ).exclude(pk=exclude_pk)
+        near = booking_rules.too_close(
+            starts_at, others.values_list("starts_at", flat=True), min_days=min_days
+        )
+        if near is not None:
+            raise ValidationError(
+                f"Intranasal esketamine sessions must be at least {min_days} days apart: the "
+                f"patient has one on {_when_text(near)}.",
+                code="esketamine_too_close",
+            )
 
 
 def session_book(
     *, plan: TreatmentPlan, chair: TreatmentChair, starts_at: datetime, booked_by
 ) -> TreatmentSession:
     """Book one session of an active plan on a chair; refused when the chair or the patient is
-    already taken for any part of the session's length."""
-    _check_start(starts_at)
+    already taken for any part of the session's length, and refused at a time the booking
+    rules do not allow (_check_start)."""
+    _require_aware(starts_at)
     slot = {"chair_id": chair.pk, "patient_id": plan.patient_id}
     try:
         with transaction.atomic():
@@ -147,6 +199,9 @@ def session_book(
                 )
             version = plan_current_version(plan)
             ends_at = starts_at + timedelta(minutes=session_minutes(version))
+            _check_start(
+                version=version, patient_id=plan.patient_id, starts_at=starts_at, ends_at=ends_at
+            )
             slot.update(starts_at=starts_at, ends_at=ends_at)
             _refuse_clash(**slot)
             session = TreatmentSession.objects.create(
@@ -176,8 +231,8 @@ def session_reschedule(
     user,
 ) -> TreatmentSession:
     """Move a booked session (and optionally to another chair). Its length follows the plan's
-    current version, as a new booking would."""
-    _check_start(starts_at)
+    current version, and the booking rules apply as they do to a new booking."""
+    _require_aware(starts_at)
     chair_id = chair.pk if chair is not None else session.chair_id
     slot = {"chair_id": chair_id, "patient_id": session.patient_id, "exclude_pk": session.pk}
     try:
@@ -203,6 +258,13 @@ def session_reschedule(
                 )
             version = plan_current_version(session.plan)
             ends_at = starts_at + timedelta(minutes=session_minutes(version))
+            _check_start(
+                version=version,
+                patient_id=session.patient_id,
+                starts_at=starts_at,
+                ends_at=ends_at,
+                exclude_pk=session.pk,
+            )
             slot.update(starts_at=starts_at, ends_at=ends_at)
             _refuse_clash(**slot)
             previous_starts_at = session.starts_at

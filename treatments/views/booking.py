@@ -85,7 +85,7 @@ def plan_book(request, pk: int):
         status=TreatmentPlan.Status.ACTIVE,
     )
     proposal = selectors.plan_series_proposal(plan=plan)
-    chairs = selectors.bookable_chairs()
+    chairs = proposal.chairs
     if request.method == "GET":
         return _render_plan_book(request, plan, proposal, _slot_forms(proposal, chairs))
 
