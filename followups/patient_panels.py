@@ -14,6 +14,7 @@ from intake.patient_panels import register as register_patient_panel
 
 from . import selectors
 from .models import Survey
+from .selectors.worklists import score_texts
 
 
 def _survey_value(survey: Survey, *, clinician: bool) -> str:
@@ -21,14 +22,13 @@ def _survey_value(survey: Survey, *, clinician: bool) -> str:
     value = f"{survey.get_status_display()} {day(when)}"
     if not clinician or survey.status != Survey.Status.COMPLETED:
         return value
-    scores = [
-        f"{name} {total} ({band})"
-        for name, total, band in (
-            ("GAD-7", survey.gad7_total, survey.gad7_band),
-            ("PHQ-9", survey.phq9_total, survey.phq9_band),
-        )
-        if total is not None
-    ]
+    scores = score_texts(
+        survey.gad7_total,
+        survey.gad7_band,
+        survey.phq9_total,
+        survey.phq9_band,
+        survey.checkin_anxiety_total,
+    )
     if survey.escalated and survey.reviewed_at is None:
         scores.append("escalated, not reviewed yet")
     return "; ".join([value, *scores])

@@ -499,7 +499,7 @@ def patient_survey_statuses(*, patient: Patient, limit: int = SURVEYS_SHOWN) -> 
 # What the patient summary's card reads of a survey: for a clinician, the scores too; for the
 # front desk, when and whether it was answered only (STATUS_FIELDS).
 PANEL_CLINICIAN_FIELDS = (*STATUS_FIELDS, "escalations", "reviewed_at")
-SCORE_FIELDS = ("gad7_total", "gad7_band", "phq9_total", "phq9_band")
+SCORE_FIELDS = ("gad7_total", "gad7_band", "phq9_total", "phq9_band", "checkin_anxiety_total")
 _PANEL_WITH_SCORES = Prepared(
     lambda patient: (
         with_scores(Survey.objects.filter(patient_id=patient))

@@ -34,7 +34,8 @@ def _tap(page, question: str, answer: str) -> None:
 
 def _check_in_up_to_the_last_step(phone, live_server, clinician_user, settings):
     """The 24-hour check-in's text sent by the sweep, opened on the phone and answered up to
-    the GAD-7 (ticked, not yet saved). Returns the patient."""
+    the anxiety questions since the treatment (the GAD-7's items, not the GAD-7: ticked, not
+    yet saved). Returns the patient."""
     settings.CLINIC_QUIET_HOURS = ""  # the test runs at any hour
     LocmemSMSBackend.outbox.clear()
     session = completed_session(by=clinician_user)
@@ -90,7 +91,9 @@ def test_the_24_hour_check_in_answered_on_a_phone_reaches_the_clinician(
     escalations = page.get_by_role("region", name=re.compile(r"^Escalations"))
     row = escalations.get_by_role("row").filter(has_text=patient.full_name)
     expect(row).to_contain_text("24h")
-    expect(row).to_contain_text("GAD-7 7 (Mild)")
+    # The check-in's anxiety since the treatment, without the GAD-7's name or band.
+    expect(row).to_contain_text("24-hour anxiety check-in 7 of 21")
+    expect(row).not_to_contain_text("GAD-7")
     expect(row).to_contain_text("item 9")
     assert serious_violations(page) == []
     screenshot(page, "followup-worklist-escalation")
@@ -99,7 +102,7 @@ def test_the_24_hour_check_in_answered_on_a_phone_reaches_the_clinician(
     page.goto(f"{live_server.url}/patients/{patient.pk}/")
     card = page.get_by_role("region", name="Follow-ups")
     expect(card).to_contain_text("Escalated survey to review")
-    expect(card).to_contain_text("GAD-7 7")
+    expect(card).to_contain_text("24-hour anxiety check-in 7 of 21")
 
 
 def test_crisis_resources_show_when_the_answer_is_ticked_before_the_script_arrives(

@@ -68,7 +68,7 @@ def test_a_clinician_reads_the_chart_from_the_patient_page(
     expect(page.get_by_role("img", name=re.compile(r"^PHQ-9 totals over time"))).to_be_visible()
     expect(page.get_by_text("Current status: In remission").first).to_be_visible()
 
-    table = page.get_by_role("table", name=re.compile("Every GAD-7 and PHQ-9"))
+    table = page.get_by_role("table", name=re.compile("Every GAD-7, PHQ-9 and 24-hour anxiety"))
     rows = table.get_by_role("row")
     expect(rows).to_have_count(1 + 6)
     expect(rows.filter(has_text="GAD-7").filter(has_text="Baseline")).to_contain_text("16")
