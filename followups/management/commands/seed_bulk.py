@@ -41,6 +41,7 @@ from intake.models import (
 from intake.questionnaire import SCREENING_QUESTIONS, STEP_SLUGS, TREATMENTS
 from intake.questionnaire_state import ABOUT_RECORD_FIELDS
 from intake.scoring import gad7_band, phq9_band
+from treatments.limits import screening_limits
 from treatments.models import (
     AssessmentFinding,
     PlanVersion,
@@ -51,7 +52,6 @@ from treatments.models import (
     TreatmentPlan,
     TreatmentSession,
 )
-from treatments.limits import screening_limits
 from treatments.screening_rules import RULESET_VERSION, Facts, Result, failed_treatments, screen
 from treatments.selectors.screening import QUESTION_WORDS, TREATMENT_WORDS
 
