@@ -163,7 +163,19 @@ class VitalsForm(StageForm):
     heart_rate = _vital("Heart rate", 20, 250, required=False)
     spo2 = _vital("SpO2 (%)", 50, 100, required=False)
     respiratory_rate = _vital("Resp. rate", 4, 60, required=False)
-    sedation_moaa_s = _vital("Sedation (MOAA/S 0-5)", 0, 5, required=False)
+    sedation_moaa_s = forms.TypedChoiceField(
+        label="Sedation (MOAA/S)",
+        required=False,
+        coerce=int,
+        empty_value=None,
+        choices=[
+            ("", "Not assessed"),
+            *(
+                (str(score), f"{score}: {response} ({depth})")
+                for score, (response, depth) in rules.MOAA_S_SCALE.items()
+            ),
+        ],
+    )
     dissociation = _vital("Dissociation (CADSS-6, 0-24)", 0, 24, required=False)
 
 
@@ -181,10 +193,28 @@ class EventForm(StageForm):
     escalated = forms.BooleanField(label="Escalated", required=False)
 
 
+class StopTimeForm(StageForm):
+    """The infusion's stop time, recorded during monitoring when it was not with the dose."""
+
+    time_fields = ("stopped_at",)
+    stopped_at = _time("Infusion stop time")
+
+
 class DischargeForm(StageForm):
-    time_fields = ("discharged_at",)
+    time_fields = ("discharged_at", "ready_to_leave_at")
     escort_present = forms.BooleanField(label="The escort is present", required=False)
+    vitals_accepted_note = forms.CharField(
+        label="Accept these vitals (note)",
+        max_length=500,
+        required=False,
+        help_text=(
+            "Only when the last vitals are outside the normal ranges: why discharge is safe."
+        ),
+    )
     discharged_at = _time("Discharge time")
+    ready_to_leave_at = _time(
+        "Would have been ready to leave at (without the 2-hour rule)", required=False
+    )
     instructions_given = forms.BooleanField(
         label="Discharge instructions given: no driving until the next day", required=False
     )

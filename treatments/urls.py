@@ -51,6 +51,7 @@ urlpatterns = [
         name="session_administer",
     ),
     path("sessions/<int:pk>/vitals/", sessions.session_vitals_add, name="session_vitals_add"),
+    path("sessions/<int:pk>/stop/", sessions.session_stop_time, name="session_stop_time"),
     path("sessions/<int:pk>/events/", sessions.session_event_add, name="session_event_add"),
     path("sessions/<int:pk>/discharge/", sessions.session_discharge, name="session_discharge"),
     path("sessions/<int:pk>/sign/", sessions.session_sign, name="session_sign"),

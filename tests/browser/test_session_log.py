@@ -1,24 +1,46 @@
 """A whole IV session in a real browser: the front desk books it on the plan's booking page,
 finds it on the chair board and checks the patient in (seeing no clinical data); the clinician
 records the checks and baseline vitals, the dose, a vitals reading (flagged when out of range),
-the discharge, and signs the note, which then locks. axe finds nothing serious on the session
-page.
+the infusion's stop time, a resolved reading an hour later, the discharge, and signs the note,
+which then locks. axe finds nothing serious on the session page. An IV discharge is refused 30
+minutes after the infusion ends and allowed after 60, the clock moved as the patient is observed.
 """
 
 import re
+from datetime import timedelta
 
+import pytest
+import time_machine
 from django.utils import timezone
 from playwright.sync_api import expect
 
 from tests.browser.conftest import give_authenticator, log_in, screenshot
 from tests.browser.test_accessibility import serious_violations
+from tests.conftest import CLINIC_DAY
 from tests.factories import PatientFactory
 from tests.treatments.booking import active_plan, chair
+from tests.treatments.sessions import administered, booked_session, checked_in, pre_dose
 from treatments.models import TreatmentSession
 
 
+@pytest.fixture
+def clinic_clock():
+    """Monday 09:00 in the clinic, the clock ticking on; a test moves it forward with
+    ``_wait``, as the patient is observed."""
+    with time_machine.travel(CLINIC_DAY, tick=True) as clock:
+        yield clock
+
+
+def _wait(page, clock, minutes: int) -> None:
+    """Let ``minutes`` pass, the clinician looking at the page every ten minutes (the sign-in
+    stays within its idle limit)."""
+    for _ in range(minutes // 10):
+        clock.shift(timedelta(minutes=10))
+        page.reload()
+
+
 def test_a_whole_iv_session_from_check_in_to_a_signed_note(
-    page, live_server, clinician_user, front_desk_user
+    page, live_server, clinician_user, front_desk_user, clinic_clock
 ):
     patient = PatientFactory(legal_first_name="Leo", legal_last_name="Marsh", sex_at_birth="male")
     plan = active_plan(by=clinician_user, patient=patient, start_date=timezone.localdate())
@@ -31,7 +53,8 @@ def test_a_whole_iv_session_from_check_in_to_a_signed_note(
     first = page.get_by_role("group", name="Session 1")
     now = timezone.localtime()
     first.get_by_label("Date").fill(now.strftime("%Y-%m-%d"))
-    first.get_by_label("Start time").fill(now.strftime("%H:%M"))
+    # A few minutes ahead: a session is never booked in the past.
+    first.get_by_label("Start time").fill((now + timedelta(minutes=5)).strftime("%H:%M"))
     first.get_by_label("Chair").select_option(label="Chair 2")
     first.get_by_role("button", name="Book session 1").click()
     expect(page.get_by_role("heading", name=re.compile(r"Booked \(1 of 6\)"))).to_be_visible()
@@ -83,17 +106,21 @@ def test_a_whole_iv_session_from_check_in_to_a_signed_note(
     page.get_by_label("Heart rate").fill("84")
     page.get_by_label("SpO2 (%)").fill("97")
     page.get_by_label("Resp. rate").fill("14")
-    page.get_by_label("Sedation (MOAA/S 0-5)").fill("4")
+    page.get_by_label("Sedation (MOAA/S)").select_option("4")
     page.get_by_role("button", name="Add the reading").click()
     vitals = page.get_by_role("table", name=re.compile("Vitals after the dose"))
     expect(vitals.get_by_role("row").nth(1)).to_contain_text("Systolic BP high (166)")
     screenshot(page, "session-monitoring")
     assert serious_violations(page) == []
 
-    for criterion in ("Activity", "Respiration", "Circulation", "Consciousness", "O2 saturation"):
-        page.get_by_role("group", name=criterion).get_by_label(re.compile(r"^2: ")).check()
-    page.get_by_label("Discharge instructions given: no driving until the next day").check()
-    page.get_by_role("button", name="Discharge", exact=True).click()
+    # The 40-minute infusion ends; an hour later the vitals are back in range, sedation and
+    # dissociation resolved, and the patient can go home.
+    _wait(page, clinic_clock, 40)
+    page.get_by_role("button", name="Record the stop time").click()
+    expect(page.get_by_role("status").first).to_contain_text("Recorded the infusion's stop")
+    _wait(page, clinic_clock, 60)
+    _add_vitals(page, timezone.localtime().strftime("%H:%M"))
+    _discharge(page, at=timezone.localtime().strftime("%H:%M"))
     expect(page.get_by_role("status").first).to_contain_text("Discharged")
 
     page.get_by_role("button", name="Sign the note").click()
@@ -105,3 +132,73 @@ def test_a_whole_iv_session_from_check_in_to_a_signed_note(
     expect(page.get_by_role("region", name="Addenda")).to_contain_text("Escort confirmed")
     screenshot(page, "session-signed")
     assert serious_violations(page) == []
+
+
+def test_an_iv_discharge_is_refused_30_minutes_after_the_infusion_and_allowed_after_60(
+    page, live_server, clinician_user, clinic_clock
+):
+    # Monday 09:00 in the clinic; the clock is moved forward ten minutes at a time, as the
+    # clinician takes the vitals (the sign-in stays within its idle limit).
+    clock = clinic_clock
+    now = timezone.now()
+    patient = PatientFactory(legal_first_name="Ian", legal_last_name="Vale", sex_at_birth="male")
+    session = booked_session(
+        by=clinician_user, patient=patient, starts_at=now - timedelta(minutes=50)
+    )
+    checked_in(session, by=clinician_user)
+    pre_dose(session, by=clinician_user)
+    administered(session, by=clinician_user, started_at=now - timedelta(minutes=40))
+
+    log_in(page, live_server, clinician_user, device=give_authenticator(clinician_user))
+    page.goto(f"{live_server.url}/sessions/{session.pk}/")
+    discharge = page.get_by_role("region", name="Observation and discharge")
+    expect(discharge).to_contain_text("not known until the infusion's stop time")
+    page.get_by_label("Infusion stop time").fill("09:00")
+    page.get_by_role("button", name="Record the stop time").click()
+    expect(page.get_by_role("status").first).to_contain_text("Recorded the infusion's stop")
+    expect(discharge).to_contain_text("Earliest discharge 10:00")
+
+    for at in ("09:10", "09:20", "09:30"):
+        clock.shift(timedelta(minutes=10))
+        _add_vitals(page, at)
+    _discharge(page, at="09:30")
+    expect(page.get_by_role("alert")).to_contain_text(
+        "An IV infusion needs at least 60 minutes of observation after it ends "
+        "(about 30 minutes left)."
+    )
+    expect(discharge).to_contain_text("Earliest discharge 10:00")
+
+    for at in ("09:40", "09:50", "10:00"):
+        clock.shift(timedelta(minutes=10))
+        _add_vitals(page, at)
+    _discharge(page, at="10:00")
+    expect(page.get_by_role("status").first).to_contain_text("Discharged")
+    expect(discharge).to_contain_text("10:00")
+    session.refresh_from_db()
+    assert session.status == TreatmentSession.Status.COMPLETED
+    assert timezone.localtime(session.discharged_at).strftime("%H:%M") == "10:00"
+
+
+def _add_vitals(page, at: str) -> None:
+    """A full set of vitals in the normal ranges, sedation and dissociation resolved."""
+    form = page.locator("form").filter(has=page.get_by_role("button", name="Add the reading"))
+    form.get_by_label("Time").first.fill(at)
+    form.get_by_label("Systolic (mmHg)").fill("124")
+    form.get_by_label("Diastolic (mmHg)").fill("80")
+    form.get_by_label("Heart rate").fill("74")
+    form.get_by_label("SpO2 (%)").fill("98")
+    form.get_by_label("Resp. rate").fill("14")
+    form.get_by_label("Sedation (MOAA/S)").select_option("5")
+    form.get_by_label("Dissociation (CADSS-6, 0-24)").fill("0")
+    form.get_by_role("button", name="Add the reading").click()
+    vitals = page.get_by_role("table", name=re.compile("Vitals after the dose"))
+    expect(vitals.get_by_role("row", name=re.compile(f"^{at}"))).to_be_visible()
+
+
+def _discharge(page, *, at: str) -> None:
+    for criterion in ("Activity", "Respiration", "Circulation", "Consciousness", "O2 saturation"):
+        page.get_by_role("group", name=criterion).get_by_label(re.compile(r"^2: ")).check()
+    page.get_by_label("The escort is present").check()
+    page.get_by_label("Discharge time").fill(at)
+    page.get_by_label("Discharge instructions given: no driving until the next day").check()
+    page.get_by_role("button", name="Discharge", exact=True).click()

@@ -1,13 +1,14 @@
 """Sessions for the tests of the session log: rows written directly (the plan and booking
 services are another issue's work), then each stage through the session services."""
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from django.utils import timezone
 
 from tests.factories import PatientFactory
-from treatments.dosing import Route
+from treatments import limits
+from treatments.dosing import DEFAULT_INFUSION_MINUTES, Route
 from treatments.models import PlanVersion, TreatmentChair, TreatmentPlan, TreatmentSession
 from treatments.services import sessions as services
 
@@ -18,6 +19,8 @@ NORMAL_VITALS = {
     "spo2": 98,
     "respiratory_rate": 14,
 }
+# After the dose: NORMAL_VITALS with sedation and dissociation resolved (ready for discharge).
+RESOLVED_VITALS = {**NORMAL_VITALS, "sedation_moaa_s": 5, "dissociation": 0}
 FULL_ALDRETE = {"activity": 2, "respiration": 2, "circulation": 2, "consciousness": 2, "oxygen": 2}
 
 
@@ -83,7 +86,25 @@ def pre_dose(session: TreatmentSession, *, by, **vitals):
     )
 
 
-def administered(session: TreatmentSession, *, by, started_at=None) -> TreatmentSession:
+def observed_long_enough(session: TreatmentSession) -> tuple[datetime, datetime | None]:
+    """Start and stop times of a dose given so long ago that the route's minimum observation
+    after it has just passed: a discharge now is not held back by the clock."""
+    version = session.plan_version
+    route = Route(version.route)
+    given_over = version.infusion_minutes or (DEFAULT_INFUSION_MINUTES if route == Route.IV else 0)
+    stopped = timezone.now() - timedelta(minutes=limits.observation_minutes(route) + 1)
+    if route == Route.ESKETAMINE_NASAL or not given_over:
+        return stopped, None
+    return stopped - timedelta(minutes=given_over), stopped
+
+
+def administered(
+    session: TreatmentSession, *, by, started_at=None, stopped_at=None
+) -> TreatmentSession:
+    """The plan's dose. Without a start time it was given long enough ago for a discharge now
+    (observed_long_enough); a test of the observation rule passes its own times."""
+    if started_at is None:
+        started_at, stopped_at = observed_long_enough(session)
     esketamine = session.plan_version.route == Route.ESKETAMINE_NASAL
     return services.session_administer(
         session=session,
@@ -93,25 +114,29 @@ def administered(session: TreatmentSession, *, by, started_at=None) -> Treatment
         dose_difference_reason="",
         lot_number="LOT-123",
         route=session.plan_version.route,
-        started_at=started_at or timezone.now(),
-        stopped_at=None,
+        started_at=started_at,
+        stopped_at=stopped_at,
     )
 
 
 def monitored(session: TreatmentSession, *, by, **vitals):
+    """A full set of vitals now, in range, with sedation and dissociation resolved."""
     return services.vitals_record(
-        session=session, by=by, taken_at=timezone.now(), **{**NORMAL_VITALS, **vitals}
+        session=session, by=by, taken_at=timezone.now(), **{**RESOLVED_VITALS, **vitals}
     )
 
 
 def discharged(session: TreatmentSession, *, by) -> TreatmentSession:
+    now = timezone.now()
+    esketamine = session.plan_version.route == Route.ESKETAMINE_NASAL
     return services.session_discharge(
         session=session,
         by=by,
         aldrete=FULL_ALDRETE,
         escort_present=True,
-        discharged_at=timezone.now(),
+        discharged_at=now,
         instructions_given=True,
+        ready_to_leave_at=now if esketamine else None,
     )
 
 

@@ -1,8 +1,9 @@
 """The session log: from check-in to the signed note, through the services and the page."""
 
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
@@ -18,7 +19,6 @@ from tests.treatments.sessions import (
     booked_session,
     checked_in,
     completed_session,
-    discharged,
     monitored,
     pre_dose,
 )
@@ -241,7 +241,11 @@ def test_out_of_range_vitals_are_flagged_and_highlighted(clinician, clinician_us
 
     assert response.status_code == 302
     reading = session.vitals.get(kind=VitalsReading.Kind.MONITORING)
-    assert reading.flags == ["Systolic BP high (168)", "SpO2 low (92)", "Deep sedation (MOAA/S 2)"]
+    assert reading.flags == [
+        "Systolic BP high (168)",
+        "SpO2 low (92)",
+        "Moderate sedation (MOAA/S 2)",
+    ]
     page = _page(clinician, session).content.decode()
     assert '<tr class="table-danger">' in page
     assert "SpO2 low (92)" in page
@@ -283,6 +287,10 @@ def test_a_side_effect_needs_its_severity(clinician_user):
 
 # --- Discharge -------------------------------------------------------------------------------
 
+# A Monday morning in the clinic: the IV infusion runs 10:00-10:40.
+TEN = datetime(2026, 11, 23, 10, 0, tzinfo=ZoneInfo("America/Chicago"))
+STOPPED = TEN + timedelta(minutes=40)
+
 
 def _in_monitoring(by, **kwargs):
     session = booked_session(by=by, **kwargs)
@@ -291,6 +299,30 @@ def _in_monitoring(by, **kwargs):
     administered(session, by=by)
     monitored(session, by=by)
     return session
+
+
+def _dosed_at_ten(by, *, route=Route.IV, **kwargs):
+    """A session dosed at 10:00 (the infusion's stop time not recorded yet)."""
+    with time_machine.travel(TEN, tick=False):
+        session = booked_session(
+            by=by, route=route, starts_at=TEN - timedelta(minutes=15), **kwargs
+        )
+        checked_in(session, by=by)
+        pre_dose(session, by=by)
+        administered(session, by=by, started_at=TEN)
+    return session
+
+
+def _infused(by, **kwargs):
+    """An IV session whose 40-minute infusion ran 10:00-10:40, the stop recorded as it ended."""
+    session = _dosed_at_ten(by, **kwargs)
+    with time_machine.travel(STOPPED, tick=False):
+        services.session_record_stop(session=session, by=by, stopped_at=STOPPED)
+    return session
+
+
+def _after_stop(minutes: int):
+    return time_machine.travel(STOPPED + timedelta(minutes=minutes), tick=False)
 
 
 def _discharge(session, by, **overrides):
@@ -312,36 +344,236 @@ def test_discharge_needs_the_aldrete_minimum_and_the_escort(clinician_user):
         _discharge(session, clinician_user, instructions_given=False)
     assert "instructions_given" in error.value.message_dict
 
-    _discharge(session, clinician_user, aldrete={**FULL_ALDRETE, "oxygen": 1})  # 9 of 10
+    _discharge(session, clinician_user, aldrete={**FULL_ALDRETE, "activity": 1})  # 9 of 10
 
     session.refresh_from_db()
     assert session.status == TreatmentSession.Status.COMPLETED
     assert session.aldrete_total == 9
 
 
-def test_intranasal_esketamine_is_discharged_only_two_hours_after_the_dose(clinician_user):
-    dosed_at = timezone.now().replace(microsecond=0)
-    with time_machine.travel(dosed_at, tick=False):
-        session = _in_monitoring(clinician_user, route=Route.ESKETAMINE_NASAL, dose_mg="56")
+@pytest.mark.parametrize("criterion", ["consciousness", "oxygen"])
+def test_a_total_of_9_is_not_enough_without_consciousness_and_oxygen_at_2(
+    clinician_user, criterion
+):
+    session = _in_monitoring(clinician_user)
 
-    with (
-        time_machine.travel(dosed_at + timedelta(minutes=119), tick=False),
-        pytest.raises(ValidationError, match="at least 2 hours of monitoring"),
-    ):
-        _discharge(session, clinician_user)
-    with time_machine.travel(dosed_at + timedelta(minutes=120), tick=False):
+    with pytest.raises(ValidationError) as error:
+        _discharge(session, clinician_user, aldrete={**FULL_ALDRETE, criterion: 1})
+
+    assert "discharge needs 2" in error.value.message_dict[f"aldrete_{criterion}"][0]
+    session.refresh_from_db()
+    assert session.status == TreatmentSession.Status.IN_PROGRESS
+
+
+def test_an_iv_discharge_is_refused_30_minutes_after_the_infusion_and_allowed_at_60(
+    clinician_user,
+):
+    session = _infused(clinician_user)
+
+    with _after_stop(30):
+        monitored(session, by=clinician_user)
+        with pytest.raises(ValidationError) as error:
+            _discharge(session, clinician_user)
+    assert error.value.message_dict["__all__"] == [
+        "An IV infusion needs at least 60 minutes of observation after it ends "
+        "(about 30 minutes left)."
+    ]
+    with _after_stop(60):
+        monitored(session, by=clinician_user)
         _discharge(session, clinician_user)
 
     session.refresh_from_db()
-    assert session.discharged_at - session.administration_started_at == timedelta(hours=2)
-
-
-def test_an_iv_session_may_be_discharged_within_two_hours(clinician_user):
-    session = _in_monitoring(clinician_user)
-
-    _discharge(session, clinician_user)
-
     assert session.status == TreatmentSession.Status.COMPLETED
+    assert session.discharged_at - session.administration_stopped_at == timedelta(minutes=60)
+
+
+def test_an_iv_discharge_waits_for_the_infusion_s_stop_time(clinician, clinician_user):
+    session = _dosed_at_ten(clinician_user)
+
+    with _after_stop(90):
+        monitored(session, by=clinician_user)
+        page = _page(clinician, session).content.decode()
+        assert "Earliest discharge: not known until the infusion's stop time" in page
+        refused = _post(clinician, session, "session_discharge", _discharge_form())
+        assert refused.status_code == 400
+        assert "Record when the infusion stopped" in refused.content.decode()
+
+        response = _post(clinician, session, "session_stop_time", {"stopped_at": "10:40"})
+        assert response.status_code == 302
+        page = _page(clinician, session).content.decode()
+        assert "Earliest discharge 11:40" in page
+        assert "An IV infusion needs at least 60 minutes of observation after it ends" in page
+        assert _post(clinician, session, "session_discharge", _discharge_form()).status_code == 302
+
+
+def test_the_stop_time_is_after_the_start_and_recorded_once(clinician_user):
+    session = _dosed_at_ten(clinician_user)
+
+    with _after_stop(0):
+        with pytest.raises(ValidationError) as error:
+            services.session_record_stop(
+                session=session, by=clinician_user, stopped_at=TEN - timedelta(minutes=1)
+            )
+        assert "stopped_at" in error.value.message_dict
+        services.session_record_stop(session=session, by=clinician_user, stopped_at=STOPPED)
+        with pytest.raises(ValidationError, match="already recorded"):
+            services.session_record_stop(session=session, by=clinician_user, stopped_at=STOPPED)
+
+
+@pytest.mark.parametrize(
+    ("route", "observation", "words"),
+    [
+        (Route.IM, 60, "An intramuscular dose needs at least 60 minutes"),
+        (Route.KETAMINE_NASAL, 90, "Intranasal ketamine needs at least 90 minutes"),
+        (Route.ORAL, 90, "An oral or sublingual dose needs at least 90 minutes"),
+    ],
+)
+def test_every_route_waits_its_minimum_observation(clinician_user, route, observation, words):
+    dose_mg = "100.0" if route == Route.ORAL else "35.0"
+    session = _dosed_at_ten(clinician_user, route=route, dose_mg=dose_mg)
+    dosed = TEN
+
+    with time_machine.travel(dosed + timedelta(minutes=observation - 1), tick=False):
+        monitored(session, by=clinician_user)
+        with pytest.raises(ValidationError, match=words):
+            _discharge(session, clinician_user)
+    with time_machine.travel(dosed + timedelta(minutes=observation), tick=False):
+        _discharge(session, clinician_user)
+
+
+def test_vitals_taken_before_the_infusion_ended_do_not_count(clinician_user):
+    session = _dosed_at_ten(clinician_user)
+    with time_machine.travel(TEN + timedelta(minutes=20), tick=False):
+        monitored(session, by=clinician_user)
+    with _after_stop(0):
+        services.session_record_stop(session=session, by=clinician_user, stopped_at=STOPPED)
+
+    with _after_stop(61), pytest.raises(ValidationError) as error:
+        _discharge(session, clinician_user)
+
+    assert error.value.messages == ["Record a set of vitals taken after administration ended."]
+
+
+def test_last_vitals_out_of_range_are_accepted_only_with_a_note(clinician_user):
+    session = _infused(clinician_user)
+
+    with _after_stop(61):
+        monitored(session, by=clinician_user, systolic=166, diastolic=92)
+        with pytest.raises(ValidationError) as error:
+            _discharge(session, clinician_user)
+        assert "Systolic BP high (166)" in error.value.message_dict["vitals_accepted_note"][0]
+        _discharge(
+            session, clinician_user, vitals_accepted_note="His usual BP; 158/90 on a repeat."
+        )
+
+    session.refresh_from_db()
+    assert session.status == TreatmentSession.Status.COMPLETED
+    assert session.discharge_vitals_accepted_note == "His usual BP; 158/90 on a repeat."
+    assert session.discharge_vitals_accepted_by == clinician_user
+
+
+def test_a_low_spo2_cannot_score_2_on_oxygen_and_the_form_says_why(clinician, clinician_user):
+    session = _infused(clinician_user)
+    why = (
+        "The last SpO2 is 92%, below the normal range (94% or more): O2 saturation cannot score 2."
+    )
+
+    with _after_stop(61):
+        monitored(session, by=clinician_user, spo2=92)
+        page = _page(clinician, session).content.decode()
+        assert why in page
+        assert page.index("O2 saturation</legend>") < page.index(why)
+        response = _post(
+            clinician, session, "session_discharge",
+            {**_discharge_form(), "vitals_accepted_note": "Smoker; 93-94 usual."},
+        )  # fmt: skip
+
+    assert response.status_code == 400
+    assert why in response.content.decode()
+    session.refresh_from_db()
+    assert session.status == TreatmentSession.Status.IN_PROGRESS
+
+
+def test_sedation_and_dissociation_must_have_resolved(clinician_user):
+    session = _infused(clinician_user)
+
+    with _after_stop(61):
+        monitored(session, by=clinician_user, sedation_moaa_s=4, dissociation=2)
+        with pytest.raises(ValidationError) as error:
+            _discharge(session, clinician_user)
+        monitored(session, by=clinician_user)  # resolved: MOAA/S 5, CADSS-6 0
+        _discharge(session, clinician_user)
+
+    assert error.value.messages == [
+        "Sedation has not resolved: the last MOAA/S is 4 (minimal sedation); discharge needs 5 "
+        "(responds readily to name spoken in normal tone).",
+        "Dissociation has not resolved: the last CADSS-6 is 2; discharge needs 0 (no "
+        "dissociative symptoms left).",
+    ]
+
+
+def test_intranasal_esketamine_is_discharged_only_two_hours_after_the_dose(clinician_user):
+    session = _dosed_at_ten(clinician_user, route=Route.ESKETAMINE_NASAL, dose_mg="56")
+    ready = TEN + timedelta(minutes=95)
+
+    with time_machine.travel(TEN + timedelta(minutes=119), tick=False):
+        monitored(session, by=clinician_user)
+        with pytest.raises(ValidationError, match=r"from the first device \(REMS\) \(about 1 "):
+            _discharge(session, clinician_user, ready_to_leave_at=ready)
+    with time_machine.travel(TEN + timedelta(minutes=120), tick=False):
+        with pytest.raises(ValidationError) as error:
+            _discharge(session, clinician_user)  # when would the patient have been ready?
+        assert "ready_to_leave_at" in error.value.message_dict
+        _discharge(session, clinician_user, ready_to_leave_at=ready)
+
+    session.refresh_from_db()
+    assert session.discharged_at - session.administration_started_at == timedelta(hours=2)
+    assert session.ready_to_leave_at == ready  # not the discharge time
+
+
+def test_the_esketamine_session_asks_for_the_40_minute_blood_pressure(clinician, clinician_user):
+    session = _dosed_at_ten(clinician_user, route=Route.ESKETAMINE_NASAL, dose_mg="56")
+
+    with time_machine.travel(TEN + timedelta(minutes=20), tick=False):
+        page = _page(clinician, session).content.decode()
+        assert "Take the blood pressure at about 40 minutes after the first device: at 10:40" in (
+            page
+        )
+    with time_machine.travel(TEN + timedelta(minutes=35), tick=False):
+        assert "The blood pressure at about 40 minutes is due now (10:40)" in (
+            _page(clinician, session).content.decode()
+        )
+    with time_machine.travel(TEN + timedelta(minutes=41), tick=False):
+        monitored(session, by=clinician_user, systolic=148, diastolic=90)
+        assert "blood pressure at about 40 minutes" not in (
+            _page(clinician, session).content.decode()
+        )
+    iv = _infused(clinician_user)
+    with _after_stop(5):
+        assert "blood pressure at about 40 minutes" not in _page(clinician, iv).content.decode()
+
+
+def test_the_admin_cannot_change_a_session(client, admin_user, clinician_user):
+    session = _in_monitoring(clinician_user)
+    admin = sign_in(client, admin_user)
+    url = reverse("admin:treatments_treatmentsession_change", args=[session.pk])
+
+    response = admin.post(url, {"status": "completed", "discharged_at_0": "2026-11-23"})
+
+    assert response.status_code == 403
+    session.refresh_from_db()
+    assert session.status == TreatmentSession.Status.IN_PROGRESS
+    assert session.discharged_at is None
+
+
+def _discharge_form() -> dict:
+    """The discharge form as a clinician fills it: every criterion at 2, now."""
+    return {
+        **{f"aldrete_{name}": "2" for name in FULL_ALDRETE},
+        "escort_present": "on",
+        "instructions_given": "on",
+        "discharged_at": timezone.localtime().strftime("%H:%M"),
+    }
 
 
 # --- Signing, the lock and addenda -----------------------------------------------------------
@@ -431,11 +663,26 @@ def test_the_clinician_home_shows_sessions_to_sign(clinician, clinician_user):
 
 
 def test_the_rems_page_assembles_the_monitoring_form(clinician, clinician_user):
-    dosed_at = timezone.now().replace(microsecond=0) - timedelta(hours=3)
-    with time_machine.travel(dosed_at, tick=False):
-        session = _in_monitoring(clinician_user, route=Route.ESKETAMINE_NASAL, dose_mg="56")
-    with time_machine.travel(dosed_at + timedelta(minutes=125), tick=False):
-        discharged(session, by=clinician_user)
+    with time_machine.travel(TEN, tick=False):
+        session = booked_session(
+            by=clinician_user, route=Route.ESKETAMINE_NASAL, dose_mg="56",
+            starts_at=TEN - timedelta(minutes=15),
+        )  # fmt: skip
+        checked_in(session, by=clinician_user)
+        pre_dose(session, by=clinician_user, systolic=152, diastolic=88)
+        services.session_decide_bp(
+            session=session, by=clinician_user, decision="proceed", note="Repeat 146/86"
+        )
+        administered(session, by=clinician_user, started_at=TEN)
+    TreatmentSession.objects.filter(pk=session.pk).update(
+        sedatives_today=True, sedatives_today_detail="Lorazepam 0.5 mg at 07:00"
+    )
+    with time_machine.travel(TEN + timedelta(minutes=41), tick=False):
+        monitored(session, by=clinician_user, systolic=148, diastolic=90)
+    with time_machine.travel(TEN + timedelta(minutes=120), tick=False):
+        monitored(session, by=clinician_user, systolic=128, diastolic=80)
+    with time_machine.travel(TEN + timedelta(minutes=125), tick=False):
+        _discharge(session, clinician_user, ready_to_leave_at=TEN + timedelta(minutes=95))
 
     response = clinician.get(reverse("treatments:session_rems", args=[session.pk]))
 
@@ -445,8 +692,29 @@ def test_the_rems_page_assembles_the_monitoring_form(clinician, clinician_user):
     assert "56.0 mg" in page
     assert "LOT-123" in page
     assert "Benzodiazepines" in page
+    assert "Yes: Lorazepam 0.5 mg at 07:00" in page
+    # Blood pressure before dosing, at about 40 minutes and before discharge.
+    assert "152/88 at 09:45" in page or "152/88 at 10:00" in page
+    assert "148/90 at 10:41" in page
+    assert "128/80 at 12:00" in page
+    # Acceptable before dosing follows the BP gate and the clinician's decision.
+    assert "Yes: BP 152/88 above 140/90, the clinician decided to proceed (Repeat 146/86)" in page
+    assert "Yes: within the normal ranges at 12:00" in page
+    # Ready to leave is the clinician's time, not the discharge time.
+    assert "11:35 (recorded by the clinician; discharged 12:05)" in page
     iv = completed_session(by=clinician_user)
     assert clinician.get(reverse("treatments:session_rems", args=[iv.pk])).status_code == 404
+
+
+def test_the_rems_page_of_an_older_session_says_sedatives_were_not_asked(clinician, clinician_user):
+    with time_machine.travel(TEN, tick=False):
+        session = _in_monitoring(clinician_user, route=Route.ESKETAMINE_NASAL, dose_mg="56")
+    TreatmentSession.objects.filter(pk=session.pk).update(sedatives_today=None)
+
+    page = clinician.get(reverse("treatments:session_rems", args=[session.pk])).content.decode()
+
+    assert "Not asked at this session" in page
+    assert "Yes: BP 122/78, not above 140/90" in page
 
 
 def test_opening_the_session_page_is_audited(front_desk, front_desk_user, clinician_user):

@@ -400,7 +400,82 @@ def session_event_record(
         )
 
 
-# --- Discharge -------------------------------------------------------------------------------
+# --- Observation and discharge ---------------------------------------------------------------
+
+
+def session_route(session: TreatmentSession) -> Route:
+    """The route given, or the plan's before the dose."""
+    return Route(session.route_given or session.plan_version.route)
+
+
+def stop_time_needed(session: TreatmentSession) -> bool:
+    return rules.stop_time_needed(
+        session_route(session), infusion_minutes=session.plan_version.infusion_minutes
+    )
+
+
+def earliest_discharge(session: TreatmentSession) -> datetime | None:
+    """The earliest discharge by the route's minimum observation (None before the dose, or
+    while an infusion's stop time is not recorded)."""
+    if session.administration_started_at is None:
+        return None
+    route = session_route(session)
+    return rules.earliest_discharge(
+        route,
+        session.administration_started_at,
+        session.administration_stopped_at,
+        observation_minutes=limits.observation_minutes(route),
+        stop_needed=stop_time_needed(session),
+    )
+
+
+def readings_after_administration(
+    session: TreatmentSession, vitals: Sequence[VitalsReading]
+) -> list[VitalsReading]:
+    """The vitals readings taken after administration ended, oldest first."""
+    if session.administration_started_at is None:
+        return []
+    ended = rules.administration_ended_at(
+        session.administration_started_at, session.administration_stopped_at
+    )
+    return sorted(
+        (v for v in vitals if v.kind != VitalsReading.Kind.BASELINE and v.taken_at >= ended),
+        key=lambda v: (v.taken_at, v.pk or 0),
+    )
+
+
+def discharge_limits(session: TreatmentSession) -> rules.DischargeLimits:
+    return rules.DischargeLimits(
+        aldrete_minimum=settings.CLINIC_DISCHARGE_ALDRETE_MIN,
+        consciousness_minimum=settings.CLINIC_DISCHARGE_CONSCIOUSNESS_MIN,
+        oxygen_minimum=settings.CLINIC_DISCHARGE_OXYGEN_MIN,
+        observation_minutes=limits.observation_minutes(session_route(session)),
+    )
+
+
+def session_record_stop(
+    *, session: TreatmentSession, by, stopped_at: datetime | None
+) -> TreatmentSession:
+    """The time the infusion (or any administration given over a duration) stopped, recorded
+    during monitoring: observation before discharge is counted from it."""
+    errors: dict[str, str] = {}
+    if stopped_at is None:
+        errors["stopped_at"] = "Enter the stop time."
+    else:
+        _not_in_future(stopped_at, "stopped_at", errors)
+    with transaction.atomic():
+        fresh = _locked(session)
+        _monitoring_open(fresh)
+        if fresh.administration_stopped_at is not None:
+            raise ValidationError("The stop time is already recorded.")
+        if stopped_at is not None and stopped_at < fresh.administration_started_at:
+            errors["stopped_at"] = "The stop time is before the start."
+        if errors:
+            raise ValidationError(errors)
+        fresh.administration_stopped_at = stopped_at
+        fresh.save(update_fields=["administration_stopped_at"])
+    _copy(session, fresh, ["administration_stopped_at"])
+    return session
 
 
 def session_discharge(
@@ -411,9 +486,16 @@ def session_discharge(
     escort_present: bool,
     discharged_at: datetime,
     instructions_given: bool,
+    ready_to_leave_at: datetime | None = None,
+    vitals_accepted_note: str = "",
 ) -> TreatmentSession:
-    """Discharge when the Aldrete score reaches the setting, the escort is present and (for
-    intranasal esketamine) 2 hours have passed since the dose."""
+    """Discharge when every criterion is met (session_rules.discharge_readiness): the route's
+    minimum observation after administration ended, the last vitals after it in range (or
+    accepted with a note), sedation and dissociation resolved, the Aldrete total and its
+    consciousness and oxygen criteria, the escort present.
+
+    ``ready_to_leave_at`` is when the patient would have been ready without the esketamine
+    REMS 2-hour rule (asked for esketamine, for the REMS form); it is not the discharge time."""
     errors: dict[str, str | list[str]] = {}
     if not instructions_given:
         errors["instructions_given"] = (
@@ -421,37 +503,55 @@ def session_discharge(
         )
     _not_in_future(discharged_at, "discharged_at", errors)
     try:
-        total = rules.aldrete_total(aldrete)
+        rules.aldrete_total(aldrete)
     except ValueError:
         raise ValidationError({"__all__": "Each Aldrete criterion scores 0, 1 or 2."}) from None
+    note = vitals_accepted_note.strip()
     with transaction.atomic():
         fresh = _locked(session)
         _monitoring_open(fresh)
+        route = session_route(fresh)
+        if route == Route.ESKETAMINE_NASAL and ready_to_leave_at is None:
+            errors["ready_to_leave_at"] = (
+                "Record when the patient would have been ready to leave without the 2-hour "
+                "rule (the REMS form asks for it)."
+            )
+        elif ready_to_leave_at is not None and (
+            ready_to_leave_at > discharged_at
+            or ready_to_leave_at < (fresh.administration_started_at or ready_to_leave_at)
+        ):
+            errors["ready_to_leave_at"] = "Give a time between the dose and the discharge."
+        after = readings_after_administration(fresh, list(fresh.vitals.all()))
         check = rules.discharge_readiness(
-            aldrete=total,
-            aldrete_minimum=settings.CLINIC_DISCHARGE_ALDRETE_MIN,
+            aldrete=aldrete,
+            limits=discharge_limits(fresh),
             escort_present=escort_present,
-            route=fresh.route_given or fresh.plan_version.route,
-            administration_started_at=fresh.administration_started_at,
+            route=route,
+            started_at=fresh.administration_started_at,
+            stopped_at=fresh.administration_stopped_at,
+            stop_needed=stop_time_needed(fresh),
+            last_reading=after[-1] if after else None,
+            vitals_accepted=bool(note),
             now=min(discharged_at, timezone.now()),
-            observation_minutes=limits.observation_minutes(
-                fresh.route_given or fresh.plan_version.route
-            ),
         )
-        if not check.ready:
+        if check.reasons:
             errors["__all__"] = list(check.reasons)
+        for field, reason in check.field_reasons:
+            errors[field] = reason
         if errors:
             raise ValidationError(errors)
         for name, _ in rules.ALDRETE_CRITERIA:
             setattr(fresh, f"aldrete_{name}", aldrete[name])
         fresh.escort_present = True
-        fresh.ready_to_leave_at = discharged_at
+        fresh.discharge_vitals_accepted_note = note
+        fresh.discharge_vitals_accepted_by = by if note else None
+        fresh.ready_to_leave_at = ready_to_leave_at
         fresh.discharged_at = discharged_at
         fresh.discharge_instructions_given = True
         fresh.status = Status.COMPLETED
         fields = [f"aldrete_{name}" for name, _ in rules.ALDRETE_CRITERIA] + [
-            "escort_present", "ready_to_leave_at", "discharged_at",
-            "discharge_instructions_given", "status",
+            "escort_present", "discharge_vitals_accepted_note", "discharge_vitals_accepted_by",
+            "ready_to_leave_at", "discharged_at", "discharge_instructions_given", "status",
         ]  # fmt: skip
         fresh.save(update_fields=fields)
         for hook in COMPLETED_HOOKS:

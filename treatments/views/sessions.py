@@ -60,6 +60,43 @@ def _add_errors(request, form, error: ValidationError) -> None:
         messages.error(request, " ".join(error.messages))
 
 
+def _observation_state(session: TreatmentSession, vitals: list[VitalsReading]) -> dict:
+    """What the monitoring and discharge sections show: the earliest discharge by the route's
+    minimum observation, the last vitals after the dose, and for esketamine the blood
+    pressure at about 40 minutes."""
+    started = session.administration_started_at
+    if started is None:
+        return {}
+    route = services.session_route(session)
+    after = services.readings_after_administration(session, vitals)
+    last = after[-1] if after else None
+    state = {
+        "earliest_discharge": services.earliest_discharge(session),
+        "observation_rule": rules.observation_rule(route, limits.observation_minutes(route)),
+        "stop_time_missing": (
+            services.stop_time_needed(session) and session.administration_stopped_at is None
+        ),
+        "last_reading": last,
+        "last_reading_flags": rules.range_flags(last) if last else [],
+        "oxygen_note": rules.oxygen_score_refusal(last.spo2, 2) if last else None,
+        "is_esketamine": route == Route.ESKETAMINE_NASAL,
+        "aldrete_consciousness_min": settings.CLINIC_DISCHARGE_CONSCIOUSNESS_MIN,
+        "aldrete_oxygen_min": settings.CLINIC_DISCHARGE_OXYGEN_MIN,
+    }
+    if route == Route.ESKETAMINE_NASAL:
+        check_minutes = settings.CLINIC_ESKETAMINE_BP_CHECK_MINUTES
+        monitoring = [v for v in vitals if v.kind != VitalsReading.Kind.BASELINE]
+        state["bp_check"] = {
+            "minutes": check_minutes,
+            "at": started + timedelta(minutes=check_minutes),
+            "state": rules.bp_check_state(
+                started, monitoring, timezone.now(), check_minutes=check_minutes
+            ),
+            "reading": rules.bp_check_reading(started, monitoring, check_minutes=check_minutes),
+        }
+    return state
+
+
 def _page_state(session: TreatmentSession) -> dict:
     vitals = list(session.vitals.all())
     baseline = next((v for v in vitals if v.kind == VitalsReading.Kind.BASELINE), None)
@@ -67,14 +104,8 @@ def _page_state(session: TreatmentSession) -> dict:
     gated = services.bp_gated(session, baseline)
     signed = session.signed_at is not None
     route = session.route_given or session.plan_version.route
-    earliest = None
-    if route == Route.ESKETAMINE_NASAL and session.administration_started_at:
-        earliest = rules.esketamine_earliest_discharge(
-            route,
-            session.administration_started_at,
-            observation_minutes=limits.observation_minutes(route),
-        )
     return {
+        **_observation_state(session, vitals),
         "vitals": [v for v in vitals if v.kind != VitalsReading.Kind.BASELINE],
         "baseline": baseline,
         "events": events,
@@ -94,7 +125,6 @@ def _page_state(session: TreatmentSession) -> dict:
         "can_pre_dose": not signed and session.status == Status.CHECKED_IN,
         "can_monitor": not signed and session.status == Status.IN_PROGRESS,
         "can_sign": not signed and session.status == Status.COMPLETED,
-        "esketamine_earliest_discharge": earliest,
         "pregnancy_applies": services.pregnancy_test_applies(session),
         "route_label": ROUTE_LABELS.get(Route(route), route) if route else "",
         "aldrete_min": settings.CLINIC_DISCHARGE_ALDRETE_MIN,
@@ -131,6 +161,7 @@ def _initial_forms(session: TreatmentSession) -> dict:
         ),
         "vitals_form": forms.VitalsForm(day=day),
         "event_form": forms.EventForm(day=day),
+        "stop_time_form": forms.StopTimeForm(day=day),
         "discharge_form": forms.DischargeForm(
             day=day, initial={"escort_present": bool(session.escort_name)}
         ),
@@ -243,6 +274,16 @@ def session_event_add(request, pk: int):
 
 @role_required(CLINICIAN)
 @require_POST
+def session_stop_time(request, pk: int):
+    return _stage(
+        request, pk, form_class=forms.StopTimeForm, form_name="stop_time_form",
+        service=services.session_record_stop, anchor="administration",
+        done="Recorded the infusion's stop time.",
+    )  # fmt: skip
+
+
+@role_required(CLINICIAN)
+@require_POST
 def session_discharge(request, pk: int):
     return _stage(
         request, pk, form_class=forms.DischargeForm, form_name="discharge_form",
@@ -298,12 +339,6 @@ def sessions_to_sign(request):
 # --- The REMS Patient Monitoring Form ----------------------------------------------------------
 
 
-def _acceptable(reading: VitalsReading | None) -> bool | None:
-    if reading is None:
-        return None
-    return not reading.flags
-
-
 @role_required(CLINICIAN)
 @require_GET
 def session_rems(request, pk: int):
@@ -315,14 +350,41 @@ def session_rems(request, pk: int):
     record_access(request, session)
     vitals = list(session.vitals.all())
     baseline = next((v for v in vitals if v.kind == VitalsReading.Kind.BASELINE), None)
-    after = [v for v in vitals if v.kind != VitalsReading.Kind.BASELINE]
+    monitoring = [v for v in vitals if v.kind != VitalsReading.Kind.BASELINE]
+    after = services.readings_after_administration(session, vitals)
+    if session.discharged_at:
+        after = [v for v in after if v.taken_at <= session.discharged_at]
+    last = after[-1] if after else None
+    before_discharge_bp = next((v for v in reversed(after) if v.systolic is not None), None)
     events = list(session.events.all())
     monitoring_minutes = None
     if session.administration_started_at and session.discharged_at:
         elapsed = session.discharged_at - session.administration_started_at
         monitoring_minutes = int(elapsed / timedelta(minutes=1))
-    sedation = [v.sedation_moaa_s for v in after if v.sedation_moaa_s is not None]
-    dissociation = [v.dissociation for v in after if v.dissociation is not None]
+    check_minutes = settings.CLINIC_ESKETAMINE_BP_CHECK_MINUTES
+    at_check = None
+    if session.administration_started_at:
+        at_check = rules.bp_check_reading(
+            session.administration_started_at, monitoring, check_minutes=check_minutes
+        )
+    bp = limits.blood_pressure()
+    acceptable_before = None
+    if baseline is not None:
+        acceptable_before = rules.dosing_bp_acceptable(
+            baseline.systolic,
+            baseline.diastolic,
+            gate_systolic=bp.gate_systolic,
+            gate_diastolic=bp.gate_diastolic,
+            decision=session.bp_gate_decision,
+        )
+    acceptable_after = None
+    if last is not None:
+        acceptable_after = not rules.range_flags(last) or bool(
+            session.discharge_vitals_accepted_note
+        )
+    sedation = [v.sedation_moaa_s for v in monitoring if v.sedation_moaa_s is not None]
+    dissociation = [v.dissociation for v in monitoring if v.dissociation is not None]
+    deepest = min(sedation) if sedation else None
     return render(
         request,
         "treatments/sessions/rems.html",
@@ -332,10 +394,23 @@ def session_rems(request, pk: int):
             "medications": selectors.rems_concomitant_medications(patient_id=session.patient_id),
             "monitoring_minutes": monitoring_minutes,
             "baseline": baseline,
-            "last_reading": after[-1] if after else None,
-            "acceptable_before": _acceptable(baseline),
-            "acceptable_after": _acceptable(after[-1] if after else None),
-            "deepest_sedation": min(sedation) if sedation else None,
+            "bp_gate": bp.gate_text,
+            "bp_gated": baseline is not None
+            and rules.bp_above_gate(
+                baseline.systolic,
+                baseline.diastolic,
+                gate_systolic=bp.gate_systolic,
+                gate_diastolic=bp.gate_diastolic,
+            ),
+            "bp_check_minutes": check_minutes,
+            "bp_at_check": at_check,
+            "bp_before_discharge": before_discharge_bp,
+            "last_reading": last,
+            "last_reading_flags": rules.range_flags(last) if last else [],
+            "acceptable_before": acceptable_before,
+            "acceptable_after": acceptable_after,
+            "deepest_sedation": deepest,
+            "deepest_sedation_depth": rules.sedation_depth(deepest) if deepest is not None else "",
             "highest_dissociation": max(dissociation) if dissociation else None,
             "adverse_events": [e for e in events if e.kind == SessionEvent.Kind.ADVERSE_EVENT],
             "side_effects": [e for e in events if e.kind == SessionEvent.Kind.SIDE_EFFECT],
