@@ -41,6 +41,7 @@ from intake.models import (
 from intake.questionnaire import SCREENING_QUESTIONS, STEP_SLUGS, TREATMENTS
 from intake.questionnaire_state import ABOUT_RECORD_FIELDS
 from intake.scoring import gad7_band, phq9_band
+from treatments.limits import screening_limits
 from treatments.models import (
     AssessmentFinding,
     PlanVersion,
@@ -59,7 +60,8 @@ from .seed_demo import DEMO_USERS
 
 # Sessions start in one of these slots, on their own chair: a slot is as long as the longest
 # session (150 minutes of esketamine and monitoring), so two sessions on a chair never overlap.
-SLOTS = (time(7, 30), time(10, 15), time(13, 0), time(15, 45), time(18, 15))
+# Inside the default opening hours (CLINIC_OPENING_HOURS: 08:00-18:00).
+SLOTS = (time(8, 0), time(10, 30), time(13, 0), time(15, 30))
 CHAIR_FILL = 0.8  # the share of chair slots the history uses: room to move a full day's sessions
 MIN_CHAIRS = 40
 INDUCTION_DAYS = (0, 2, 4, 7, 9, 11)
@@ -631,8 +633,10 @@ class BulkClinic:
                 first_day = patient.session_days[0][0]
                 activated = self.at(first_day, time(9)) - timedelta(days=7)
                 maintenance_from = self.at(first_day + INDUCTION_DAYS[-1] + 1, time(8))
+                # Esketamine for depression, its labelled use (anything else is off-label).
+                on_label = route == "esketamine_in" or not patient.index % 4
                 common = (
-                    "gad" if patient.index % 4 else "depression", route, amount, unit, dose_mg,
+                    "depression" if on_label else "gad", route, amount, unit, dose_mg,
                     patient.weight if unit == "mg/kg" else None, infusion,
                 )  # fmt: skip
                 yield (
@@ -1023,9 +1027,11 @@ def _screening_outcomes() -> dict[tuple[bool, bool], tuple[str, list]]:
     """The screening result and reasons, by (assessed by a clinician, takes a benzodiazepine),
     computed by the real rules once rather than per patient."""
     outcomes = {}
+    limits = screening_limits()
     for assessed in (False, True):
         for benzodiazepine in (False, True):
             facts = Facts(
+                limits=limits,
                 intake_submitted=True,
                 screening={code: "no" for code, _ in SCREENING_QUESTIONS} | {"pregnancy": None},
                 questions=QUESTION_WORDS,
