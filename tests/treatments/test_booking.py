@@ -342,7 +342,7 @@ def test_a_reschedule_is_held_to_the_booking_rules(front_desk_user, esketamine_p
     assert moved.starts_at == TEN + timedelta(hours=3)
 
 
-def test_sessions_cannot_be_added_or_changed_in_the_admin(client, admin_user):
+def test_sessions_cannot_be_added_or_changed_in_the_admin(admin_user):
     from django.contrib.admin.sites import site
 
     model_admin = site._registry[TreatmentSession]
