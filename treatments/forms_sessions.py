@@ -15,6 +15,7 @@ from intake.scoring import GAD7_ITEMS
 from . import session_rules as rules
 from .dosing import ROUTE_LABELS
 from .models import SessionEvent
+from .services.sessions import OUTSIDE_USUAL
 
 TIME_WIDGET = forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
 GAD7_CHOICES = [
@@ -82,6 +83,13 @@ class PreDoseForm(StageForm):
     fasting_hours = forms.DecimalField(
         label="Hours since food", required=False, min_value=0, max_value=72, decimal_places=1
     )
+    clear_liquids_hours = forms.DecimalField(
+        label="Hours since clear liquids",
+        required=False,
+        min_value=0,
+        max_value=72,
+        decimal_places=1,
+    )
     pregnancy_test = forms.ChoiceField(
         label="Pregnancy test",
         required=False,
@@ -92,6 +100,18 @@ class PreDoseForm(StageForm):
             ("not_applicable", "Not applicable"),
         ],
         widget=forms.RadioSelect,
+    )
+    # Asked at every session; the esketamine REMS form reports it.
+    sedatives_today = forms.TypedChoiceField(
+        label="Benzodiazepine or other sedative taken today",
+        required=False,
+        choices=[("yes", "Yes"), ("no", "No")],
+        coerce=lambda answer: answer == "yes",
+        empty_value=None,
+        widget=forms.RadioSelect,
+    )
+    sedatives_today_detail = forms.CharField(
+        label="What was taken, how much and when", max_length=200, required=False
     )
     systolic = _vital("Blood pressure, systolic (mmHg)", 50, 300, required=True)
     diastolic = _vital("Blood pressure, diastolic (mmHg)", 20, 200, required=True)
@@ -133,6 +153,11 @@ class BpDecisionForm(StageForm):
     note = forms.CharField(label="Reason", max_length=500, widget=forms.Textarea(attrs={"rows": 2}))
 
 
+class FastingDecisionForm(BpDecisionForm):
+    # Its own prefix: it can be on the page beside the blood-pressure decision's form.
+    prefix = "fasting"
+
+
 class AdministrationForm(StageForm):
     time_fields = ("started_at", "stopped_at")
     drug = forms.ChoiceField(
@@ -150,9 +175,27 @@ class AdministrationForm(StageForm):
         required=False,
         help_text="Needed only when the dose given is not the plan's dose.",
     )
+    confirm_outside_usual = forms.BooleanField(
+        label="I confirm this dose outside the usual range", required=False
+    )
+    outside_usual_reason = forms.CharField(
+        label="Reason for a dose outside the usual range", max_length=500, required=False
+    )
     lot_number = forms.CharField(label="Lot number", max_length=40, required=False)
     started_at = _time("Start time")
     stopped_at = _time("Stop time", required=False)
+
+    @property
+    def asks_outside_usual_confirmation(self) -> bool:
+        """Show the confirmation when the service said the dose is outside the usual range, or
+        when the clinician already ticked it."""
+        if not self.is_bound:
+            return False
+        if self.data.get(self.add_prefix("confirm_outside_usual")):
+            return True
+        return any(
+            error.code == OUTSIDE_USUAL for error in self.errors.as_data().get("dose_given_mg", [])
+        )
 
 
 class VitalsForm(StageForm):

@@ -23,6 +23,7 @@ from .selectors import booking as booking_selectors
 from .selectors import screening as selectors
 from .selectors import sessions as session_selectors
 from .selectors.booking import day_bounds
+from .services import sessions as session_services
 from .views.booking import STATUS_STYLES
 
 ADVERSE_EVENT_DAYS = 7
@@ -30,6 +31,7 @@ ADVERSE_EVENTS_SHOWN = 5
 BOARD_PANEL = "treatments-sessions-today"
 FREE_CHAIRS_LISTED = 8
 BP_GROUP_ID = "bp-decisions"
+FASTING_GROUP_ID = "fasting-decisions"
 ADVERSE_GROUP_ID = "adverse-events"
 
 
@@ -41,10 +43,12 @@ def _session_url(session_id: int, anchor: str = "") -> str:
 # --- Reads only the home page makes -------------------------------------------------------------
 
 
-def sessions_waiting_for_bp_decision(*, now: datetime) -> list[TreatmentSession]:
-    """Today's checked-in sessions whose baseline blood pressure is above the gate and that
-    have no decision yet: dosing waits for a clinician (the rule of ``services.bp_gated``, in
-    SQL). Each with ``baseline_systolic``/``baseline_diastolic``; one query."""
+def sessions_waiting_for_a_decision(*, now: datetime) -> list[TreatmentSession]:
+    """Today's checked-in sessions waiting for a clinician's decision before the dose: a
+    baseline blood pressure above the gate (the rule of ``services.bp_gated``, in SQL) or
+    fasting shorter than the clinic's hours (``services.fasting_shortfalls``), with no
+    decision yet. Each with ``bp_waiting``, ``fasting_waiting`` and
+    ``baseline_systolic``/``baseline_diastolic``; one query."""
     start, end = day_bounds(timezone.localdate(now))
     baseline = VitalsReading.objects.filter(
         session=OuterRef("pk"), kind=VitalsReading.Kind.BASELINE
@@ -53,21 +57,31 @@ def sessions_waiting_for_bp_decision(*, now: datetime) -> list[TreatmentSession]
     above_gate = baseline.filter(
         Q(systolic__gt=gate.gate_systolic) | Q(diastolic__gt=gate.gate_diastolic)
     )
-    return list(
+    fasting = limits.fasting()
+    fasting_short = Q(fasting_hours__lt=fasting.food_hours) | Q(
+        clear_liquids_hours__lt=fasting.clear_liquid_hours
+    )
+    sessions = list(
         TreatmentSession.objects.filter(
-            Exists(above_gate),
+            (Exists(above_gate) & Q(bp_gate_decision=""))
+            | (fasting_short & Q(fasting_decision="")),
             starts_at__gte=start,
             starts_at__lt=end,
             status=TreatmentSession.Status.CHECKED_IN,
-            bp_gate_decision="",
         )
         .select_related("patient", "chair")
         .annotate(
+            above_gate=Exists(above_gate),
             baseline_systolic=Subquery(baseline.values("systolic")[:1]),
             baseline_diastolic=Subquery(baseline.values("diastolic")[:1]),
         )
         .order_by("starts_at", "pk")
     )
+    for session in sessions:
+        session.bp_waiting = session.above_gate and not session.bp_gate_decision
+        session.fasting_shortfalls = session_services.fasting_shortfalls(session)
+        session.fasting_waiting = bool(session.fasting_shortfalls) and not session.fasting_decision
+    return sessions
 
 
 def recent_adverse_events(*, now: datetime) -> tuple[int, list[SessionEvent]]:
@@ -181,12 +195,14 @@ def sessions_today_panel(request: HttpRequest) -> dict | None:
 
 
 def session_alerts_panel(request: HttpRequest) -> dict | None:
-    """Clinicians: patients in the chair waiting for a blood-pressure decision (urgent: dosing
-    is blocked), and the last week's adverse events."""
+    """Clinicians: patients in the chair waiting for a blood-pressure or fasting decision
+    (urgent: dosing is blocked), and the last week's adverse events."""
     if not has_role(request.user, [CLINICIAN]):
         return None
     now = timezone.now()
-    waiting = sessions_waiting_for_bp_decision(now=now)
+    waiting_for_a_decision = sessions_waiting_for_a_decision(now=now)
+    waiting = [session for session in waiting_for_a_decision if session.bp_waiting]
+    fasting_waiting = [session for session in waiting_for_a_decision if session.fasting_waiting]
     adverse_total, adverse = recent_adverse_events(now=now)
     bp_items = [
         {
@@ -200,6 +216,16 @@ def session_alerts_panel(request: HttpRequest) -> dict | None:
             "urgent": True,
         }
         for session in waiting
+    ]
+    fasting_items = [
+        {
+            "lead": f"{timezone.localtime(session.starts_at):%H:%M}",
+            "text": session.patient.full_name,
+            "url": _session_url(session.pk, "pre-dose"),
+            "detail": f"{session.chair.name} · {'; '.join(session.fasting_shortfalls)}",
+            "urgent": True,
+        }
+        for session in fasting_waiting
     ]
     adverse_items = [
         {
@@ -221,6 +247,12 @@ def session_alerts_panel(request: HttpRequest) -> dict | None:
                 "urgent": True,
             },
             {
+                "label": "Fasting shorter than the clinic's hours: decision waiting",
+                "count": len(fasting_waiting),
+                "url": f"#{FASTING_GROUP_ID}",
+                "urgent": True,
+            },
+            {
                 "label": f"Adverse events in the last {ADVERSE_EVENT_DAYS} days",
                 "count": adverse_total,
                 "url": f"#{ADVERSE_GROUP_ID}",
@@ -234,6 +266,12 @@ def session_alerts_panel(request: HttpRequest) -> dict | None:
                 "empty": "None today.",
             },
             {
+                "id": FASTING_GROUP_ID,
+                "title": "Fasting decisions waiting",
+                "items": fasting_items,
+                "empty": "None today.",
+            },
+            {
                 "id": ADVERSE_GROUP_ID,
                 "title": "Adverse events",
                 "items": adverse_items,
@@ -241,7 +279,7 @@ def session_alerts_panel(request: HttpRequest) -> dict | None:
                 "more": max(adverse_total - len(adverse_items), 0),
             },
         ],
-        "urgent": bool(waiting),
+        "urgent": bool(waiting_for_a_decision),
     }
 
 

@@ -463,6 +463,7 @@ SIGNING_REQUIREMENTS: tuple[tuple[str, str], ...] = (
     ("consent", "Consent confirmed as current"),
     ("baseline_vitals", "Baseline vitals before the dose"),
     ("bp_decision", "A decision on the raised baseline blood pressure"),
+    ("fasting_decision", "A decision on the short fasting"),
     ("administration", "Administration (drug, dose, lot, times)"),
     ("monitoring_vitals", "At least one vitals reading during monitoring"),
     ("discharge", "Discharge"),

@@ -46,6 +46,11 @@ urlpatterns = [
         name="session_bp_decision",
     ),
     path(
+        "sessions/<int:pk>/fasting-decision/",
+        sessions.session_fasting_decision,
+        name="session_fasting_decision",
+    ),
+    path(
         "sessions/<int:pk>/administration/",
         sessions.session_administer,
         name="session_administer",

@@ -89,6 +89,10 @@ def test_a_whole_iv_session_from_check_in_to_a_signed_note(
     page.goto(url)
     page.get_by_label("Consent is current").check()
     page.get_by_label("Hours since food").fill("7")
+    page.get_by_label("Hours since clear liquids").fill("3")
+    page.get_by_role("group", name="Benzodiazepine or other sedative taken today").get_by_label(
+        "No"
+    ).check()
     page.get_by_label("Blood pressure, systolic (mmHg)").fill("124")
     page.get_by_label("Blood pressure, diastolic (mmHg)").fill("80")
     page.get_by_label("Heart rate (per minute)").fill("72")

@@ -63,6 +63,20 @@ def booked_session(
     )
 
 
+def next_session(session: TreatmentSession, *, by, starts_at=None) -> TreatmentSession:
+    """Another session of the same plan (a patient has one active plan), booked for now."""
+    starts_at = starts_at or timezone.now() - timedelta(minutes=1)
+    return TreatmentSession.objects.create(
+        patient=session.patient,
+        plan=session.plan,
+        plan_version=session.plan_version,
+        chair=session.chair,
+        starts_at=starts_at,
+        ends_at=starts_at + timedelta(hours=2),
+        booked_by=by,
+    )
+
+
 def checked_in(session: TreatmentSession, *, by) -> TreatmentSession:
     return services.session_check_in(
         session=session,
@@ -74,15 +88,23 @@ def checked_in(session: TreatmentSession, *, by) -> TreatmentSession:
     )
 
 
-def pre_dose(session: TreatmentSession, *, by, **vitals):
+# The checks before the dose that let it go ahead: fasted exactly the clinic's hours, no
+# sedative today.
+PRE_DOSE_CHECKS = {
+    "consent_current": True,
+    "fasting_hours": Decimal("6"),
+    "clear_liquids_hours": Decimal("2"),
+    "pregnancy_test": "",
+    "sedatives_today": False,
+    "sedatives_today_detail": "",
+    "gad7_answers": None,
+}
+
+
+def pre_dose(session: TreatmentSession, *, by, **overrides):
+    """The checks and baseline vitals; ``overrides`` change a check or a vital."""
     return services.session_record_pre_dose(
-        session=session,
-        by=by,
-        consent_current=True,
-        fasting_hours=Decimal("6"),
-        pregnancy_test="",
-        gad7_answers=None,
-        **{**NORMAL_VITALS, **vitals},
+        session=session, by=by, **{**PRE_DOSE_CHECKS, **NORMAL_VITALS, **overrides}
     )
 
 

@@ -20,10 +20,11 @@ from tests.treatments.sessions import (
     checked_in,
     completed_session,
     monitored,
+    next_session,
     pre_dose,
 )
 from treatments.dosing import Route
-from treatments.models import SessionEvent, TreatmentSession, VitalsReading
+from treatments.models import PlanVersion, SessionEvent, TreatmentSession, VitalsReading
 from treatments.services import sessions as services
 
 pytestmark = pytest.mark.django_db
@@ -146,8 +147,9 @@ def test_pre_dose_needs_current_consent_and_scores_the_gad7(clinician_user):
     checked_in(session, by=clinician_user)
     kwargs = {
         "session": session, "by": clinician_user, "fasting_hours": Decimal(6),
-        "pregnancy_test": "", "systolic": 120, "diastolic": 80, "heart_rate": 70, "spo2": 98,
-        "respiratory_rate": 14,
+        "clear_liquids_hours": Decimal(2), "pregnancy_test": "", "sedatives_today": False,
+        "sedatives_today_detail": "", "systolic": 120, "diastolic": 80, "heart_rate": 70,
+        "spo2": 98, "respiratory_rate": 14,
     }  # fmt: skip
 
     with pytest.raises(ValidationError) as error:
@@ -200,16 +202,17 @@ def test_a_dose_different_from_the_plan_needs_a_reason(clinician_user):
     checked_in(session, by=clinician_user)
     pre_dose(session, by=clinician_user)
 
+    # 40 mg at the plan's 70 kg is 0.57 mg/kg: in the usual range, but not the plan's dose.
     with pytest.raises(ValidationError) as error:
-        _administer(session, clinician_user, dose_given_mg=Decimal("30.0"))
+        _administer(session, clinician_user, dose_given_mg=Decimal("40.0"))
     assert "The plan's dose is 35.0 mg" in error.value.message_dict["dose_difference_reason"][0]
 
     _administer(
-        session, clinician_user, dose_given_mg=Decimal("30.0"),
-        dose_difference_reason="Stopped early: nausea",
+        session, clinician_user, dose_given_mg=Decimal("40.0"),
+        dose_difference_reason="Little effect at 35 mg last week",
     )  # fmt: skip
     session.refresh_from_db()
-    assert session.dose_given_mg == Decimal("30.0")
+    assert session.dose_given_mg == Decimal("40.0")
 
 
 def test_administration_needs_a_lot_number(clinician_user):
@@ -768,3 +771,364 @@ def test_the_check_in_correction_form_starts_from_what_was_saved(front_desk, fro
     assert re.search(r'<input[^>]*name="fasting_confirmed"[^>]*checked', page)
     arrived = timezone.localtime(session.arrived_at).strftime("%H:%M")
     assert f'value="{arrived}"' in page
+
+
+# --- Pre-dose checks: fasting, pregnancy test, sedatives today ---------------------------------
+
+
+def _checked_in(by, **kwargs):
+    session = booked_session(by=by, **kwargs)
+    checked_in(session, by=by)
+    return session
+
+
+def test_fasting_shorter_than_the_clinics_hours_blocks_dosing_until_a_decision(
+    clinician, clinician_user
+):
+    session = _checked_in(clinician_user)
+    pre_dose(session, by=clinician_user, fasting_hours=Decimal("5.9"))
+
+    with pytest.raises(ValidationError) as error:
+        administered(session, by=clinician_user)
+    assert error.value.messages == [
+        "Fasting is short (5.9 hours since food, less than the clinic's 6 hours): dosing is "
+        "blocked until a clinician records a decision to proceed."
+    ]
+    page = _page(clinician, session).content.decode()
+    assert "Dosing is blocked: fasting is short (5.9 hours since food, less than the" in page
+    assert "Record the fasting decision" in page
+
+    response = _post(
+        clinician, session, "session_fasting_decision",
+        {"fasting-decision": "proceed", "fasting-note": "Ate two crackers at 6am"},
+    )  # fmt: skip
+    assert response.status_code == 302
+    administered(session, by=clinician_user)
+
+    session.refresh_from_db()
+    assert session.status == TreatmentSession.Status.IN_PROGRESS
+    assert session.fasting_decision_by == clinician_user
+    assert session.fasting_decision_note == "Ate two crackers at 6am"
+
+
+def test_exactly_the_clinics_fasting_hours_need_no_decision(clinician_user):
+    session = _checked_in(clinician_user)
+    pre_dose(session, by=clinician_user, fasting_hours=Decimal(6), clear_liquids_hours=Decimal(2))
+
+    administered(session, by=clinician_user)
+
+    with pytest.raises(ValidationError, match="No fasting decision is needed"):
+        services.session_decide_fasting(
+            session=session, by=clinician_user, decision="proceed", note="x"
+        )
+
+
+def test_clear_liquids_too_recent_block_dosing_and_postponing_cancels(clinician_user):
+    session = _checked_in(clinician_user)
+    pre_dose(session, by=clinician_user, clear_liquids_hours=Decimal("1.9"))
+    with pytest.raises(ValidationError, match=r"1\.9 hours since clear liquids"):
+        administered(session, by=clinician_user)
+
+    services.session_decide_fasting(
+        session=session, by=clinician_user, decision="postpone", note="Drank coffee at 8:30"
+    )
+
+    session.refresh_from_db()
+    assert session.status == TreatmentSession.Status.CANCELLED
+    assert session.cancel_reason == "Postponed: fasting. Drank coffee at 8:30"
+
+
+def test_recording_the_checks_again_asks_for_a_new_fasting_decision(clinician_user):
+    session = _checked_in(clinician_user)
+    pre_dose(session, by=clinician_user, fasting_hours=Decimal(4))
+    services.session_decide_fasting(
+        session=session, by=clinician_user, decision="proceed", note="Light breakfast"
+    )
+
+    pre_dose(session, by=clinician_user, fasting_hours=Decimal(3))
+
+    session.refresh_from_db()
+    assert session.fasting_decision == ""
+    with pytest.raises(ValidationError, match="3 hours since food"):
+        administered(session, by=clinician_user)
+
+
+def test_the_fasting_hours_and_the_sedatives_question_are_required(clinician_user):
+    session = _checked_in(clinician_user)
+
+    with pytest.raises(ValidationError) as error:
+        pre_dose(
+            session, by=clinician_user, fasting_hours=None, clear_liquids_hours=None,
+            sedatives_today=None,
+        )  # fmt: skip
+
+    assert set(error.value.message_dict) == {
+        "fasting_hours", "clear_liquids_hours", "sedatives_today",
+    }  # fmt: skip
+    assert not session.vitals.exists()  # nothing half-saved
+
+
+def test_sedatives_taken_today_need_what_and_when(clinician_user):
+    session = _checked_in(clinician_user)
+    with pytest.raises(ValidationError) as error:
+        pre_dose(session, by=clinician_user, sedatives_today=True, sedatives_today_detail=" ")
+    assert "sedatives_today_detail" in error.value.message_dict
+
+    pre_dose(
+        session, by=clinician_user, sedatives_today=True,
+        sedatives_today_detail="Lorazepam 0.5 mg at 7am",
+    )  # fmt: skip
+    session.refresh_from_db()
+    assert session.sedatives_today is True
+    assert session.sedatives_today_detail == "Lorazepam 0.5 mg at 7am"
+    # Answered "no" later: the detail goes with it.
+    pre_dose(session, by=clinician_user, sedatives_today=False, sedatives_today_detail="x")
+    session.refresh_from_db()
+    assert (session.sedatives_today, session.sedatives_today_detail) == (False, "")
+
+
+def test_a_session_checked_before_the_sedatives_question_is_blocked_until_it_is_asked(
+    clinician_user,
+):
+    session = _checked_in(clinician_user)
+    pre_dose(session, by=clinician_user)
+    TreatmentSession.objects.filter(pk=session.pk).update(sedatives_today=None)
+
+    with pytest.raises(ValidationError, match="benzodiazepine or other sedative"):
+        administered(session, by=clinician_user)
+
+
+def test_the_pre_dose_form_asks_about_sedatives_in_a_fieldset_and_keeps_what_was_typed(
+    clinician, clinician_user
+):
+    session = _checked_in(clinician_user)
+    page = _page(clinician, session).content.decode()
+    assert re.search(
+        r"<fieldset>\s*<legend[^>]*>Benzodiazepine or other sedative taken today", page
+    )
+
+    response = _post(
+        clinician, session, "session_pre_dose",
+        {"consent_current": "on", "fasting_hours": "7", "clear_liquids_hours": "3",
+         "sedatives_today": "yes", "systolic": "124", "diastolic": "80", "heart_rate": "72",
+         "spo2": "98", "respiratory_rate": "14"},
+    )  # fmt: skip
+
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "Say what was taken, how much and when." in page
+    assert 'value="124"' in page and 'value="yes"' in page
+    assert re.search(r'<input[^>]*value="yes"[^>]*checked|<input[^>]*checked[^>]*value="yes"', page)
+    assert not session.vitals.exists()
+
+
+@pytest.mark.parametrize(("sex", "age", "accepted"), [("female", 30, False), ("female", 60, True)])
+def test_pregnancy_test_not_applicable_only_where_no_test_is_expected(
+    clinician, clinician_user, sex, age, accepted
+):
+    session = booked_session(by=clinician_user)
+    patient = session.patient
+    patient.sex_at_birth = sex
+    patient.date_of_birth = timezone.localdate().replace(day=1) - timedelta(days=365 * age + 40)
+    patient.save(update_fields=["sex_at_birth", "date_of_birth"])
+    checked_in(session, by=clinician_user)
+
+    if accepted:
+        pre_dose(session, by=clinician_user, pregnancy_test="not_applicable")
+        return
+    with pytest.raises(ValidationError) as error:
+        pre_dose(session, by=clinician_user, pregnancy_test="not_applicable")
+    assert "Screening expects a pregnancy test" in error.value.message_dict["pregnancy_test"][0]
+    response = _post(
+        clinician, session, "session_pre_dose",
+        {"consent_current": "on", "fasting_hours": "7", "clear_liquids_hours": "3",
+         "pregnancy_test": "not_applicable", "sedatives_today": "no", "systolic": "124",
+         "diastolic": "80", "heart_rate": "72", "spo2": "98", "respiratory_rate": "14"},
+    )  # fmt: skip
+    assert response.status_code == 400
+    field = re.search(r'id="div_id_pregnancy_test".*?</fieldset>', response.content.decode(), re.S)
+    assert "Screening expects a pregnancy test for this patient" in field[0]
+
+
+def test_a_fasting_decision_waiting_is_on_the_clinician_home(clinician, clinician_user):
+    session = _checked_in(clinician_user)
+    pre_dose(session, by=clinician_user, fasting_hours=Decimal("4.5"))
+
+    page = clinician.get(reverse("home")).content.decode()
+
+    assert "Fasting shorter than the clinic&#x27;s hours: decision waiting" in page
+    waiting = page[page.index('id="fasting-decisions"') :]
+    assert "4.5 hours since food, less than the clinic&#x27;s 6 hours" in waiting
+
+
+# --- The dose actually given -----------------------------------------------------------------
+
+
+def _ready(by, **kwargs):
+    session = _checked_in(by, **kwargs)
+    pre_dose(session, by=by)
+    return session
+
+
+def test_a_route_other_than_the_plans_needs_a_plan_amendment(clinician_user):
+    session = _ready(clinician_user)
+
+    with pytest.raises(ValidationError) as error:
+        _administer(session, clinician_user, route=Route.IM, dose_difference_reason="Poor veins")
+
+    assert error.value.message_dict["route"] == [
+        "The plan's route is IV infusion, not Intramuscular: a different route needs a plan "
+        "amendment first, not a note."
+    ]
+    session.refresh_from_db()
+    assert session.status == TreatmentSession.Status.CHECKED_IN
+    assert session.dose_given_mg is None
+
+
+def test_an_amendment_after_the_booking_is_the_plan_the_dose_is_given_under(clinician_user):
+    session = _ready(clinician_user)
+    booked_version = session.plan_version
+    amended = PlanVersion.objects.create(
+        **{
+            field.name: getattr(booked_version, field.name)
+            for field in PlanVersion._meta.concrete_fields
+            if field.name
+            not in ("id", "number", "route", "infusion_minutes", "created_at", "amendment_reason")
+        },
+        number=2,
+        route=Route.IM,
+        amendment_reason="Poor venous access",
+    )
+
+    _administer(session, clinician_user, route=Route.IM)
+
+    session.refresh_from_db()
+    assert session.route_given == Route.IM
+    assert session.plan_version == amended
+
+
+def test_an_iv_dose_exactly_at_the_maximum_is_confirmed_and_above_it_refused(clinician_user):
+    # The plan: 0.5 mg/kg at 70 kg (35 mg); the maximum 1.5 mg/kg is 105 mg.
+    session = _ready(clinician_user)
+    reason = {"dose_difference_reason": "Escalation after two sessions without effect"}
+
+    with pytest.raises(ValidationError) as error:
+        _administer(session, clinician_user, dose_given_mg=Decimal("105.1"), **reason)
+    assert "above the maximum for IV infusion" in error.value.message_dict["dose_given_mg"][0]
+    with pytest.raises(ValidationError) as error:
+        _administer(session, clinician_user, dose_given_mg=Decimal("105.0"), **reason)
+    assert [e.code for e in error.value.error_dict["dose_given_mg"]] == ["outside_usual"]
+    with pytest.raises(ValidationError) as error:
+        _administer(
+            session, clinician_user, dose_given_mg=Decimal("105.0"), confirm_outside_usual=True,
+            **reason,
+        )  # fmt: skip
+    assert "outside_usual_reason" in error.value.message_dict
+
+    _administer(
+        session, clinician_user, dose_given_mg=Decimal("105.0"), confirm_outside_usual=True,
+        outside_usual_reason="Prescriber's escalation, discussed today", **reason,
+    )  # fmt: skip
+    session.refresh_from_db()
+    assert session.dose_given_mg == Decimal("105.0")
+    assert session.dose_outside_usual_reason == "Prescriber's escalation, discussed today"
+
+
+def test_the_absolute_cap_refuses_a_dose_the_weight_would_allow(clinician_user):
+    session = _ready(clinician_user)
+    PlanVersion.objects.filter(pk=session.plan_version_id).update(weight_kg_used=Decimal(140))
+    confirmed = {
+        "dose_difference_reason": "Escalation", "confirm_outside_usual": True,
+        "outside_usual_reason": "Escalation",
+    }  # fmt: skip
+
+    with pytest.raises(ValidationError) as error:
+        _administer(session, clinician_user, dose_given_mg=Decimal("200.1"), **confirmed)
+
+    assert (
+        "200.1 mg is above the clinic's absolute maximum of 200 mg"
+        in (error.value.message_dict["dose_given_mg"][0])
+    )
+    _administer(session, clinician_user, dose_given_mg=Decimal("200.0"), **confirmed)
+
+
+def test_a_plans_own_dose_confirmed_outside_the_usual_range_is_not_asked_again(clinician_user):
+    session = _ready(clinician_user, dose_mg="84.0")  # 1.2 mg/kg at 70 kg
+    PlanVersion.objects.filter(pk=session.plan_version_id).update(
+        dose_amount=Decimal("1.2"), dose_outside_usual_reason="Partial response at 1.0 mg/kg"
+    )
+
+    _administer(session, clinician_user, dose_given_mg=Decimal("84.0"))
+
+    session.refresh_from_db()
+    assert session.dose_outside_usual_reason == ""
+
+
+def _esketamine_ready(by):
+    return _ready(by, route=Route.ESKETAMINE_NASAL, dose_mg="56")
+
+
+def _give_esketamine(session, by, dose):
+    return _administer(
+        session, by, drug="esketamine", route=Route.ESKETAMINE_NASAL,
+        dose_given_mg=Decimal(dose), dose_difference_reason="Titration per label",
+    )  # fmt: skip
+
+
+def test_the_first_esketamine_session_is_56_mg_and_later_ones_may_be_84(clinician_user):
+    first = _esketamine_ready(clinician_user)
+    with pytest.raises(ValidationError) as error:
+        _give_esketamine(first, clinician_user, "84")
+    assert error.value.message_dict["dose_given_mg"] == [
+        "The first intranasal esketamine session is 56 mg (two devices), per the label."
+    ]
+    _give_esketamine(first, clinician_user, "56")
+
+    later = next_session(first, by=clinician_user)
+    checked_in(later, by=clinician_user)
+    pre_dose(later, by=clinician_user)
+    with pytest.raises(ValidationError, match="whole 28 mg devices"):
+        _give_esketamine(later, clinician_user, "70")
+    _give_esketamine(later, clinician_user, "84")
+
+    later.refresh_from_db()
+    assert later.dose_given_mg == Decimal("84")
+
+
+def test_the_page_asks_to_confirm_a_dose_outside_the_usual_range_and_keeps_it(
+    clinician, clinician_user
+):
+    session = _ready(clinician_user)
+    data = {
+        "drug": "ketamine", "route": "iv", "dose_given_mg": "30.0", "lot_number": "KET-1",
+        "started_at": timezone.localtime().strftime("%H:%M"),
+        "dose_difference_reason": "Nausea at the last session",
+    }  # fmt: skip
+
+    response = _post(clinician, session, "session_administer", data)
+
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert (
+        "30 mg is outside the usual range for IV infusion (0.5-1 mg/kg at 70 kg, 35-70 mg)" in page
+    )
+    assert "I confirm this dose outside the usual range" in page
+    assert 'value="30.0"' in page and 'value="KET-1"' in page
+    response = _post(
+        clinician, session, "session_administer",
+        {**data, "confirm_outside_usual": "on", "outside_usual_reason": "Nausea last time"},
+    )  # fmt: skip
+    assert response.status_code == 302
+    session.refresh_from_db()
+    assert session.dose_outside_usual_reason == "Nausea last time"
+
+
+def test_the_admin_cannot_change_a_sessions_dose_or_route(clinic_admin, clinician_user):
+    session = completed_session(by=clinician_user)
+    url = reverse("admin:treatments_treatmentsession_change", args=[session.pk])
+
+    response = clinic_admin.post(url, {"dose_given_mg": "500", "route_given": "im"})
+
+    assert response.status_code == 403
+    session.refresh_from_db()
+    assert (session.dose_given_mg, session.route_given) == (Decimal("35.0"), Route.IV)

@@ -9,7 +9,13 @@ def session_for_page(*, pk: int) -> TreatmentSession | None:
     """One session with everything its page shows, in a fixed number of queries."""
     return (
         TreatmentSession.objects.select_related(
-            "patient", "plan_version", "chair", "checked_in_by", "bp_gate_by", "signed_by"
+            "patient",
+            "plan_version",
+            "chair",
+            "checked_in_by",
+            "bp_gate_by",
+            "fasting_decision_by",
+            "signed_by",
         )
         .prefetch_related(
             Prefetch("vitals", queryset=VitalsReading.objects.select_related("recorded_by")),

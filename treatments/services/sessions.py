@@ -1,5 +1,5 @@
-"""Writes of the session log: check-in, before the dose, the BP decision, administration,
-monitoring, discharge, signing and addenda.
+"""Writes of the session log: check-in, before the dose, the BP and fasting decisions,
+administration, monitoring, discharge, signing and addenda.
 
 Each stage refuses changes once the note is signed; later changes are addenda. The session row
 is locked (select_for_update) while a stage is validated and saved, so two staff saving the
@@ -16,12 +16,13 @@ from django.db import transaction
 from django.utils import timezone
 
 from intake.scoring import score_gad7
+from intake.selectors import patient_latest_measurements
 from intake.services.patients import age_on
 
 from .. import limits
 from .. import session_rules as rules
-from ..dosing import Route
-from ..models import SessionAddendum, SessionEvent, TreatmentSession, VitalsReading
+from ..dosing import ROUTE_LABELS, Route, given_dose_check
+from ..models import PlanVersion, SessionAddendum, SessionEvent, TreatmentSession, VitalsReading
 from ..screening_rules import pregnancy_possible
 
 Status = TreatmentSession.Status
@@ -32,6 +33,8 @@ FUTURE_SLACK = timedelta(minutes=5)
 COMPLETED_HOOKS: list[Callable[..., None]] = []
 PREGNANCY_RESULTS = ("negative", "positive", "not_applicable")
 BP_DECISIONS = ("proceed", "postpone")
+# On a dose outside the route's usual range (the session form then asks for a confirmation).
+OUTSIDE_USUAL = "outside_usual"
 
 
 def _locked(session: TreatmentSession) -> TreatmentSession:
@@ -64,6 +67,17 @@ def bp_gated(session: TreatmentSession, baseline: VitalsReading | None) -> bool:
         baseline.diastolic,
         gate_systolic=limit.gate_systolic,
         gate_diastolic=limit.gate_diastolic,
+    )
+
+
+def fasting_shortfalls(session: TreatmentSession) -> list[str]:
+    """The recorded fasting shorter than the clinic's hours, in words (empty: none)."""
+    minimum = limits.fasting()
+    return rules.fasting_shortfalls(
+        session.fasting_hours,
+        session.clear_liquids_hours,
+        food_minimum=minimum.food_hours,
+        clear_liquid_minimum=minimum.clear_liquid_hours,
     )
 
 
@@ -125,7 +139,10 @@ def session_record_pre_dose(
     by,
     consent_current: bool,
     fasting_hours: Decimal | None,
+    clear_liquids_hours: Decimal | None,
     pregnancy_test: str,
+    sedatives_today: bool | None,
+    sedatives_today_detail: str,
     gad7_answers: list[int] | None,
     systolic: int,
     diastolic: int,
@@ -134,15 +151,32 @@ def session_record_pre_dose(
     respiratory_rate: int,
     taken_at: datetime | None = None,
 ) -> VitalsReading:
-    """Consent, fasting, pregnancy test, optional GAD-7 and the baseline vitals. Recording them
-    again (before the dose) replaces the baseline and asks for a new BP decision if needed."""
+    """Consent, fasting, pregnancy test, sedatives taken today, optional GAD-7 and the baseline
+    vitals. Recording them again (before the dose) replaces the baseline and asks for new BP
+    and fasting decisions if needed."""
     errors: dict[str, str] = {}
     if consent_current is not True:
         errors["consent_current"] = "Consent must be current before the dose."
+    if fasting_hours is None:
+        errors["fasting_hours"] = "Enter the hours since the patient last ate."
+    if clear_liquids_hours is None:
+        errors["clear_liquids_hours"] = "Enter the hours since the patient last drank."
+    test_applies = pregnancy_test_applies(session)
     if pregnancy_test and pregnancy_test not in PREGNANCY_RESULTS:
         errors["pregnancy_test"] = "Choose a pregnancy test result."
-    elif pregnancy_test_applies(session) and not pregnancy_test:
+    elif test_applies and pregnancy_test == "not_applicable":
+        errors["pregnancy_test"] = (
+            "Screening expects a pregnancy test for this patient (sex at birth and age): "
+            "record the result. Not applicable is accepted only where no test is expected."
+        )
+    elif test_applies and not pregnancy_test:
         errors["pregnancy_test"] = "Record the pregnancy test for this patient."
+    if sedatives_today is None:
+        errors["sedatives_today"] = (
+            "Ask whether the patient has taken a benzodiazepine or another sedative today."
+        )
+    elif sedatives_today and not sedatives_today_detail.strip():
+        errors["sedatives_today_detail"] = "Say what was taken, how much and when."
     gad7 = None
     if gad7_answers is not None:
         try:
@@ -160,14 +194,20 @@ def session_record_pre_dose(
             raise ValidationError(errors)
         fresh.consent_current = True
         fresh.fasting_hours = fasting_hours
+        fresh.clear_liquids_hours = clear_liquids_hours
         fresh.pregnancy_test = pregnancy_test
+        fresh.sedatives_today = sedatives_today
+        fresh.sedatives_today_detail = sedatives_today_detail.strip() if sedatives_today else ""
         fresh.pre_dose_gad7 = gad7
-        fresh.bp_gate_decision = ""
-        fresh.bp_gate_note = ""
-        fresh.bp_gate_by = None
+        # New figures need new decisions.
+        fresh.bp_gate_decision = fresh.fasting_decision = ""
+        fresh.bp_gate_note = fresh.fasting_decision_note = ""
+        fresh.bp_gate_by = fresh.fasting_decision_by = None
         fields = [
-            "consent_current", "fasting_hours", "pregnancy_test", "pre_dose_gad7",
+            "consent_current", "fasting_hours", "clear_liquids_hours", "pregnancy_test",
+            "sedatives_today", "sedatives_today_detail", "pre_dose_gad7",
             "bp_gate_decision", "bp_gate_note", "bp_gate_by",
+            "fasting_decision", "fasting_decision_note", "fasting_decision_by",
         ]  # fmt: skip
         fresh.save(update_fields=fields)
         values = {
@@ -190,11 +230,19 @@ def session_record_pre_dose(
     return baseline
 
 
-def session_decide_bp(
-    *, session: TreatmentSession, by, decision: str, note: str
+def _decide(
+    *,
+    session: TreatmentSession,
+    by,
+    decision: str,
+    note: str,
+    needed: Callable[[TreatmentSession], bool],
+    what: str,
+    fields: tuple[str, str, str],
 ) -> TreatmentSession:
-    """The clinician's decision on a baseline BP above the gate: proceed (with a note) or
-    postpone (the session is cancelled with the note as its reason)."""
+    """A clinician's decision at a gate before the dose (``fields``: the decision, its note
+    and who made it): proceed with a note, or postpone (the session is cancelled with the note
+    as its reason)."""
     errors: dict[str, str] = {}
     if decision not in BP_DECISIONS:
         errors["decision"] = "Choose to proceed or to postpone."
@@ -202,22 +250,50 @@ def session_decide_bp(
         errors["note"] = "Write the reason for the decision."
     with transaction.atomic():
         fresh = _locked(session)
-        baseline = fresh.vitals.filter(kind=VitalsReading.Kind.BASELINE).first()
-        if fresh.status != Status.CHECKED_IN or not bp_gated(fresh, baseline):
-            raise ValidationError("No blood pressure decision is needed for this session.")
+        if fresh.status != Status.CHECKED_IN or not needed(fresh):
+            raise ValidationError(f"No {what} decision is needed for this session.")
         if errors:
             raise ValidationError(errors)
-        fresh.bp_gate_decision = decision
-        fresh.bp_gate_note = note.strip()
-        fresh.bp_gate_by = by
-        fields = ["bp_gate_decision", "bp_gate_note", "bp_gate_by"]
+        decision_field, note_field, by_field = fields
+        setattr(fresh, decision_field, decision)
+        setattr(fresh, note_field, note.strip())
+        setattr(fresh, by_field, by)
+        saved = list(fields)
         if decision == "postpone":
             fresh.status = Status.CANCELLED
-            fresh.cancel_reason = f"Postponed: baseline blood pressure. {note.strip()}"
-            fields += ["status", "cancel_reason"]
-        fresh.save(update_fields=fields)
-    _copy(session, fresh, fields)
+            fresh.cancel_reason = f"Postponed: {what}. {note.strip()}"
+            saved += ["status", "cancel_reason"]
+        fresh.save(update_fields=saved)
+    _copy(session, fresh, saved)
     return session
+
+
+def session_decide_bp(
+    *, session: TreatmentSession, by, decision: str, note: str
+) -> TreatmentSession:
+    """The clinician's decision on a baseline BP above the gate: proceed (with a note) or
+    postpone (the session is cancelled with the note as its reason)."""
+    return _decide(
+        session=session, by=by, decision=decision, note=note,
+        needed=lambda fresh: bp_gated(
+            fresh, fresh.vitals.filter(kind=VitalsReading.Kind.BASELINE).first()
+        ),
+        what="baseline blood pressure",
+        fields=("bp_gate_decision", "bp_gate_note", "bp_gate_by"),
+    )  # fmt: skip
+
+
+def session_decide_fasting(
+    *, session: TreatmentSession, by, decision: str, note: str
+) -> TreatmentSession:
+    """The clinician's decision on fasting shorter than the clinic's hours: proceed (with a
+    note) or postpone (the session is cancelled with the note as its reason)."""
+    return _decide(
+        session=session, by=by, decision=decision, note=note,
+        needed=lambda fresh: bool(fasting_shortfalls(fresh)),
+        what="fasting",
+        fields=("fasting_decision", "fasting_decision_note", "fasting_decision_by"),
+    )  # fmt: skip
 
 
 # --- Administration --------------------------------------------------------------------------
@@ -232,15 +308,118 @@ def administration_blockers(session: TreatmentSession, baseline: VitalsReading |
         blockers.append("The patient must be checked in, and not yet dosed.")
     if session.consent_current is not True or baseline is None:
         blockers.append("Record consent and baseline vitals before the dose.")
-    elif bp_gated(session, baseline) and session.bp_gate_decision != "proceed":
-        blockers.append(
-            f"Baseline blood pressure {baseline.systolic}/{baseline.diastolic} is above "
-            f"{limits.blood_pressure().gate_text}: dosing is "
-            "blocked until a clinician records a decision to proceed."
-        )
+    else:
+        if bp_gated(session, baseline) and session.bp_gate_decision != "proceed":
+            blockers.append(
+                f"Baseline blood pressure {baseline.systolic}/{baseline.diastolic} is above "
+                f"{limits.blood_pressure().gate_text}: dosing is blocked until a clinician "
+                "records a decision to proceed."
+            )
+        if session.fasting_hours is None or session.clear_liquids_hours is None:
+            blockers.append("Record the hours since food and since clear liquids.")
+        shortfalls = fasting_shortfalls(session)
+        if shortfalls and session.fasting_decision != "proceed":
+            blockers.append(
+                f"Fasting is short ({'; '.join(shortfalls)}): dosing is blocked until a "
+                "clinician records a decision to proceed."
+            )
+        if session.sedatives_today is None:
+            blockers.append("Record whether a benzodiazepine or other sedative was taken today.")
     if session.pregnancy_test == "positive":
         blockers.append("The pregnancy test is positive: ketamine is not given.")
     return blockers
+
+
+def dosing_version(session: TreatmentSession) -> PlanVersion:
+    """The plan version the dose is given under: the plan as it stands now (an amendment made
+    after the booking applies to this session), else the version the session was booked on."""
+    current = PlanVersion.objects.filter(plan_id=session.plan_id).order_by("-number").first()
+    return current or session.plan_version
+
+
+def _weight_for_dose(session: TreatmentSession, version: PlanVersion) -> Decimal | None:
+    """The weight a mg/kg dose is checked with: the plan's, else the latest recorded."""
+    if version.weight_kg_used is not None:
+        return version.weight_kg_used
+    latest = patient_latest_measurements(patient=session.patient)["weight"]
+    return latest["weight_kg"] if latest else None
+
+
+def _first_esketamine_session(session: TreatmentSession, before: datetime) -> bool:
+    """No esketamine given to the patient in another session before ``before``."""
+    return not (
+        TreatmentSession.objects.filter(
+            patient_id=session.patient_id,
+            route_given=Route.ESKETAMINE_NASAL,
+            administration_started_at__lt=before,
+        )
+        .exclude(pk=session.pk)
+        .exists()
+    )
+
+
+def _dose_given_errors(
+    fresh: TreatmentSession,
+    version: PlanVersion,
+    *,
+    drug: str,
+    route: str,
+    dose_given_mg: Decimal,
+    dose_difference_reason: str,
+    confirm_outside_usual: bool,
+    outside_usual_reason: str,
+    started_at: datetime,
+    errors: dict,
+) -> str:
+    """Check the route and the dose given against the plan and the route's rules (the same
+    guardrails and caps as the plan's dose); errors go into ``errors``. Returns the reason for
+    a confirmed dose outside the usual range ("" when none is needed)."""
+    if route not in {r.value for r in Route}:
+        errors["route"] = "Choose a route."
+        return ""
+    if route != version.route:
+        errors["route"] = (
+            f"The plan's route is {ROUTE_LABELS[Route(version.route)]}, not "
+            f"{ROUTE_LABELS[Route(route)]}: a different route needs a plan amendment first, "
+            "not a note."
+        )
+        return ""
+    if drug == "esketamine" and route != Route.ESKETAMINE_NASAL:
+        errors["route"] = "Esketamine is given intranasally."
+    elif drug == "ketamine" and route == Route.ESKETAMINE_NASAL:
+        errors["drug"] = "Intranasal esketamine (Spravato) is esketamine."
+    if dose_given_mg is None or dose_given_mg <= 0:
+        errors["dose_given_mg"] = "Enter the dose given in mg."
+        return ""
+    check = given_dose_check(
+        Route(route),
+        dose_given_mg,
+        guardrail=limits.dose_guardrails()[Route(route)],
+        weight_kg=_weight_for_dose(fresh, version),
+        cap_mg=limits.dose_cap_mg(route),
+        first_esketamine_session=(
+            route == Route.ESKETAMINE_NASAL and _first_esketamine_session(fresh, started_at)
+        ),
+    )
+    if check.refusal:
+        errors["dose_given_mg"] = check.refusal
+        return ""
+    if rules.dose_differs(version.dose_mg, dose_given_mg) and not dose_difference_reason.strip():
+        errors["dose_difference_reason"] = (
+            f"The plan's dose is {version.dose_mg} mg: give the reason for the difference."
+        )
+    # The plan's own dose, confirmed outside the usual range when it was prescribed, is not
+    # asked about again at every session.
+    confirmed_by_plan = (
+        not rules.dose_differs(version.dose_mg, dose_given_mg) and version.dose_outside_usual_reason
+    )
+    if not check.outside_usual or confirmed_by_plan:
+        return ""
+    if not confirm_outside_usual:
+        errors["dose_given_mg"] = ValidationError(check.outside_usual, code=OUTSIDE_USUAL)
+    elif not outside_usual_reason.strip():
+        errors["outside_usual_reason"] = "Give the reason for a dose outside the usual range."
+    return outside_usual_reason.strip()
 
 
 def session_administer(
@@ -254,23 +433,15 @@ def session_administer(
     route: str,
     started_at: datetime,
     stopped_at: datetime | None,
+    confirm_outside_usual: bool = False,
+    outside_usual_reason: str = "",
 ) -> TreatmentSession:
-    errors: dict[str, str] = {}
+    """The dose given: by the plan's route only (another route needs a plan amendment),
+    within the route's guardrails and absolute cap (outside the usual range: confirmed with
+    a reason), and for intranasal esketamine whole devices, 56 mg at the first session."""
+    errors: dict[str, str | ValidationError] = {}
     if drug not in DRUGS:
         errors["drug"] = "Choose ketamine or esketamine."
-    if route not in {r.value for r in Route}:
-        errors["route"] = "Choose a route."
-    elif drug == "esketamine" and route != Route.ESKETAMINE_NASAL:
-        errors["route"] = "Esketamine is given intranasally."
-    if dose_given_mg is None or dose_given_mg <= 0:
-        errors["dose_given_mg"] = "Enter the dose given in mg."
-    elif rules.dose_differs(session.plan_version.dose_mg, dose_given_mg) and not (
-        dose_difference_reason.strip()
-    ):
-        errors["dose_difference_reason"] = (
-            f"The plan's dose is {session.plan_version.dose_mg} mg: give the reason for the "
-            "difference."
-        )
     if not lot_number.strip():
         errors["lot_number"] = "Enter the lot number."
     _not_in_future(started_at, "started_at", errors)
@@ -282,19 +453,29 @@ def session_administer(
         blockers = administration_blockers(fresh, baseline)
         if blockers:
             raise ValidationError(blockers)
+        version = dosing_version(fresh)
+        reason = _dose_given_errors(
+            fresh, version, drug=drug, route=route, dose_given_mg=dose_given_mg,
+            dose_difference_reason=dose_difference_reason,
+            confirm_outside_usual=confirm_outside_usual,
+            outside_usual_reason=outside_usual_reason, started_at=started_at, errors=errors,
+        )  # fmt: skip
         if errors:
             raise ValidationError(errors)
+        fresh.plan_version = version
         fresh.drug = drug
         fresh.route_given = route
         fresh.dose_given_mg = dose_given_mg
         fresh.dose_difference_reason = dose_difference_reason.strip()
+        fresh.dose_outside_usual_reason = reason
         fresh.lot_number = lot_number.strip()
         fresh.administration_started_at = started_at
         fresh.administration_stopped_at = stopped_at
         fresh.status = Status.IN_PROGRESS
         fields = [
-            "drug", "route_given", "dose_given_mg", "dose_difference_reason", "lot_number",
-            "administration_started_at", "administration_stopped_at", "status",
+            "plan_version", "drug", "route_given", "dose_given_mg", "dose_difference_reason",
+            "dose_outside_usual_reason", "lot_number", "administration_started_at",
+            "administration_stopped_at", "status",
         ]  # fmt: skip
         fresh.save(update_fields=fields)
     _copy(session, fresh, fields)
@@ -570,6 +751,8 @@ def signing_parts(session: TreatmentSession, vitals: Sequence[VitalsReading]) ->
         "consent": session.consent_current is True,
         "baseline_vitals": baseline is not None,
         "bp_decision": not bp_gated(session, baseline) or session.bp_gate_decision == "proceed",
+        "fasting_decision": not fasting_shortfalls(session)
+        or session.fasting_decision == "proceed",
         "administration": session.administration_started_at is not None,
         "monitoring_vitals": any(v.kind == VitalsReading.Kind.MONITORING for v in vitals),
         "discharge": session.discharged_at is not None,

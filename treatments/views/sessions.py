@@ -54,7 +54,9 @@ def _add_errors(request, form, error: ValidationError) -> None:
     """Field errors go beside the fields; a refusal of the whole stage (the note is signed,
     dosing is blocked) is a message at the top, since the stage's form may not be shown."""
     if hasattr(error, "error_dict"):
-        for field, field_errors in error.message_dict.items():
+        # The errors themselves, not their messages: a form reads their codes (a dose
+        # outside the usual range asks for a confirmation).
+        for field, field_errors in error.error_dict.items():
             form.add_error(field if field in form.fields else None, field_errors)
     else:
         messages.error(request, " ".join(error.messages))
@@ -102,6 +104,7 @@ def _page_state(session: TreatmentSession) -> dict:
     baseline = next((v for v in vitals if v.kind == VitalsReading.Kind.BASELINE), None)
     events = list(session.events.all())
     gated = services.bp_gated(session, baseline)
+    fasting_short = services.fasting_shortfalls(session)
     signed = session.signed_at is not None
     route = session.route_given or session.plan_version.route
     return {
@@ -114,6 +117,9 @@ def _page_state(session: TreatmentSession) -> dict:
         "bp_gated": gated,
         "bp_threshold": limits.blood_pressure().gate_text,
         "needs_bp_decision": gated and not session.bp_gate_decision,
+        "fasting_shortfalls": fasting_short,
+        "needs_fasting_decision": bool(fasting_short) and not session.fasting_decision,
+        "fasting_minimum": limits.fasting(),
         "administration_blockers": (
             services.administration_blockers(session, baseline)
             if session.status == Status.CHECKED_IN
@@ -133,8 +139,14 @@ def _page_state(session: TreatmentSession) -> dict:
 
 def _initial_forms(session: TreatmentSession) -> dict:
     day = _day(session)
-    version = session.plan_version
+    # Before the dose, the plan as it stands now (an amendment since the booking applies).
+    version = (
+        services.dosing_version(session)
+        if session.status == Status.CHECKED_IN
+        else session.plan_version
+    )
     return {
+        "dose_plan_version": version,
         "check_in_form": forms.CheckInForm(
             day=day,
             # A correction starts from what was saved.
@@ -151,6 +163,7 @@ def _initial_forms(session: TreatmentSession) -> dict:
         ),
         "pre_dose_form": forms.PreDoseForm(day=day),
         "bp_form": forms.BpDecisionForm(day=day),
+        "fasting_form": forms.FastingDecisionForm(day=day),
         "administration_form": forms.AdministrationForm(
             day=day,
             initial={
@@ -241,6 +254,16 @@ def session_bp_decision(request, pk: int):
         request, pk, form_class=forms.BpDecisionForm, form_name="bp_form",
         service=services.session_decide_bp, anchor="pre-dose",
         done="Recorded the blood pressure decision.",
+    )  # fmt: skip
+
+
+@role_required(CLINICIAN)
+@require_POST
+def session_fasting_decision(request, pk: int):
+    return _stage(
+        request, pk, form_class=forms.FastingDecisionForm, form_name="fasting_form",
+        service=services.session_decide_fasting, anchor="pre-dose",
+        done="Recorded the fasting decision.",
     )  # fmt: skip
 
 
