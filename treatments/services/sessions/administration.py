@@ -1,0 +1,235 @@
+"""Administration: what blocks dosing, the dose given checked against the plan, its stop time."""
+
+from datetime import datetime
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from intake.selectors import patient_latest_measurements
+
+from ... import limits
+from ... import session_rules as rules
+from ...dosing import ROUTE_LABELS, Route, given_dose_check
+from ...models import PlanVersion, TreatmentSession, VitalsReading
+from .before_dose import bp_gated, fasting_shortfalls
+from .common import Status, copy_fields, locked, not_in_future, session_route
+from .monitoring import monitoring_open
+
+# On a dose outside the route's usual range (the session form then asks for a confirmation).
+OUTSIDE_USUAL = "outside_usual"
+
+
+DRUGS = ("ketamine", "esketamine")
+
+
+def administration_blockers(session: TreatmentSession, baseline: VitalsReading | None) -> list[str]:
+    """Why the dose cannot be given yet (empty: it can)."""
+    blockers = []
+    if session.status != Status.CHECKED_IN:
+        blockers.append("The patient must be checked in, and not yet dosed.")
+    if session.consent_current is not True or baseline is None:
+        blockers.append("Record consent and baseline vitals before the dose.")
+    else:
+        if bp_gated(session, baseline) and session.bp_gate_decision != "proceed":
+            blockers.append(
+                f"Baseline blood pressure {baseline.systolic}/{baseline.diastolic} is above "
+                f"{limits.blood_pressure().gate_text}: dosing is blocked until a clinician "
+                "records a decision to proceed."
+            )
+        if session.fasting_hours is None or session.clear_liquids_hours is None:
+            blockers.append("Record the hours since food and since clear liquids.")
+        shortfalls = fasting_shortfalls(session)
+        if shortfalls and session.fasting_decision != "proceed":
+            blockers.append(
+                f"Fasting is short ({'; '.join(shortfalls)}): dosing is blocked until a "
+                "clinician records a decision to proceed."
+            )
+        if session.sedatives_today is None:
+            blockers.append("Record whether a benzodiazepine or other sedative was taken today.")
+    if session.pregnancy_test == "positive":
+        blockers.append("The pregnancy test is positive: ketamine is not given.")
+    return blockers
+
+
+def dosing_version(session: TreatmentSession) -> PlanVersion:
+    """The plan version the dose is given under: the plan as it stands now (an amendment made
+    after the booking applies to this session), else the version the session was booked on."""
+    current = PlanVersion.objects.filter(plan_id=session.plan_id).order_by("-number").first()
+    return current or session.plan_version
+
+
+def _weight_for_dose(session: TreatmentSession, version: PlanVersion) -> Decimal | None:
+    """The weight a mg/kg dose is checked with: the plan's, else the latest recorded."""
+    if version.weight_kg_used is not None:
+        return version.weight_kg_used
+    latest = patient_latest_measurements(patient=session.patient)["weight"]
+    return latest["weight_kg"] if latest else None
+
+
+def _first_esketamine_session(session: TreatmentSession, before: datetime) -> bool:
+    """No esketamine given to the patient in another session before ``before``."""
+    return not (
+        TreatmentSession.objects.filter(
+            patient_id=session.patient_id,
+            route_given=Route.ESKETAMINE_NASAL,
+            administration_started_at__lt=before,
+        )
+        .exclude(pk=session.pk)
+        .exists()
+    )
+
+
+def _dose_given_errors(
+    fresh: TreatmentSession,
+    version: PlanVersion,
+    *,
+    drug: str,
+    route: str,
+    dose_given_mg: Decimal,
+    dose_difference_reason: str,
+    confirm_outside_usual: bool,
+    outside_usual_reason: str,
+    started_at: datetime,
+    errors: dict,
+) -> str:
+    """Check the route and the dose given against the plan and the route's rules (the same
+    guardrails and caps as the plan's dose); errors go into ``errors``. Returns the reason for
+    a confirmed dose outside the usual range ("" when none is needed)."""
+    if route not in {r.value for r in Route}:
+        errors["route"] = "Choose a route."
+        return ""
+    if route != version.route:
+        errors["route"] = (
+            f"The plan's route is {ROUTE_LABELS[Route(version.route)]}, not "
+            f"{ROUTE_LABELS[Route(route)]}: a different route needs a plan amendment first, "
+            "not a note."
+        )
+        return ""
+    if drug == "esketamine" and route != Route.ESKETAMINE_NASAL:
+        errors["route"] = "Esketamine is given intranasally."
+    elif drug == "ketamine" and route == Route.ESKETAMINE_NASAL:
+        errors["drug"] = "Intranasal esketamine (Spravato) is esketamine."
+    if dose_given_mg is None or dose_given_mg <= 0:
+        errors["dose_given_mg"] = "Enter the dose given in mg."
+        return ""
+    check = given_dose_check(
+        Route(route),
+        dose_given_mg,
+        guardrail=limits.dose_guardrails()[Route(route)],
+        weight_kg=_weight_for_dose(fresh, version),
+        cap_mg=limits.dose_cap_mg(route),
+        first_esketamine_session=(
+            route == Route.ESKETAMINE_NASAL and _first_esketamine_session(fresh, started_at)
+        ),
+    )
+    if check.refusal:
+        errors["dose_given_mg"] = check.refusal
+        return ""
+    if rules.dose_differs(version.dose_mg, dose_given_mg) and not dose_difference_reason.strip():
+        errors["dose_difference_reason"] = (
+            f"The plan's dose is {version.dose_mg} mg: give the reason for the difference."
+        )
+    # The plan's own dose, confirmed outside the usual range when it was prescribed, is not
+    # asked about again at every session.
+    confirmed_by_plan = (
+        not rules.dose_differs(version.dose_mg, dose_given_mg) and version.dose_outside_usual_reason
+    )
+    if not check.outside_usual or confirmed_by_plan:
+        return ""
+    if not confirm_outside_usual:
+        errors["dose_given_mg"] = ValidationError(check.outside_usual, code=OUTSIDE_USUAL)
+    elif not outside_usual_reason.strip():
+        errors["outside_usual_reason"] = "Give the reason for a dose outside the usual range."
+    return outside_usual_reason.strip()
+
+
+def session_administer(
+    *,
+    session: TreatmentSession,
+    by,
+    drug: str,
+    dose_given_mg: Decimal,
+    dose_difference_reason: str,
+    lot_number: str,
+    route: str,
+    started_at: datetime,
+    stopped_at: datetime | None,
+    confirm_outside_usual: bool = False,
+    outside_usual_reason: str = "",
+) -> TreatmentSession:
+    """The dose given: by the plan's route only (another route needs a plan amendment),
+    within the route's guardrails and absolute cap (outside the usual range: confirmed with
+    a reason), and for intranasal esketamine whole devices, 56 mg at the first session."""
+    errors: dict[str, str | ValidationError] = {}
+    if drug not in DRUGS:
+        errors["drug"] = "Choose ketamine or esketamine."
+    if not lot_number.strip():
+        errors["lot_number"] = "Enter the lot number."
+    not_in_future(started_at, "started_at", errors)
+    if stopped_at is not None and stopped_at < started_at:
+        errors["stopped_at"] = "The stop time is before the start."
+    with transaction.atomic():
+        fresh = locked(session)
+        baseline = fresh.vitals.filter(kind=VitalsReading.Kind.BASELINE).first()
+        blockers = administration_blockers(fresh, baseline)
+        if blockers:
+            raise ValidationError(blockers)
+        version = dosing_version(fresh)
+        reason = _dose_given_errors(
+            fresh, version, drug=drug, route=route, dose_given_mg=dose_given_mg,
+            dose_difference_reason=dose_difference_reason,
+            confirm_outside_usual=confirm_outside_usual,
+            outside_usual_reason=outside_usual_reason, started_at=started_at, errors=errors,
+        )  # fmt: skip
+        if errors:
+            raise ValidationError(errors)
+        fresh.plan_version = version
+        fresh.drug = drug
+        fresh.route_given = route
+        fresh.dose_given_mg = dose_given_mg
+        fresh.dose_difference_reason = dose_difference_reason.strip()
+        fresh.dose_outside_usual_reason = reason
+        fresh.lot_number = lot_number.strip()
+        fresh.administration_started_at = started_at
+        fresh.administration_stopped_at = stopped_at
+        fresh.status = Status.IN_PROGRESS
+        fields = [
+            "plan_version", "drug", "route_given", "dose_given_mg", "dose_difference_reason",
+            "dose_outside_usual_reason", "lot_number", "administration_started_at",
+            "administration_stopped_at", "status",
+        ]  # fmt: skip
+        fresh.save(update_fields=fields)
+    copy_fields(session, fresh, fields)
+    return session
+
+
+def stop_time_needed(session: TreatmentSession) -> bool:
+    return rules.stop_time_needed(
+        session_route(session), infusion_minutes=session.plan_version.infusion_minutes
+    )
+
+
+def session_record_stop(
+    *, session: TreatmentSession, by, stopped_at: datetime | None
+) -> TreatmentSession:
+    """The time the infusion (or any administration given over a duration) stopped, recorded
+    during monitoring: observation before discharge is counted from it."""
+    errors: dict[str, str] = {}
+    if stopped_at is None:
+        errors["stopped_at"] = "Enter the stop time."
+    else:
+        not_in_future(stopped_at, "stopped_at", errors)
+    with transaction.atomic():
+        fresh = locked(session)
+        monitoring_open(fresh)
+        if fresh.administration_stopped_at is not None:
+            raise ValidationError("The stop time is already recorded.")
+        if stopped_at is not None and stopped_at < fresh.administration_started_at:
+            errors["stopped_at"] = "The stop time is before the start."
+        if errors:
+            raise ValidationError(errors)
+        fresh.administration_stopped_at = stopped_at
+        fresh.save(update_fields=["administration_stopped_at"])
+    copy_fields(session, fresh, ["administration_stopped_at"])
+    return session
