@@ -8,7 +8,7 @@ class FollowupsConfig(AppConfig):
     def ready(self) -> None:
         from auditlog.registry import auditlog
 
-        from treatments.services import booking, sessions
+        from treatments.services import booking, plans, sessions
 
         from . import chart_panel, home_panels, models, patient_panels, policy
         from .services import scheduling
@@ -25,6 +25,7 @@ class FollowupsConfig(AppConfig):
             (booking.RESCHEDULE_HOOKS, scheduling.reminders_on_rescheduled),
             (booking.CANCEL_HOOKS, scheduling.reminders_on_cancelled),
             (sessions.COMPLETED_HOOKS, scheduling.followups_on_session_completed),
+            (plans.ENDED_HOOKS, scheduling.followups_on_plan_ended),
         ):
             if hook not in hooks:
                 hooks.append(hook)

@@ -3,7 +3,7 @@
 The treatments app calls these hooks inside its own transactions: booking, rescheduling,
 cancelling (and no-shows) move the appointment reminders; completing a session schedules its
 check-in surveys and the front desk's booking tasks, and, at the end of an induction series, the
-clinician's maintenance review.
+clinician's maintenance review; completing or stopping a plan ends its series where it stands.
 
 The 24-hour check-in follows every session. The questionnaires over the last two weeks (GAD-7
 and PHQ-9) follow the last infusion of an induction series and each maintenance session: sent
@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from django.conf import settings
 from django.utils import timezone
 
-from treatments.models import PlanVersion, TreatmentSession
+from treatments.models import PlanVersion, TreatmentPlan, TreatmentSession
 
 from .. import policy, schedule
 from ..models import OutboxEntry, Survey
@@ -115,12 +115,16 @@ def _survey_timings(
     return tuple(timing for timing in timings if timing.every_session)
 
 
-def followups_on_session_completed(*, session: TreatmentSession, user) -> None:
-    """Surveys at the clinic's offsets after discharge, the front desk's booking tasks, and
-    the maintenance review when an induction series ends."""
+def _survey_entries(
+    session: TreatmentSession,
+    timings: tuple[schedule.SurveyTiming, ...],
+    finished_at: datetime,
+    *,
+    not_before: datetime | None = None,
+) -> list[OutboxEntry]:
+    """The session's surveys at ``timings`` after ``finished_at`` (those not yet written, and
+    none due before ``not_before``), and their invitations."""
     zone, quiet = policy.clinic_zone(), policy.quiet_hours()
-    finished_at = session.discharged_at or timezone.now()
-    series_finished = _series_finished(session)
     surveys = [
         Survey(
             patient_id=session.patient_id,
@@ -131,13 +135,18 @@ def followups_on_session_completed(*, session: TreatmentSession, user) -> None:
                 schedule.after(finished_at, timing.offset, zone), quiet, zone
             ),
         )
-        for timing in _survey_timings(session, series_finished=series_finished)
+        for timing in timings
     ]
     existing = set(Survey.objects.filter(session=session).values_list("offset_label", flat=True))
     surveys = Survey.objects.bulk_create(
-        [survey for survey in surveys if survey.offset_label not in existing]
+        [
+            survey
+            for survey in surveys
+            if survey.offset_label not in existing
+            and (not_before is None or survey.due_at > not_before)
+        ]
     )
-    entries = [
+    return [
         OutboxEntry(
             patient_id=session.patient_id,
             purpose=Purpose.SURVEY_INVITATION,
@@ -149,6 +158,16 @@ def followups_on_session_completed(*, session: TreatmentSession, user) -> None:
         )
         for survey in surveys
     ]
+
+
+def followups_on_session_completed(*, session: TreatmentSession, user) -> None:
+    """Surveys at the clinic's offsets after discharge, the front desk's booking tasks, and
+    the maintenance review when an induction series ends."""
+    finished_at = session.discharged_at or timezone.now()
+    series_finished = _series_finished(session)
+    entries = _survey_entries(
+        session, _survey_timings(session, series_finished=series_finished), finished_at
+    )
     if settings.CLINIC_INTEGRATION_BOOKING_DAYS >= 0:
         entries.append(
             task_entry(
@@ -180,3 +199,23 @@ def followups_on_session_completed(*, session: TreatmentSession, user) -> None:
                 )
             )
     outbox_schedule(entries=entries)
+
+
+def followups_on_plan_ended(*, plan: TreatmentPlan, user) -> None:
+    """A plan completed or stopped before its induction series ran its course: its last
+    infusion ended the series, so the two-week questionnaires follow it (those still ahead:
+    one due already would ask about a fortnight long past)."""
+    last = (
+        TreatmentSession.objects.filter(plan=plan, status=TreatmentSession.Status.COMPLETED)
+        .select_related("plan_version")
+        .order_by("-starts_at")
+        .first()
+    )
+    if last is None or last.plan_version.phase != PlanVersion.Phase.INDUCTION:
+        return
+    finished_at = last.discharged_at or last.starts_at
+    outbox_schedule(
+        entries=_survey_entries(
+            last, policy.survey_schedule(), finished_at, not_before=timezone.now()
+        )
+    )

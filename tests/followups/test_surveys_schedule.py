@@ -18,6 +18,7 @@ from tests.followups.surveys import completed_session_of
 from tests.treatments.booking import CHICAGO, clinic_time
 from tests.treatments.sessions import completed_session
 from treatments.models import PlanVersion, StaffTask, TreatmentSession
+from treatments.services.plans import plan_complete, plan_stop
 
 pytestmark = [pytest.mark.clinic_day, pytest.mark.django_db]
 
@@ -354,3 +355,60 @@ def test_a_maintenance_session_gets_the_check_in_and_both_questionnaires(clinici
     assert sorted(
         Survey.objects.filter(session=session).values_list("offset_label", "content")
     ) == [("14d", "scores"), ("24h", "checkin"), ("7d", "scores")]
+
+
+def _two_week_questionnaires(patient) -> list[tuple[str, int, str]]:
+    surveys = Survey.objects.filter(patient=patient).exclude(offset_label="24h")
+    return [(s.offset_label, s.session_id, local(s.due_at)) for s in surveys.order_by("due_at")]
+
+
+@pytest.mark.parametrize("ending", ["stopped", "completed"])
+def test_an_induction_cut_short_asks_the_two_week_questionnaires_after_its_last_infusion(
+    clinician_user, ending
+):
+    first = session_done_at(clinician_user, clinic_time(2026, 11, 23, 14))
+    last = _infusion_done_at(clinician_user, first, clinic_time(2026, 11, 25, 14))
+    assert _two_week_questionnaires(first.patient) == []  # two of six: the series goes on
+
+    with time_machine.travel(clinic_time(2026, 11, 26, 10), tick=False):
+        if ending == "stopped":
+            plan_stop(plan=first.plan, user=clinician_user, reason="Patient moved away")
+        else:
+            plan_complete(plan=first.plan, user=clinician_user)
+
+    assert _two_week_questionnaires(first.patient) == [
+        ("7d", last.pk, "Wed 02 Dec 14:00"),
+        ("14d", last.pk, "Wed 09 Dec 14:00"),
+    ]
+    invitations = OutboxEntry.objects.filter(
+        purpose=OutboxEntry.Purpose.SURVEY_INVITATION, session=last
+    ).exclude(offset_label="24h")
+    assert sorted(invitations.values_list("offset_label", flat=True)) == ["14d", "7d"]
+
+
+def test_a_plan_stopped_long_after_its_last_infusion_sends_no_stale_questionnaire(
+    clinician_user,
+):
+    first = session_done_at(clinician_user, clinic_time(2026, 11, 23, 14))
+
+    # 10 days on: the 7-day questionnaire would ask about a fortnight already past.
+    with time_machine.travel(clinic_time(2026, 12, 3, 10), tick=False):
+        plan_stop(plan=first.plan, user=clinician_user, reason="Patient moved away")
+
+    assert _two_week_questionnaires(first.patient) == [("14d", first.pk, "Mon 07 Dec 14:00")]
+
+
+def test_a_finished_series_ended_afterwards_asks_nothing_twice(clinician_user):
+    first = session_done_at(clinician_user, clinic_time(2026, 11, 23, 14))
+    for day in (25, 27, 30):
+        _infusion_done_at(clinician_user, first, clinic_time(2026, 11, day, 14))
+    for day in (2, 4):
+        last = _infusion_done_at(clinician_user, first, clinic_time(2026, 12, day, 14))
+
+    with time_machine.travel(clinic_time(2026, 12, 5, 10), tick=False):
+        plan_complete(plan=first.plan, user=clinician_user)
+
+    assert _two_week_questionnaires(first.patient) == [
+        ("7d", last.pk, "Fri 11 Dec 14:00"),
+        ("14d", last.pk, "Fri 18 Dec 14:00"),
+    ]

@@ -5,6 +5,7 @@ The plan's content lives in its versions: an amendment never changes an earlier 
 the plan as it stood on any date can be shown (``selectors.plans.plan_as_of``).
 """
 
+from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
 
@@ -30,6 +31,10 @@ from ..dosing import (
 )
 from ..models import PlanVersion, Screening, TreatmentPlan
 from ..selectors.plans import patient_had_esketamine
+
+# Called inside the transaction with (plan=, user=) when an active plan is completed or stopped:
+# the follow-ups app sends the two-week questionnaires after a series cut short here.
+ENDED_HOOKS: list[Callable[..., None]] = []
 
 Status = TreatmentPlan.Status
 Phase = PlanVersion.Phase
@@ -453,6 +458,8 @@ def plan_complete(*, plan: TreatmentPlan, user) -> TreatmentPlan:
         fresh.status = Status.COMPLETED
         fresh.ended_at = timezone.now()
         fresh.save(update_fields=["status", "ended_at"])
+        for hook in ENDED_HOOKS:
+            hook(plan=fresh, user=user)
     _refresh(plan, fresh)
     return plan
 
@@ -467,9 +474,13 @@ def plan_stop(*, plan: TreatmentPlan, user, reason: str) -> TreatmentPlan:
             raise ValidationError(
                 f"This plan is {fresh.get_status_display()} already: it cannot be stopped."
             )
+        was_active = fresh.status == Status.ACTIVE
         fresh.status = Status.STOPPED
         fresh.stop_reason = reason.strip()
         fresh.ended_at = timezone.now()
         fresh.save(update_fields=["status", "stop_reason", "ended_at"])
+        if was_active:
+            for hook in ENDED_HOOKS:
+                hook(plan=fresh, user=user)
     _refresh(plan, fresh)
     return plan
