@@ -552,6 +552,17 @@ def test_maintenance_can_be_n_sessions_a_month(clinician_user):
     assert frequency_text(version) == "3 sessions, 2 a month"
 
 
+def test_an_esketamine_induction_reads_as_the_label_s_schedule_not_a_span():
+    version = PlanVersion(
+        route="esketamine_in", phase="induction", sessions_planned=12, span_weeks=8
+    )
+    assert frequency_text(version) == (
+        "12 sessions per the label: twice a week in weeks 1-4, then once a week"
+    )
+    version.route = "iv"
+    assert frequency_text(version) == "12 sessions over 8 weeks"
+
+
 @pytest.mark.parametrize(("every_weeks", "per_month"), [(None, None), (2, 2)])
 def test_maintenance_needs_exactly_one_frequency(clinician_user, every_weeks, per_month):
     with pytest.raises(ValidationError) as error:
@@ -685,7 +696,7 @@ def test_the_front_desk_sees_the_schedule_but_no_dose(front_desk, clinician_user
     assert response.status_code == 200
     assert "Intranasal esketamine (Spravato)" in page
     assert "Induction" in page
-    assert "6 sessions over 3 weeks" in page
+    assert "6 sessions per the label: twice a week in weeks 1-4" in page
     assert "03/02/2026" in page
     assert not re.search(r"\b56\b", page)
     assert " mg" not in page

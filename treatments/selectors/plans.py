@@ -96,6 +96,11 @@ def frequency_text(version: PlanVersion) -> str:
     """The schedule in words: "6 sessions over 3 weeks", "4 sessions, one every 2 weeks"."""
     sessions = version.sessions_planned
     plural = "s" if sessions != 1 else ""
+    if version.phase == PlanVersion.Phase.INDUCTION and version.route == Route.ESKETAMINE_NASAL:
+        # The proposal follows the label (booking_rules.esketamine_label_dates), not the span.
+        return (
+            f"{sessions} session{plural} per the label: twice a week in weeks 1-4, then once a week"
+        )
     if version.phase == PlanVersion.Phase.INDUCTION and version.span_weeks:
         weeks = version.span_weeks
         return f"{sessions} session{plural} over {weeks} week{'s' if weeks != 1 else ''}"
