@@ -836,6 +836,33 @@ def test_the_board_shows_each_chair_and_its_sessions_for_the_day(front_desk, fro
     assert "Booked" in page
 
 
+def test_the_board_has_a_row_for_each_hour_the_clinic_is_open(front_desk, settings):
+    chair("Chair 1")
+    settings.CLINIC_OPENING_HOURS = {"tue": "08:00-18:00", "sat": "09:00-13:30"}
+    url = reverse("treatments:chair_board")
+
+    tuesday = front_desk.get(url, {"date": "2026-12-01"})
+    rows = [row.hour.strftime("%H:%M") for row in tuesday.context["board"].rows]
+    assert rows == [f"{hour:02}:00" for hour in range(8, 18)]  # the last start hour is 17
+    assert "open 08:00\N{EN DASH}18:00" in tuesday.text
+
+    saturday = front_desk.get(url, {"date": "2026-12-05"})
+    rows = [row.hour.strftime("%H:%M") for row in saturday.context["board"].rows]
+    assert rows == ["09:00", "10:00", "11:00", "12:00", "13:00"]
+
+
+def test_the_board_of_a_closed_day_says_so_instead_of_an_empty_grid(front_desk):
+    chair("Chair 1")
+
+    response = front_desk.get(reverse("treatments:chair_board"), {"date": "2026-12-06"})
+
+    assert response.context["board"].rows == []
+    assert "The clinic is closed on Sundays: no session can be booked on this day." in (
+        response.text
+    )
+    assert "<table" not in response.text
+
+
 def test_the_board_defaults_to_today_in_clinic_time(client, front_desk_user):
     # 23:30 in Chicago is already tomorrow in UTC: the board still shows Chicago's day.
     with time_machine.travel(clinic_time(2026, 12, 1, 23, 30), tick=False):

@@ -193,6 +193,7 @@ class ChairBoard:
     chairs: list[TreatmentChair]
     rows: list[BoardRow]
     session_count: int
+    opening_hours: tuple[time, time] | None  # None: the clinic is closed that day
 
 
 def _sessions_on(start: datetime, end: datetime):
@@ -215,16 +216,21 @@ def _sessions_on(start: datetime, end: datetime):
     )
 
 
-def chair_board(*, day: date, first_hour: int = 7, last_hour: int = 18) -> ChairBoard:
+def chair_board(*, day: date) -> ChairBoard:
     """A day's sessions by chair (columns) and starting hour (rows), in two queries whatever the
-    number of sessions. The hours widen to take in any session outside the usual ones."""
+    number of sessions: a row for each hour the clinic is open that day, widened to take in any
+    session outside them (booked before the hours changed)."""
     start, end = day_bounds(day)
     sessions = list(_sessions_on(start, end))
     chair_ids = {session.chair_id for session in sessions}
     chairs = list(TreatmentChair.objects.filter(Q(active=True) | Q(pk__in=chair_ids)))
     column = {chair.pk: index for index, chair in enumerate(chairs)}
     hours = {timezone.localtime(session.starts_at).hour for session in sessions}
-    hours |= set(range(first_hour, last_hour + 1))
+    opening = limits.opening_hours().get(day.weekday())
+    if opening is not None:
+        opens, closes = opening
+        # The last row is the last hour a session can start in (none ends after closing).
+        hours |= set(range(opens.hour, closes.hour + (1 if closes.minute else 0)))
     by_hour = {
         hour: BoardRow(hour=time(hour), cells=[[] for _ in chairs]) for hour in sorted(hours)
     }
@@ -232,7 +238,11 @@ def chair_board(*, day: date, first_hour: int = 7, last_hour: int = 18) -> Chair
         local = timezone.localtime(session.starts_at)
         by_hour[local.hour].cells[column[session.chair_id]].append(session)
     return ChairBoard(
-        day=day, chairs=chairs, rows=list(by_hour.values()), session_count=len(sessions)
+        day=day,
+        chairs=chairs,
+        rows=list(by_hour.values()),
+        session_count=len(sessions),
+        opening_hours=opening,
     )
 
 
