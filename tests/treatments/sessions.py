@@ -50,27 +50,38 @@ def booked_session(
         prescriber=by,
         created_by=by,
     )
-    chair, _ = TreatmentChair.objects.get_or_create(name="Chair 1")
     starts_at = starts_at or timezone.now() - timedelta(minutes=5)
     return TreatmentSession.objects.create(
         patient=patient,
         plan=plan,
         plan_version=version,
-        chair=chair,
+        chair=free_chair(starts_at, starts_at + timedelta(hours=2)),
         starts_at=starts_at,
         ends_at=starts_at + timedelta(hours=2),
         booked_by=by,
     )
 
 
+def free_chair(starts_at, ends_at) -> TreatmentChair:
+    """Chair 1, or the first chair free at that time (PostgreSQL refuses two sessions at once on
+    a chair, as the booking service does)."""
+    number = 1
+    while True:
+        chair, _ = TreatmentChair.objects.get_or_create(name=f"Chair {number}")
+        if not chair.sessions.filter(starts_at__lt=ends_at, ends_at__gt=starts_at).exists():
+            return chair
+        number += 1
+
+
 def next_session(session: TreatmentSession, *, by, starts_at=None) -> TreatmentSession:
-    """Another session of the same plan (a patient has one active plan), booked for now."""
+    """Another session of the same plan (a patient has one active plan), booked for now: call it
+    once the clock is past the first session's end (a patient is in one chair at a time)."""
     starts_at = starts_at or timezone.now() - timedelta(minutes=1)
     return TreatmentSession.objects.create(
         patient=session.patient,
         plan=session.plan,
         plan_version=session.plan_version,
-        chair=session.chair,
+        chair=free_chair(starts_at, starts_at + timedelta(hours=2)),
         starts_at=starts_at,
         ends_at=starts_at + timedelta(hours=2),
         booked_by=by,

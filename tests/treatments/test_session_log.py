@@ -1084,12 +1084,13 @@ def test_the_first_esketamine_session_is_56_mg_and_later_ones_may_be_84(clinicia
     ]
     _give_esketamine(first, clinician_user, "56")
 
-    later = next_session(first, by=clinician_user)
-    checked_in(later, by=clinician_user)
-    pre_dose(later, by=clinician_user)
-    with pytest.raises(ValidationError, match="whole 28 mg devices"):
-        _give_esketamine(later, clinician_user, "70")
-    _give_esketamine(later, clinician_user, "84")
+    with time_machine.travel(first.ends_at + timedelta(days=3), tick=False):
+        later = next_session(first, by=clinician_user)
+        checked_in(later, by=clinician_user)
+        pre_dose(later, by=clinician_user)
+        with pytest.raises(ValidationError, match="whole 28 mg devices"):
+            _give_esketamine(later, clinician_user, "70")
+        _give_esketamine(later, clinician_user, "84")
 
     later.refresh_from_db()
     assert later.dose_given_mg == Decimal("84")
