@@ -348,17 +348,19 @@ def _seed_plans_and_sessions(clinician, front_desk) -> None:
 
 def _seed_followups(clinician) -> None:
     """Two completed sessions in the past for the first treated patient, so the follow-up
-    worklist and the communication log have something on them: their check-in surveys are
-    scheduled (the worker's sweep sends the ones already due), the first session's 24-hour
-    survey was answered, and the second's reported a severe headache (an escalation)."""
+    worklist and the communication log have something on them: each logged stage by stage
+    through the session services, as a clinician would (so every rule of the log holds), its
+    check-in surveys scheduled by the discharge (the worker's sweep sends the ones already due),
+    the first session's 24-hour survey answered, and the second's reporting a severe headache
+    (an escalation)."""
     from datetime import datetime, time, timedelta
 
     from django.utils import timezone
 
     from followups.models import Survey
     from followups.services.results import survey_results_record
-    from followups.services.scheduling import followups_on_session_completed
-    from treatments.models import TreatmentPlan, TreatmentSession
+    from treatments import limits
+    from treatments.models import TreatmentChair, TreatmentPlan, TreatmentSession
     from treatments.services.booking import plan_current_version
 
     plan = (
@@ -370,38 +372,36 @@ def _seed_followups(clinician) -> None:
     if plan is None or plan.sessions.filter(status=TreatmentSession.Status.COMPLETED).exists():
         return
     version = plan_current_version(plan)
-    chair = plan.sessions.select_related("chair").first().chair
+    open_days = limits.opening_hours()
     answers = [
         # (days ago, the check-in's anxiety since the treatment (not a GAD-7), side effects)
         (8, [1, 1, 1, 1, 0, 1, 1], [{"effect": "nausea", "severity": "mild"}]),
         (2, [1, 1, 0, 1, 0, 1, 0], [{"effect": "headache", "severity": "severe"}]),
     ]
     for days_ago, anxiety, side_effects in answers:
-        # 17:00, after the demo history's sessions on the same chairs have ended.
         day = timezone.localdate() - timedelta(days=days_ago)
-        starts = timezone.make_aware(datetime.combine(day, time(17, 0)))
+        while day.weekday() not in open_days:
+            day -= timedelta(days=1)  # the clinic's last open day before then
+        # 15:30-17:30: inside the opening hours, on a chair the demo history leaves free.
+        starts = timezone.make_aware(datetime.combine(day, time(15, 30)))
+        ends = starts + timedelta(minutes=120)
+        busy = TreatmentSession.objects.filter(starts_at__lt=ends, ends_at__gt=starts)
+        chair = (
+            TreatmentChair.objects.filter(active=True)
+            .exclude(pk__in=busy.values("chair_id"))
+            .first()
+        )
         session = TreatmentSession.objects.create(
             patient=plan.patient,
             plan=plan,
             plan_version=version,
             chair=chair,
             starts_at=starts,
-            ends_at=starts + timedelta(minutes=120),
-            status=TreatmentSession.Status.COMPLETED,
+            ends_at=ends,
             booked_by=clinician,
-            arrived_at=starts - timedelta(minutes=10),
-            fasting_confirmed=True,
-            drug="ketamine",
-            route_given=version.route,
-            dose_given_mg=version.dose_mg,
-            lot_number="DEMO-LOT-1",
-            administration_started_at=starts + timedelta(minutes=15),
-            administration_stopped_at=starts + timedelta(minutes=55),
-            escort_present=True,
-            # The infusion stopped at +55: discharged after the hour of observation.
-            discharged_at=starts + timedelta(minutes=120),
         )
-        followups_on_session_completed(session=session, user=clinician)
+        _log_demo_session(session, clinician)
+        session.refresh_from_db()
         survey = Survey.objects.get(session=session, offset_label="24h")
         survey_results_record(
             survey=survey,
@@ -413,3 +413,81 @@ def _seed_followups(clinician) -> None:
             side_effects=side_effects,
             now=session.discharged_at + timedelta(days=1),
         )
+
+
+def _log_demo_session(session, clinician) -> None:
+    """An IV session logged through the session services at the times it happened: arrival,
+    checks and baseline vitals, the plan's dose over its infusion time, vitals every 15 minutes
+    until sedation and dissociation resolved, and discharge after the hour of observation (the
+    discharge schedules the follow-ups)."""
+    from datetime import timedelta
+    from decimal import Decimal
+
+    from treatments.services import sessions as log
+    from treatments.session_rules import ALDRETE_CRITERIA
+
+    version = session.plan_version
+    starts = session.starts_at
+    log.session_check_in(
+        session=session,
+        by=clinician,
+        arrived_at=starts - timedelta(minutes=10),
+        escort_name="Chris Nguyen (partner)",
+        escort_phone="(512) 555-0142",
+        fasting_confirmed=True,
+    )
+    log.session_record_pre_dose(
+        session=session,
+        by=clinician,
+        consent_current=True,
+        fasting_hours=Decimal(9),
+        clear_liquids_hours=Decimal(3),
+        pregnancy_test="negative" if log.pregnancy_test_applies(session) else "",
+        sedatives_today=False,
+        sedatives_today_detail="",
+        gad7_answers=None,
+        systolic=124,
+        diastolic=78,
+        heart_rate=72,
+        spo2=98,
+        respiratory_rate=14,
+        taken_at=starts + timedelta(minutes=5),
+    )
+    started = starts + timedelta(minutes=15)
+    stopped = started + timedelta(minutes=version.infusion_minutes or 40)
+    log.session_administer(
+        session=session,
+        by=clinician,
+        drug="ketamine",
+        dose_given_mg=version.dose_mg,
+        dose_difference_reason="",
+        lot_number="DEMO-LOT-1",
+        route=version.route,
+        started_at=started,
+        stopped_at=stopped,
+    )
+    # (minutes after the start of the dose, systolic, MOAA/S, CADSS-6)
+    for minutes, systolic, sedation, dissociation in (
+        (15, 132, 4, 6), (30, 138, 4, 8), (40, 140, 4, 5), (60, 130, 5, 2), (90, 124, 5, 0),
+        (100, 122, 5, 0),
+    ):  # fmt: skip
+        log.vitals_record(
+            session=session,
+            by=clinician,
+            taken_at=started + timedelta(minutes=minutes),
+            systolic=systolic,
+            diastolic=80,
+            heart_rate=76,
+            spo2=98,
+            respiratory_rate=14,
+            sedation_moaa_s=sedation,
+            dissociation=dissociation,
+        )
+    log.session_discharge(
+        session=session,
+        by=clinician,
+        aldrete={name: 2 for name, _ in ALDRETE_CRITERIA},
+        escort_present=True,
+        discharged_at=stopped + timedelta(minutes=65),
+        instructions_given=True,
+    )
