@@ -584,6 +584,30 @@ def alerts_open() -> list[ClinicalAlert]:
     )
 
 
+def patient_open_item9_alerts(*, patient_id: int) -> list[ClinicalAlert]:
+    """The patient's PHQ-9 item 9 (thoughts of self-harm) alerts no clinician has acknowledged
+    yet, oldest first: approving their screening waits for these."""
+    return list(
+        ClinicalAlert.objects.filter(
+            patient_id=patient_id,
+            kind=ClinicalAlert.Kind.PHQ9_ITEM9,
+            acknowledged_at__isnull=True,
+        ).order_by("created_at", "id")
+    )
+
+
+def alerts_for_source(*, source_kind: str, source_id: int) -> list[ClinicalAlert]:
+    """The alerts raised by one intake or survey, open ones first, with who acknowledged."""
+    return list(
+        # Every kind named: the alert_once_per_source index leads with the kind.
+        ClinicalAlert.objects.filter(
+            kind__in=ClinicalAlert.Kind.values, source_kind=source_kind, source_id=source_id
+        )
+        .select_related("acknowledged_by")
+        .order_by(F("acknowledged_at").asc(nulls_first=True), "created_at", "id")
+    )
+
+
 def alerts_acknowledged(*, limit: int = ACKNOWLEDGED_ALERTS_SHOWN) -> list[ClinicalAlert]:
     return list(
         ClinicalAlert.objects.filter(acknowledged_at__isnull=False)

@@ -18,7 +18,7 @@ from clinic.audit import record_access
 from clinic.roles import CLINICIAN, FRONT_DESK, has_role, role_required
 from clinic.show_more import ShownRows, shown_query, shown_sizes
 
-from .. import scoring, selectors
+from .. import patient_panels, scoring, selectors
 from ..forms import AlertAcknowledgeForm, IntakeAmendmentForm, IntakeLinkForm
 from ..models import ClinicalAlert, Intake, IntakeLink, Patient
 from ..questionnaire import STEP_BY_SLUG
@@ -291,6 +291,9 @@ def intake_detail(request, pk: int):
                 "screening_flags": [f for f in intake.flags if f.get("kind") == "screening"],
                 "medication_flags": [f for f in intake.flags if f.get("kind") == "medication"],
                 "sections": _sections_with_amendments(intake),
+                # What was made from this intake: its screening (another app's card), its alerts.
+                "intake_panels": patient_panels.intake_panels_for(request, intake),
+                "alerts": selectors.alerts_for_source(source_kind="intake", source_id=intake.pk),
             }
         )
     return render(request, "intake/staff/intake_detail.html", context)
@@ -383,9 +386,16 @@ def alert_list(request):
 @role_required(CLINICIAN)
 @require_POST
 def alert_acknowledge(request, pk: int):
+    """Acknowledge from the alert list, or from the page that asked for it (``next``: a
+    screening waiting to be approved), which the clinician is then brought back to."""
     alert = get_object_or_404(ClinicalAlert.objects.select_related("patient"), pk=pk)
     form = AlertAcknowledgeForm(request.POST, prefix=f"alert-{alert.pk}")
+    back = _back(request, reverse("intake:alert_list"))
     if not form.is_valid():
+        if back != reverse("intake:alert_list"):
+            errors = " ".join(error for errors in form.errors.values() for error in errors)
+            messages.error(request, f"The alert was not acknowledged: {errors}")
+            return redirect(back)
         return _render_alerts(request, bound=(alert.pk, form), status=400)
     if intake_services.alert_acknowledge(
         alert=alert, user=request.user, note=form.cleaned_data["note"]
@@ -393,4 +403,4 @@ def alert_acknowledge(request, pk: int):
         messages.success(request, f"Alert for {alert.patient.full_name} acknowledged.")
     else:
         messages.info(request, "Someone else acknowledged that alert already.")
-    return redirect("intake:alert_list")
+    return redirect(back)

@@ -49,11 +49,18 @@ REASONS = {
 }
 
 
-def screening_row(*, result: Result, created_at=None, last_name: str = "", **fields) -> Screening:
+def screening_row(
+    *,
+    result: Result,
+    created_at=None,
+    last_name: str = "",
+    phq9_item9: int | None = None,
+    **fields,
+) -> Screening:
     patient = PatientFactory(**({"legal_last_name": last_name} if last_name else {}))
     now = created_at or timezone.now()
     intake = Intake.objects.create(
-        patient=patient, status=Intake.Status.SUBMITTED, submitted_at=now
+        patient=patient, status=Intake.Status.SUBMITTED, submitted_at=now, phq9_item9=phq9_item9
     )
     return Screening.objects.create(
         patient=patient,

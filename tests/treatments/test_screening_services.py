@@ -591,3 +591,27 @@ def test_completing_the_front_desk_task_puts_the_patient_back_on_the_worklist(
 
     [waiting] = screening_worklist()
     assert waiting.patient == screening.patient and waiting.pk != screening.pk
+
+
+def test_approval_is_refused_while_an_item9_alert_of_the_patient_is_open(
+    front_desk_user, clinician_user
+):
+    from intake.models import ClinicalAlert
+    from intake.services.questionnaires import alert_acknowledge
+    from treatments.services.screening import ITEM9_NOT_ACKNOWLEDGED
+
+    screening = screened(front_desk_user, changes={"questionnaires": {"phq9_9": "2"}})
+    alert = ClinicalAlert.objects.get(patient=screening.patient, kind="phq9_item9")
+
+    with pytest.raises(ValidationError) as refused:
+        screening_determine(
+            screening=screening, decision=Decision.APPROVE, signed_by=clinician_user
+        )
+
+    assert refused.value.message_dict == {"decision": [ITEM9_NOT_ACKNOWLEDGED]}
+    assert not ScreeningDetermination.objects.exists()
+    alert_acknowledge(alert=alert, user=clinician_user, note="Called, safety plan reviewed")
+    approved = screening_determine(
+        screening=screening, decision=Decision.APPROVE, signed_by=clinician_user
+    )
+    assert approved.decision == Decision.APPROVE

@@ -11,11 +11,16 @@ from django.contrib.messages import get_messages
 from django.urls import reverse
 from django.utils import timezone
 
+from intake.models import ClinicalAlert
 from tests.factories import PatientFactory
 from tests.treatments.screenings import screened, screening_row
 from treatments.models import Screening, ScreeningDetermination, StaffTask
 from treatments.screening_rules import RULES, RULESET_VERSION, Result
-from treatments.services.screening import screening_determine, screening_run
+from treatments.services.screening import (
+    ITEM9_NOT_ACKNOWLEDGED,
+    screening_determine,
+    screening_run,
+)
 
 WORKLIST_URL = reverse("treatments:screening_worklist")
 RULES_URL = reverse("treatments:screening_rules")
@@ -126,6 +131,61 @@ def test_the_worklist_query_count_is_constant(clinician, django_assert_num_queri
         response = clinician.get(WORKLIST_URL)
 
     assert len(worklist_names(response)) == min(how_many, 20)
+
+
+def test_the_worklist_puts_thoughts_of_self_harm_before_every_other_flag(clinician):
+    now = timezone.now()
+    screening_row(
+        result=Result.NOT_A_CANDIDATE, last_name="Absolute", created_at=now - timedelta(days=3)
+    )
+    screening_row(
+        result=Result.NEEDS_REVIEW,
+        last_name="Item9Newer",
+        phq9_item9=1,
+        created_at=now - timedelta(hours=1),
+    )
+    screening_row(
+        result=Result.NEEDS_REVIEW,
+        last_name="Item9Older",
+        phq9_item9=3,
+        created_at=now - timedelta(days=1),
+    )
+    screening_row(result=Result.ELIGIBLE, last_name="NotAtAll", phq9_item9=0)
+
+    page = clinician.get(WORKLIST_URL)
+
+    names = [name.split(",")[0] for name in worklist_names(page)]
+    assert names == ["Item9Older", "Item9Newer", "Absolute", "NotAtAll"]
+    assert "Self-harm: PHQ-9 item 9 Nearly every day" in page.text
+    assert "Self-harm: PHQ-9 item 9 Several days" in page.text
+    assert page.text.count("Self-harm: PHQ-9 item 9") == 2
+
+
+@pytest.mark.parametrize("how_many", [4, 40])
+def test_the_worklist_pages_item9_first_at_a_constant_cost(
+    clinician, django_assert_num_queries, how_many
+):
+    now = timezone.now()
+    results = list(Result)
+    for number in range(how_many):
+        # Every fourth patient answered item 9 above "Not at all"; they wait the least time.
+        screening_row(
+            result=results[number % 3],
+            last_name=f"Item9-{number:02d}" if number % 4 == 3 else f"Other-{number:02d}",
+            phq9_item9=2 if number % 4 == 3 else 0,
+            created_at=now - timedelta(hours=how_many - number),
+        )
+    clinician.get(WORKLIST_URL)  # warm-up: the session's first-request bookkeeping
+
+    # session, user, TOTP device, roles, how many wait, the first 20 with their patients
+    with django_assert_num_queries(6):
+        response = clinician.get(WORKLIST_URL)
+
+    names = [name.split(",")[0] for name in worklist_names(response)]
+    item9 = how_many // 4
+    assert len(names) == min(how_many, 20)
+    assert all(name.startswith("Item9-") for name in names[:item9])
+    assert not any(name.startswith("Item9-") for name in names[item9:])
 
 
 def test_the_worklist_shows_twenty_at_a_time_with_how_many_wait(clinician):
@@ -333,6 +393,119 @@ def test_signing_an_older_screening_is_refused(clinician, not_a_candidate):
 
     assert flash(response) == ["A newer screening exists for this patient: review that one."]
     assert not ScreeningDetermination.objects.exists()
+
+
+@pytest.fixture
+def thoughts_of_self_harm(front_desk_user):
+    """A patient who answered PHQ-9 item 9 "Several days": an urgent alert no one has
+    acknowledged yet."""
+    return screened(
+        front_desk_user,
+        legal_first_name="Ada",
+        legal_last_name="Self",
+        changes={"questionnaires": {"phq9_9": "1"}},
+    )
+
+
+def test_approving_waits_for_the_item9_alert_to_be_acknowledged(
+    clinician, clinician_user, thoughts_of_self_harm
+):
+    screening = thoughts_of_self_harm
+    alert = ClinicalAlert.objects.get(patient=screening.patient)
+
+    refused = clinician.post(sign_url(screening), {"decision": "approve"})
+
+    assert refused.status_code == 400
+    assert ITEM9_NOT_ACKNOWLEDGED in refused.text
+    assert f'action="{reverse("intake:alert_acknowledge", args=[alert.pk])}"' in refused.text
+    assert "Acknowledge the alert" in refused.text
+    assert not ScreeningDetermination.objects.exists()
+
+    acknowledged = clinician.post(
+        reverse("intake:alert_acknowledge", args=[alert.pk]),
+        {
+            f"alert-{alert.pk}-note": "Called patient, safety plan reviewed",
+            "next": detail_url(screening),
+        },
+    )
+
+    assert acknowledged["Location"] == detail_url(screening)
+    alert.refresh_from_db()
+    assert alert.acknowledged_by == clinician_user
+    page = clinician.get(detail_url(screening)).text
+    assert "Acknowledge the alert" not in page
+    signed = clinician.post(sign_url(screening), {"decision": "approve"})
+    assert flash(signed)[-1] == "Signed: approved for treatment."
+    assert ScreeningDetermination.objects.get().decision == "approve"
+
+
+def test_an_empty_acknowledgement_from_the_screening_returns_to_it_with_the_reason(
+    clinician, thoughts_of_self_harm
+):
+    alert = ClinicalAlert.objects.get(patient=thoughts_of_self_harm.patient)
+
+    response = clinician.post(
+        reverse("intake:alert_acknowledge", args=[alert.pk]),
+        {f"alert-{alert.pk}-note": " ", "next": detail_url(thoughts_of_self_harm)},
+    )
+
+    assert response["Location"] == detail_url(thoughts_of_self_harm)
+    assert flash(response) == [
+        "The alert was not acknowledged: Write a short note of what was done."
+    ]
+    alert.refresh_from_db()
+    assert alert.acknowledged_at is None
+
+
+def test_declining_or_asking_for_more_is_not_held_by_the_item9_alert(
+    clinician_user, thoughts_of_self_harm
+):
+    determination = screening_determine(
+        screening=thoughts_of_self_harm,
+        decision="more_info",
+        info_request="Ask about the self-harm answer.",
+        info_route="front_desk",
+        signed_by=clinician_user,
+    )
+
+    assert determination.decision == "more_info"
+
+
+def test_a_signed_screening_shows_the_rules_suggestion_apart_from_the_outcome(
+    clinician, clinician_user, front_desk_user
+):
+    screening = screened(front_desk_user)  # needs review: no assessment findings yet
+    screening_determine(screening=screening, decision="approve", signed_by=clinician_user)
+
+    page = clinician.get(detail_url(screening)).text
+
+    assert re.search(r"Outcome: <span[^>]*>Approved</span>", page)
+    assert "Rules suggested: Needs clinician review" in page
+    assert "Status:" not in page
+    assert "Record findings" not in page
+    assert f'action="{findings_url(screening)}"' not in page
+
+
+def test_findings_posted_to_a_signed_screening_are_refused(
+    clinician, clinician_user, not_a_candidate
+):
+    screening_determine(
+        screening=not_a_candidate, decision="decline", reason="Psychosis", signed_by=clinician_user
+    )
+
+    response = clinician.post(findings_url(not_a_candidate), {"systolic": "120", "diastolic": "80"})
+
+    assert response["Location"] == detail_url(not_a_candidate)
+    assert "signed or replaced" in flash(response)[0]
+    assert Screening.objects.filter(patient=not_a_candidate.patient).count() == 1
+
+
+def test_an_undecided_screening_says_the_rules_suggest_it(clinician, not_a_candidate):
+    page = clinician.get(detail_url(not_a_candidate)).text
+
+    assert re.search(r"Rules suggested: <span[^>]*>Not a candidate</span>", page)
+    assert "Status: <span" in page
+    assert f'action="{findings_url(not_a_candidate)}"' in page
 
 
 def test_history_lists_the_older_screenings_with_their_determinations(
@@ -749,8 +922,9 @@ def test_the_screening_page_costs_the_same_however_long_the_history(
 
     # session, user, TOTP device, roles, the screening with its patient, intake, findings and
     # determination, the ACCESS audit entry, the history with determinations and signers, the
-    # latest weight and height in one query (no findings recorded: the BMI comes from the record)
-    with django_assert_num_queries(8):
+    # latest weight and height in one query (no findings recorded: the BMI comes from the record),
+    # the patient's unacknowledged item 9 alerts (approving waits for them)
+    with django_assert_num_queries(9):
         response = clinician.get(detail_url(current))
 
     assert response.text.count("Decline, ") == older

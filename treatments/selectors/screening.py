@@ -83,9 +83,11 @@ def treatment_history(intake: Intake) -> tuple[list[str], dict[str, str]]:
 
 
 _FLAG_ORDER = Case(
-    When(result=Result.NOT_A_CANDIDATE, then=Value(0)),
-    When(result=Result.NEEDS_REVIEW, then=Value(1)),
-    default=Value(2),
+    # Thoughts of self-harm come before everything else, whatever the rest of the screening says.
+    When(intake__phq9_item9__gt=0, then=Value(0)),
+    When(result=Result.NOT_A_CANDIDATE, then=Value(1)),
+    When(result=Result.NEEDS_REVIEW, then=Value(2)),
+    default=Value(3),
     output_field=IntegerField(),
 )
 
@@ -97,16 +99,17 @@ _WORKLIST_COLUMNS = (
 
 
 def screening_worklist() -> QuerySet[Screening]:
-    """Current screenings awaiting a decision: flagged ones first, then the longest waiting.
+    """Current screenings awaiting a decision: a PHQ-9 item 9 answer above "Not at all" first,
+    then the other flagged ones, then the longest waiting.
 
     Each with what a worklist row shows (the result, reasons, failed treatments, the patient's
-    name and MRN) and nothing more: the intake is joined for its submission time alone, so its
-    wide answers never ride through the sort."""
+    name and MRN, the item 9 answer) and nothing more: the intake is joined for its submission
+    time and item 9 alone, so its wide answers never ride through the sort."""
     return (
         Screening.objects.filter(is_current=True, status=Screening.Status.PENDING)
         .select_related("patient")
         .only(*_WORKLIST_COLUMNS)
-        .annotate(flag_order=_FLAG_ORDER)
+        .annotate(flag_order=_FLAG_ORDER, phq9_item9=F("intake__phq9_item9"))
         # Within each group, whoever has waited longest since submitting their intake.
         .order_by("flag_order", "intake__submitted_at", "created_at", "id")
     )
@@ -179,6 +182,18 @@ _CURRENT_SCREENING = Prepared(
     ),
     patient=int,
 )
+
+
+def intake_latest_screening(*, intake_id: int) -> Screening | None:
+    """The newest screening made from this intake (the current one while the intake is the
+    patient's latest), with what the intake page shows of it."""
+    row = (
+        Screening.objects.filter(intake_id=intake_id)
+        .order_by("-created_at", "-id")
+        .values("id", "patient_id", "result", "status", "is_current", "created_at")
+        .first()
+    )
+    return None if row is None else loaded(Screening, row)
 
 
 def patient_current_screening(*, patient) -> Screening | None:

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from clinic.notifications import NotificationError, send_email_message, send_sms_message
 from intake.models import Intake, Patient
+from intake.selectors import patient_open_item9_alerts
 
 from ..models import AssessmentFinding, Screening, ScreeningDetermination, StaffTask
 from ..screening_rules import Result, screen
@@ -100,6 +101,12 @@ STATUS_FOR_DECISION = {
 }
 
 
+ITEM9_NOT_ACKNOWLEDGED = (
+    "Acknowledge the PHQ-9 item 9 alert (thoughts of self-harm) before approving: "
+    "say what was done about it."
+)
+
+
 def screening_determine(
     *,
     screening: Screening,
@@ -127,6 +134,8 @@ def screening_determine(
         errors["override_justification"] = (
             "Approving a patient screened “Not a candidate” needs a written justification."
         )
+    if decision == Decision.APPROVE and patient_open_item9_alerts(patient_id=screening.patient_id):
+        errors["decision"] = ITEM9_NOT_ACKNOWLEDGED
     if errors:
         raise ValidationError(errors)
 

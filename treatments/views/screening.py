@@ -17,6 +17,8 @@ from clinic.audit import record_access
 from clinic.links import url_for_pk
 from clinic.roles import CLINIC_ADMIN, CLINICIAN, FRONT_DESK, has_role, role_required
 from clinic.show_more import ShownRows, shown_query, shown_sizes
+from intake import selectors as intake_selectors
+from intake.scoring import ANSWER_CHOICES
 
 from .. import limits
 from .. import screening_rules as rules
@@ -35,6 +37,7 @@ RESULT_STYLES = {
 WORKLIST_SECTIONS = ("waiting",)
 # The descriptions shown in a worklist row; the rest are counted.
 WORKLIST_DESCRIPTIONS = 2
+ITEM9_ANSWERS = dict(ANSWER_CHOICES)
 
 
 def _descriptions(screening: Screening) -> list[str]:
@@ -61,6 +64,8 @@ def screening_worklist(request):
     for screening in waiting.rows:
         descriptions = _descriptions(screening)
         screening.result_style = RESULT_STYLES.get(screening.result, "text-bg-secondary")
+        if screening.phq9_item9:
+            screening.item9_label = ITEM9_ANSWERS.get(screening.phq9_item9, screening.phq9_item9)
         screening.first_descriptions = descriptions[:WORKLIST_DESCRIPTIONS]
         screening.more_descriptions = max(len(descriptions) - WORKLIST_DESCRIPTIONS, 0)
         screening.patient_url = patient_url(screening.patient_id)
@@ -118,6 +123,12 @@ def _render_screening(
         other.result_style = RESULT_STYLES.get(other.result, "text-bg-secondary")
     can_override = screening.result == Result.NOT_A_CANDIDATE
     can_determine = screening.is_current and determination is None
+    # Approving waits for these to be acknowledged (screening_determine refuses until then).
+    item9_alerts = (
+        intake_selectors.patient_open_item9_alerts(patient_id=screening.patient_id)
+        if can_determine
+        else []
+    )
     finding = screening.finding
     task = None
     if (
@@ -141,7 +152,11 @@ def _render_screening(
             "history": history,
             "newer": newer,
             "can_determine": can_determine,
+            # Signed means locked: new findings would only make a screening nobody asked for.
+            "can_record_findings": can_determine,
             "can_override": can_override,
+            "item9_alerts": item9_alerts,
+            "rules_result_label": RESULT_LABELS[Result(screening.result)],
             "finding_form": finding_form or FindingForm(),
             "determination_form": determination_form
             or DeterminationForm(can_override=can_override),
@@ -168,6 +183,14 @@ def screening_detail(request, pk: int):
 def screening_record_findings(request, pk: int):
     """Record the assessment's findings: the patient is screened again with them."""
     screening = _screening_or_404(pk)
+    if not screening.is_current or hasattr(screening, "determination"):
+        # A stale page: the screening was signed or replaced since it was opened.
+        messages.error(
+            request,
+            "This screening is signed or replaced: findings are recorded on a current screening "
+            "awaiting a decision.",
+        )
+        return redirect("treatments:screening_detail", pk=screening.pk)
     form = FindingForm(request.POST)
     if form.is_valid():
         try:
