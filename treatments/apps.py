@@ -8,10 +8,11 @@ class TreatmentsConfig(AppConfig):
     def ready(self) -> None:
         from auditlog.registry import auditlog
 
-        from . import home_panels, models, patient_panels
+        from . import home_panels, intake_panels, models, patient_panels
 
         home_panels.register()
         patient_panels.register()
+        intake_panels.register()
 
         for model in (
             models.AssessmentFinding,

@@ -660,6 +660,31 @@ def test_an_unknown_intake_is_not_found(clinician):
     assert clinician.get(reverse("intake:intake_detail", args=[999999])).status_code == 404
 
 
+def test_the_intake_links_to_its_screening_and_its_alert(
+    clinician, clinician_user, front_desk_user, patient
+):
+    from intake.services.questionnaires import alert_acknowledge
+    from treatments.models import Screening  # the card the treatments app adds to the page
+
+    intake = submitted_intake(patient, front_desk_user, changes={"questionnaires": {"phq9_9": "2"}})
+    screening = Screening.objects.get(intake=intake, is_current=True)
+    alert = ClinicalAlert.objects.get(source_kind="intake", source_id=intake.pk)
+
+    page = clinician.get(intake_url(intake)).text
+
+    screening_url = reverse("treatments:screening_detail", args=[screening.pk])
+    assert f'<a href="{screening_url}">Open the screening</a>' in page
+    assert "Rules suggested" in page
+    assert f'href="{reverse("intake:alert_list")}#alert-{alert.pk}-title"' in page
+    assert "Not acknowledged</span> Thoughts of self-harm (PHQ-9 item 9)" in page
+
+    alert_acknowledge(alert=alert, user=clinician_user, note="Called, safety plan reviewed")
+    page = clinician.get(intake_url(intake)).text
+
+    assert "Acknowledged</span> Thoughts of self-harm (PHQ-9 item 9)" in page
+    assert "Called, safety plan reviewed" in page
+
+
 @pytest.mark.parametrize("amendments", [0, 5])
 def test_the_intake_view_query_count_is_constant(
     clinician, clinician_user, flagged_intake, django_assert_num_queries, amendments
@@ -677,8 +702,8 @@ def test_the_intake_view_query_count_is_constant(
     clinician.get(url)  # warm-up
 
     # session, user, TOTP device, roles, the intake with its patient, signatures, amendments
-    # with their authors, the ACCESS audit entry
-    with django_assert_num_queries(8):
+    # with their authors, the ACCESS audit entry, its screening (treatments' card), its alerts
+    with django_assert_num_queries(10):
         response = clinician.get(url)
 
     assert response.status_code == 200
