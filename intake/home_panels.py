@@ -48,13 +48,19 @@ def new_inquiries_panel(request: HttpRequest) -> dict | None:
     """Front desk: consultation requests from the public page that nobody has handled yet."""
     if not has_role(request.user, [FRONT_DESK]):
         return None
-    new = ConsultationRequest.Status.NEW
-    count = ConsultationRequest.objects.filter(status=new).count()  # from the queue's index
+    new, held = ConsultationRequest.Status.NEW, ConsultationRequest.Status.HELD
+    counts = ConsultationRequest.objects.filter(status__in=[new, held]).aggregate(
+        new=Count("id", filter=Q(status=new)), held=Count("id", filter=Q(status=held))
+    )  # from the queue's index
     url = f"{reverse('intake:inquiry_list')}?status={new}"
     return {
         "title": "New inquiries",
         "audience": FRONT_DESK,
-        "counts": [{"label": "Waiting for a reply", "count": count, "url": url}],
+        "counts": [
+            {"label": "Waiting for a reply", "count": counts["new"], "url": url},
+            # Requests that may be a robot's, until someone looks: a person's may be among them.
+            {"label": "Held for a check", "count": counts["held"], "url": f"{url}#held-heading"},
+        ],
         "link": {"label": "Open the inquiries", "url": url},
     }
 

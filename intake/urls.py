@@ -33,6 +33,8 @@ urlpatterns = [
         name="inquiry_link_patient",
     ),
     path("inquiries/<int:pk>/close/", inquiries.inquiry_close, name="inquiry_close"),
+    path("inquiries/<int:pk>/release/", inquiries.inquiry_release, name="inquiry_release"),
+    path("inquiries/<int:pk>/discard/", inquiries.inquiry_discard, name="inquiry_discard"),
     # Staff side of the intake: links, the queue, the clinician's view, alerts.
     path("patients/<int:pk>/intake-link/", staff_intake.intake_link_send, name="intake_link_send"),
     path("intakes/", staff_intake.intake_queue, name="intake_queue"),

@@ -26,6 +26,9 @@ class ReferralSource(models.TextChoices):
 class ConsultationRequest(models.Model):
     class Status(models.TextChoices):
         NEW = "new", "New"
+        # Sent in a way that may be a robot (within seconds of opening the form, or with the
+        # field hidden from people filled in): kept apart until the front desk looks.
+        HELD = "held", "Held for a check"
         CONVERTED = "converted", "Became a patient"
         CLOSED = "closed", "Closed"
 
@@ -36,6 +39,10 @@ class ConsultationRequest(models.Model):
         NOT_SUITABLE = "not_suitable", "Not suitable for the clinic (referred elsewhere)"
         SPAM = "spam", "Spam or test"
         OTHER = "other", "Other"
+
+    class HeldReason(models.TextChoices):
+        TOO_FAST = "too_fast", "Sent too fast to be sure it was a person"
+        HIDDEN_FIELD = "hidden_field", "A field people cannot see was filled in"
 
     first_name = models.CharField("first name", max_length=100)
     last_name = models.CharField("last name", max_length=100)
@@ -65,6 +72,11 @@ class ConsultationRequest(models.Model):
     handled_at = models.DateTimeField(null=True, blank=True)
     close_reason = models.CharField(max_length=16, choices=CloseReason, blank=True)
     close_note = models.CharField(max_length=500, blank=True)
+    held_reason = models.CharField(max_length=16, choices=HeldReason, blank=True)
+    released_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    released_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]

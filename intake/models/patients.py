@@ -45,6 +45,14 @@ class Patient(models.Model):
     )
     consent_sms = models.BooleanField("consents to text messages", default=False)
     consent_email = models.BooleanField("consents to email", default=False)
+    # Where and when each consent was given (a ConsentSource or "consultation request #N"), and
+    # when it was last withdrawn: written only by the patient services, with the consent itself.
+    sms_consent_at = models.DateTimeField("texts consented at", null=True, blank=True)
+    sms_consent_source = models.CharField("texts consented through", max_length=60, blank=True)
+    sms_consent_withdrawn_at = models.DateTimeField("texts withdrawn at", null=True, blank=True)
+    email_consent_at = models.DateTimeField("email consented at", null=True, blank=True)
+    email_consent_source = models.CharField("email consented through", max_length=60, blank=True)
+    email_consent_withdrawn_at = models.DateTimeField("email withdrawn at", null=True, blank=True)
 
     address_line1 = models.CharField("address", max_length=200, blank=True)
     address_line2 = models.CharField("address line 2", max_length=200, blank=True)

@@ -1,10 +1,13 @@
 """Consultation requests from the public page, and the front desk's handling of them.
 
-A request is accepted only from what looks like a person: the honeypot field is empty and the
-signed form stamp shows the page was opened at least a few seconds (and at most a day) before
-it was sent. Spam is dropped silently, so a bot learns nothing from the answer. People are
-limited per network address and hour, counted from a keyed hash of the address: the address
-itself is never stored, not on the request and not in the audit trail.
+A request needs the signed form stamp of a page shown by us less than a day before; without one
+(a script posting straight to the address) it is dropped silently, so a bot learns nothing from
+the answer. A request that may still be a robot's, sent within seconds of the page being shown
+(as browser autofill or a password manager does for a person too) or with the field hidden
+from people filled in, is never dropped: it is held apart for the front desk, who release it
+to the new inquiries or discard it as spam. Senders are limited per network address and hour,
+counted from a keyed hash of the address: the address itself is never stored, not on the
+request and not in the audit trail.
 """
 
 import ipaddress
@@ -24,13 +27,14 @@ from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
 from ..models import ConsultationRequest, InquiryConcern, Patient
-from .patients import patient_register
+from .patients import ConsentGiven, patient_register
 
 logger = logging.getLogger(__name__)
 
 FORM_STAMP_SALT = "intake.inquiry.form-stamp"
 FINGERPRINT_SALT = "intake.inquiry.client-fingerprint"
-# A person needs longer than this to fill in the form; a script posts at once.
+# A person typing needs longer than this to fill in the form; a script posts at once, and so
+# may a person whose browser fills the form in for them: a faster request is held, not dropped.
 MIN_FILL_SECONDS = 3
 # A page left open longer than this is sent again with a fresh stamp (a replayed stamp dies).
 MAX_FORM_AGE_SECONDS = 24 * 60 * 60
@@ -67,12 +71,28 @@ class InquiryFormExpired(Exception):
 
 
 class InquiryNotNew(Exception):
-    """The inquiry was handled already (converted or closed): refuse to act on it again."""
+    """The inquiry is not in the new inquiries (converted, closed, or held for a check): refuse
+    to handle it as a new one."""
 
     def __init__(self, inquiry: ConsultationRequest):
         self.inquiry = inquiry
-        outcome = "became a patient" if inquiry.status == Status.CONVERTED else "was closed"
-        super().__init__(f"This inquiry has already been handled: it {outcome}.")
+        if inquiry.status == Status.HELD:
+            message = "This inquiry is held for a check: release it to new inquiries first."
+        else:
+            outcome = "became a patient" if inquiry.status == Status.CONVERTED else "was closed"
+            message = f"This inquiry has already been handled: it {outcome}."
+        super().__init__(message)
+
+
+class InquiryNotHeld(Exception):
+    """The inquiry is no longer held (someone released or discarded it already)."""
+
+    def __init__(self, inquiry: ConsultationRequest):
+        self.inquiry = inquiry
+        super().__init__(
+            "This inquiry is no longer held for a check: "
+            f"it is {inquiry.get_status_display().lower()}."
+        )
 
 
 # --- The public form --------------------------------------------------------------------------
@@ -80,23 +100,35 @@ class InquiryNotNew(Exception):
 
 def inquiry_form_stamp() -> str:
     """A signed note of when the form was shown, rendered as a hidden field."""
-    return signing.dumps({"shown": int(time.time())}, salt=FORM_STAMP_SALT)
+    return signing.dumps({"shown": round(time.time(), 3)}, salt=FORM_STAMP_SALT)
 
 
-def _looks_automated(*, honeypot: str, form_stamp: str) -> bool:
-    """True for a submission a person would not make. Raises InquiryFormExpired for a genuine
-    stamp that is too old (a person who left the page open: they are asked to send again)."""
-    if honeypot.strip():
-        return True
+class _Dropped(Exception):
+    """No page of ours was shown for this submission: a script posted it."""
+
+
+def _held_reason(*, honeypot: str, form_stamp: str) -> str:
+    """Why a submission is held for the front desk to look at ("" when it is not).
+
+    Raises _Dropped for a missing or forged stamp: every page we show carries a genuine one
+    (and SECRET_KEY_FALLBACKS keep old pages valid across a key rotation). Raises
+    InquiryFormExpired for a genuine stamp that is too old (a person who left the page open:
+    they are asked to send again)."""
     try:
         shown = signing.loads(form_stamp, salt=FORM_STAMP_SALT, max_age=MAX_FORM_AGE_SECONDS)[
             "shown"
         ]
     except signing.SignatureExpired as expired:
         raise InquiryFormExpired from expired
-    except (signing.BadSignature, TypeError, KeyError):
-        return True
-    return time.time() - shown < MIN_FILL_SECONDS
+    except (signing.BadSignature, TypeError, KeyError) as forged:
+        raise _Dropped from forged
+    # The hidden field is kept from people by a stylesheet, aria-hidden and tabindex, but a
+    # password manager may still fill it in: held like a fast request, not dropped.
+    if honeypot.strip():
+        return ConsultationRequest.HeldReason.HIDDEN_FIELD
+    if time.time() - shown < MIN_FILL_SECONDS:
+        return ConsultationRequest.HeldReason.TOO_FAST
+    return ""
 
 
 def client_fingerprint(client_ip: str) -> str:
@@ -148,7 +180,8 @@ def inquiry_submit(*, details: dict, client_ip: str) -> ConsultationRequest | No
     """Store a consultation request sent from the public page.
 
     ``details`` is what the form sent: the INQUIRY_FIELDS plus the honeypot ("website") and the
-    signed form stamp. Returns None, storing nothing, when the submission looks automated.
+    signed form stamp. Returns None, storing nothing, when no form of ours was shown for it
+    (no genuine stamp); a request that may be a robot's is stored HELD with its reason.
     Raises InquiryFormExpired for a page opened more than a day ago, InquiryRateLimited when
     this address has sent CLINIC_INQUIRY_RATE_PER_HOUR requests in the last hour, and
     ValidationError for details that break the rules.
@@ -159,8 +192,10 @@ def inquiry_submit(*, details: dict, client_ip: str) -> ConsultationRequest | No
     unknown = set(details) - set(INQUIRY_FIELDS)
     if unknown:
         raise ValueError(f"Unknown inquiry fields: {sorted(unknown)}")
-    if _looks_automated(honeypot=honeypot, form_stamp=form_stamp):
-        logger.info("consultation request dropped as automated")
+    try:
+        held_reason = _held_reason(honeypot=honeypot, form_stamp=form_stamp)
+    except _Dropped:
+        logger.info("consultation request dropped: no genuine form stamp")
         return None
     errors = inquiry_errors(
         concerns=details.get("concerns") or [],
@@ -172,8 +207,8 @@ def inquiry_submit(*, details: dict, client_ip: str) -> ConsultationRequest | No
 
     fingerprint = client_fingerprint(client_ip)
     # Not locked: a burst of parallel requests from one address may slip a few past the count.
-    # The limit is against floods (the honeypot and the form stamp still apply), and a lock
-    # here would queue every public submission behind each other.
+    # The limit is against floods (held requests count too), and a lock here would queue
+    # every public submission behind each other.
     recent = ConsultationRequest.objects.filter(
         client_fingerprint=fingerprint, created_at__gte=timezone.now() - RATE_WINDOW
     ).count()
@@ -181,12 +216,19 @@ def inquiry_submit(*, details: dict, client_ip: str) -> ConsultationRequest | No
         logger.info("consultation request refused: rate limit")
         raise InquiryRateLimited
     inquiry = ConsultationRequest(
-        **details, status=Status.NEW, client_fingerprint=fingerprint, patient=None
+        **details,
+        status=Status.HELD if held_reason else Status.NEW,
+        held_reason=held_reason,
+        client_fingerprint=fingerprint,
+        patient=None,
     )
     inquiry.full_clean()
     with _audited_without_client_address():
         inquiry.save()
-    logger.info("consultation request %s received", inquiry.pk)
+    if held_reason:
+        logger.info("consultation request %s held: %s", inquiry.pk, held_reason)
+    else:
+        logger.info("consultation request %s received", inquiry.pk)
     return inquiry
 
 
@@ -194,12 +236,12 @@ def inquiry_submit(*, details: dict, client_ip: str) -> ConsultationRequest | No
 
 
 def inquiry_queue(*, status: str) -> QuerySet[ConsultationRequest]:
-    """New requests oldest first (the person who has waited longest is next); handled ones
-    most recently handled first."""
+    """New and held requests oldest first (the person who has waited longest is next);
+    handled ones most recently handled first."""
     queryset = ConsultationRequest.objects.filter(status=status).select_related(
         "patient", "handled_by"
     )
-    if status == Status.NEW:
+    if status in (Status.NEW, Status.HELD):
         return queryset.order_by("created_at", "id")
     return queryset.order_by("-handled_at", "-id")
 
@@ -211,8 +253,25 @@ def inquiry_status_counts() -> dict[str, int]:
     )
 
 
+def inquiry_consent_source(inquiry: ConsultationRequest) -> str:
+    return f"consultation request #{inquiry.pk}"
+
+
+def inquiry_consents_given(inquiry: ConsultationRequest) -> dict[str, ConsentGiven]:
+    """The consents the request itself gave: agreeing to be contacted about it, by the channel
+    chosen. Choosing email consents to email only; choosing a phone call, to neither."""
+    if not inquiry.consent_to_contact:
+        return {}
+    field = {"sms": "consent_sms", "email": "consent_email"}.get(inquiry.preferred_contact)
+    if field is None:
+        return {}
+    return {field: ConsentGiven(source=inquiry_consent_source(inquiry), at=inquiry.created_at)}
+
+
 def inquiry_patient_details(inquiry: ConsultationRequest) -> dict:
-    """What the inquiry tells us for a new patient record (the registration form's start)."""
+    """What the inquiry tells us for a new patient record (the registration form's start).
+    A consent box starts ticked only for a consent the person gave in the request."""
+    given = inquiry_consents_given(inquiry)
     return {
         "legal_first_name": inquiry.first_name,
         "legal_last_name": inquiry.last_name,
@@ -220,8 +279,8 @@ def inquiry_patient_details(inquiry: ConsultationRequest) -> dict:
         "email": inquiry.email,
         "mobile": inquiry.mobile,
         "preferred_contact": inquiry.preferred_contact,
-        "consent_sms": inquiry.consent_to_contact,
-        "consent_email": inquiry.consent_to_contact,
+        "consent_sms": "consent_sms" in given,
+        "consent_email": "consent_email" in given,
     }
 
 
@@ -262,12 +321,15 @@ def inquiry_register_patient(
     raises PossibleDuplicate) and mark the inquiry converted, both or neither."""
     with transaction.atomic():
         _lock_new(inquiry)
+        # A consent the request gave keeps its source and time; one the front desk ticks
+        # besides (the person agreed on the phone) is the registration's.
         patient = patient_register(
             created_by=user,
             details=details,
             allow_duplicate=allow_duplicate,
             weight_kg=weight_kg,
             height_cm=height_cm,
+            consents_given_before=inquiry_consents_given(inquiry),
         )
         inquiry_convert(inquiry=inquiry, patient=patient, user=user)
     return patient
@@ -290,4 +352,44 @@ def inquiry_close(
         locked.save(
             update_fields=["status", "close_reason", "close_note", "handled_by", "handled_at"]
         )
+    return locked
+
+
+# --- The held queue ---------------------------------------------------------------------------
+
+
+def _lock_held(inquiry: ConsultationRequest) -> ConsultationRequest:
+    locked = ConsultationRequest.objects.select_for_update().get(pk=inquiry.pk)
+    if locked.status != Status.HELD:
+        raise InquiryNotHeld(locked)
+    return locked
+
+
+def inquiry_release(*, inquiry: ConsultationRequest, user) -> ConsultationRequest:
+    """A person sent the held request: it joins the new inquiries, in the place its time
+    of arrival gives it. Who released it, and when, stays on the request (and in the audit)."""
+    with transaction.atomic():
+        locked = _lock_held(inquiry)
+        locked.status = Status.NEW
+        locked.released_by = user
+        locked.released_at = timezone.now()
+        locked.save(update_fields=["status", "released_by", "released_at"])
+    logger.info("held consultation request %s released", locked.pk)
+    return locked
+
+
+def inquiry_discard_as_spam(*, inquiry: ConsultationRequest, user) -> ConsultationRequest:
+    """The held request is a robot's: closed as spam, kept (and audited) like any closed one."""
+    with transaction.atomic():
+        locked = _lock_held(inquiry)
+        locked.status = Status.CLOSED
+        locked.close_reason = ConsultationRequest.CloseReason.SPAM
+        reason = locked.get_held_reason_display().lower()
+        locked.close_note = f"Discarded from the held requests: {reason}."
+        locked.handled_by = user
+        locked.handled_at = timezone.now()
+        locked.save(
+            update_fields=["status", "close_reason", "close_note", "handled_by", "handled_at"]
+        )
+    logger.info("held consultation request %s discarded as spam", locked.pk)
     return locked

@@ -1,7 +1,7 @@
 """Writes to the patient record. Views call these; nothing else writes patients."""
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
@@ -34,11 +34,58 @@ PATIENT_FIELDS = (
 )
 
 
+# Where a consent was given, as the patient page shows it. A consultation request gives its
+# own source, "consultation request #N" (inquiry_consent_source).
+CONSENT_AT_REGISTRATION = "registration by front desk"
+CONSENT_ON_RECORD_EDIT = "patient record edited by staff"
+# Each consent field and its provenance fields: when given, through what, when withdrawn.
+CONSENT_PROVENANCE = {
+    "consent_sms": ("sms_consent_at", "sms_consent_source", "sms_consent_withdrawn_at"),
+    "consent_email": ("email_consent_at", "email_consent_source", "email_consent_withdrawn_at"),
+}
+
+
+@dataclass(frozen=True)
+class ConsentGiven:
+    """Where and when a person gave a consent before their record existed."""
+
+    source: str
+    at: datetime
+
+
 @dataclass
 class PossibleDuplicate(Exception):
     """Raised instead of creating a patient who probably exists already."""
 
     candidates: list[Patient]
+
+
+def _record_consent_changes(
+    patient: Patient,
+    changed: list[str],
+    *,
+    source: str,
+    given_before: dict[str, ConsentGiven] | None = None,
+) -> list[str]:
+    """Stamp each consent in ``changed`` (already set on ``patient``): a consent given records
+    where and when, one withdrawn clears those and records when. Returns the fields written."""
+    now = timezone.now()
+    written = []
+    for name in changed:
+        if name not in CONSENT_PROVENANCE:
+            continue
+        at_field, source_field, withdrawn_field = CONSENT_PROVENANCE[name]
+        if getattr(patient, name):
+            given = (given_before or {}).get(name) or ConsentGiven(source=source, at=now)
+            setattr(patient, at_field, given.at)
+            setattr(patient, source_field, given.source)
+            setattr(patient, withdrawn_field, None)
+        else:
+            setattr(patient, at_field, None)
+            setattr(patient, source_field, "")
+            setattr(patient, withdrawn_field, now)
+        written += [at_field, source_field, withdrawn_field]
+    return written
 
 
 def patient_register(
@@ -48,8 +95,13 @@ def patient_register(
     weight_kg: Decimal | None = None,
     height_cm: Decimal | None = None,
     allow_duplicate: bool = False,
+    consent_source: str = CONSENT_AT_REGISTRATION,
+    consents_given_before: dict[str, ConsentGiven] | None = None,
 ) -> Patient:
-    """Create a patient. Unless ``allow_duplicate``, refuse when a likely duplicate exists."""
+    """Create a patient. Unless ``allow_duplicate``, refuse when a likely duplicate exists.
+
+    Each consent ticked is recorded as given now through ``consent_source``, unless
+    ``consents_given_before`` says the person gave it earlier (a consultation request)."""
     unknown = set(details) - set(PATIENT_FIELDS)
     if unknown:
         raise ValueError(f"Unknown patient fields: {sorted(unknown)}")
@@ -67,6 +119,10 @@ def patient_register(
         try:
             with transaction.atomic():
                 patient = Patient(created_by=created_by, **details)
+                ticked = [name for name in CONSENT_PROVENANCE if getattr(patient, name)]
+                _record_consent_changes(
+                    patient, ticked, source=consent_source, given_before=consents_given_before
+                )
                 # The MRN's uniqueness is left to the database, so that a collision raises
                 # IntegrityError below and a new MRN is drawn (full_clean would refuse it).
                 patient.full_clean(exclude=["mrn"])
@@ -86,8 +142,12 @@ def patient_register(
     raise AssertionError("unreachable")
 
 
-def patient_update(*, patient: Patient, details: dict) -> Patient:
-    """Change demographic details; only the fields that changed are written (and audited)."""
+def patient_update(
+    *, patient: Patient, details: dict, consent_source: str = CONSENT_ON_RECORD_EDIT
+) -> Patient:
+    """Change demographic details; only the fields that changed are written (and audited).
+    A consent given is recorded as given now through ``consent_source``; one withdrawn is
+    cleared, with the time it was withdrawn."""
     unknown = set(details) - set(PATIENT_FIELDS)
     if unknown:
         raise ValueError(f"Unknown patient fields: {sorted(unknown)}")
@@ -96,8 +156,9 @@ def patient_update(*, patient: Patient, details: dict) -> Patient:
         return patient
     for name in changed:
         setattr(patient, name, details[name])
+    provenance = _record_consent_changes(patient, changed, source=consent_source)
     patient.full_clean()
-    patient.save(update_fields=[*changed, "updated_at"])
+    patient.save(update_fields=[*changed, *provenance, "updated_at"])
     return patient
 
 

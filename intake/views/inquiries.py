@@ -24,6 +24,8 @@ from ..services.patients import PossibleDuplicate, age_on
 
 Status = ConsultationRequest.Status
 QUEUE_PAGE_SIZE = 50
+# The held requests shown above the new ones: the oldest first, as many as one look can check.
+HELD_SHOWN = 50
 
 
 def client_ip(request) -> str:
@@ -72,7 +74,8 @@ def consultation_request(request):
     except ValidationError as error:
         form.add_error(None, error)
         return _request_page(request, form, status=400)
-    # Also for a submission dropped as automated: a bot learns nothing from the answer.
+    # Also for a submission held for a check (a person's request is safe: the front desk sees
+    # it) or dropped as a script's: a bot learns nothing from the answer.
     return redirect("intake:consultation_thanks")
 
 
@@ -89,7 +92,8 @@ def consultation_thanks(request):
 @require_GET
 def inquiry_list(request):
     status = request.GET.get("status", Status.NEW)
-    if status not in Status.values:
+    # Held requests have no tab of their own: they are listed apart on the new ones' page.
+    if status not in Status.values or status == Status.HELD:
         status = Status.NEW
     counts = services.inquiry_status_counts()
     paginator = Paginator(services.inquiry_queue(status=status), QUEUE_PAGE_SIZE)
@@ -99,17 +103,28 @@ def inquiry_list(request):
     tabs = [
         {"value": value, "label": label, "count": counts[value], "current": value == status}
         for value, label in Status.choices
+        if value != Status.HELD
     ]
+    held = []
+    if status == Status.NEW and counts[Status.HELD]:
+        held = list(services.inquiry_queue(status=Status.HELD)[:HELD_SHOWN])
     return render(
         request,
         "intake/inquiries/list.html",
-        {"page": page, "status": status, "tabs": tabs, "new_count": counts[Status.NEW]},
+        {
+            "page": page,
+            "status": status,
+            "tabs": tabs,
+            "new_count": counts[Status.NEW],
+            "held": held,
+            "held_count": counts[Status.HELD],
+        },
     )
 
 
 def _inquiry_or_404(pk: int) -> ConsultationRequest:
     return get_object_or_404(
-        ConsultationRequest.objects.select_related("patient", "handled_by"), pk=pk
+        ConsultationRequest.objects.select_related("patient", "handled_by", "released_by"), pk=pk
     )
 
 
@@ -127,7 +142,7 @@ def _detail_page(request, inquiry, close_form, *, status: int = 200):
     )
 
 
-def _refuse_handled(request, error: services.InquiryNotNew):
+def _refuse_handled(request, error: services.InquiryNotNew | services.InquiryNotHeld):
     messages.error(request, str(error))
     return redirect("intake:inquiry_detail", pk=error.inquiry.pk)
 
@@ -155,6 +170,30 @@ def inquiry_close(request, pk: int):
     except services.InquiryNotNew as error:
         return _refuse_handled(request, error)
     messages.success(request, f"Closed the inquiry from {inquiry.full_name}.")
+    return redirect("intake:inquiry_list")
+
+
+@role_required(FRONT_DESK)
+@require_POST
+def inquiry_release(request, pk: int):
+    inquiry = _inquiry_or_404(pk)
+    try:
+        services.inquiry_release(inquiry=inquiry, user=request.user)
+    except services.InquiryNotHeld as error:
+        return _refuse_handled(request, error)
+    messages.success(request, f"Released the request from {inquiry.full_name} to new inquiries.")
+    return redirect("intake:inquiry_list")
+
+
+@role_required(FRONT_DESK)
+@require_POST
+def inquiry_discard(request, pk: int):
+    inquiry = _inquiry_or_404(pk)
+    try:
+        services.inquiry_discard_as_spam(inquiry=inquiry, user=request.user)
+    except services.InquiryNotHeld as error:
+        return _refuse_handled(request, error)
+    messages.success(request, f"Discarded the request from {inquiry.full_name} as spam.")
     return redirect("intake:inquiry_list")
 
 

@@ -264,20 +264,37 @@ def test_the_service_refuses_a_request_without_a_concern_from_any_caller(db, clo
 # --- Spam -------------------------------------------------------------------------------------
 
 
-def test_a_filled_in_honeypot_gets_the_thank_you_page_but_nothing_is_stored(client, clock):
+def test_a_filled_in_honeypot_is_thanked_and_held_for_a_check(client, clock):
+    """A password manager may fill in even a hidden field: held, never dropped."""
     response = send(client, clock, website="https://cheap-pills.example")
 
     assert response.status_code == 302
     assert response["Location"] == THANKS_URL
-    assert not ConsultationRequest.objects.exists()
+    inquiry = ConsultationRequest.objects.get()
+    assert (inquiry.status, inquiry.held_reason) == (Status.HELD, "hidden_field")
 
 
-@pytest.mark.parametrize(("seconds", "stored"), [(0, False), (2, False), (3, True), (600, True)])
-def test_a_request_sent_faster_than_a_person_could_is_dropped(client, clock, seconds, stored):
+@pytest.mark.parametrize(
+    ("seconds", "status"),
+    [
+        (0, Status.HELD),
+        (2, Status.HELD),
+        (2.999, Status.HELD),
+        (3, Status.NEW),
+        (3.001, Status.NEW),
+        (600, Status.NEW),
+    ],
+)
+def test_a_request_sent_faster_than_a_person_types_is_held_not_dropped(
+    client, clock, seconds, status
+):
     response = send(client, clock, after=seconds)
 
     assert response["Location"] == THANKS_URL
-    assert ConsultationRequest.objects.exists() is stored
+    inquiry = ConsultationRequest.objects.get()
+    assert inquiry.status == status
+    assert inquiry.held_reason == ("too_fast" if status == Status.HELD else "")
+    assert inquiry.full_name == "Maria Delgado"
 
 
 @pytest.mark.parametrize("stamp", ["", "forged", "eyJzaG93biI6MH0:1tXyZ:abc"])
@@ -516,7 +533,8 @@ def test_the_registration_form_is_prefilled_from_the_inquiry(front_desk, clock):
     assert f'value="{inquiry.email}"' in text
     assert 'value="(512) 555-0143"' in text
     assert re.search(r'<option value="email" selected>', text)
-    assert re.search(r'name="consent_sms"[^>]*checked', text)
+    # They chose email and agreed to be contacted about the request: not to texts.
+    assert not re.search(r'name="consent_sms"[^>]*checked', text)
     assert re.search(r'name="consent_email"[^>]*checked', text)
 
 
@@ -532,7 +550,8 @@ def test_creating_the_patient_converts_the_inquiry(front_desk, front_desk_user, 
     assert patient.date_of_birth == inquiry.date_of_birth
     assert patient.email == inquiry.email
     assert patient.mobile == "+15125550143"
-    assert patient.consent_sms and patient.consent_email
+    # The request chose texts (the factory's default): that consent, and only that one.
+    assert (patient.consent_sms, patient.consent_email) == (True, False)
     assert patient.city == "Austin"
     assert patient.created_by == front_desk_user
     inquiry.refresh_from_db()
@@ -697,3 +716,190 @@ def test_an_anonymous_visitor_is_sent_to_sign_in(client, db):
 
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("login"))
+
+
+# --- The held requests ------------------------------------------------------------------------
+
+
+def test_a_held_request_is_listed_apart_from_the_new_ones(front_desk, clock):
+    InquiryFactory(last_name="Okafor", first_name="Sam")
+    InquiryFactory(
+        last_name="Autofill", first_name="Ada", status=Status.HELD, held_reason="too_fast"
+    )
+
+    response = front_desk.get(QUEUE_URL)
+
+    text = response.text
+    assert "1 new inquiry" in text
+    new_list, held_list = text.split('id="held-heading"')
+    assert "Okafor, Sam" in new_list and "Autofill, Ada" not in new_list
+    assert "Held for a check: 1 request" in held_list
+    assert "Autofill, Ada" in held_list
+    assert "Sent too fast to be sure it was a person" in held_list
+    assert "Release to new inquiries" in held_list
+    assert "Discard as spam" in held_list
+    assert '<a href="#held-heading">1 request held for a check</a>' in new_list
+    # No tab of its own, and not among the new ones on the home page either.
+    assert ">Held for a check <span" not in text
+    home = front_desk.get("/").text
+    assert re.search(r"Held for a check", home)
+
+
+def test_releasing_a_held_request_makes_it_new_and_is_audited(front_desk, front_desk_user, clock):
+    inquiry = InquiryFactory(last_name="Autofill", status=Status.HELD, held_reason="too_fast")
+    clock.shift(timedelta(minutes=30))
+
+    response = front_desk.post(f"/inquiries/{inquiry.pk}/release/")
+
+    assert response["Location"] == QUEUE_URL
+    inquiry.refresh_from_db()
+    assert inquiry.status == Status.NEW
+    assert inquiry.released_by == front_desk_user
+    assert inquiry.released_at == datetime(2026, 3, 2, 10, 30, tzinfo=CLINIC_TZ)
+    assert inquiry.held_reason == "too_fast"  # why it was held stays on the request
+    entry = LogEntry.objects.get_for_object(inquiry).filter(action=LogEntry.Action.UPDATE).get()
+    assert entry.actor == front_desk_user
+    assert entry.changes_dict["status"] == ["held", "new"]
+    page = front_desk.get(QUEUE_URL).text
+    assert "Released the request from" in page
+    assert "1 new inquiry" in page
+    assert 'id="held-heading"' not in page
+    detail = front_desk.get(f"/inquiries/{inquiry.pk}/").text
+    assert "released to new inquiries by" in detail
+    assert "Create patient" in detail
+
+
+def test_discarding_a_held_request_closes_it_as_spam_and_is_audited(
+    front_desk, front_desk_user, clock
+):
+    inquiry = InquiryFactory(status=Status.HELD, held_reason="hidden_field")
+
+    response = front_desk.post(f"/inquiries/{inquiry.pk}/discard/")
+
+    assert response["Location"] == QUEUE_URL
+    inquiry.refresh_from_db()
+    assert (inquiry.status, inquiry.close_reason) == (Status.CLOSED, "spam")
+    assert inquiry.close_note == (
+        "Discarded from the held requests: a field people cannot see was filled in."
+    )
+    assert (inquiry.handled_by, inquiry.handled_at) == (
+        front_desk_user,
+        datetime(2026, 3, 2, 10, 0, tzinfo=CLINIC_TZ),
+    )
+    entry = LogEntry.objects.get_for_object(inquiry).filter(action=LogEntry.Action.UPDATE).get()
+    assert entry.actor == front_desk_user
+    assert entry.changes_dict["status"] == ["held", "closed"]
+
+
+def test_a_held_request_is_handled_only_after_its_release(front_desk, front_desk_user, clock):
+    inquiry = InquiryFactory(status=Status.HELD, held_reason="too_fast")
+    url = f"/inquiries/{inquiry.pk}"
+
+    detail = front_desk.get(f"{url}/").text
+    assert "Create patient" not in detail and "Close inquiry" not in detail
+    assert "Release to new inquiries" in detail
+    for act in (
+        lambda: front_desk.get(f"{url}/create-patient/"),
+        lambda: front_desk.post(f"{url}/close/", {"close_reason": "spam"}),
+        lambda: front_desk.post(f"{url}/link-patient/", {"patient": PatientFactory().pk}),
+    ):
+        response = act()
+        assert response["Location"] == f"{url}/"
+        page = front_desk.get(f"{url}/").text
+        assert "held for a check: release it to new inquiries first" in page
+    inquiry.refresh_from_db()
+    assert inquiry.status == Status.HELD
+
+    # Released twice (two people at once): the second is told, nothing changes.
+    front_desk.post(f"{url}/release/")
+    response = front_desk.post(f"{url}/discard/")
+    assert response["Location"] == f"{url}/"
+    assert "no longer held for a check: it is new" in front_desk.get(f"{url}/").text
+    inquiry.refresh_from_db()
+    assert inquiry.status == Status.NEW
+
+
+@pytest.mark.parametrize("persona", ["clinician", "outsider"])
+def test_only_the_front_desk_releases_or_discards(request, db, persona):
+    client = request.getfixturevalue(persona)
+    inquiry = InquiryFactory(status=Status.HELD, held_reason="too_fast")
+
+    for action in ("release", "discard"):
+        assert client.post(f"/inquiries/{inquiry.pk}/{action}/").status_code == 403
+    inquiry.refresh_from_db()
+    assert inquiry.status == Status.HELD
+
+
+def test_held_requests_count_toward_the_rate_limit(client, clock, settings):
+    settings.CLINIC_INQUIRY_RATE_PER_HOUR = 2
+    assert send(client, clock, after=0)["Location"] == THANKS_URL
+    assert send(client, clock, after=1)["Location"] == THANKS_URL
+
+    refused = send(client, clock, after=60)
+
+    assert refused.status_code == 429
+    assert "try again in an hour, or call the clinic" in refused.text
+    assert list(ConsultationRequest.objects.values_list("status", flat=True)) == ["held"] * 2
+
+
+@pytest.mark.parametrize("how_many", [3, 30])
+def test_the_queue_query_count_is_constant_with_held_requests(
+    front_desk, django_assert_num_queries, how_many
+):
+    InquiryFactory.create_batch(how_many)
+    InquiryFactory.create_batch(how_many, status=Status.HELD, held_reason="too_fast")
+    front_desk.get(QUEUE_URL)
+
+    # As without held requests, and one more for the held ones.
+    with django_assert_num_queries(7):
+        response = front_desk.get(QUEUE_URL)
+
+    assert len(queue_names(response)) == 2 * how_many
+
+
+# --- Consents carried from the request to the patient record ----------------------------------
+
+
+@pytest.mark.parametrize(
+    ("preferred", "sms", "email"),
+    [("sms", True, False), ("email", False, True), ("phone", False, False)],
+)
+def test_the_registration_form_ticks_only_the_consent_the_request_gave(
+    front_desk, clock, preferred, sms, email
+):
+    inquiry = InquiryFactory(preferred_contact=preferred)
+
+    form = front_desk.get(f"/inquiries/{inquiry.pk}/create-patient/").context["form"]
+
+    assert (form["consent_sms"].value(), form["consent_email"].value()) == (sms, email)
+
+
+def test_a_consent_from_the_request_keeps_its_source_and_time(front_desk, clock):
+    inquiry = InquiryFactory(preferred_contact="email")  # sent at 10:00
+    clock.shift(timedelta(hours=26))
+    clock.shift(-timedelta(minutes=1))  # the front desk calls back the next morning (11:59)
+
+    # On the phone, the person also agrees to texts: the front desk ticks that box.
+    response = register_from(front_desk, inquiry, consent_sms="on")
+
+    patient = Patient.objects.get()
+    assert patient.consent_email and patient.consent_sms
+    assert patient.email_consent_source == f"consultation request #{inquiry.pk}"
+    assert patient.email_consent_at == datetime(2026, 3, 2, 10, 0, tzinfo=CLINIC_TZ)
+    assert patient.sms_consent_source == "registration by front desk"
+    assert patient.sms_consent_at == datetime(2026, 3, 3, 11, 59, tzinfo=CLINIC_TZ)
+    page = front_desk.get(response["Location"]).text
+    assert f"Email: yes, given 03/02/2026 10:00 through consultation request #{inquiry.pk}" in (
+        page
+    )
+    assert "Texts: yes, given 03/03/2026 11:59 through registration by front desk" in page
+
+
+# --- Finding the form -------------------------------------------------------------------------
+
+
+def test_a_visitor_to_the_home_address_finds_the_consultation_form(client, db):
+    page = client.get("/", follow=True)
+
+    assert "Staff sign in" in page.text
+    assert re.search(r'<a [^>]*href="/consultation/"[^>]*>Request a consultation</a>', page.text)

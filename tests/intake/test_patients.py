@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
+from auditlog.models import LogEntry
 from django.urls import reverse
 
 from intake import selectors
@@ -602,3 +603,95 @@ def test_the_summary_shows_weight_and_height_in_both_units(front_desk, patient, 
     page = front_desk.get(f"/patients/{patient.pk}/").content.decode()
     assert "69.9 kg (154 lb)" in page
     assert "167.6 cm (5 ft 6 in)" in page
+
+
+# --- Consent: where and when it was given -----------------------------------------------------
+
+
+def consent_line(page: str, channel: str) -> str:
+    """The patient page's line for one consent ("Texts: ..." or "Email: ...")."""
+    return re.search(rf"<li>{channel}: ([^<]*)</li>", page).group(1)
+
+
+def test_consents_ticked_at_registration_record_where_and_when(front_desk, front_desk_user):
+    with time_machine.travel(datetime(2026, 11, 23, 9, 5, tzinfo=CLINIC_TZ), tick=False):
+        response = front_desk.post(REGISTER_URL, {**MARIA, "consent_email": ""})
+
+    patient = Patient.objects.get()
+    at = datetime(2026, 11, 23, 9, 5, tzinfo=CLINIC_TZ)
+    assert (patient.consent_sms, patient.sms_consent_at) == (True, at)
+    assert patient.sms_consent_source == "registration by front desk"
+    assert patient.sms_consent_withdrawn_at is None
+    # Not ticked: nothing recorded as given.
+    assert (patient.consent_email, patient.email_consent_at) == (False, None)
+    assert (patient.email_consent_source, patient.email_consent_withdrawn_at) == ("", None)
+    page = front_desk.get(response["Location"]).content.decode()
+    assert consent_line(page, "Texts") == (
+        "yes, given 11/23/2026 09:05 through registration by front desk"
+    )
+    assert consent_line(page, "Email") == "no"
+
+
+def test_withdrawing_a_consent_clears_it_with_its_own_time_and_is_audited(
+    front_desk, front_desk_user
+):
+    with time_machine.travel(datetime(2026, 11, 23, 9, 5, tzinfo=CLINIC_TZ), tick=False):
+        front_desk.post(REGISTER_URL, MARIA)
+    patient = Patient.objects.get()
+    edit = reverse("intake:patient_edit", args=[patient.pk])
+
+    withdrawn_at = datetime(2026, 11, 23, 9, 14, tzinfo=CLINIC_TZ)
+    with time_machine.travel(withdrawn_at, tick=False):
+        response = front_desk.post(edit, _form_data(patient, consent_sms=""))
+
+    assert response.status_code == 302
+    patient.refresh_from_db()
+    assert (patient.consent_sms, patient.sms_consent_at, patient.sms_consent_source) == (
+        False,
+        None,
+        "",
+    )
+    assert patient.sms_consent_withdrawn_at == withdrawn_at
+    # The other consent keeps its own time and source.
+    assert patient.email_consent_at == datetime(2026, 11, 23, 9, 5, tzinfo=CLINIC_TZ)
+    assert patient.email_consent_source == "registration by front desk"
+    page = front_desk.get(response["Location"]).content.decode()
+    assert consent_line(page, "Texts") == "no, withdrawn 11/23/2026 09:14"
+    # The audit trail has who withdrew it and what it was before.
+    entry = LogEntry.objects.get_for_object(patient).filter(action=LogEntry.Action.UPDATE).get()
+    assert entry.actor == front_desk_user
+    assert entry.changes_dict["consent_sms"] == ["True", "False"]
+    assert entry.changes_dict["sms_consent_source"] == ["registration by front desk", ""]
+    assert "sms_consent_withdrawn_at" in entry.changes_dict
+    assert "email_consent_at" not in entry.changes_dict
+
+    # Given again later: a new time and source, and the withdrawal is history (the audit's).
+    given_again = datetime(2026, 11, 23, 9, 20, tzinfo=CLINIC_TZ)
+    with time_machine.travel(given_again, tick=False):
+        front_desk.post(edit, _form_data(patient, consent_sms="on"))
+    patient.refresh_from_db()
+    assert (patient.consent_sms, patient.sms_consent_at) == (True, given_again)
+    assert patient.sms_consent_source == "patient record edited by staff"
+    assert patient.sms_consent_withdrawn_at is None
+
+
+def test_an_edit_that_leaves_consent_alone_keeps_its_time(front_desk):
+    with time_machine.travel(datetime(2026, 11, 23, 9, 5, tzinfo=CLINIC_TZ), tick=False):
+        front_desk.post(REGISTER_URL, MARIA)
+    patient = Patient.objects.get()
+
+    front_desk.post(
+        reverse("intake:patient_edit", args=[patient.pk]), _form_data(patient, city="Round Rock")
+    )
+
+    patient.refresh_from_db()
+    assert patient.city == "Round Rock"
+    assert patient.sms_consent_at == datetime(2026, 11, 23, 9, 5, tzinfo=CLINIC_TZ)
+    assert patient.sms_consent_source == "registration by front desk"
+
+
+def test_a_consent_recorded_before_its_source_was_kept_says_so(front_desk, patient):
+    page = front_desk.get(f"/patients/{patient.pk}/").content.decode()
+
+    assert patient.consent_sms and patient.sms_consent_at is None  # the factory's patient
+    assert consent_line(page, "Texts") == "yes (when and where not recorded)"
