@@ -5,6 +5,7 @@ in "New inquiries" and turns it into a patient."""
 import re
 from urllib.parse import urlsplit
 
+import pytest
 from playwright.sync_api import expect
 
 from intake.models import ConsultationRequest
@@ -121,3 +122,96 @@ def test_a_request_from_a_phone_reaches_the_front_desk_and_becomes_a_patient(
     page.get_by_role("navigation", name="Main").get_by_role("link", name="New inquiries").click()
     expect(page.get_by_role("heading", name="0 new inquiries")).to_be_visible()
     expect(page.get_by_text("No new inquiries")).to_be_visible()
+
+
+def test_a_request_sent_at_once_is_held_and_the_front_desk_releases_it(
+    phone_page, page, live_server, front_desk_user, monkeypatch
+):
+    """A browser's autofill sends the form a moment after it opens, as a spam robot does: the
+    request is held for the front desk, never thanked and dropped."""
+    # However fast or slow this machine types, the request arrives "too fast" (the boundaries
+    # of the check are tested in tests/intake/test_inquiries.py).
+    monkeypatch.setattr(inquiry_services, "MIN_FILL_SECONDS", 10 * 60)
+    visitor = phone_page
+    visitor.goto(f"{live_server.url}/consultation/")
+    expect(visitor.get_by_role("heading", name="Request a consultation")).to_be_visible()
+    assert serious_violations(visitor) == []
+    visitor.get_by_label("First name").fill("Ada")
+    visitor.get_by_label("Last name").fill("Autofill")
+    visitor.get_by_label("Date of birth").fill("1990-02-11")
+    visitor.get_by_label("Mobile phone").fill("(512) 555-0177")
+    visitor.get_by_role("textbox", name="Email").fill("ada.autofill@example.com")
+    visitor.get_by_role("radio", name="Email").check()
+    visitor.get_by_role("group", name="What would you like help with?").get_by_label(
+        "Anxiety"
+    ).check()
+    visitor.get_by_label("I agree to the clinic contacting me about this request").check()
+    visitor.get_by_role("button", name="Send my request").click()
+
+    expect(visitor.get_by_role("heading", name="Thank you, we have your request")).to_be_visible()
+    assert serious_violations(visitor) == []
+    inquiry = ConsultationRequest.objects.get()
+    assert (inquiry.status, inquiry.held_reason) == (ConsultationRequest.Status.HELD, "too_fast")
+
+    # The front desk sees it apart from the new inquiries, and releases it.
+    log_in(page, live_server, front_desk_user)
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="New inquiries").click()
+    expect(page.get_by_role("heading", name="0 new inquiries")).to_be_visible()
+    held = page.get_by_role("region", name="Held for a check: 1 request")
+    expect(held).to_be_visible()
+    row = held.get_by_role("row").filter(has_text="Autofill, Ada")
+    expect(row).to_contain_text("Sent too fast to be sure it was a person")
+    expect(row).to_contain_text("Anxiety")
+    assert serious_violations(page) == []
+    screenshot(page, "inquiry-queue-held")
+    row.get_by_role("button", name="Release to new inquiries").click()
+
+    expect(page.get_by_role("status")).to_contain_text(
+        "Released the request from Ada Autofill to new inquiries."
+    )
+    expect(page.get_by_role("heading", name="1 new inquiry")).to_be_visible()
+    expect(page.get_by_role("region", name=re.compile("Held for a check"))).to_have_count(0)
+    assert serious_violations(page) == []
+    page.get_by_role("row").filter(has_text="Autofill, Ada").get_by_role(
+        "link", name="Autofill, Ada"
+    ).click()
+    expect(page.get_by_role("heading", name="Inquiry from Ada Autofill")).to_be_visible()
+    expect(page.get_by_text("released to new inquiries by")).to_be_visible()
+    assert serious_violations(page) == []
+
+    # They chose email and agreed to be contacted about the request: not to text messages.
+    page.get_by_role("link", name="Create patient").click()
+    expect(page.get_by_role("heading", name="Create a patient from the inquiry")).to_be_visible()
+    expect(page.get_by_label("Preferred contact")).to_have_value("email")
+    expect(page.get_by_role("checkbox", name="Consents to text messages")).not_to_be_checked()
+    expect(page.get_by_role("checkbox", name="Consents to email")).to_be_checked()
+    assert serious_violations(page) == []
+    page.get_by_label("Sex assigned at birth").select_option(label="Female")
+    page.get_by_role("button", name="Register patient").click()
+
+    expect(page.get_by_role("heading", name="Ada Autofill")).to_be_visible()
+    expect(page.get_by_text("Texts: no")).to_be_visible()
+    expect(
+        page.get_by_text(
+            re.compile(rf"Email: yes, given .* through consultation request #{inquiry.pk}")
+        )
+    ).to_be_visible()
+    assert serious_violations(page) == []
+    screenshot(page, "patient-consent-provenance")
+
+
+@pytest.mark.parametrize("viewport", ["page", "phone_page"], ids=["desktop", "phone"])
+def test_a_visitor_to_the_home_address_finds_request_a_consultation(request, live_server, viewport):
+    visitor = request.getfixturevalue(viewport)
+    visitor.goto(f"{live_server.url}/")
+
+    expect(visitor.get_by_role("heading", name="Staff sign in")).to_be_visible()
+    link = visitor.get_by_role("link", name="Request a consultation")
+    expect(link).to_be_visible()
+    assert serious_violations(visitor) == []
+    screenshot(visitor, f"home-visitor-{viewport}")
+    link.click()
+
+    expect(visitor.get_by_role("heading", name="Request a consultation")).to_be_visible()
+    assert urlsplit(visitor.url).path == "/consultation/"
+    assert serious_violations(visitor) == []
