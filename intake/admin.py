@@ -105,7 +105,15 @@ class PatientAdmin(LargeTableAdmin):
         "The start of a last, first or preferred name (“smith”, “jane smith”), or a whole "
         "MRN, email, date of birth (MM/DD/YYYY) or phone number."
     )
-    readonly_fields = ["mrn", "audit_trail", "created_by", "created_at", "updated_at"]
+    readonly_fields = [
+        "mrn",
+        "audit_trail",
+        "created_by",
+        "created_at",
+        "updated_at",
+        # Written by the patient services with each change of consent, never typed in.
+        *(field for fields in services.CONSENT_PROVENANCE.values() for field in fields),
+    ]
     fieldsets = [
         (
             None,
@@ -126,6 +134,8 @@ class PatientAdmin(LargeTableAdmin):
                     ("mobile", "email"),
                     "preferred_contact",
                     ("consent_sms", "consent_email"),
+                    ("sms_consent_at", "sms_consent_source", "sms_consent_withdrawn_at"),
+                    ("email_consent_at", "email_consent_source", "email_consent_withdrawn_at"),
                     "address_line1",
                     "address_line2",
                     ("city", "state", "postal_code"),
