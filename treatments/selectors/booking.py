@@ -182,9 +182,18 @@ def bookable_chairs() -> list[TreatmentChair]:
 
 
 @dataclass
+class BoardEntry:
+    """A session in one hour's cell: where it starts, or a later hour it still occupies
+    (``continues``), so the chair reads as taken all along."""
+
+    session: TreatmentSession
+    continues: bool = False
+
+
+@dataclass
 class BoardRow:
     hour: time
-    cells: list[list[TreatmentSession]]
+    cells: list[list[BoardEntry]]
 
 
 @dataclass
@@ -216,16 +225,29 @@ def _sessions_on(start: datetime, end: datetime):
     )
 
 
+def _hours_held(session: TreatmentSession, day: date) -> range:
+    """The hours of ``day`` (clinic time) a session occupies, from its starting hour to the
+    hour its last minute falls in; a cancelled session or a no-show holds only its first."""
+    first = timezone.localtime(session.starts_at).hour
+    if session.status not in HOLDING_STATUSES:
+        return range(first, first + 1)
+    last_minute = timezone.localtime(session.ends_at - timedelta(microseconds=1))
+    last = last_minute.hour if last_minute.date() == day else 23
+    return range(first, max(first, last) + 1)
+
+
 def chair_board(*, day: date) -> ChairBoard:
-    """A day's sessions by chair (columns) and starting hour (rows), in two queries whatever the
-    number of sessions: a row for each hour the clinic is open that day, widened to take in any
-    session outside them (booked before the hours changed)."""
+    """A day's sessions by chair (columns) and hour (rows), in two queries whatever the number
+    of sessions: a row for each hour the clinic is open that day, widened to take in any
+    session outside them (booked before the hours changed). A session is in the row of its
+    starting hour and, as a continuation, in the row of every later hour it occupies."""
     start, end = day_bounds(day)
     sessions = list(_sessions_on(start, end))
     chair_ids = {session.chair_id for session in sessions}
     chairs = list(TreatmentChair.objects.filter(Q(active=True) | Q(pk__in=chair_ids)))
     column = {chair.pk: index for index, chair in enumerate(chairs)}
-    hours = {timezone.localtime(session.starts_at).hour for session in sessions}
+    held = {session.pk: _hours_held(session, day) for session in sessions}
+    hours = {hour for session_hours in held.values() for hour in session_hours}
     opening = limits.opening_hours().get(day.weekday())
     if opening is not None:
         opens, closes = opening
@@ -235,8 +257,9 @@ def chair_board(*, day: date) -> ChairBoard:
         hour: BoardRow(hour=time(hour), cells=[[] for _ in chairs]) for hour in sorted(hours)
     }
     for session in sessions:
-        local = timezone.localtime(session.starts_at)
-        by_hour[local.hour].cells[column[session.chair_id]].append(session)
+        for hour in held[session.pk]:
+            entry = BoardEntry(session, continues=hour != held[session.pk].start)
+            by_hour[hour].cells[column[session.chair_id]].append(entry)
     return ChairBoard(
         day=day,
         chairs=chairs,

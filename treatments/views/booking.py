@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods
 
 from clinic.roles import CLINICIAN, FRONT_DESK, role_required
 
@@ -16,6 +16,7 @@ from ..forms_booking import CancelForm, SlotForm
 from ..models import TreatmentPlan, TreatmentSession
 from ..selectors import booking as selectors
 from ..services import booking as services
+from . import post_or_back
 
 STATUS_STYLES = {
     TreatmentSession.Status.BOOKED: "text-bg-primary",
@@ -201,7 +202,7 @@ def booking_manage(request, pk: int):
 
 
 @role_required(FRONT_DESK, CLINICIAN)
-@require_POST
+@post_or_back("treatments:booking_manage")
 def booking_reschedule(request, pk: int):
     session = _booked_session(pk)
     form = SlotForm(request.POST, chairs=_slot_chairs(session))
@@ -222,7 +223,7 @@ def booking_reschedule(request, pk: int):
 
 
 @role_required(FRONT_DESK, CLINICIAN)
-@require_POST
+@post_or_back("treatments:booking_manage")
 def booking_cancel(request, pk: int):
     session = _booked_session(pk)
     form = CancelForm(request.POST)
@@ -244,7 +245,7 @@ def booking_cancel(request, pk: int):
 
 
 @role_required(FRONT_DESK, CLINICIAN)
-@require_POST
+@post_or_back("treatments:booking_manage")
 def booking_no_show(request, pk: int):
     session = _booked_session(pk)
     try:
@@ -270,7 +271,7 @@ def chair_board(request):
     board = selectors.chair_board(day=day)
     for row in board.rows:
         for cell in row.cells:
-            for session in cell:
+            for session in (entry.session for entry in cell if not entry.continues):
                 session.url = _session_url(session)
                 session.manage_url = reverse("treatments:booking_manage", args=[session.pk])
                 session.status_style = STATUS_STYLES.get(session.status, "text-bg-secondary")
