@@ -57,7 +57,9 @@ class StageForm(forms.Form):
         for name in self.time_fields:
             if self.fields[name].required:
                 self.fields[name].initial = now_hhmm
-        self.use_required_attribute = False
+        # Required fields carry the required attribute (read out by screen readers; the forms
+        # are novalidate, so the server's messages, not the browser's, say what is missing).
+        self.use_required_attribute = True
 
     def service_kwargs(self) -> dict:
         values = dict(self.cleaned_data)
@@ -67,14 +69,22 @@ class StageForm(forms.Form):
 
 
 class CheckInForm(StageForm):
+    # Required here so the labels say so; the service words the same refusals.
     time_fields = ("arrived_at",)
     arrived_at = _time("Arrival time")
     escort_name = forms.CharField(
-        label="Escort or ride home (name)", max_length=200, required=False
+        label="Escort or ride home (name)",
+        max_length=200,
+        error_messages={"required": "Name the escort or ride home."},
     )
-    escort_phone = forms.CharField(label="Escort's phone", max_length=30, required=False)
+    escort_phone = forms.CharField(
+        label="Escort's phone",
+        max_length=30,
+        error_messages={"required": "Give the escort's phone number."},
+    )
     fasting_confirmed = forms.BooleanField(
-        label="The patient confirms they have fasted as instructed", required=False
+        label="The patient confirms they have fasted as instructed",
+        error_messages={"required": "Confirm that the patient has fasted."},
     )
 
 
@@ -181,7 +191,9 @@ class AdministrationForm(StageForm):
     outside_usual_reason = forms.CharField(
         label="Reason for a dose outside the usual range", max_length=500, required=False
     )
-    lot_number = forms.CharField(label="Lot number", max_length=40, required=False)
+    lot_number = forms.CharField(
+        label="Lot number", max_length=40, error_messages={"required": "Enter the lot number."}
+    )
     started_at = _time("Start time")
     stopped_at = _time("Stop time", required=False)
 

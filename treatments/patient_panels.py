@@ -16,6 +16,7 @@ from .models import Screening, TreatmentPlan
 from .screening_rules import RESULT_LABELS, Result
 from .selectors import plans as plan_selectors
 from .selectors import screening as selectors
+from .services.booking_tasks import TITLE
 
 STATUS_STYLES = {
     Screening.Status.PENDING: "text-bg-secondary",
@@ -74,8 +75,27 @@ def screening_panel(request: HttpRequest, patient: Patient) -> dict | None:
         }
         if status == Screening.Status.MORE_INFO.label:
             panel["link"] = {"label": "Open the task list", "url": reverse("treatments:task_list")}
+        if status == Screening.Status.APPROVED.label:
+            panel.update(_booking_next(patient))
         return panel
     return None
+
+
+def _booking_next(patient: Patient) -> dict:
+    """What the front desk does for an approved patient: wait for the clinician's plan, then
+    book its sessions (while the booking task is open). One query."""
+    plan = plan_selectors.patient_active_plan_booking(patient=patient)
+    if plan is None:
+        return {"text": "Approved: waiting for the clinician's plan."}
+    if not plan["booking_open"]:
+        return {"text": "The treatment plan's sessions are booked."}
+    return {
+        "text": "The treatment plan is active: book its sessions.",
+        "link": {
+            "label": TITLE,
+            "url": reverse("treatments:plan_book", args=[plan["pk"]]),
+        },
+    }
 
 
 def plan_panel(request: HttpRequest, patient: Patient) -> dict | None:

@@ -3,6 +3,7 @@ determination, and tasks for staff."""
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
 from intake.models import Intake, Patient
 
@@ -153,7 +154,8 @@ class ScreeningDetermination(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_decision_display()} by {self.signed_by_id} on {self.signed_at:%Y-%m-%d}"
+        signed_on = timezone.localdate(self.signed_at)
+        return f"{self.get_decision_display()} by {self.signed_by_id} on {signed_on:%Y-%m-%d}"
 
     def get_additional_data(self) -> dict:
         return {"patient_id": self.screening.patient_id, "override": self.is_override}

@@ -2,6 +2,7 @@
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
 from intake.models import Patient
 
@@ -46,6 +47,11 @@ class TreatmentSession(models.Model):
     ends_at = models.DateTimeField()
     status = models.CharField(max_length=12, choices=Status, default=Status.BOOKED)
     cancel_reason = models.CharField(max_length=500, blank=True)
+    # Who cancelled (or postponed) the session and when: a page opened before that says so.
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    cancelled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     booked_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
@@ -145,7 +151,9 @@ class TreatmentSession(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"Session {self.pk} for patient {self.patient_id} at {self.starts_at:%Y-%m-%d %H:%M}"
+        # In the clinic's zone: the audit trail keeps this text as the record's name.
+        starts = timezone.localtime(self.starts_at)
+        return f"Session {self.pk} for patient {self.patient_id} at {starts:%Y-%m-%d %H:%M}"
 
     @property
     def aldrete_total(self) -> int | None:
@@ -187,7 +195,7 @@ class VitalsReading(models.Model):
         indexes = [models.Index(fields=["session", "taken_at"], name="vitals_series")]
 
     def __str__(self) -> str:
-        return f"Vitals {self.pk} at {self.taken_at:%H:%M}"
+        return f"Vitals {self.pk} at {timezone.localtime(self.taken_at):%H:%M}"
 
     def get_additional_data(self) -> dict:
         return {"session_id": self.session_id}

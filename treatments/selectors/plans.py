@@ -5,14 +5,14 @@ from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from django.db.models import Case, IntegerField, Value, When
+from django.db.models import Case, Exists, IntegerField, OuterRef, Value, When
 
 from clinic.prepared import Prepared, loaded
 from intake.models import Patient, PatientMeasurement
 
 from .. import booking_rules, limits
 from ..dosing import Route
-from ..models import PlanVersion, TreatmentPlan, TreatmentSession
+from ..models import PlanVersion, StaffTask, TreatmentPlan, TreatmentSession
 
 # What the front desk may read of a version: the schedule, not the dose, goals or indication.
 SCHEDULE_FIELDS = (
@@ -203,6 +203,24 @@ def patient_plan_for_panel(*, patient: Patient, schedule_only: bool) -> PlanVers
         },
     )
     return version
+
+
+# StaffTask.source_kind of the front desk's task to book a plan's sessions (its id the plan's).
+PLAN_BOOKING_TASK = "plan-booking"
+
+
+def patient_active_plan_booking(*, patient: Patient) -> dict | None:
+    """The patient's active plan as ``{"pk", "booking_open"}``: whether the front desk's task
+    to book its sessions is still open. One query; None without an active plan."""
+    open_task = StaffTask.objects.filter(
+        source_kind=PLAN_BOOKING_TASK, source_id=OuterRef("pk"), status=StaffTask.Status.OPEN
+    )
+    return (
+        TreatmentPlan.objects.filter(patient_id=patient.pk, status=TreatmentPlan.Status.ACTIVE)
+        .annotate(booking_open=Exists(open_task))
+        .values("pk", "booking_open")
+        .first()
+    )
 
 
 def patient_had_esketamine(*, patient: Patient) -> bool:

@@ -27,6 +27,7 @@ from ..models import (
     TreatmentPlan,
     TreatmentSession,
 )
+from .booking_tasks import plan_booking_task_close_if_booked
 
 # Called inside the transaction that changes the session (the follow-ups app registers its
 # reminders here): BOOK_HOOKS with (session=, user=), RESCHEDULE_HOOKS with (session=, user=,
@@ -214,6 +215,9 @@ def session_book(
                 status=TreatmentSession.Status.BOOKED,
                 booked_by=booked_by,
             )
+            plan_booking_task_close_if_booked(
+                plan_id=plan.pk, sessions_planned=version.sessions_planned, user=booked_by
+            )
             for hook in BOOK_HOOKS:
                 hook(session=session, user=booked_by)
             return session
@@ -245,7 +249,8 @@ def session_reschedule(
             )
             if session.status != TreatmentSession.Status.BOOKED:
                 raise ValidationError(
-                    f"Only a booked session can be rescheduled: this one is "
+                    session_closed_refusal(session)
+                    or f"Only a booked session can be rescheduled: this one is "
                     f"{session.get_status_display().lower()}.",
                     code="not_booked",
                 )
@@ -284,6 +289,22 @@ def session_reschedule(
 CANCELLABLE = (TreatmentSession.Status.BOOKED, TreatmentSession.Status.CHECKED_IN)
 
 
+def session_closed_refusal(session: TreatmentSession) -> str | None:
+    """Why nothing can be recorded on a cancelled session or a no-show, naming who cancelled
+    it and when: a page opened before then acts on a session that is no longer there. None
+    for any other session."""
+    if session.status == TreatmentSession.Status.NO_SHOW:
+        return "This session was marked as a no-show: nothing was changed."
+    if session.status != TreatmentSession.Status.CANCELLED:
+        return None
+    who = ""
+    if session.cancelled_by_id is not None:
+        user = session.cancelled_by
+        who = f" by {user.get_full_name() or user.username}"
+    when = f" on {_when_text(session.cancelled_at)}" if session.cancelled_at else ""
+    return f"This session was cancelled{who}{when}: nothing was changed."
+
+
 def session_cancel(*, session: TreatmentSession, reason: str, user) -> TreatmentSession:
     """Cancel a session that has not started: its chair and the patient's time are free again."""
     reason = (reason or "").strip()
@@ -293,12 +314,15 @@ def session_cancel(*, session: TreatmentSession, reason: str, user) -> Treatment
         session = TreatmentSession.objects.select_for_update().get(pk=session.pk)
         if session.status not in CANCELLABLE:
             raise ValidationError(
-                f"This session cannot be cancelled: it is {session.get_status_display().lower()}.",
+                session_closed_refusal(session)
+                or f"This session cannot be cancelled: it is "
+                f"{session.get_status_display().lower()}.",
                 code="not_cancellable",
             )
         session.status = TreatmentSession.Status.CANCELLED
         session.cancel_reason = reason
-        session.save(update_fields=["status", "cancel_reason"])
+        session.cancelled_at, session.cancelled_by = timezone.now(), user
+        session.save(update_fields=["status", "cancel_reason", "cancelled_at", "cancelled_by"])
         for hook in CANCEL_HOOKS:
             hook(session=session, user=user)
     return session
@@ -310,7 +334,8 @@ def session_mark_no_show(*, session: TreatmentSession, user) -> TreatmentSession
         session = TreatmentSession.objects.select_for_update().get(pk=session.pk)
         if session.status != TreatmentSession.Status.BOOKED:
             raise ValidationError(
-                "Only a booked session can be marked as a no-show: this one is "
+                session_closed_refusal(session)
+                or "Only a booked session can be marked as a no-show: this one is "
                 f"{session.get_status_display().lower()}.",
                 code="not_booked",
             )

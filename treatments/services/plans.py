@@ -31,6 +31,7 @@ from ..dosing import (
 )
 from ..models import PlanVersion, Screening, TreatmentPlan
 from ..selectors.plans import patient_had_esketamine
+from .booking_tasks import plan_booking_task_cancel, plan_booking_task_open
 
 # Called inside the transaction with (plan=, user=) when an active plan is completed or stopped:
 # the follow-ups app sends the two-week questionnaires after a series cut short here.
@@ -384,6 +385,10 @@ def plan_activate(*, plan: TreatmentPlan, user) -> TreatmentPlan:
             fresh.status = Status.ACTIVE
             fresh.activated_at = timezone.now()
             fresh.save(update_fields=["status", "activated_at"])
+            # The front desk books the series next: a task on their list.
+            plan_booking_task_open(
+                plan=fresh, version=fresh.versions.order_by("-number").first(), user=user
+            )
     except IntegrityError as error:
         # Two clinicians activating two plans at once: the database's constraint decides.
         raise ValidationError(
@@ -458,6 +463,7 @@ def plan_complete(*, plan: TreatmentPlan, user) -> TreatmentPlan:
         fresh.status = Status.COMPLETED
         fresh.ended_at = timezone.now()
         fresh.save(update_fields=["status", "ended_at"])
+        plan_booking_task_cancel(plan=fresh, user=user)
         for hook in ENDED_HOOKS:
             hook(plan=fresh, user=user)
     _refresh(plan, fresh)
@@ -479,6 +485,7 @@ def plan_stop(*, plan: TreatmentPlan, user, reason: str) -> TreatmentPlan:
         fresh.stop_reason = reason.strip()
         fresh.ended_at = timezone.now()
         fresh.save(update_fields=["status", "stop_reason", "ended_at"])
+        plan_booking_task_cancel(plan=fresh, user=user)
         if was_active:
             for hook in ENDED_HOOKS:
                 hook(plan=fresh, user=user)

@@ -15,7 +15,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET
 
 from clinic.audit import record_access
 from clinic.roles import CLINICIAN, FRONT_DESK, has_role, role_required
@@ -27,6 +27,11 @@ from ..dosing import ROUTE_LABELS, Route
 from ..models import SessionEvent, TreatmentSession, VitalsReading
 from ..selectors import sessions as selectors
 from ..services import sessions as services
+from ..services.booking import session_closed_refusal
+from . import post_or_back
+
+# A stage's form posts to its own address; opened by GET, it goes back to the session page.
+stage_post = post_or_back("treatments:session_detail")
 
 Status = TreatmentSession.Status
 STATUS_STYLES = {
@@ -188,6 +193,7 @@ def _render_session(request, session: TreatmentSession, *, status: int = 200, **
         "session": session,
         "patient": session.patient,
         "status_style": STATUS_STYLES.get(session.status, "text-bg-secondary"),
+        "board_url": f"{reverse('treatments:chair_board')}?date={_day(session):%Y-%m-%d}",
         **_initial_forms(session),
         **bound,
     }
@@ -214,8 +220,14 @@ def session_detail(request, pk: int):
 
 
 def _stage(request, pk: int, *, form_class, form_name: str, service, anchor: str, done: str):
-    """Bind a stage's form, call its service, and show the page again with any errors."""
+    """Bind a stage's form, call its service, and show the page again with any errors. A
+    session cancelled meanwhile (the page was opened before) is refused saying so, whatever
+    the form holds."""
     session = _session_or_404(pk)
+    closed = session_closed_refusal(session)
+    if closed:
+        messages.error(request, closed)
+        return redirect("treatments:session_detail", pk=session.pk)
     form = form_class(request.POST, day=_day(session))
     if form.is_valid():
         try:
@@ -229,7 +241,7 @@ def _stage(request, pk: int, *, form_class, form_name: str, service, anchor: str
 
 
 @role_required(CLINICIAN, FRONT_DESK)
-@require_POST
+@stage_post
 def session_check_in(request, pk: int):
     return _stage(
         request, pk, form_class=forms.CheckInForm, form_name="check_in_form",
@@ -238,7 +250,7 @@ def session_check_in(request, pk: int):
 
 
 @role_required(CLINICIAN)
-@require_POST
+@stage_post
 def session_pre_dose(request, pk: int):
     return _stage(
         request, pk, form_class=forms.PreDoseForm, form_name="pre_dose_form",
@@ -248,7 +260,7 @@ def session_pre_dose(request, pk: int):
 
 
 @role_required(CLINICIAN)
-@require_POST
+@stage_post
 def session_bp_decision(request, pk: int):
     return _stage(
         request, pk, form_class=forms.BpDecisionForm, form_name="bp_form",
@@ -258,7 +270,7 @@ def session_bp_decision(request, pk: int):
 
 
 @role_required(CLINICIAN)
-@require_POST
+@stage_post
 def session_fasting_decision(request, pk: int):
     return _stage(
         request, pk, form_class=forms.FastingDecisionForm, form_name="fasting_form",
@@ -268,7 +280,7 @@ def session_fasting_decision(request, pk: int):
 
 
 @role_required(CLINICIAN)
-@require_POST
+@stage_post
 def session_administer(request, pk: int):
     return _stage(
         request, pk, form_class=forms.AdministrationForm, form_name="administration_form",
@@ -278,7 +290,7 @@ def session_administer(request, pk: int):
 
 
 @role_required(CLINICIAN)
-@require_POST
+@stage_post
 def session_vitals_add(request, pk: int):
     return _stage(
         request, pk, form_class=forms.VitalsForm, form_name="vitals_form",
@@ -287,7 +299,7 @@ def session_vitals_add(request, pk: int):
 
 
 @role_required(CLINICIAN)
-@require_POST
+@stage_post
 def session_event_add(request, pk: int):
     return _stage(
         request, pk, form_class=forms.EventForm, form_name="event_form",
@@ -296,7 +308,7 @@ def session_event_add(request, pk: int):
 
 
 @role_required(CLINICIAN)
-@require_POST
+@stage_post
 def session_stop_time(request, pk: int):
     return _stage(
         request, pk, form_class=forms.StopTimeForm, form_name="stop_time_form",
@@ -306,7 +318,7 @@ def session_stop_time(request, pk: int):
 
 
 @role_required(CLINICIAN)
-@require_POST
+@stage_post
 def session_discharge(request, pk: int):
     return _stage(
         request, pk, form_class=forms.DischargeForm, form_name="discharge_form",
@@ -316,7 +328,7 @@ def session_discharge(request, pk: int):
 
 
 @role_required(CLINICIAN)
-@require_POST
+@stage_post
 def session_sign(request, pk: int):
     session = _session_or_404(pk)
     try:
@@ -328,7 +340,7 @@ def session_sign(request, pk: int):
 
 
 @role_required(CLINICIAN)
-@require_POST
+@stage_post
 def session_addendum_add(request, pk: int):
     session = _session_or_404(pk)
     form = forms.AddendumForm(request.POST)

@@ -223,7 +223,8 @@ def _decide(
         if decision == "postpone":
             fresh.status = Status.CANCELLED
             fresh.cancel_reason = f"Postponed: {what}. {note.strip()}"
-            saved += ["status", "cancel_reason"]
+            fresh.cancelled_at, fresh.cancelled_by = timezone.now(), by
+            saved += ["status", "cancel_reason", "cancelled_at", "cancelled_by"]
         fresh.save(update_fields=saved)
     copy_fields(session, fresh, saved)
     return session

@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from ...dosing import Route
 from ...models import TreatmentSession
+from ..booking import session_closed_refusal
 
 Status = TreatmentSession.Status
 
@@ -22,8 +23,12 @@ COMPLETED_HOOKS: list[Callable[..., None]] = []
 
 
 def locked(session: TreatmentSession) -> TreatmentSession:
-    """The session's row, locked for this transaction; refused once the note is signed."""
+    """The session's row, locked for this transaction; refused once the note is signed, and
+    once the session is cancelled or a no-show (saying who cancelled it and when)."""
     fresh = TreatmentSession.objects.select_for_update().get(pk=session.pk)
+    closed = session_closed_refusal(fresh)
+    if closed:
+        raise ValidationError(closed, code="session_closed")
     if fresh.signed_at is not None:
         raise ValidationError(
             "The session note is signed and locked: add an addendum to record a change."
