@@ -4,13 +4,21 @@ Also what every changelist over a table that grows with the clinic shares (``Lar
 at 100,000 patients the outbox holds millions of rows, and a page of it must cost the same as
 in a small clinic."""
 
+import copy
+from datetime import UTC, datetime
+
 from auditlog.admin import LogEntryAdmin
 from auditlog.models import LogEntry
+from auditlog.render import render_logentry_changes_html
 from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
+from django.core.exceptions import FieldDoesNotExist
 from django.core.paginator import Paginator
+from django.db import models
 from django.utils.functional import cached_property
+
+from .dates import day_time
 
 
 class CappedCountPaginator(Paginator):
@@ -159,6 +167,40 @@ class AuditTrailAdmin(LargeTableAdmin, LogEntryAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+    @admin.display(description="Changes")
+    def msg(self, obj):
+        """auditlog's table of changes, its times in the clinic's zone (it keeps them in UTC)."""
+        shown = copy.copy(obj)
+        shown.changes = changes_in_clinic_time(obj)
+        return render_logentry_changes_html(shown)
+
+
+def _stored_time_in_clinic_zone(value):
+    """A time as auditlog writes it in a change ("2026-12-01 16:00:00", UTC without its zone)
+    in the clinic's words ("12/01/2026 10:00"); anything else as it is."""
+    if not isinstance(value, str):
+        return value
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return value
+    return day_time(moment if moment.tzinfo else moment.replace(tzinfo=UTC))
+
+
+def changes_in_clinic_time(entry: LogEntry) -> dict:
+    """An entry's changes with the values of its model's date-and-time fields in clinic time."""
+    model = entry.content_type.model_class()
+    changes = {}
+    for name, values in entry.changes_dict.items():
+        try:
+            field = model._meta.get_field(name) if model is not None else None
+        except FieldDoesNotExist:
+            field = None
+        if isinstance(field, models.DateTimeField) and isinstance(values, list):
+            values = [_stored_time_in_clinic_zone(value) for value in values]
+        changes[name] = values
+    return changes
 
 
 User = get_user_model()
