@@ -206,3 +206,87 @@ def _discharge(page, *, at: str) -> None:
     page.get_by_label("Discharge time").fill(at)
     page.get_by_label("Discharge instructions given: no driving until the next day").check()
     page.get_by_role("button", name="Discharge", exact=True).click()
+
+
+TABLET = {"width": 1024, "height": 768}
+
+
+@pytest.fixture
+def tablet_page(browser, request):
+    from tests.browser.conftest import _open_page
+
+    yield from _open_page(browser, request, TABLET)
+
+
+def test_on_a_tablet_each_stage_says_what_it_waits_for_and_no_flag_is_cut_off(
+    tablet_page, live_server, clinician_user, clinic_clock
+):
+    page = tablet_page
+    now = timezone.now()
+    patient = PatientFactory(legal_first_name="Tia", legal_last_name="Moss", sex_at_birth="male")
+    session = booked_session(by=clinician_user, patient=patient, starts_at=now)
+    checked_in(session, by=clinician_user)
+    log_in(page, live_server, clinician_user, device=give_authenticator(clinician_user))
+    page.goto(f"{live_server.url}/sessions/{session.pk}/")
+
+    before = page.get_by_role("region", name="Before the dose")
+    expect(before).to_contain_text(
+        "Dosing waits for: consent confirmed as current; the baseline vitals."
+    )
+    assert serious_violations(page) == []
+
+    # Fasted two hours only: the dose now waits for a decision on the fasting alone.
+    page.get_by_label("Consent is current").check()
+    page.get_by_label("Hours since food").fill("2")
+    page.get_by_label("Hours since clear liquids").fill("3")
+    page.get_by_role("group", name="Benzodiazepine or other sedative taken today").get_by_label(
+        "No"
+    ).check()
+    page.get_by_label("Blood pressure, systolic (mmHg)").fill("124")
+    page.get_by_label("Blood pressure, diastolic (mmHg)").fill("80")
+    page.get_by_label("Heart rate (per minute)").fill("72")
+    page.get_by_label("SpO2 (%)").fill("98")
+    page.get_by_label("Respiratory rate (per minute)").fill("14")
+    page.get_by_role("button", name="Record before the dose").click()
+    expect(before).to_contain_text("Dosing waits for: a decision on the fasting.")
+    fasting = page.get_by_role("form", name="Fasting decision")
+    fasting.get_by_label("Proceed with the dose").check()
+    fasting.get_by_label("Reason").fill("Light breakfast, low aspiration risk; discussed.")
+    fasting.get_by_role("button", name="Record the fasting decision").click()
+    expect(page.get_by_role("status").first).to_be_visible()
+    expect(before).not_to_contain_text("Dosing waits for")
+    assert serious_violations(page) == []
+
+    # Dosed five minutes ago, the infusion still running: discharge waits for its end.
+    administered(session, by=clinician_user, started_at=timezone.now() - timedelta(minutes=5))
+    page.reload()
+    discharge = page.get_by_role("region", name="Observation and discharge")
+    expect(discharge).to_contain_text(
+        "Discharge waits for: the infusion's stop time; a full set of vitals after the dose."
+    )
+
+    form = page.locator("form").filter(has=page.get_by_role("button", name="Add the reading"))
+    form.get_by_label("Systolic (mmHg)").fill("166")
+    form.get_by_label("Diastolic (mmHg)").fill("92")
+    form.get_by_label("Heart rate").fill("84")
+    form.get_by_label("SpO2 (%)").fill("88")
+    form.get_by_label("Resp. rate").fill("14")
+    form.get_by_label("Sedation (MOAA/S)").select_option("4")
+    form.get_by_role("button", name="Add the reading").click()
+
+    table = page.get_by_role("table", name=re.compile("Vitals after the dose"))
+    flag = table.get_by_text("SpO2 low (88)")
+    expect(flag).to_be_visible()
+    # The whole badge shows: its text is not clipped inside the badge, nor the badge by the
+    # scrolling box around the table.
+    assert flag.evaluate("badge => badge.scrollWidth <= badge.clientWidth")
+    scroller = page.get_by_role("region", name="Vitals after the dose, scrolls sideways")
+    box, frame = flag.bounding_box(), scroller.bounding_box()
+    assert frame["x"] <= box["x"] and box["x"] + box["width"] <= frame["x"] + frame["width"]
+    # Reached by the keyboard too (axe: scrollable-region-focusable).
+    scroller.focus()
+    expect(scroller).to_be_focused()
+    expect(scroller).to_have_attribute("tabindex", "0")
+    expect(discharge).to_contain_text("Discharge waits for: the infusion's stop time")
+    screenshot(page, "session-tablet-monitoring")
+    assert serious_violations(page) == []

@@ -1133,3 +1133,56 @@ def test_the_admin_cannot_change_a_sessions_dose_or_route(clinic_admin, clinicia
     assert response.status_code == 403
     session.refresh_from_db()
     assert (session.dose_given_mg, session.route_given) == (Decimal("35.0"), Route.IV)
+
+
+# --- What each stage waits for -----------------------------------------------------------------
+
+
+@pytest.mark.clinic_day
+def test_dosing_waits_for_says_what_is_missing_in_the_order_it_is_done(clinician_user):
+    session = booked_session(by=clinician_user, starts_at=timezone.now())
+
+    assert services.dosing_waits_for(session, None) == [
+        "the check-in",
+        "consent confirmed as current",
+        "the baseline vitals",
+    ]
+
+    checked_in(session, by=clinician_user)
+    baseline = pre_dose(session, by=clinician_user, fasting_hours=Decimal("2"), systolic=172)
+    session.refresh_from_db()
+
+    assert services.dosing_waits_for(session, baseline) == [
+        "a decision on the raised blood pressure",
+        "a decision on the fasting",
+    ]
+    # The refusal says the same in sentences, one per gap.
+    assert len(services.administration_blockers(session, baseline)) == 2
+
+
+@pytest.mark.clinic_day
+def test_discharge_waits_for_the_stop_time_the_observation_and_resolved_vitals(clinician_user):
+    session = booked_session(by=clinician_user, starts_at=timezone.now())
+    checked_in(session, by=clinician_user)
+    pre_dose(session, by=clinician_user)
+    started = timezone.now() - timedelta(minutes=5)
+    administered(session, by=clinician_user, started_at=started)
+
+    assert services.discharge_waits_for(session, [], now=timezone.now()) == [
+        "the infusion's stop time",
+        "a full set of vitals after the dose",
+    ]
+
+    services.session_record_stop(session=session, by=clinician_user, stopped_at=timezone.now())
+    reading = monitored(session, by=clinician_user, spo2=88, sedation_moaa_s=4)
+
+    assert services.discharge_waits_for(session, [reading], now=timezone.now()) == [
+        f"the end of the observation, at {timezone.localtime() + timedelta(minutes=60):%H:%M}",
+        "vitals within the normal ranges (or accepted with a note)",
+        "sedation resolved (MOAA/S 5)",
+    ]
+
+    later = timezone.now() + timedelta(minutes=61)
+    with time_machine.travel(later, tick=False):
+        resolved = monitored(session, by=clinician_user)
+        assert services.discharge_waits_for(session, [reading, resolved], now=later) == []

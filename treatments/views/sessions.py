@@ -130,6 +130,17 @@ def _page_state(session: TreatmentSession) -> dict:
             if session.status == Status.CHECKED_IN
             else []
         ),
+        # What each stage still waits for, said beside it (the next stage cannot pass before).
+        "dosing_waits_for": (
+            services.dosing_waits_for(session, baseline)
+            if not signed and session.status in (Status.BOOKED, Status.CHECKED_IN)
+            else []
+        ),
+        "discharge_waits_for": (
+            services.discharge_waits_for(session, vitals, now=timezone.now())
+            if not signed and session.status == Status.IN_PROGRESS
+            else []
+        ),
         "missing": rules.signing_missing(services.signing_parts(session, vitals)),
         "signed": signed,
         "can_check_in": not signed and session.status in (Status.BOOKED, Status.CHECKED_IN),

@@ -11,6 +11,7 @@ from .administration import (
     OUTSIDE_USUAL,
     administration_blockers,
     dosing_version,
+    dosing_waits_for,
     session_administer,
     session_record_stop,
     stop_time_needed,
@@ -29,6 +30,7 @@ from .before_dose import (
 from .common import COMPLETED_HOOKS, FUTURE_SLACK, Status, session_route
 from .discharge import (
     discharge_limits,
+    discharge_waits_for,
     earliest_discharge,
     readings_after_administration,
     session_discharge,
@@ -47,7 +49,9 @@ __all__ = [
     "administration_blockers",
     "bp_gated",
     "discharge_limits",
+    "discharge_waits_for",
     "dosing_version",
+    "dosing_waits_for",
     "earliest_discharge",
     "fasting_shortfalls",
     "pregnancy_test_applies",

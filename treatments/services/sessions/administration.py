@@ -23,33 +23,71 @@ OUTSIDE_USUAL = "outside_usual"
 DRUGS = ("ketamine", "esketamine")
 
 
-def administration_blockers(session: TreatmentSession, baseline: VitalsReading | None) -> list[str]:
-    """Why the dose cannot be given yet (empty: it can)."""
-    blockers = []
+def _dosing_gaps(
+    session: TreatmentSession, baseline: VitalsReading | None
+) -> list[tuple[tuple[str, ...], str]]:
+    """What dosing still waits for: each gap as (what is missing, in a few words for the page's
+    "Dosing waits for" line; the refusal's sentence)."""
+    gaps: list[tuple[tuple[str, ...], str]] = []
     if session.status != Status.CHECKED_IN:
-        blockers.append("The patient must be checked in, and not yet dosed.")
+        waiting = ("the check-in",) if session.status == Status.BOOKED else ()
+        gaps.append((waiting, "The patient must be checked in, and not yet dosed."))
     if session.consent_current is not True or baseline is None:
-        blockers.append("Record consent and baseline vitals before the dose.")
+        missing = ("consent confirmed as current",) if session.consent_current is not True else ()
+        missing += ("the baseline vitals",) if baseline is None else ()
+        gaps.append((missing, "Record consent and baseline vitals before the dose."))
     else:
         if bp_gated(session, baseline) and session.bp_gate_decision != "proceed":
-            blockers.append(
-                f"Baseline blood pressure {baseline.systolic}/{baseline.diastolic} is above "
-                f"{limits.blood_pressure().gate_text}: dosing is blocked until a clinician "
-                "records a decision to proceed."
+            gaps.append(
+                (
+                    ("a decision on the raised blood pressure",),
+                    f"Baseline blood pressure {baseline.systolic}/{baseline.diastolic} is above "
+                    f"{limits.blood_pressure().gate_text}: dosing is blocked until a clinician "
+                    "records a decision to proceed.",
+                )
             )
         if session.fasting_hours is None or session.clear_liquids_hours is None:
-            blockers.append("Record the hours since food and since clear liquids.")
+            gaps.append(
+                (
+                    ("the hours since food and clear liquids",),
+                    "Record the hours since food and since clear liquids.",
+                )
+            )
         shortfalls = fasting_shortfalls(session)
         if shortfalls and session.fasting_decision != "proceed":
-            blockers.append(
-                f"Fasting is short ({'; '.join(shortfalls)}): dosing is blocked until a "
-                "clinician records a decision to proceed."
+            gaps.append(
+                (
+                    ("a decision on the fasting",),
+                    f"Fasting is short ({'; '.join(shortfalls)}): dosing is blocked until a "
+                    "clinician records a decision to proceed.",
+                )
             )
         if session.sedatives_today is None:
-            blockers.append("Record whether a benzodiazepine or other sedative was taken today.")
+            gaps.append(
+                (
+                    ("whether a sedative was taken today",),
+                    "Record whether a benzodiazepine or other sedative was taken today.",
+                )
+            )
     if session.pregnancy_test == "positive":
-        blockers.append("The pregnancy test is positive: ketamine is not given.")
-    return blockers
+        gaps.append(
+            (
+                ("a negative pregnancy test",),
+                "The pregnancy test is positive: ketamine is not given.",
+            )
+        )
+    return gaps
+
+
+def administration_blockers(session: TreatmentSession, baseline: VitalsReading | None) -> list[str]:
+    """Why the dose cannot be given yet (empty: it can)."""
+    return [sentence for _, sentence in _dosing_gaps(session, baseline)]
+
+
+def dosing_waits_for(session: TreatmentSession, baseline: VitalsReading | None) -> list[str]:
+    """What a booked or checked-in session still needs before the dose, in a few words each
+    (the same checks as ``administration_blockers``)."""
+    return [words for waiting, _ in _dosing_gaps(session, baseline) for words in waiting]
 
 
 def dosing_version(session: TreatmentSession) -> PlanVersion:

@@ -8,6 +8,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from clinic.dates import time_of_day
+
 from ... import limits
 from ... import session_rules as rules
 from ...dosing import Route
@@ -45,6 +47,35 @@ def readings_after_administration(
         (v for v in vitals if v.kind != VitalsReading.Kind.BASELINE and v.taken_at >= ended),
         key=lambda v: (v.taken_at, v.pk or 0),
     )
+
+
+def discharge_waits_for(
+    session: TreatmentSession, vitals: Sequence[VitalsReading], *, now: datetime
+) -> list[str]:
+    """What a dosed session still needs before the discharge form can pass, in a few words
+    each (the score, the escort and the instructions are on the form itself)."""
+    if session.administration_started_at is None:
+        return ["the administration"]
+    waiting = []
+    earliest = earliest_discharge(session)
+    if earliest is None:
+        waiting.append("the infusion's stop time")
+    elif now < earliest:
+        waiting.append(f"the end of the observation, at {time_of_day(earliest)}")
+    after = readings_after_administration(session, vitals)
+    last = after[-1] if after else None
+    if last is None:
+        waiting.append("a full set of vitals after the dose")
+        return waiting
+    if any(getattr(last, name) is None for name, _ in rules.DISCHARGE_READING_VALUES):
+        waiting.append("a full set of vitals in the last reading")
+    if rules.range_flags(last):
+        waiting.append("vitals within the normal ranges (or accepted with a note)")
+    if last.sedation_moaa_s is not None and last.sedation_moaa_s != rules.SEDATION_RESOLVED:
+        waiting.append(f"sedation resolved (MOAA/S {rules.SEDATION_RESOLVED})")
+    if last.dissociation is not None and last.dissociation != rules.DISSOCIATION_RESOLVED:
+        waiting.append(f"dissociation resolved (CADSS-6 {rules.DISSOCIATION_RESOLVED})")
+    return waiting
 
 
 def discharge_limits(session: TreatmentSession) -> rules.DischargeLimits:
