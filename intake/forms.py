@@ -1,5 +1,4 @@
 from datetime import date
-from decimal import Decimal
 
 from crispy_forms.helper import FormHelper
 from django import forms
@@ -9,6 +8,7 @@ from phonenumber_field.formfields import PhoneNumberField
 from phonenumber_field.phonenumber import to_python
 from phonenumber_field.widgets import RegionalPhoneNumberWidget
 
+from . import units
 from .models import ConsultationRequest, ContactChannel, InquiryConcern, Patient, ReferralSource
 from .services.inquiries import INQUIRY_FIELDS, NO_CONCERN, NO_CONSENT, inquiry_errors
 
@@ -66,8 +66,9 @@ US_STATES = [
     ("WI", "Wisconsin"),
     ("WY", "Wyoming"),
 ]
-POUNDS_PER_KG = Decimal("2.20462")
-CM_PER_INCH = Decimal("2.54")
+# Kept importable from here (the intake's "About you" reads them); converted in .units alone.
+POUNDS_PER_KG = units.POUNDS_PER_KG
+CM_PER_INCH = units.CM_PER_INCH
 
 
 def validate_date_of_birth(value: date) -> None:
@@ -180,48 +181,59 @@ class PatientForm(forms.ModelForm):
 
 
 class MeasurementFieldsMixin(forms.Form):
+    """A height and a weight in inches and pounds, refused when no adult patient measures
+    that (intake/units.py); stored in centimetres and kilograms (``measurement_kwargs``)."""
+
     weight_lb = forms.DecimalField(
         label="Weight (lb)",
         required=False,
-        min_value=Decimal("20"),
-        max_value=Decimal("1000"),
+        min_value=units.WEIGHT_LB_MIN,
+        max_value=units.WEIGHT_LB_MAX,
         max_digits=5,
         decimal_places=1,
         error_messages={
             "invalid": "Enter the weight in pounds as a number, e.g. 154.",
-            "min_value": "Enter a weight between 20 and 1000 lb.",
-            "max_value": "Enter a weight between 20 and 1000 lb.",
+            "min_value": units.WEIGHT_RANGE_MESSAGE,
+            "max_value": units.WEIGHT_RANGE_MESSAGE,
             "max_decimal_places": "Enter the weight to one decimal place at most, e.g. 154.5.",
-            "max_digits": "Enter a weight between 20 and 1000 lb.",
-            "max_whole_digits": "Enter a weight between 20 and 1000 lb.",
+            "max_digits": units.WEIGHT_RANGE_MESSAGE,
+            "max_whole_digits": units.WEIGHT_RANGE_MESSAGE,
         },
     )
     height_in = forms.DecimalField(
         label="Height (in)",
         required=False,
-        min_value=Decimal("20"),
-        max_value=Decimal("100"),
+        min_value=units.HEIGHT_IN_MIN,
+        max_value=units.HEIGHT_IN_MAX,
         max_digits=4,
         decimal_places=1,
         help_text="5 ft 6 in = 66 in.",
         error_messages={
             "invalid": "Enter the height in inches as a number, e.g. 66.",
-            "min_value": "Enter a height between 20 and 100 in (5 ft 6 in = 66 in).",
-            "max_value": "Enter a height between 20 and 100 in (5 ft 6 in = 66 in).",
+            "min_value": units.HEIGHT_RANGE_MESSAGE,
+            "max_value": units.HEIGHT_RANGE_MESSAGE,
             "max_decimal_places": "Enter the height to one decimal place at most, e.g. 66.5.",
-            "max_digits": "Enter a height between 20 and 100 in (5 ft 6 in = 66 in).",
-            "max_whole_digits": "Enter a height between 20 and 100 in (5 ft 6 in = 66 in).",
+            "max_digits": units.HEIGHT_RANGE_MESSAGE,
+            "max_whole_digits": units.HEIGHT_RANGE_MESSAGE,
         },
     )
+
+    def clean(self):
+        cleaned = super().clean()
+        if "weight_lb" not in self.errors and "height_in" not in self.errors:
+            problems = units.implausible_measurement(
+                weight_lb=cleaned.get("weight_lb"), height_in=cleaned.get("height_in")
+            )
+            for what, message in problems.items():
+                self.add_error("weight_lb" if what == "weight" else "height_in", message)
+        return cleaned
 
     def measurement_kwargs(self) -> dict:
         weight_lb = self.cleaned_data.get("weight_lb")
         height_in = self.cleaned_data.get("height_in")
         return {
-            "weight_kg": (weight_lb / POUNDS_PER_KG).quantize(Decimal("0.1"))
-            if weight_lb
-            else None,
-            "height_cm": (height_in * CM_PER_INCH).quantize(Decimal("0.1")) if height_in else None,
+            "weight_kg": units.kg_from_lb(weight_lb) if weight_lb else None,
+            "height_cm": units.cm_from_in(height_in) if height_in else None,
         }
 
 

@@ -4,11 +4,16 @@ fields."""
 
 from django import forms
 
+from intake.forms import MeasurementFieldsMixin
+
 from .models import AssessmentFinding, ScreeningDetermination
 
+USE_THE_RECORD = "Optional: leave weight and height empty to use the latest on the record."
 
-class FindingForm(forms.Form):
-    """What the clinician measured at the assessment visit."""
+
+class FindingForm(MeasurementFieldsMixin):
+    """What the clinician measured at the assessment visit: the weight and height in pounds and
+    inches, as at registration and in the intake (stored in kg and cm)."""
 
     systolic = forms.IntegerField(
         label="Blood pressure, systolic (mmHg)", required=False, min_value=50, max_value=300
@@ -19,19 +24,6 @@ class FindingForm(forms.Form):
     pulse = forms.IntegerField(
         label="Pulse (beats per minute)", required=False, min_value=20, max_value=250
     )
-    weight_kg = forms.DecimalField(
-        label="Weight (kg)",
-        required=False,
-        min_value=20,
-        max_value=400,
-        max_digits=5,
-        decimal_places=1,
-        help_text="Optional: leave weight and height empty to use the latest on the record.",
-    )
-    height_cm = forms.DecimalField(
-        label="Height (cm)", required=False, min_value=90, max_value=250, max_digits=4,
-        decimal_places=1,
-    )  # fmt: skip
     pregnancy_test = forms.ChoiceField(
         label="Pregnancy test",
         required=False,
@@ -41,6 +33,10 @@ class FindingForm(forms.Form):
     notes = forms.CharField(
         label="Notes", required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 3})
     )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["weight_lb"].help_text = USE_THE_RECORD
 
     def clean(self):
         cleaned = super().clean()
@@ -57,7 +53,11 @@ class FindingForm(forms.Form):
         return cleaned
 
     def finding_kwargs(self) -> dict:
-        return {name: self.cleaned_data[name] for name in self.fields}
+        measured = ("weight_lb", "height_in")
+        return {
+            **{name: self.cleaned_data[name] for name in self.fields if name not in measured},
+            **self.measurement_kwargs(),
+        }
 
 
 Decision = ScreeningDetermination.Decision

@@ -152,3 +152,85 @@ def test_the_front_desk_calls_the_patient_and_marks_the_task_done(
     expect(page.get_by_text("No open tasks.")).to_be_visible()
     done = page.get_by_role("table").get_by_role("row").filter(has_text="Nora Quinn")
     expect(done).to_contain_text("Called; the letter comes by fax tomorrow")
+
+
+def test_thoughts_of_self_harm_come_first_and_approval_waits_for_the_acknowledgement(
+    page, live_server, clinician_user, front_desk_user
+):
+    screening_row(result=Result.NOT_A_CANDIDATE, last_name="Abbott")  # flagged, waiting longer
+    screened(
+        front_desk_user,
+        legal_first_name="Ada",
+        legal_last_name="Lane",
+        changes={"questionnaires": {"phq9_9": "1"}},
+    )
+    log_in(page, live_server, clinician_user, device=give_authenticator(clinician_user))
+    page.goto(f"{live_server.url}/screening/")
+
+    rows = page.get_by_role("table").get_by_role("row")
+    expect(rows.nth(1)).to_contain_text("Lane, Ada")
+    expect(rows.nth(1)).to_contain_text("Self-harm: PHQ-9 item 9 Several days")
+    expect(rows.nth(2)).to_contain_text("Abbott")
+    assert serious_violations(page) == []
+    rows.nth(1).get_by_role("link", name="Review screening of Ada Lane").click()
+
+    expect(page.get_by_role("heading", name="Screening of Ada Lane")).to_be_visible()
+    page.get_by_role("group", name="Decision").get_by_label("Approve for treatment").check()
+    page.get_by_role("button", name="Sign determination").click()
+    expect(page.get_by_role("alert").first).to_contain_text(
+        "Acknowledge the PHQ-9 item 9 alert (thoughts of self-harm) before approving"
+    )
+    alert = page.get_by_role("group", name="Acknowledge the self-harm alert before approving")
+    expect(alert).to_contain_text("Thoughts of self-harm (PHQ-9 item 9)")
+    assert serious_violations(page) == []
+    alert.get_by_label("What was done").fill("Called patient, safety plan reviewed")
+    alert.get_by_role("button", name="Acknowledge the alert").click()
+
+    expect(page.get_by_role("status").first).to_contain_text("Alert for Ada Lane acknowledged.")
+    expect(page.get_by_role("heading", name="Screening of Ada Lane")).to_be_visible()
+    expect(alert).to_have_count(0)
+    page.get_by_role("group", name="Decision").get_by_label("Approve for treatment").check()
+    page.get_by_role("button", name="Sign determination").click()
+
+    expect(page.get_by_role("status").first).to_contain_text("Signed: approved for treatment.")
+    result = page.get_by_role("region", name="Result")
+    expect(result).to_contain_text("Outcome: Approved")
+    expect(result).to_contain_text("Rules suggested: Needs clinician review")
+    expect(result).not_to_contain_text("Status:")
+    expect(page.get_by_role("button", name="Record findings and screen again")).to_have_count(0)
+    expect(page.get_by_role("heading", name="Record assessment findings")).to_have_count(0)
+    screenshot(page, "screening-signed-after-acknowledgement")
+    assert serious_violations(page) == []
+
+
+def test_findings_are_typed_in_pounds_and_inches_with_the_kilograms_shown_beside(
+    page, live_server, clinician_user, front_desk_user
+):
+    screening = screened(front_desk_user, legal_first_name="Ray", legal_last_name="Cole")
+    log_in(page, live_server, clinician_user, device=give_authenticator(clinician_user))
+    page.goto(f"{live_server.url}/screening/{screening.pk}/")
+
+    findings = page.get_by_role("region", name="Record assessment findings")
+    # A weight in kilograms beside a height in centimetres is refused with what to type.
+    findings.get_by_label("Weight (lb)").fill("75")
+    findings.get_by_label("Height (in)").fill("170")
+    findings.get_by_role("button", name="Record findings and screen again").click()
+    height = page.get_by_label("Height (in)")
+    expect(height).to_have_attribute("aria-invalid", "true")
+    expect(page.get_by_text("Enter a height between 48 and 90 in").first).to_be_visible()
+    assert serious_violations(page) == []
+
+    page.get_by_label("Weight (lb)").fill("165")
+    expect(page.get_by_text("= 74.8 kg")).to_be_visible()
+    height.fill("66")
+    expect(page.get_by_text("= 167.6 cm")).to_be_visible()
+    page.get_by_label("Blood pressure, systolic (mmHg)").fill("122")
+    page.get_by_label("Blood pressure, diastolic (mmHg)").fill("78")
+    page.get_by_role("button", name="Record findings and screen again").click()
+
+    expect(page.get_by_role("status").first).to_contain_text("Screened again")
+    recorded = page.get_by_role("region", name="Assessment findings", exact=True)
+    expect(recorded).to_contain_text("74.8 kg (165 lb)")
+    expect(recorded).to_contain_text("167.6 cm (5 ft 6 in)")
+    expect(recorded).to_contain_text("26.6")  # not the 50.8 of 165 typed as kilograms
+    assert serious_violations(page) == []

@@ -303,7 +303,8 @@ def test_different_person_is_registered_without_a_warning(front_desk):
         ("address_line1", ONE_MB, "Ensure this value has at most 200 characters"),
         ("emergency_contact_name", ONE_MB, "Ensure this value has at most 200 characters"),
         ("weight_lb", "heavy", "Enter the weight in pounds as a number, e.g. 154."),
-        ("weight_lb", "5000", "Enter a weight between 20 and 1000 lb."),
+        ("weight_lb", "5000", "Enter a weight between 70 and 700 lb"),
+        ("height_in", "170", "Enter a height between 48 and 90 in"),
     ],
     ids=lambda value: value[:20] if isinstance(value, str) else value,
 )
@@ -460,9 +461,9 @@ def test_the_latest_height_is_found_behind_many_weights(front_desk, patient):
     ("data", "field", "message"),
     [
         ({"weight_lb": "a lot"}, "weight_lb", "Enter the weight in pounds as a number, e.g. 154."),
-        ({"weight_lb": "3"}, "weight_lb", "Enter a weight between 20 and 1000 lb."),
+        ({"weight_lb": "3"}, "weight_lb", "Enter a weight between 70 and 700 lb"),
         ({"weight_lb": "154.25"}, "weight_lb", "Enter the weight to one decimal place at most"),
-        ({"height_in": "250"}, "height_in", "Enter a height between 20 and 100 in"),
+        ({"height_in": "250"}, "height_in", "Enter a height between 48 and 90 in"),
     ],
 )
 def test_measurement_errors_keep_the_patient_page(front_desk, patient, data, field, message):
