@@ -2,6 +2,7 @@
 tablet, then revokes it from the queue; a clinician follows an urgent alert to the submitted
 intake, reads the scores and flags, and acknowledges the alert. axe finds nothing serious."""
 
+import re
 from urllib.parse import urlparse
 
 from playwright.sync_api import expect
@@ -116,3 +117,50 @@ def test_clinician_follows_an_alert_to_the_scores_and_acknowledges_it(
     expect(done).to_contain_text("Called patient, safety plan reviewed")
     expect(done).to_contain_text("Casey Carter")
     screenshot(page, "alerts-acknowledged")
+
+
+def test_the_intake_page_links_to_its_screening_and_its_alert(
+    page, live_server, clinician_user, front_desk_user, patient
+):
+    intake = submitted_intake(patient, front_desk_user, changes={"questionnaires": {"phq9_9": "2"}})
+    log_in(page, live_server, clinician_user, device=give_authenticator(clinician_user))
+    page.goto(f"{live_server.url}/intakes/{intake.pk}/")
+
+    expect(page.get_by_role("heading", name="Intake of Jane Rivera")).to_be_visible()
+    alerts = page.get_by_role("region", name="Alerts from this intake")
+    expect(alerts).to_contain_text("Not acknowledged")
+    expect(alerts).to_contain_text("Thoughts of self-harm (PHQ-9 item 9)")
+    screening = page.get_by_role("region", name="Screening")
+    expect(screening).to_contain_text("Rules suggested")
+    expect(screening).to_contain_text("Pending review")
+    assert serious_violations(page) == []
+
+    alerts.get_by_role("link", name=re.compile("Open the alert")).click()
+    alert = page.get_by_role("article").filter(has_text="Jane Rivera")
+    expect(alert).to_contain_text("Thoughts of self-harm (PHQ-9 item 9)")
+    alert.get_by_label("What was done").fill("Called patient, safety plan reviewed")
+    alert.get_by_role("button", name="Acknowledge alert for Jane Rivera").click()
+    expect(page.get_by_role("status")).to_contain_text("Alert for Jane Rivera acknowledged.")
+
+    page.goto(f"{live_server.url}/intakes/{intake.pk}/")
+    expect(alerts).to_contain_text("Acknowledged")
+    expect(alerts).to_contain_text("Called patient, safety plan reviewed")
+    screening.get_by_role("link", name="Open the screening").click()
+    expect(page.get_by_role("heading", name="Screening of Jane Rivera")).to_be_visible()
+    assert serious_violations(page) == []
+
+
+def test_registration_refuses_a_weight_no_adult_has(page, live_server, front_desk_user):
+    log_in(page, live_server, front_desk_user)
+    page.goto(f"{live_server.url}/patients/new/")
+    page.get_by_label("Weight (lb)").fill("900")
+    page.get_by_label("Height (in)").fill("170")
+    page.get_by_role("button", name="Register patient").click()
+
+    weight = page.get_by_label("Weight (lb)")
+    expect(weight).to_have_attribute("aria-invalid", "true")
+    expect(weight).to_have_value("900")
+    expect(page.get_by_text("Enter a weight between 70 and 700 lb").first).to_be_visible()
+    expect(page.get_by_label("Height (in)")).to_have_attribute("aria-invalid", "true")
+    expect(page.get_by_text("Enter a height between 48 and 90 in").first).to_be_visible()
+    assert serious_violations(page) == []
