@@ -27,4 +27,6 @@ SURVEY = LinkSession(
     confirm_url="followups:survey_confirm",
     allow_when_done=lambda link: link.survey.status == Survey.Status.COMPLETED,
     attach=_attach,
+    # The survey's text comes from the neutral sender name; so do the pages it links to.
+    neutral_name=True,
 )

@@ -18,7 +18,7 @@ from django import forms
 from django.utils.datastructures import MultiValueDict
 
 from intake import scoring
-from intake.questionnaire import REQUIRED, _radio
+from intake.questionnaire import CHOOSE_HOW_DIFFICULT, CHOOSE_HOW_OFTEN, _radio
 
 SINCE_TREATMENT_STEM = (
     "Since your treatment, how often have you been bothered by the following problems?"
@@ -54,6 +54,11 @@ _DRAFT_VALUE_LIMIT = 300
 _ANSWER_CHOICES = [(str(value), label) for value, label in scoring.ANSWER_CHOICES]
 
 
+def _how_often(label: str) -> forms.Field:
+    """A GAD-7 or PHQ-9 item: "Not at all" to "Nearly every day"."""
+    return _radio(label, _ANSWER_CHOICES, required_message=CHOOSE_HOW_OFTEN)
+
+
 class FeelingForm(forms.Form):
     """How the patient feels overall, and each side effect with how bad it has been."""
 
@@ -61,12 +66,15 @@ class FeelingForm(forms.Form):
         "Overall, how are you feeling today?",
         FEELING_CHOICES,
         help_text="0 is the worst you could feel, 10 the best.",
+        required_message="Choose a number from 0 (very bad) to 10 (very good).",
     )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         for code, label in SIDE_EFFECTS:
-            self.fields[f"side_{code}"] = _radio(label, SEVERITIES)
+            self.fields[f"side_{code}"] = _radio(
+                label, SEVERITIES, required_message="Choose how bad it has been, or “None”."
+            )
         self.fields["side_other_detail"] = forms.CharField(
             label="What was the other side effect?",
             required=False,
@@ -100,7 +108,7 @@ class Gad7Form(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         for number, text in enumerate(scoring.GAD7_ITEMS, start=1):
-            self.fields[f"gad7_{number}"] = _radio(f"{number}. {text}", _ANSWER_CHOICES)
+            self.fields[f"gad7_{number}"] = _how_often(f"{number}. {text}")
 
     def results(self) -> dict:
         count = len(scoring.GAD7_ITEMS)
@@ -113,7 +121,7 @@ class CheckinAnxietyForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         for number, text in enumerate(scoring.GAD7_ITEMS, start=1):
-            self.fields[f"anxiety_{number}"] = _radio(f"{number}. {text}", _ANSWER_CHOICES)
+            self.fields[f"anxiety_{number}"] = _how_often(f"{number}. {text}")
 
     def results(self) -> dict:
         count = len(scoring.GAD7_ITEMS)
@@ -136,7 +144,7 @@ class SafetyForm(forms.Form):
     """PHQ-9 item 9 on its own. Named as in the PHQ-9 so the crisis resources appear as soon
     as it is answered above "Not at all" (static/intake/crisis.js)."""
 
-    phq9_9 = _radio(scoring.PHQ9_ITEMS[8], _ANSWER_CHOICES)
+    phq9_9 = _how_often(scoring.PHQ9_ITEMS[8])
 
     def results(self) -> dict:
         return {"safety_answer": int(self.cleaned_data["phq9_9"])}
@@ -146,7 +154,7 @@ class Phq9Form(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         for number, text in enumerate(scoring.PHQ9_ITEMS, start=1):
-            self.fields[f"phq9_{number}"] = _radio(f"{number}. {text}", _ANSWER_CHOICES)
+            self.fields[f"phq9_{number}"] = _how_often(f"{number}. {text}")
         self.fields["phq9_difficulty"] = _radio(
             scoring.DIFFICULTY_QUESTION, scoring.DIFFICULTY_CHOICES, required=False
         )
@@ -155,7 +163,7 @@ class Phq9Form(forms.Form):
         cleaned = super().clean()
         answered = [cleaned.get(f"phq9_{n}") for n in range(1, len(scoring.PHQ9_ITEMS) + 1)]
         if any(a not in (None, "0") for a in answered) and not cleaned.get("phq9_difficulty"):
-            self.add_error("phq9_difficulty", REQUIRED)
+            self.add_error("phq9_difficulty", CHOOSE_HOW_DIFFICULT)
         return cleaned
 
     def results(self) -> dict:

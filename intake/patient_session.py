@@ -49,12 +49,20 @@ REFUSALS = {
 }
 
 
-def refusal_response(request, reason: str):
+def sender_name(*, neutral: bool) -> dict:
+    """The name ``patient_base.html`` shows in the page's title and header: the clinic's own,
+    or for a link sent under the neutral sender name (``CLINIC_MESSAGE_NAME``, as the text
+    message says) that name, so a page seen over the patient's shoulder does not say what the
+    clinic treats."""
+    return {"sender_name": settings.CLINIC_MESSAGE_NAME} if neutral else {}
+
+
+def refusal_response(request, reason: str, *, neutral_name: bool = False):
     status, title, message = REFUSALS[reason]
     response = render(
         request,
         "intake/patient/refused.html",
-        {"title": title, "message": message, "reason": reason},
+        {"title": title, "message": message, "reason": reason, **sender_name(neutral=neutral_name)},
         status=status,
     )
     response["Referrer-Policy"] = "no-referrer"
@@ -66,16 +74,30 @@ class LinkSession:
 
     ``load`` fetches the link by id with what its pages need; ``confirm_url`` names the
     date-of-birth page; ``allow_when_done`` says whether a refused link still shows the
-    "thank you" page of finished forms.
+    "thank you" page of finished forms; ``neutral_name`` shows the neutral sender name on its
+    pages (see ``sender_name``).
     """
 
-    def __init__(self, *, prefix: str, load, confirm_url: str, allow_when_done, attach):
+    def __init__(
+        self,
+        *,
+        prefix: str,
+        load,
+        confirm_url: str,
+        allow_when_done,
+        attach,
+        neutral_name: bool = False,
+    ):
         self.pending_key = f"{prefix}_pending"
         self.verified_key = f"{prefix}_verified"
         self._load_link = load
         self.confirm_url = confirm_url
         self._allow_when_done = allow_when_done
         self._attach = attach
+        self.neutral_name = neutral_name
+
+    def refuse(self, request, reason: str):
+        return refusal_response(request, reason, neutral_name=self.neutral_name)
 
     def begin(self, request, link) -> None:
         request.session.cycle_key()
@@ -106,9 +128,9 @@ class LinkSession:
         """The link's first open: refuse an unusable link, or start a session and move the
         browser to the token-free date-of-birth page."""
         if link is None:
-            return refusal_response(request, "invalid")
+            return self.refuse(request, "invalid")
         if reason:
-            return refusal_response(request, reason)
+            return self.refuse(request, reason)
         self.begin(request, link)
         response = redirect(self.confirm_url)
         response["Referrer-Policy"] = "no-referrer"
@@ -119,11 +141,11 @@ class LinkSession:
         verifies the session and moves on to ``next_url``."""
         link = self.pending_link(request)
         if link is None:
-            return refusal_response(request, "session")
+            return self.refuse(request, "session")
         reason = refusal_of(link)
         if reason:
             self.end(request)
-            return refusal_response(request, reason)
+            return self.refuse(request, reason)
         form = BirthDateConfirmForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
             if check(link, form.cleaned_data["date_of_birth"]):
@@ -131,14 +153,18 @@ class LinkSession:
                 return redirect(next_url)
             if link.locked_at:
                 self.end(request)
-                return refusal_response(request, "locked")
+                return self.refuse(request, "locked")
             left = link.remaining_attempts
             form.add_error(
                 "date_of_birth",
                 "That date of birth doesn't match our records. "
                 f"{left} {'try' if left == 1 else 'tries'} left before the link locks.",
             )
-        return render(request, "intake/patient/confirm.html", {"form": form, "intro": intro})
+        return render(
+            request,
+            "intake/patient/confirm.html",
+            {"form": form, "intro": intro, **sender_name(neutral=self.neutral_name)},
+        )
 
     def required(self, view):
         """The patient must hold a verified, still-usable link (``attach`` puts it on the
@@ -150,11 +176,11 @@ class LinkSession:
             if link is None:
                 if self.pending_link(request) is not None:
                     return redirect(self.confirm_url)
-                return refusal_response(request, "session")
+                return self.refuse(request, "session")
             reason = link.refusal()
             if reason and not self._allow_when_done(link):
                 self.end(request)
-                return refusal_response(request, reason)
+                return self.refuse(request, reason)
             self._attach(request, link)
             return view(request, *args, **kwargs)
 

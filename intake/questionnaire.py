@@ -13,35 +13,76 @@ from django.core.validators import RegexValidator
 from django.utils import timezone
 from phonenumber_field.formfields import PhoneNumberField
 
-from . import scoring
+from . import scoring, units
 from .consent import CONSENT_TO_TREATMENT, PRIVACY_NOTICE
 from .forms import US_STATES, PhoneInput
 
 REQUIRED = "Please answer this question."
+# What a missing answer asks for, said the way the question is answered (not "This field is
+# required."). The error summary puts the question's label before it.
+CHOOSE_HOW_OFTEN = (
+    "Choose how often you were bothered by this, from “Not at all” to “Nearly every day”."
+)
+CHOOSE_HOW_DIFFICULT = (
+    "Choose how difficult these problems have made your work, home life or time with others."
+)
+CHOOSE_YES_NO_UNSURE = "Choose Yes, No or Not sure."
 YES_NO_UNSURE = [("no", "No"), ("yes", "Yes"), ("unsure", "Not sure")]
 TEXT_LIMIT = 2000
 
 
-def _radio(label: str, choices, *, required: bool = True, help_text: str = "") -> forms.Field:
+def _radio(
+    label: str,
+    choices,
+    *,
+    required: bool = True,
+    help_text: str = "",
+    required_message: str = REQUIRED,
+) -> forms.Field:
     return forms.ChoiceField(
         label=label,
         choices=choices,
         widget=forms.RadioSelect,
         required=required,
         help_text=help_text,
-        error_messages={"required": REQUIRED, "invalid_choice": "Choose one of the options."},
+        error_messages={
+            "required": required_message,
+            "invalid_choice": "Choose one of the options.",
+        },
     )
 
 
-def _text(label: str, *, required: bool = False, limit: int = TEXT_LIMIT, rows: int = 3, **kw):
+def _text(
+    label: str,
+    *,
+    required: bool = False,
+    limit: int = TEXT_LIMIT,
+    rows: int = 3,
+    required_message: str = REQUIRED,
+    **kw,
+):
     return forms.CharField(
         label=label,
         required=required,
         max_length=limit,
         widget=forms.Textarea(attrs={"rows": rows}),
-        error_messages={"required": REQUIRED},
+        error_messages={"required": required_message},
         **kw,
     )
+
+
+def _feet_and_inches(inches) -> str:
+    feet, rest = divmod(int(inches), 12)
+    return f"{feet} ft {rest} in"
+
+
+# The "About you" step refuses a height or weight no adult patient measures, by the clinic's
+# one rule for every form (intake/units.py), said in the feet and inches the step asks for.
+HEIGHT_RANGE = (
+    f"Enter a height between {_feet_and_inches(units.HEIGHT_IN_MIN)} and "
+    f"{_feet_and_inches(units.HEIGHT_IN_MAX)}."
+)
+PHONE_EXAMPLE = "Enter a valid phone number, e.g. (512) 555-0143."
 
 
 class AboutYouForm(forms.Form):
@@ -51,46 +92,109 @@ class AboutYouForm(forms.Form):
     email = forms.EmailField(
         label="Email",
         max_length=254,
-        error_messages={"invalid": "Enter an email like name@example.com."},
+        error_messages={
+            "required": "Enter your email address, e.g. name@example.com.",
+            "invalid": "Enter an email like name@example.com.",
+        },
     )
     mobile = PhoneNumberField(
         label="Mobile phone",
         region="US",
         widget=PhoneInput(region="US"),
-        error_messages={"invalid": "Enter a valid phone number, e.g. (512) 555-0143."},
+        error_messages={
+            "required": "Enter your mobile phone number, e.g. (512) 555-0143.",
+            "invalid": PHONE_EXAMPLE,
+        },
     )
-    address_line1 = forms.CharField(label="Street address", max_length=200)
-    city = forms.CharField(label="City", max_length=100)
-    state = forms.ChoiceField(label="State", choices=US_STATES)
+    address_line1 = forms.CharField(
+        label="Street address",
+        max_length=200,
+        error_messages={"required": "Enter your street address, e.g. 12 Oak Street."},
+    )
+    city = forms.CharField(
+        label="City", max_length=100, error_messages={"required": "Enter your city or town."}
+    )
+    state = forms.ChoiceField(
+        label="State", choices=US_STATES, error_messages={"required": "Choose your state."}
+    )
     postal_code = forms.CharField(
         label="ZIP code",
         max_length=10,
         validators=[RegexValidator(r"^\d{5}(-\d{4})?$", "Enter a 5-digit ZIP code, e.g. 78701.")],
+        error_messages={"required": "Enter your 5-digit ZIP code, e.g. 78701."},
     )
-    emergency_contact_name = forms.CharField(label="Emergency contact's name", max_length=200)
+    emergency_contact_name = forms.CharField(
+        label="Emergency contact's name",
+        max_length=200,
+        error_messages={"required": "Enter the name of someone we can call in an emergency."},
+    )
     emergency_contact_relationship = forms.CharField(
-        label="Their relationship to you", max_length=60
+        label="Their relationship to you",
+        max_length=60,
+        error_messages={"required": "Enter how they are related to you, e.g. spouse or friend."},
     )
     emergency_contact_phone = PhoneNumberField(
         label="Their phone number",
         region="US",
         widget=PhoneInput(region="US"),
-        error_messages={"invalid": "Enter a valid phone number, e.g. (512) 555-0143."},
+        error_messages={
+            "required": "Enter your emergency contact's phone number, e.g. (512) 555-0144.",
+            "invalid": PHONE_EXAMPLE,
+        },
     )
-    height_feet = forms.IntegerField(label="Height: feet", min_value=3, max_value=8)
-    height_inches = forms.IntegerField(label="Height: inches", min_value=0, max_value=11)
+    height_feet = forms.IntegerField(
+        label="Height: feet",
+        min_value=int(units.HEIGHT_IN_MIN) // 12,
+        max_value=int(units.HEIGHT_IN_MAX) // 12,
+        error_messages={
+            "required": "Enter your height in feet, e.g. 5 for 5 ft 6 in.",
+            "invalid": "Enter your height in whole feet, e.g. 5 for 5 ft 6 in.",
+            "min_value": HEIGHT_RANGE,
+            "max_value": (
+                f"Enter your height in feet, from {int(units.HEIGHT_IN_MIN) // 12} to "
+                f"{int(units.HEIGHT_IN_MAX) // 12} (for 5 ft 6 in, enter 5 here and 6 in inches)."
+            ),
+        },
+    )
+    height_inches = forms.IntegerField(
+        label="Height: inches",
+        min_value=0,
+        max_value=11,
+        error_messages={
+            "required": "Enter the inches of your height, from 0 to 11 (0 if none).",
+            "invalid": "Enter the inches of your height as a whole number, from 0 to 11.",
+            "min_value": "Enter the inches of your height, from 0 to 11.",
+            "max_value": "Enter the inches of your height, from 0 to 11.",
+        },
+    )
     weight_lb = forms.DecimalField(
         label="Weight (pounds)",
-        min_value=Decimal(50),
-        max_value=Decimal(900),
+        min_value=units.WEIGHT_LB_MIN,
+        max_value=units.WEIGHT_LB_MAX,
         max_digits=5,
         decimal_places=1,
+        error_messages={
+            "required": "Enter your weight in pounds, e.g. 154.",
+            "invalid": "Enter your weight in pounds as a number, e.g. 154.",
+            "min_value": units.WEIGHT_RANGE_MESSAGE,
+            "max_value": units.WEIGHT_RANGE_MESSAGE,
+            "max_digits": units.WEIGHT_RANGE_MESSAGE,
+            "max_whole_digits": units.WEIGHT_RANGE_MESSAGE,
+            "max_decimal_places": "Enter your weight to one decimal place at most, e.g. 154.5.",
+        },
     )
 
     def clean(self):
         cleaned = super().clean()
-        for name in self.fields:
-            self.fields[name].error_messages.setdefault("required", REQUIRED)
+        feet, inches = cleaned.get("height_feet"), cleaned.get("height_inches")
+        height_in = Decimal(feet * 12 + inches) if None not in (feet, inches) else None
+        problems = units.implausible_measurement(
+            weight_lb=cleaned.get("weight_lb"), height_in=height_in
+        )
+        if "height" in problems:
+            self.add_error("height_feet", HEIGHT_RANGE)
+        if "weight" in problems and "weight_lb" not in self.errors:
+            self.add_error("weight_lb", problems["weight"])
         return cleaned
 
 
@@ -132,7 +236,11 @@ class MentalHealthHistoryForm(forms.Form):
     )
     other_diagnosis = forms.CharField(label="Other diagnosis", required=False, max_length=200)
 
-    hospitalised = _radio("Have you ever stayed in hospital for your mental health?", YES_NO_UNSURE)
+    hospitalised = _radio(
+        "Have you ever stayed in hospital for your mental health?",
+        YES_NO_UNSURE,
+        required_message=CHOOSE_YES_NO_UNSURE,
+    )
     hospitalisation_details = _text("When, and for how long? (optional)", limit=1000)
 
     def __init__(self, *args, **kwargs):
@@ -145,12 +253,17 @@ class MentalHealthHistoryForm(forms.Form):
                 min_value=1920,
                 max_value=this_year,
                 error_messages={
+                    "invalid": "Enter the year as four digits, e.g. 2015.",
                     "min_value": "Enter a year like 2015.",
                     "max_value": "That year hasn't happened yet.",
                 },
             )
         for code, label in TREATMENTS:
-            self.fields[f"treatment_{code}"] = _radio(label, TREATMENT_OUTCOMES)
+            self.fields[f"treatment_{code}"] = _radio(
+                label,
+                TREATMENT_OUTCOMES,
+                required_message="Choose “Not tried”, or whether it helped when you tried it.",
+            )
 
     def clean(self):
         cleaned = super().clean()
@@ -204,7 +317,11 @@ class SymptomsGoalsForm(forms.Form):
         required=False,
         widget=forms.CheckboxSelectMultiple,
     )
-    symptoms_details = _text("In your own words, what is hardest for you right now?", required=True)
+    symptoms_details = _text(
+        "In your own words, what is hardest for you right now?",
+        required=True,
+        required_message="Tell us in a few words what is hardest for you right now.",
+    )
     goals = forms.MultipleChoiceField(
         label="What would you like treatment to help with?",
         choices=GOALS,
@@ -241,15 +358,20 @@ class MedicalHistoryForm(forms.Form):
     medical_details = _text(
         "If you answered Yes or Not sure to any question, tell us more (optional)"
     )
-    allergies = _radio("Are you allergic to any medicines?", YES_NO_UNSURE)
+    allergies = _radio(
+        "Are you allergic to any medicines?", YES_NO_UNSURE, required_message=CHOOSE_YES_NO_UNSURE
+    )
     allergy_details = _text("Which medicines, and what happened?", limit=1000)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         fields = {}
         for code, question in SCREENING_QUESTIONS:
-            choices = PREGNANCY_CHOICES if code == "pregnancy" else YES_NO_UNSURE
-            fields[f"screen_{code}"] = _radio(question, choices)
+            if code == "pregnancy":
+                choices, message = PREGNANCY_CHOICES, "Choose Yes, No, Not sure or Not applicable."
+            else:
+                choices, message = YES_NO_UNSURE, CHOOSE_YES_NO_UNSURE
+            fields[f"screen_{code}"] = _radio(question, choices, required_message=message)
         # Questions first, then the free text, in the order the patient reads them.
         self.fields = {**fields, **self.fields}
 
@@ -298,9 +420,13 @@ class QuestionnairesForm(forms.Form):
         super().__init__(*args, **kwargs)
         choices = [(str(value), label) for value, label in scoring.ANSWER_CHOICES]
         for number, text in enumerate(scoring.GAD7_ITEMS, start=1):
-            self.fields[f"gad7_{number}"] = _radio(f"{number}. {text}", choices)
+            self.fields[f"gad7_{number}"] = _radio(
+                f"{number}. {text}", choices, required_message=CHOOSE_HOW_OFTEN
+            )
         for number, text in enumerate(scoring.PHQ9_ITEMS, start=1):
-            self.fields[f"phq9_{number}"] = _radio(f"{number}. {text}", choices)
+            self.fields[f"phq9_{number}"] = _radio(
+                f"{number}. {text}", choices, required_message=CHOOSE_HOW_OFTEN
+            )
         self.fields["phq9_difficulty"] = _radio(
             scoring.DIFFICULTY_QUESTION, scoring.DIFFICULTY_CHOICES, required=False
         )
@@ -315,7 +441,7 @@ class QuestionnairesForm(forms.Form):
         cleaned = super().clean()
         answered = [cleaned.get(f"phq9_{n}") for n in range(1, 10)]
         if any(a not in (None, "0") for a in answered) and not cleaned.get("phq9_difficulty"):
-            self.add_error("phq9_difficulty", REQUIRED)
+            self.add_error("phq9_difficulty", CHOOSE_HOW_DIFFICULT)
         return cleaned
 
 

@@ -1,17 +1,20 @@
 """Binding a step's stored answers to its form, and deciding what of a draft may be stored."""
 
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 from django import forms
 from django.forms.formsets import BaseFormSet
 from django.utils.datastructures import MultiValueDict
 
+from . import units
 from .questionnaire import (
     ConsentForm,
     MedicationFormSet,
     MedicationsForm,
     Step,
 )
+from .selectors import patient_latest_measurements
 
 # A value longer than this is never stored, even in a draft (the form refuses it anyway).
 _DRAFT_VALUE_LIMIT = 2000
@@ -115,10 +118,26 @@ ABOUT_RECORD_FIELDS = (
 
 
 def initial_for(step: Step, intake) -> dict:
-    """What the patient sees first on a step they have not saved: their record's details."""
+    """What the patient sees first on a step they have not saved: their record's details, with
+    the height and weight last recorded (once saved, the step's own answers are shown instead)."""
     if step.slug != "about":
         return {}
-    return {name: getattr(intake.patient, name) for name in ABOUT_RECORD_FIELDS}
+    details = {name: getattr(intake.patient, name) for name in ABOUT_RECORD_FIELDS}
+    return {**details, **recorded_height_and_weight(intake.patient)}
+
+
+def recorded_height_and_weight(patient) -> dict:
+    """The patient's latest recorded height and weight in the "About you" step's units (feet
+    and inches, whole pounds); a value never recorded is left out."""
+    latest = patient_latest_measurements(patient=patient)
+    initial = {}
+    if latest["height"] is not None:
+        inches = int(units.in_from_cm(latest["height"]["height_cm"]).quantize(Decimal("1")))
+        initial["height_feet"], initial["height_inches"] = divmod(inches, 12)
+    if latest["weight"] is not None:
+        pounds = units.lb_from_kg(latest["weight"]["weight_kg"])
+        initial["weight_lb"] = pounds.quantize(Decimal("1"))
+    return initial
 
 
 def _field_keys(bound: BoundStep):

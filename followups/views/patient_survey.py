@@ -7,7 +7,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
 from clinic.roles import public_view
-from intake.patient_session import refusal_response
+from intake.patient_session import sender_name
 
 from ..models import Survey
 from ..patient_session import SURVEY
@@ -32,7 +32,7 @@ def _survey_required(view):
     def check(request, *args, **kwargs):
         if request.survey.status == Survey.Status.CANCELLED:
             SURVEY.end(request)
-            return refusal_response(request, "revoked")
+            return SURVEY.refuse(request, "revoked")
         return view(request, *args, **kwargs)
 
     return SURVEY.required(check)
@@ -132,6 +132,7 @@ def step(request, slug: str):
         "is_last": is_last,
         "asks_item9": _asks_item9(form),
         "crisis_hidden": not _item9_above_zero(form),
+        **sender_name(neutral=True),
     }
     return render(request, "followups/patient/step.html", context)
 
@@ -145,5 +146,5 @@ def done(request):
     return render(
         request,
         "followups/patient/done.html",
-        {"show_crisis": bool(survey.safety_answer)},
+        {"show_crisis": bool(survey.safety_answer), **sender_name(neutral=True)},
     )

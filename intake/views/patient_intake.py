@@ -155,6 +155,10 @@ def step(request, slug: str):
         "patient": intake.patient,
         "clinician_request": intake.clinician_request,
     }
+    if current.slug == "questionnaires":
+        # The crisis resources sit beside item 9, drawn from the answer shown (crisis.js
+        # follows the patient's taps; this is what they see without it, after Save).
+        context["crisis_hidden"] = bound.form["phq9_9"].value() not in ("1", "2", "3")
     if current.slug == "review":
         from ..questionnaire_review import review_sections
 

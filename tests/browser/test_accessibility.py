@@ -27,6 +27,20 @@ def serious_violations(page) -> list[str]:
     ]
 
 
+def axe_as_shown(browser, page) -> list[str]:
+    """``serious_violations`` of a page in a browser without JavaScript (axe cannot run there):
+    the same HTML, at the same address, in a browser that runs scripts."""
+    html, url = page.content(), page.url
+    context = browser.new_context(viewport=page.viewport_size)
+    checker = context.new_page()
+    checker.route(url, lambda route: route.fulfill(body=html, content_type="text/html"))
+    checker.goto(url)
+    try:
+        return serious_violations(checker)
+    finally:
+        context.close()
+
+
 def test_sign_in_page_has_no_serious_accessibility_problems(page, live_server):
     page.goto(f"{live_server.url}/accounts/login/")
     expect(page.get_by_role("heading", name="Staff sign in")).to_be_visible()

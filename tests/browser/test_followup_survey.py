@@ -7,14 +7,17 @@ from datetime import timedelta
 from urllib.parse import urlsplit
 
 import pytest
+from django.test import Client
 from django.utils import timezone
 from playwright.sync_api import expect
 
 from clinic.notifications.sms import LocmemSMSBackend
+from followups.models import Survey
 from followups.services.outbox import outbox_sweep
-from intake.scoring import GAD7_ITEMS
-from tests.browser.conftest import give_authenticator, log_in, screenshot
-from tests.browser.test_accessibility import serious_violations
+from intake.scoring import GAD7_ITEMS, PHQ9_ITEMS
+from tests.browser.conftest import PHONE, give_authenticator, log_in, screenshot
+from tests.browser.test_accessibility import axe_as_shown, serious_violations
+from tests.followups.surveys import CHECKIN_ANSWERS, SCORES_ANSWERS, link_path, sent_survey
 from tests.treatments.sessions import completed_session
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -123,3 +126,147 @@ def test_crisis_resources_show_when_the_answer_is_ticked_before_the_script_arriv
     held[0].continue_()
 
     expect(crisis).to_be_visible()
+
+
+# --- Issue 21: the patient's phone ---------------------------------------------------------------
+
+ITEM9 = re.compile("better off dead")
+
+
+def _survey_on_phone(phone, live_server, clinician_user, *, content: str, until: str) -> Survey:
+    """A survey of this content sent after a session, answered up to the step ``until`` (on
+    another device), then opened on the phone from its link."""
+    survey, token = sent_survey(by=clinician_user, content=content)
+    device = Client()
+    device.get(link_path(token))
+    device.post("/survey/confirm/", {"date_of_birth": survey.patient.date_of_birth.isoformat()})
+    steps = CHECKIN_ANSWERS if content == Survey.Content.CHECKIN else SCORES_ANSWERS
+    for slug, answers in steps:
+        if slug == until:
+            break
+        response = device.post(f"/survey/step/{slug}/", {**answers, "action": "next"})
+        assert response.status_code == 302, slug
+    phone.goto(live_server.url + link_path(token))
+    phone.get_by_label("Your date of birth").fill(survey.patient.date_of_birth.isoformat())
+    phone.get_by_role("button", name="Continue").click()
+    return survey
+
+
+def _crisis(page):
+    return page.get_by_role("alert").filter(has_text="You don't have to face this alone")
+
+
+def test_the_safety_question_shows_the_crisis_resources_on_screen_and_hides_them_again(
+    phone_page, live_server, clinician_user
+):
+    phone = phone_page
+    _survey_on_phone(
+        phone, live_server, clinician_user, content=Survey.Content.CHECKIN, until="safety"
+    )
+    safety = phone.get_by_role("group", name=ITEM9)
+    crisis = _crisis(phone)
+    expect(crisis).to_be_hidden()
+    several_days = safety.get_by_label("Several days", exact=True)
+    several_days.evaluate("radio => radio.scrollIntoView({block: 'end'})")
+    several_days.check()
+    expect(crisis).to_be_in_viewport(ratio=1)
+    expect(crisis).to_contain_text("988")
+    expect(several_days).to_be_in_viewport()
+    assert serious_violations(phone) == []
+
+    safety.get_by_label("Not at all", exact=True).check()
+    expect(crisis).to_be_hidden()
+
+
+def test_without_javascript_the_phq9_shows_the_crisis_resources_beside_item_9_after_send(
+    browser, live_server, clinician_user
+):
+    context = browser.new_context(viewport=PHONE, java_script_enabled=False)
+    context.set_default_timeout(10_000)
+    phone = context.new_page()
+    _survey_on_phone(
+        phone, live_server, clinician_user, content=Survey.Content.SCORES, until="phq9"
+    )
+    expect(phone.get_by_role("heading", name="Mood")).to_be_visible()
+    crisis = _crisis(phone)
+    for number, item in enumerate(PHQ9_ITEMS[:8], start=1):
+        _choose(phone, f"{number}. {item}", "Not at all")
+    _choose(phone, ITEM9, "Nearly every day")
+    expect(crisis).to_be_hidden()
+
+    phone.get_by_role("button", name="Send my answers").click()  # the difficulty is missing
+    expect(phone.get_by_text("Choose how difficult these problems have made").first).to_be_visible()
+    expect(crisis).to_be_visible()
+    item9 = phone.get_by_role("group", name=ITEM9).bounding_box()
+    box = crisis.bounding_box()
+    difficulty = phone.get_by_role("group", name=re.compile("If you checked off")).bounding_box()
+    assert item9["y"] + item9["height"] <= box["y"] < box["y"] + box["height"] <= difficulty["y"]
+    assert axe_as_shown(browser, phone) == []
+    context.close()
+
+
+def test_the_survey_pages_use_the_neutral_sender_name(
+    phone_page, live_server, clinician_user, settings
+):
+    phone = phone_page
+    survey, token = sent_survey(by=clinician_user, content=Survey.Content.SCORES)
+    neutral = settings.CLINIC_MESSAGE_NAME
+
+    def shows_only_the_neutral_name():
+        expect(phone).to_have_title(re.compile(re.escape(neutral)))
+        expect(phone.get_by_role("banner")).to_have_text(neutral)
+        expect(phone.locator("body")).not_to_contain_text(settings.CLINIC_NAME)
+        expect(phone.locator("body")).not_to_contain_text(re.compile("ketamine", re.I))
+        assert "ketamine" not in phone.title().lower()
+        assert serious_violations(phone) == []
+
+    phone.goto(live_server.url + link_path(token))
+    expect(phone.get_by_label("Your date of birth")).to_be_visible()
+    shows_only_the_neutral_name()
+    phone.get_by_label("Your date of birth").fill(survey.patient.date_of_birth.isoformat())
+    phone.get_by_role("button", name="Continue").click()
+    expect(phone.get_by_role("heading", name="Anxiety")).to_be_visible()
+    shows_only_the_neutral_name()
+
+    # Survey errors say what to choose, and keep what was chosen.
+    _choose(phone, f"1. {GAD7_ITEMS[0]}", "Several days")
+    phone.get_by_role("button", name="Save and continue").click()
+    summary = phone.get_by_role("alert").filter(has_text="Please check")
+    expect(summary).to_contain_text(f"2. {GAD7_ITEMS[1]}: Choose how often you were bothered by")
+    expect(summary).not_to_contain_text("This field is required")
+    expect(
+        phone.get_by_role("group", name=f"1. {GAD7_ITEMS[0]}").get_by_label("Several days")
+    ).to_be_checked()
+    shows_only_the_neutral_name()
+
+    for number, item in enumerate(GAD7_ITEMS, start=1):
+        _choose(phone, f"{number}. {item}", "Not at all")
+    phone.get_by_role("button", name="Save and continue").click()
+    for number, item in enumerate(PHQ9_ITEMS, start=1):
+        _choose(phone, f"{number}. {item}", "Not at all")
+    phone.get_by_role("button", name="Send my answers").click()
+    expect(phone.get_by_role("heading", name=re.compile("Thank you"))).to_be_visible()
+    shows_only_the_neutral_name()
+
+    # A link that no longer works says so under the same name.
+    phone.context.clear_cookies()
+    phone.goto(f"{live_server.url}{link_path('not-a-real-token')}")
+    expect(phone.get_by_role("heading").first).to_be_visible()
+    shows_only_the_neutral_name()
+
+
+def test_the_check_in_errors_say_what_to_choose(phone_page, live_server, clinician_user):
+    phone = phone_page
+    _survey_on_phone(
+        phone, live_server, clinician_user, content=Survey.Content.CHECKIN, until="feeling"
+    )
+    _tap(phone, "Headache", "Mild")
+    phone.get_by_role("button", name="Save and continue").click()
+    summary = phone.get_by_role("alert").filter(has_text="Please check")
+    expect(summary).to_contain_text(
+        "Overall, how are you feeling today?: Choose a number from 0 (very bad) to 10 (very good)."
+    )
+    expect(summary).to_contain_text("Nausea or vomiting: Choose how bad it has been, or “None”.")
+    expect(summary).not_to_contain_text("This field is required")
+    expect(phone.get_by_role("group", name="Headache").get_by_label("Mild")).to_be_checked()
+    assert serious_violations(phone) == []

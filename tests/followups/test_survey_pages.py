@@ -13,6 +13,7 @@ from django.utils import timezone
 from followups.models import Survey, SurveyLink
 from followups.services import surveys as survey_services
 from intake.models import Assessment, ClinicalAlert
+from intake.services.questionnaires import intake_link_issue
 from tests.followups.surveys import (
     CHECKIN_ANSWERS,
     FEELING,
@@ -267,7 +268,7 @@ def test_bad_answers_are_kept_with_a_message_beside_the_field(patient_client, su
     page = text(response)
     assert "Please check 2 answers marked below" in page
     headache_error = re.search(r'id="id_side_headache_error"[^>]*>([^<]*)<', page)
-    assert headache_error and headache_error.group(1) == "Please answer this question."
+    assert headache_error and headache_error.group(1) == "Choose how bad it has been, or “None”."
     assert "Tell us what the other side effect was." in page
     assert checked(page, "feeling", "7")
     assert checked(page, "side_nausea", "mild")
@@ -402,3 +403,75 @@ def test_a_second_link_to_the_same_survey_works_too(survey, token):
     client = open_survey(Client(), newer, survey)
 
     assert client.get(RESUME)["Location"] == step_url("feeling")
+
+
+# --- What the patient is told, and under which name (issue 21) -----------------------------------
+
+
+def error_of(page: str, name: str) -> str:
+    match = re.search(rf'id="id_{name}_error"[^>]*>(.*?)</div>', page, re.S)
+    assert match, f"no error beside {name}"
+    return " ".join(re.sub(r"<[^>]+>", " ", match.group(1)).split())
+
+
+def test_missing_survey_answers_say_what_to_choose(patient_client, clinician_user):
+    page = text(patient_client.post(step_url("feeling"), {"action": "next"}))
+    assert error_of(page, "feeling") == "Choose a number from 0 (very bad) to 10 (very good)."
+    assert error_of(page, "side_nausea") == "Choose how bad it has been, or “None”."
+
+    answer_steps(patient_client, CHECKIN_ANSWERS, until="anxiety")
+    page = text(patient_client.post(step_url("anxiety"), {"action": "next"}))
+    assert error_of(page, "anxiety_1").startswith("Choose how often you were bothered by this")
+
+    answer_steps(patient_client, CHECKIN_ANSWERS, until="safety")
+    page = text(patient_client.post(step_url("safety"), {"action": "submit"}))
+    assert error_of(page, "phq9_9").startswith("Choose how often you were bothered by this")
+    assert "This field is required" not in page
+
+    survey, token = sent_survey(by=clinician_user, content=Survey.Content.SCORES)
+    client = open_survey(Client(), token, survey)
+    answer_steps(client, SCORES_ANSWERS, until="phq9")
+    page = text(client.post(step_url("phq9"), {**PHQ9, "phq9_difficulty": "", "action": "next"}))
+    assert error_of(page, "phq9_difficulty").startswith("Choose how difficult these problems")
+
+
+def test_the_crisis_resources_sit_beside_the_phq9_item_9_and_show_after_a_refused_send(
+    clinician_user,
+):
+    survey, token = sent_survey(by=clinician_user, content=Survey.Content.SCORES)
+    client = open_survey(Client(), token, survey)
+    answer_steps(client, SCORES_ANSWERS, until="phq9")
+    answers = {**PHQ9, "phq9_9": "3", "phq9_difficulty": ""}
+
+    page = text(client.post(step_url("phq9"), {**answers, "action": "next"}))
+
+    box = page.index('<section id="crisis-resources"')
+    assert page.index('name="phq9_9"') < box < page.index('name="phq9_difficulty"')
+    assert " hidden" not in page[box : page.index(">", box)]
+
+
+def test_the_survey_pages_show_the_neutral_sender_name_not_the_clinics(client, survey, token):
+    neutral, full = settings.CLINIC_MESSAGE_NAME, settings.CLINIC_NAME
+    assert neutral != full
+
+    def name_shown(response) -> str:
+        page = text(response)
+        assert full not in page and "ketamine" not in page.lower()
+        return re.search(r"<title>[^<]*· ([^<]*)</title>", page).group(1)
+
+    assert name_shown(client.get(link_path("not-a-real-token"))) == neutral
+    assert name_shown(client.get(step_url("feeling"))) == neutral  # no session yet
+    client.get(link_path(token))
+    assert name_shown(client.get(CONFIRM)) == neutral
+    open_survey(client, token, survey)
+    assert name_shown(client.get(step_url("feeling"))) == neutral
+    answer_steps(client, CHECKIN_ANSWERS)
+    assert name_shown(client.get(DONE)) == neutral
+
+
+def test_the_intake_pages_keep_the_clinics_name(patient):
+    issued = intake_link_issue(patient=patient, channel="screen", created_by=None)
+    client = Client()
+    client.get(issued.path)
+    page = text(client.get("/intake/confirm/"))
+    assert f"· {settings.CLINIC_NAME}</title>" in page

@@ -1,15 +1,20 @@
 """The patient's questionnaire: drafts saved as they go, server-side scoring, and the lock."""
 
 import html
+import re
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 from django.core import mail
 from django.test import Client
+from django.utils import timezone
 
 from intake.consent import CONSENT_VERSION, text_digest
 from intake.models import Assessment, ClinicalAlert, ConsentSignature, Intake
 from intake.questionnaire import STEP_BY_SLUG
+from intake.questionnaire_state import recorded_height_and_weight
+from intake.services.patients import patient_record_measurement
 from intake.services.questionnaires import IntakeLocked, intake_step_save
 from tests.intake.answers import (
     ABOUT,
@@ -97,7 +102,7 @@ def test_back_keeps_an_unfinished_step_without_showing_errors_yet(patient_client
 
     page = patient_client.get("/intake/step/history/")
     assert 'value="2015"' in text(page)
-    assert "Please answer this question." not in text(page)
+    assert "Choose “Not tried”, or whether it helped" not in text(page)
     assert "history" not in Intake.objects.get().completed_steps
 
 
@@ -118,7 +123,7 @@ def test_a_missing_answer_is_refused_and_nothing_is_stored(patient_client, patie
     complete_steps(patient_client, patient, until="questionnaires")
     missing = {k: v for k, v in QUESTIONNAIRES.items() if k != "phq9_4"}
     response = patient_client.post("/intake/step/questionnaires/", {**missing, "action": "next"})
-    assert "Please answer this question." in text(response)
+    assert "Choose how often you were bothered by this" in text(response)
     assert "questionnaires" not in Intake.objects.get().answers
 
 
@@ -322,3 +327,182 @@ def test_saving_the_same_signature_again_adds_no_rows_but_a_new_name_does(patien
     patient.save(update_fields=["legal_first_name"])
     patient_client.post("/intake/step/consent/", {**consent_for(patient), "action": "next"})
     assert ConsentSignature.objects.filter(signed_name="Janet Rivera").count() == 2
+
+
+# --- What the patient is told, what is filled in (issue 21) --------------------------------------
+
+
+def error_of(page: str, name: str) -> str:
+    """The error shown beside the field ``name`` (its text, tags removed)."""
+    match = re.search(rf'id="id_{name}_error"[^>]*>(.*?)</div>', page, re.S)
+    assert match, f"no error beside {name}"
+    return " ".join(re.sub(r"<[^>]+>", " ", match.group(1)).split())
+
+
+def test_a_missing_about_you_answer_says_what_to_enter(patient_client):
+    blank = dict.fromkeys(ABOUT, "")
+    page = text(patient_client.post("/intake/step/about/", {**blank, "action": "next"}))
+
+    assert "This field is required" not in page
+    assert error_of(page, "height_feet") == "Enter your height in feet, e.g. 5 for 5 ft 6 in."
+    assert error_of(page, "weight_lb") == "Enter your weight in pounds, e.g. 154."
+    assert error_of(page, "city") == "Enter your city or town."
+    assert error_of(page, "emergency_contact_phone").startswith(
+        "Enter your emergency contact's phone number"
+    )
+
+
+@pytest.mark.parametrize(
+    ("changes", "field", "message"),
+    [
+        ({"height_feet": "3"}, "height_feet", "Enter a height between 4 ft 0 in and 7 ft 6 in."),
+        ({"height_feet": "66", "height_inches": "0"}, "height_feet", "from 4 to 7 (for 5 ft 6"),
+        ({"height_feet": "7", "height_inches": "8"}, "height_feet", "and 7 ft 6 in."),
+        ({"height_inches": "14"}, "height_inches", "from 0 to 11"),
+        ({"weight_lb": "45"}, "weight_lb", "Enter a weight between 70 and 700 lb"),
+        ({"weight_lb": "750"}, "weight_lb", "Enter a weight between 70 and 700 lb"),
+        ({"weight_lb": "1540"}, "weight_lb", "Enter a weight between 70 and 700 lb"),
+        ({"weight_lb": "a lot"}, "weight_lb", "Enter your weight in pounds as a number"),
+        (
+            {"height_feet": "4", "height_inches": "0", "weight_lb": "690"},
+            "weight_lb",
+            "would be a BMI of",
+        ),
+    ],
+)
+def test_an_implausible_height_or_weight_is_refused_with_the_bounds_and_kept(
+    patient_client, changes, field, message
+):
+    response = patient_client.post("/intake/step/about/", {**ABOUT, **changes, "action": "next"})
+
+    page = text(response)
+    assert response.status_code == 200
+    assert message in error_of(page, field)
+    for name, value in changes.items():
+        assert f'name="{name}" value="{value}"' in page  # kept as typed
+    assert "about" not in Intake.objects.get().completed_steps
+
+
+@pytest.mark.parametrize(
+    ("height", "weight"), [(("4", "0"), "70"), (("7", "6"), "700"), (("4", "11"), "98.5")]
+)
+def test_heights_and_weights_at_the_bounds_are_accepted(patient_client, height, weight):
+    feet, inches = height
+    data = {**ABOUT, "height_feet": feet, "height_inches": inches, "weight_lb": weight}
+    response = patient_client.post("/intake/step/about/", {**data, "action": "next"})
+    assert response.status_code == 302, text(response)[:2000]
+
+
+def test_missing_answers_on_the_later_steps_say_how_to_answer(patient_client, patient):
+    complete_steps(patient_client, patient, until="history")
+    page = text(patient_client.post("/intake/step/history/", {"action": "next"}))
+    assert error_of(page, "hospitalised") == "Choose Yes, No or Not sure."
+    assert error_of(page, "treatment_ssri").startswith("Choose “Not tried”")
+
+    complete_steps(patient_client, patient, until="symptoms")
+    page = text(patient_client.post("/intake/step/symptoms/", {"action": "next"}))
+    assert "Tell us in a few words what is hardest" in error_of(page, "symptoms_details")
+
+    complete_steps(patient_client, patient, until="medical")
+    page = text(patient_client.post("/intake/step/medical/", {"action": "next"}))
+    assert error_of(page, "screen_seizures") == "Choose Yes, No or Not sure."
+    assert error_of(page, "screen_pregnancy") == "Choose Yes, No, Not sure or Not applicable."
+
+    complete_steps(patient_client, patient, until="questionnaires")
+    answers = {**QUESTIONNAIRES, "phq9_9": "1", "phq9_difficulty": ""}
+    del answers["gad7_2"]
+    page = text(patient_client.post("/intake/step/questionnaires/", {**answers, "action": "next"}))
+    assert error_of(page, "gad7_2").startswith("Choose how often you were bothered by this")
+    assert error_of(page, "phq9_difficulty").startswith("Choose how difficult these problems")
+    assert "This field is required" not in page
+
+
+def test_height_and_weight_already_recorded_are_filled_in(patient_client, patient):
+    patient_record_measurement(
+        patient=patient, recorded_by=None, weight_kg=Decimal("69.9"), height_cm=Decimal("180.3")
+    )
+    page = text(patient_client.get("/intake/step/about/"))
+    assert 'name="height_feet" value="5"' in page  # 71 in
+    assert 'name="height_inches" value="11"' in page
+    assert 'name="weight_lb" value="154"' in page
+
+
+def test_the_latest_of_each_measurement_is_filled_in(patient, front_desk_user):
+    earlier = timezone.now() - timedelta(days=30)
+    patient_record_measurement(
+        patient=patient,
+        recorded_by=front_desk_user,
+        height_cm=Decimal("160.0"),
+        weight_kg=Decimal("90.0"),
+        recorded_at=earlier,
+    )
+    patient_record_measurement(
+        patient=patient, recorded_by=front_desk_user, weight_kg=Decimal("80.0")
+    )
+    assert recorded_height_and_weight(patient) == {
+        "height_feet": 5,
+        "height_inches": 3,  # 160 cm = 63 in
+        "weight_lb": Decimal("176"),  # 80 kg
+    }
+
+
+def test_nothing_recorded_leaves_height_and_weight_empty(patient_client, patient):
+    assert recorded_height_and_weight(patient) == {}
+    page = text(patient_client.get("/intake/step/about/"))
+    assert re.search(r'<input[^>]*name="height_feet"(?![^>]*value=)[^>]*>', page)
+
+
+def test_the_intakes_own_saved_answers_win_over_the_record(patient_client, patient):
+    patient_record_measurement(
+        patient=patient, recorded_by=None, weight_kg=Decimal("69.9"), height_cm=Decimal("167.6")
+    )
+    saved = {**ABOUT, "height_feet": "6", "height_inches": "1", "weight_lb": "201"}
+    patient_client.post("/intake/step/about/", {**saved, "action": "back"})
+
+    page = text(patient_client.get("/intake/step/about/"))
+
+    assert 'name="height_feet" value="6"' in page
+    assert 'name="weight_lb" value="201"' in page
+
+
+# --- The crisis resources beside PHQ-9 item 9 ----------------------------------------------------
+
+
+def crisis_box(page: str) -> str:
+    start = page.index('<section id="crisis-resources"')
+    return page[start : page.index("</section>", start)]
+
+
+def test_the_crisis_resources_sit_beside_item_9_and_follow_the_answer_shown(
+    patient_client, patient
+):
+    complete_steps(patient_client, patient, until="questionnaires")
+    page = text(patient_client.get("/intake/step/questionnaires/"))
+    assert page.count('id="crisis-resources"') == 1
+    item9 = page.index('name="phq9_9"')
+    box = page.index('id="crisis-resources"')
+    assert item9 < box < page.index('name="phq9_difficulty"')
+    assert crisis_box(page).split(">")[0].endswith(" hidden")
+    assert 'role="alert"' in crisis_box(page).split(">")[0]
+
+    # Refused for another reason, the page keeps the answer and shows the resources beside it.
+    answers = {**QUESTIONNAIRES, "phq9_9": "2", "phq9_difficulty": ""}
+    page = text(patient_client.post("/intake/step/questionnaires/", {**answers, "action": "next"}))
+    assert not crisis_box(page).split(">")[0].endswith(" hidden")
+    assert "When you continue, a clinician at the clinic will be told" in crisis_box(page)
+
+    # Saved, then opened again: shown beside the question once, saying the clinic was told.
+    patient_client.post(
+        "/intake/step/questionnaires/", {**QUESTIONNAIRES, "phq9_9": "2", "action": "next"}
+    )
+    page = text(patient_client.get("/intake/step/questionnaires/"))
+    assert page.count('id="crisis-resources"') == 1
+    assert not crisis_box(page).split(">")[0].endswith(" hidden")
+    assert "has been told" in crisis_box(page)
+
+    # Answered "Not at all" again: hidden beside the question.
+    patient_client.post(
+        "/intake/step/questionnaires/", {**QUESTIONNAIRES, "phq9_9": "0", "action": "next"}
+    )
+    page = text(patient_client.get("/intake/step/questionnaires/"))
+    assert crisis_box(page).split(">")[0].endswith(" hidden")
