@@ -66,9 +66,6 @@ US_STATES = [
     ("WI", "Wisconsin"),
     ("WY", "Wyoming"),
 ]
-# Kept importable from here (the intake's "About you" reads them); converted in .units alone.
-POUNDS_PER_KG = units.POUNDS_PER_KG
-CM_PER_INCH = units.CM_PER_INCH
 
 
 def validate_date_of_birth(value: date) -> None:

@@ -16,7 +16,7 @@ from kombu.exceptions import OperationalError as KombuOperationalError
 
 from clinic.notifications import NotificationError, send_email_message, send_sms_message
 
-from .. import scoring
+from .. import scoring, units
 from ..consent import (
     CONSENT_TO_TREATMENT,
     CONSENT_VERSION,
@@ -415,8 +415,8 @@ def intake_submit(*, intake: Intake, data, request_meta: dict) -> Intake:
         patient_record_measurement(
             patient=locked.patient,
             recorded_by=None,
-            weight_kg=(about["weight_lb"] / Decimal("2.20462")).quantize(Decimal("0.1")),
-            height_cm=(Decimal(height_in) * Decimal("2.54")).quantize(Decimal("0.1")),
+            weight_kg=units.kg_from_lb(about["weight_lb"]),
+            height_cm=units.cm_from_in(Decimal(height_in)),
             source="intake",
         )
         difficulty = bound_steps["questionnaires"].form.cleaned_data.get("phq9_difficulty") or ""

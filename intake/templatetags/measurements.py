@@ -4,7 +4,7 @@ from decimal import Decimal
 
 from django import template
 
-from ..forms import CM_PER_INCH, POUNDS_PER_KG
+from ..units import CM_PER_INCH, POUNDS_PER_KG
 
 register = template.Library()
 
