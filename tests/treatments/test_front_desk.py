@@ -161,6 +161,9 @@ def test_the_task_is_on_the_front_desks_task_list(front_desk, clinician_user):
 
     assert "Book the treatment plan&#x27;s sessions" in response.text
     assert plan.patient.full_name in response.text
+    # The task leads straight to the plan's booking page; other tasks have no such link.
+    book_url = reverse("treatments:plan_book", args=[plan.pk])
+    assert response.text.count(f'href="{book_url}"') == 1
 
 
 def test_the_patient_page_waits_for_the_plan_then_links_to_the_booking(

@@ -245,6 +245,7 @@ def tasks_open(*, roles: list[str], limit: int) -> list[StaffTask]:
         .select_related("patient", "created_by")
         .only(
             *("patient", "role", "title", "details", "status", "due_at", "created_at"),
+            *("source_kind", "source_id"),
             *("created_by", *_TASK_PATIENT, "patient__mobile", *_staff_columns("created_by")),
         )
         .order_by(F("due_at").asc(nulls_last=True), "created_at", "id")

@@ -27,6 +27,7 @@ from ..models import Screening, ScreeningDetermination, StaffTask
 from ..patient_panels import STATUS_STYLES
 from ..screening_rules import RESULT_LABELS, SEVERITY_LABELS, Result, Severity
 from ..selectors import screening as selectors
+from ..selectors.plans import PLAN_BOOKING_TASK
 from ..services import screening as services
 
 RESULT_STYLES = {
@@ -347,10 +348,15 @@ def _render_tasks(request, *, bound: tuple[int, TaskCompleteForm] | None = None,
     query = shown_query(sizes)
     done_url = url_for_pk("treatments:task_done")
     patient_url = url_for_pk("intake:patient_detail")
+    plan_book_url = url_for_pk("treatments:plan_book")
     bound_shown = False
     for task in open_tasks.rows:
         task.done_url = done_url(task.pk) + query
         task.patient_url = patient_url(task.patient_id)
+        # A booking task leads straight to the plan's booking page.
+        task.book_url = (
+            plan_book_url(task.source_id) if task.source_kind == PLAN_BOOKING_TASK else None
+        )
         if bound and bound[0] == task.pk:
             task.form, bound_shown = bound[1], True
         else:
