@@ -1,4 +1,5 @@
-"""The Django admin for clinic admins: staff accounts, and the audit trail (read-only).
+"""The Django admin for clinic admins: the audit trail (read-only); staff accounts and their
+authenticators are in ``clinic.admin_staff``.
 
 Also what every changelist over a table that grows with the clinic shares (``LargeTableAdmin``):
 at 100,000 patients the outbox holds millions of rows, and a page of it must cost the same as
@@ -12,12 +13,12 @@ from auditlog.models import LogEntry
 from auditlog.render import render_logentry_changes_html
 from django.contrib import admin
 from django.contrib.auth import get_user_model
-from django.contrib.auth.admin import UserAdmin
 from django.core.exceptions import FieldDoesNotExist
 from django.core.paginator import Paginator
 from django.db import models
 from django.utils.functional import cached_property
 
+from . import admin_staff  # noqa: F401 - registers the staff and authenticator pages
 from .dates import day_time
 
 
@@ -201,17 +202,3 @@ def changes_in_clinic_time(entry: LogEntry) -> dict:
             values = [_stored_time_in_clinic_zone(value) for value in values]
         changes[name] = values
     return changes
-
-
-User = get_user_model()
-admin.site.unregister(User)
-
-
-@admin.register(User)
-class StaffAdmin(UserAdmin):
-    """Staff who leave are deactivated, not deleted: the audit trail keeps naming them."""
-
-    actions = None
-
-    def has_delete_permission(self, request, obj=None):
-        return False
