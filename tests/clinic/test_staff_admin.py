@@ -159,6 +159,15 @@ def test_after_the_removal_the_clinician_enrols_a_new_authenticator(
     assert response.context["secret"]
 
 
+def test_a_clinic_admin_cannot_remove_a_superusers_device(clinic_admin, superuser):
+    device = TOTPDevice.objects.create(user=superuser, name="Root's key", confirmed=True)
+    url = reverse("admin:otp_totp_totpdevice_delete", args=[device.pk])
+
+    assert clinic_admin.post(url, {"post": "yes"}).status_code == 403
+    assert TOTPDevice.objects.filter(pk=device.pk).exists()
+    assert not _staff_entries(superuser, staff.DEVICE_REMOVED)
+
+
 @pytest.mark.parametrize("page", ["config", "qrcode", "delete", "change", "history"])
 def test_a_missing_device_answers_404_or_the_admins_redirect_never_500(clinic_admin, page):
     response = clinic_admin.get(f"/admin/otp_totp/totpdevice/999999/{page}/")
@@ -396,6 +405,7 @@ def test_a_password_reset_by_an_admin_is_audited_with_who_did_it(
     response = clinic_admin.post(
         _password_url(clinician_user),
         {"usable_password": "true", "password1": PASSWORD, "password2": PASSWORD},
+        REMOTE_ADDR="10.0.0.7",
     )
 
     assert response.status_code == 302
@@ -403,6 +413,7 @@ def test_a_password_reset_by_an_admin_is_audited_with_who_did_it(
     assert clinician_user.check_password(PASSWORD)
     [entry] = _staff_entries(clinician_user, staff.PASSWORD_RESET)
     assert entry.actor == admin_user
+    assert entry.remote_addr == "10.0.0.7"
     assert PASSWORD not in str(entry.changes) + str(entry.additional_data)
     assert clinician_user.password not in str(entry.changes)
 
