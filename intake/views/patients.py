@@ -116,6 +116,8 @@ def patient_edit(request, pk: int):
         )
         messages.success(request, "Patient details saved.")
         return redirect("intake:patient_detail", pk=pk)
+    # The form shows the stored record (a save is audited as the change itself).
+    record_access(request, patient)
     return render(request, "intake/patient_edit.html", {"form": form, "patient": patient})
 
 

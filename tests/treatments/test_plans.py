@@ -687,6 +687,20 @@ def test_viewing_a_plan_is_audited(clinician, clinician_user):
     ).exists()
 
 
+@pytest.mark.parametrize("persona", ["clinician", "front_desk"])
+def test_opening_a_patients_plans_is_audited(db, request, clinician_user, persona):
+    client = request.getfixturevalue(persona)
+    patient = draft_plan(clinician_user).patient
+    accesses = LogEntry.objects.get_for_object(patient).filter(action=LogEntry.Action.ACCESS)
+    before = accesses.count()
+
+    response = client.get(reverse("treatments:plan_list", args=[patient.pk]))
+
+    assert response.status_code == 200
+    assert accesses.count() == before + 1
+    assert accesses.latest("pk").actor == request.getfixturevalue(f"{persona}_user")
+
+
 def test_the_front_desk_sees_the_schedule_but_no_dose(front_desk, clinician_user):
     plan = active_plan(clinician_user, route="esketamine_in", dose_amount=Decimal("56"))
 

@@ -51,6 +51,7 @@ def _plan_or_404(pk: int) -> TreatmentPlan:
 @require_GET
 def plan_list(request, pk: int):
     patient = get_object_or_404(Patient, pk=pk)
+    record_access(request, patient)
     plans = selectors.patient_plans(patient=patient)
     for plan in plans:
         plan.status_style = STATUS_STYLES[plan.status]
