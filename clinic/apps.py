@@ -23,7 +23,7 @@ class ClinicConfig(AppConfig):
     verbose_name = "Clinic"
 
     def ready(self) -> None:
-        from . import shared_cache
+        from . import checks, shared_cache  # noqa: F401 - checks registers the system checks
 
         post_migrate.connect(_resync_role_groups, dispatch_uid="clinic-resync-role-groups")
         # Every write changes the data generation that cached fragments are keyed on.

@@ -2,14 +2,17 @@
 
 import os
 import re
+import secrets
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from django.core import checks
 from django.urls import reverse
 
 import clinic.settings as production
+from clinic.checks import DEVELOPMENT_SECRET_KEY, EXAMPLE_SECRET_KEY, check_secret_key
 
 REPO = Path(__file__).resolve().parents[2]
 ENV_EXAMPLE = REPO / ".env.example"
@@ -140,20 +143,124 @@ def test_env_example_is_safe_for_production():
     assert values["CLINIC_2FA_REQUIRED_ROLES"] == "Clinician,Clinic admin"
 
 
-def test_deploy_check_is_clean_with_env_example():
-    result = manage("check", "--deploy", "--fail-level", "WARNING", ENV_FILE=".env.example")
+def test_deploy_check_refuses_the_placeholder_key_of_env_example():
+    """An unedited copy of the example file cannot go to production: the error level fails
+    `check --deploy` even without --fail-level."""
+    result = manage("check", "--deploy", ENV_FILE=".env.example")
+
+    output = result.stdout + result.stderr
+    assert result.returncode != 0, output
+    assert "(clinic.E001) SECRET_KEY is the published placeholder of .env.example" in output
+    assert "token_urlsafe" in output  # the hint says how to make a real one
+
+
+def test_deploy_check_is_clean_with_env_example_and_a_real_key():
+    """A key in the environment wins over the file's placeholder: everything else is clean."""
+    result = manage(
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+        ENV_FILE=".env.example",
+        SECRET_KEY=secrets.token_urlsafe(64),
+    )
 
     output = result.stdout + result.stderr
     assert result.returncode == 0, output
     assert "System check identified no issues" in output, output
 
 
+def test_make_check_deploy_runs_the_check_with_a_generated_key():
+    """The Makefile's target, as make would run it (its `install` step taken as done)."""
+    recipe = subprocess.run(
+        ["make", "--no-print-directory", "-n", "-o", "install", "check-deploy"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    ).stdout
+    assert "SECRET_KEY=$(" in recipe and "ENV_FILE=.env.example" in recipe, recipe
+    env = {k: v for k, v in os.environ.items() if k in PASSED_THROUGH}
+    env["DJANGO_SETTINGS_MODULE"] = "clinic.settings"
+
+    result = subprocess.run(
+        [
+            "make",
+            "--no-print-directory",
+            "-s",
+            "-o",
+            "install",
+            "check-deploy",
+            f"PY={sys.executable}",
+        ],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+    assert "System check identified no issues" in output, output
+
+
+@pytest.mark.parametrize(
+    ("key", "problem"),
+    [
+        (DEVELOPMENT_SECRET_KEY, "is the published placeholder"),
+        ("django-insecure-" + secrets.token_urlsafe(64), "starts with 'django-insecure-'"),
+        (secrets.token_urlsafe(30), "is shorter than 50 characters"),
+        ("ab" * 40, "fewer than 5 different ones"),
+    ],
+)
+def test_deploy_check_refuses_a_key_anyone_could_know_or_guess(settings, key, problem):
+    settings.DEBUG = False
+    settings.SECRET_KEY = key
+
+    [error] = check_secret_key(None)
+
+    assert error.id == "clinic.E001"
+    assert error.level == checks.ERROR
+    assert problem in error.msg
+
+
+def test_the_secret_key_check_is_quiet_in_debug_and_for_a_real_key(settings):
+    settings.DEBUG = True
+    settings.SECRET_KEY = DEVELOPMENT_SECRET_KEY
+    assert check_secret_key(None) == []
+
+    settings.DEBUG = False
+    settings.SECRET_KEY = secrets.token_urlsafe(64)
+    assert check_secret_key(None) == []
+
+
+def test_the_checked_placeholders_are_the_published_ones():
+    example = dict(
+        line.split("=", 1)
+        for line in ENV_EXAMPLE.read_text().splitlines()
+        if line and not line.startswith("#")
+    )
+    assert example["SECRET_KEY"] == EXAMPLE_SECRET_KEY
+    result = manage(
+        "shell",
+        "--no-imports",
+        "-c",
+        "from django.conf import settings; print(settings.SECRET_KEY)",
+    )
+    assert result.stdout.strip() == DEVELOPMENT_SECRET_KEY, result.stderr
+
+
 def test_deploy_check_catches_the_development_defaults():
     """The clean result above means something: without the env file the check complains."""
     result = manage("check", "--deploy", "--fail-level", "WARNING")
 
+    output = result.stderr + result.stdout
     assert result.returncode != 0
-    assert "security.W009" in result.stderr + result.stdout  # the development SECRET_KEY
+    assert "security.W009" in output  # the development SECRET_KEY, by Django's own check
+    assert "clinic.E001" in output
 
 
 def test_models_and_migrations_agree(tmp_path):
