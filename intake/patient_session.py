@@ -8,7 +8,10 @@ confirmed). Every request re-checks that the link is still usable.
 from functools import wraps
 
 from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import logout
 from django.shortcuts import redirect, render
+from django.urls import reverse
 
 from clinic.prepared import PreparedRecord
 
@@ -47,6 +50,9 @@ REFUSALS = {
         "Open the link from the clinic's message again to continue where you left off.",
     ),
 }
+
+
+STAFF_SIGNED_OUT = "You were signed out of the staff account to open this patient's link."
 
 
 def sender_name(*, neutral: bool) -> dict:
@@ -99,6 +105,24 @@ class LinkSession:
     def refuse(self, request, reason: str):
         return refusal_response(request, reason, neutral_name=self.neutral_name)
 
+    def sign_out_staff(self, request):
+        """Sign out a staff member signed in in this browser, before any patient page: the
+        patient must never hold the staff session (a shared computer, a link opened to check
+        it). Signing out ends the patient's session too: they open their link again."""
+        logout(request)
+        return self.staff_signed_out_page(request)
+
+    def staff_signed_out_page(self, request, *, continue_to: str | None = None):
+        """Says the staff member was signed out; ``continue_to`` is where the patient goes on
+        (the link's first open, whose session began after the sign-out)."""
+        response = render(
+            request,
+            "intake/patient/staff_signed_out.html",
+            {"continue_url": continue_to, **sender_name(neutral=self.neutral_name)},
+        )
+        response["Referrer-Policy"] = "no-referrer"
+        return response
+
     def begin(self, request, link) -> None:
         request.session.cycle_key()
         request.session.pop(self.verified_key, None)
@@ -126,12 +150,18 @@ class LinkSession:
 
     def exchange_token(self, request, link, *, reason: str | None):
         """The link's first open: refuse an unusable link, or start a session and move the
-        browser to the token-free date-of-birth page."""
-        if link is None:
-            return self.refuse(request, "invalid")
-        if reason:
-            return self.refuse(request, reason)
+        browser to the token-free date-of-birth page. A staff member signed in in this
+        browser is signed out first, whatever the link: the page then says so."""
+        staff_was_signed_in = request.user.is_authenticated
+        if staff_was_signed_in:
+            logout(request)
+        if link is None or reason:
+            if staff_was_signed_in:
+                messages.info(request, STAFF_SIGNED_OUT)
+            return self.refuse(request, reason or "invalid")
         self.begin(request, link)
+        if staff_was_signed_in:
+            return self.staff_signed_out_page(request, continue_to=reverse(self.confirm_url))
         response = redirect(self.confirm_url)
         response["Referrer-Policy"] = "no-referrer"
         return response
@@ -139,6 +169,8 @@ class LinkSession:
     def confirm_birth_date(self, request, *, refusal_of, check, next_url: str, intro: str):
         """The date-of-birth page: ``check(link, date)`` counts the tries; the right date
         verifies the session and moves on to ``next_url``."""
+        if request.user.is_authenticated:  # staff signed in after the link was opened
+            return self.sign_out_staff(request)
         link = self.pending_link(request)
         if link is None:
             return self.refuse(request, "session")
@@ -172,6 +204,8 @@ class LinkSession:
 
         @wraps(view)
         def wrapper(request, *args, **kwargs):
+            if request.user.is_authenticated:  # staff signed in after the link was opened
+                return self.sign_out_staff(request)
             link = self._load(request, self.verified_key)
             if link is None:
                 if self.pending_link(request) is not None:

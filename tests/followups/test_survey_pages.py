@@ -14,6 +14,7 @@ from followups.models import Survey, SurveyLink
 from followups.services import surveys as survey_services
 from intake.models import Assessment, ClinicalAlert
 from intake.services.questionnaires import intake_link_issue
+from tests.conftest import sign_in
 from tests.followups.surveys import (
     CHECKIN_ANSWERS,
     FEELING,
@@ -185,6 +186,48 @@ def test_the_pages_need_the_link_session(client):
 
     assert response.status_code == 403
     assert "Please open your link again" in text(response)
+
+
+# --- A staff member signed in in the same browser ------------------------------------------------
+
+STAFF_PAGE = "/patients/"
+SIGNED_OUT = "You were signed out of the staff account to open this patient's link"
+
+
+def test_opening_a_link_in_a_staff_browser_signs_the_staff_member_out(clinician, survey, token):
+    assert clinician.get(STAFF_PAGE).status_code == 200
+
+    response = clinician.get(link_path(token))
+
+    assert response.status_code == 200
+    assert SIGNED_OUT in text(response)
+    assert f'href="{CONFIRM}"' in text(response)
+    assert settings.CLINIC_MESSAGE_NAME in text(response)  # the survey's neutral sender name
+    assert clinician.get(STAFF_PAGE)["Location"].startswith("/accounts/login/")
+    confirmed = clinician.post(CONFIRM, {"date_of_birth": survey.patient.date_of_birth.isoformat()})
+    assert confirmed["Location"] == RESUME
+    assert clinician.get(step_url("feeling")).status_code == 200
+
+
+def test_an_unusable_link_in_a_staff_browser_signs_the_staff_member_out_too(clinician, token):
+    response = clinician.get(link_path("x" * len(token)))
+
+    assert response.status_code == 404
+    assert SIGNED_OUT in text(response)
+    assert clinician.get(STAFF_PAGE)["Location"].startswith("/accounts/login/")
+
+
+def test_staff_signing_in_during_a_patients_survey_are_signed_out_before_its_pages(
+    patient_client, clinician_user
+):
+    sign_in(patient_client, clinician_user)  # Django keeps the patient's keys at a sign-in
+
+    response = patient_client.get(step_url("feeling"))
+
+    assert "You were signed out of the staff account" in text(response)
+    assert "open the link from the clinic's message again" in text(response)
+    assert patient_client.get(STAFF_PAGE)["Location"].startswith("/accounts/login/")
+    assert "Please open your link again" in text(patient_client.get(step_url("feeling")))
 
 
 # --- The steps -----------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from intake.models import IntakeLink
 from intake.services.questionnaires import intake_link_issue, intake_link_revoke
+from tests.conftest import sign_in
 
 pytestmark = pytest.mark.django_db
 
@@ -131,3 +132,68 @@ def test_a_new_link_replaces_the_old_one_for_the_same_intake(patient, front_desk
     assert first.link.intake_id == second.link.intake_id
     assert client.get(first.path).status_code == 410
     assert client.get(second.path).status_code == 302
+
+
+# --- A staff member signed in in the same browser ---------------------------------------------
+
+STAFF_PAGE = "/patients/"
+SIGNED_OUT = "You were signed out of the staff account to open this patient's link"
+
+
+def test_opening_a_link_in_a_staff_browser_signs_the_staff_member_out(
+    front_desk, issued_link, patient
+):
+    assert front_desk.get(STAFF_PAGE).status_code == 200
+
+    response = front_desk.get(issued_link.path)
+
+    assert response.status_code == 200
+    assert SIGNED_OUT in text(response)
+    assert 'href="/intake/confirm/"' in text(response)  # the patient goes on from here
+    assert response["Referrer-Policy"] == "no-referrer"
+    assert front_desk.get(STAFF_PAGE)["Location"].startswith("/accounts/login/")
+    confirmed = front_desk.post(
+        "/intake/confirm/", {"date_of_birth": patient.date_of_birth.isoformat()}
+    )
+    assert confirmed["Location"] == "/intake/"
+    assert front_desk.get("/intake/step/about/").status_code == 200
+
+
+def test_an_unusable_link_in_a_staff_browser_signs_the_staff_member_out_too(
+    front_desk, issued_link, front_desk_user
+):
+    intake_link_revoke(intake=issued_link.link.intake, revoked_by=front_desk_user)
+
+    response = front_desk.get(issued_link.path)
+
+    assert response.status_code == 410
+    assert "no longer active" in text(response)
+    assert SIGNED_OUT in text(response)
+    assert front_desk.get(STAFF_PAGE)["Location"].startswith("/accounts/login/")
+
+
+def test_staff_signing_in_during_a_patients_intake_are_signed_out_before_its_pages(
+    patient_client, front_desk_user
+):
+    sign_in(patient_client, front_desk_user)  # Django keeps the patient's keys at a sign-in
+
+    response = patient_client.get("/intake/step/about/")
+
+    assert response.status_code == 200
+    assert "You were signed out of the staff account" in text(response)
+    assert "open the link from the clinic's message again" in text(response)
+    assert patient_client.get(STAFF_PAGE)["Location"].startswith("/accounts/login/")
+    assert "Please open your link again" in text(patient_client.get("/intake/step/about/"))
+
+
+def test_staff_signing_in_before_the_date_of_birth_are_signed_out_too(
+    client, issued_link, patient, front_desk_user
+):
+    client.get(issued_link.path)
+    sign_in(client, front_desk_user)
+
+    response = client.post("/intake/confirm/", {"date_of_birth": patient.date_of_birth.isoformat()})
+
+    assert "You were signed out of the staff account" in text(response)
+    assert client.get(STAFF_PAGE)["Location"].startswith("/accounts/login/")
+    assert client.get("/intake/step/about/").status_code == 403
