@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 
-from .roles import needs_second_factor
+from .roles import CLINIC_ADMIN, has_role, needs_second_factor
 
 
 class ClinicAdminSite(admin.AdminSite):
@@ -11,7 +11,13 @@ class ClinicAdminSite(admin.AdminSite):
     index_title = "Staff, settings and audit trail"
 
     def has_permission(self, request):
-        return super().has_permission(request) and not needs_second_factor(request.user)
+        # The door follows the Clinic admin role (or superuser), not is_staff alone: an
+        # is_staff flag left on a front-desk account would open the patient lists to it.
+        return (
+            super().has_permission(request)
+            and has_role(request.user, (CLINIC_ADMIN,))
+            and not needs_second_factor(request.user)
+        )
 
     def login(self, request, extra_context=None):
         # One sign-in page for everybody (lockout and two-factor live there). A signed-in

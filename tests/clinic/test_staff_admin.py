@@ -466,3 +466,15 @@ def test_saving_an_unchanged_page_writes_no_staff_entry(clinic_admin, clinician_
     clinic_admin.post(_change_url(clinician_user), _change_form(clinician_user))
 
     assert LogEntry.objects.filter(additional_data__staff_id=clinician_user.pk).count() == before
+
+
+def test_a_stray_is_staff_flag_without_the_admin_role_does_not_open_the_admin(
+    client, front_desk_user
+):
+    front_desk_user.is_staff = True  # set before the roles decided it, say
+    front_desk_user.save(update_fields=["is_staff"])
+    sign_in(client, front_desk_user)
+
+    response = client.get(reverse("admin:intake_patient_changelist"), follow=True)
+
+    assert response.status_code == 403
