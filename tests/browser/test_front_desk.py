@@ -114,9 +114,11 @@ def test_the_front_desk_books_an_activated_plan_from_its_task(
     expect(task).to_contain_text(name)
     expect(task).to_contain_text("IV infusion: 2 sessions from 11/30/2026.")
     assert serious_violations(page) == []
-    task.get_by_role("link", name=name).click()
-
-    page.get_by_role("link", name="Book the treatment plan's sessions").click()
+    # The patient's page links to the booking too; the task leads there straight.
+    task.get_by_role("link", name=name, exact=True).click()
+    expect(page.get_by_role("link", name="Book the treatment plan's sessions")).to_be_visible()
+    page.go_back()
+    task.get_by_role("link", name=f"Book the sessions of {name}'s plan").click()
     expect(page.get_by_role("heading", name=re.compile(r"Booked \(0 of 2\)"))).to_be_visible()
     page.get_by_role("button", name="Book all 2").click()
     expect(page.get_by_role("heading", name=re.compile(r"Booked \(2 of 2\)"))).to_be_visible()
