@@ -123,18 +123,25 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
-# Lockout after repeated failed logins (django-axes), per user name and IP address.
+# Lockout after repeated failed logins (django-axes): a user name from any address, and an
+# address across user names (its own, higher limit: the staff share the office's address).
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_HOURS", default=0.5)  # hours
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+CLINIC_LOGIN_ADDRESS_FAILURE_LIMIT = env.int("CLINIC_LOGIN_ADDRESS_FAILURE_LIMIT", default=20)
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # clinic.lockout reads them in this order
+AXES_HANDLER = "clinic.lockout.LockoutHandler"
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_RESET_ON_SUCCESS = True
 AXES_ENABLED = env.bool("AXES_ENABLED", default=True)
 
-# Two-factor login (TOTP, django-otp). Roles listed here must verify a code at every login.
+# Two-factor login (TOTP, django-otp). Roles listed here must verify a code at every login:
+# all three by default, the front desk too (it sees every patient's contact details). The demo
+# (`make run`) sets it empty.
 CLINIC_2FA_REQUIRED_ROLES = [
     role
-    for role in env.list("CLINIC_2FA_REQUIRED_ROLES", default=["Clinician", "Clinic admin"])
+    for role in env.list(
+        "CLINIC_2FA_REQUIRED_ROLES", default=["Front desk", "Clinician", "Clinic admin"]
+    )
     if role.strip()
 ]
 OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="Ketamine Clinic")

@@ -11,9 +11,11 @@ import re
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from clinic.roles import user_roles
 from tests.conftest import CHROMIUM
 
 # Playwright's sync API keeps an event loop running in the test thread, and Django would then
@@ -129,7 +131,11 @@ def current_code(bin_key: bytes) -> str:
 
 
 def log_in(page, live_server, user, *, device: TOTPDevice | None = None):
-    """Sign in through the real login page, typing a TOTP code when the role asks for one."""
+    """Sign in through the real login page, typing a TOTP code when the role asks for one
+    (every role does by default): the user's authenticator, given one if they have none."""
+    if device is None and set(settings.CLINIC_2FA_REQUIRED_ROLES) & user_roles(user):
+        device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+        device = device or give_authenticator(user)
     page.goto(f"{live_server.url}/accounts/login/")
     page.get_by_label("Username").fill(user.username)
     page.get_by_label("Password").fill(PASSWORD)

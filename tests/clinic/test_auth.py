@@ -11,17 +11,27 @@ from django.urls import reverse
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from clinic.roles import ROLES
+
 pytestmark = pytest.mark.clinic_day
 
 PASSWORD = "correct-horse-battery"  # tests/factories.py
 LOGIN = "/accounts/login/"
 TWO_FACTOR = "/accounts/two-factor/"
 STAFF_PAGE = "/patients/"
+OFFICE = "203.0.113.10"  # the clinic's address, shared by the staff
+ELSEWHERE = "198.51.100.20"
 
 
-def log_in(client, user, password=PASSWORD, **extra):
+def log_in(client, user, password=PASSWORD, *, address=OFFICE, **extra):
     """Submit the real sign-in form (django-axes sees the request, as in production)."""
-    return client.post(LOGIN, {"username": user.username, "password": password, **extra})
+    return try_password(client, user.username, password, address=address, **extra)
+
+
+def try_password(client, username: str, password: str, *, address=OFFICE, **extra):
+    return client.post(
+        LOGIN, {"username": username, "password": password, **extra}, REMOTE_ADDR=address
+    )
 
 
 def code_for(device: TOTPDevice, *, offset_steps: int = 0) -> str:
@@ -49,10 +59,14 @@ def path_and_next(url: str) -> tuple[str, str | None]:
 # --- Password step ----------------------------------------------------------------------------
 
 
-def test_front_desk_signs_in_with_a_password_and_lands_on_home(client, front_desk_user):
-    response = log_in(client, front_desk_user)
+def test_front_desk_signs_in_with_a_password_and_a_code_and_lands_on_home(client, front_desk_user):
+    device = TOTPDevice.objects.create(user=front_desk_user, name="Phone", confirmed=True)
 
+    response = log_in(client, front_desk_user)
     assert response.status_code == 302
+    assert response["Location"] == TWO_FACTOR
+    response = client.post(TWO_FACTOR, {"token": code_for(device)})
+
     assert response["Location"] == reverse("home")
     home = client.get(response["Location"])
     assert home.status_code == 200
@@ -60,15 +74,23 @@ def test_front_desk_signs_in_with_a_password_and_lands_on_home(client, front_des
 
 
 def test_sign_in_honours_a_safe_next_page(client, front_desk_user, patient):
+    device = TOTPDevice.objects.create(user=front_desk_user, name="Phone", confirmed=True)
     target = f"/patients/{patient.pk}/"
 
     response = log_in(client, front_desk_user, next=target)
+    assert path_and_next(response["Location"]) == (TWO_FACTOR, target)
+    response = client.post(TWO_FACTOR, {"token": code_for(device), "next": target})
 
     assert response["Location"] == target
 
 
 def test_sign_in_ignores_a_next_page_on_another_site(client, front_desk_user):
-    response = log_in(client, front_desk_user, next="https://evil.example.com/")
+    device = TOTPDevice.objects.create(user=front_desk_user, name="Phone", confirmed=True)
+    evil = "https://evil.example.com/"
+
+    response = log_in(client, front_desk_user, next=evil)
+    assert response["Location"] == TWO_FACTOR
+    response = client.post(TWO_FACTOR, {"token": code_for(device), "next": evil})
 
     assert response["Location"] == reverse("home")
 
@@ -84,8 +106,16 @@ def test_wrong_password_keeps_the_visitor_on_the_sign_in_page(client, front_desk
 # --- Two-factor -------------------------------------------------------------------------------
 
 
-def test_clinician_without_a_device_is_sent_to_set_one_up(client, clinician_user):
-    response = log_in(client, clinician_user)
+def test_every_staff_role_needs_two_factor_by_default():
+    # tests/settings.py keeps production's default (the demo's `make run` empties it).
+    assert sorted(settings.CLINIC_2FA_REQUIRED_ROLES) == sorted(ROLES)
+
+
+@pytest.mark.parametrize("persona", ["front_desk_user", "clinician_user", "admin_user"])
+def test_staff_without_a_device_are_sent_to_set_one_up_at_first_sign_in(client, persona, request):
+    user = request.getfixturevalue(persona)
+
+    response = log_in(client, user)
 
     assert response.status_code == 302
     assert response["Location"] == TWO_FACTOR
@@ -93,9 +123,10 @@ def test_clinician_without_a_device_is_sent_to_set_one_up(client, clinician_user
     assert page.status_code == 200
     assert "Set up two-factor sign in" in page.text
     assert "<svg" in page.text
-    device = TOTPDevice.objects.get(user=clinician_user, confirmed=False)
+    device = TOTPDevice.objects.get(user=user, confirmed=False)
     shown_key = re.search(r'<span class="secret-key">([A-Z2-7 ]+)</span>', page.text).group(1)
     assert shown_key.replace(" ", "") in device.config_url  # the key the QR code carries
+    assert path_and_next(client.get(STAFF_PAGE)["Location"])[0] == TWO_FACTOR
 
 
 def test_staff_pages_stay_closed_until_the_second_step_is_done(client, clinician_user):
@@ -217,20 +248,70 @@ def test_repeated_failed_sign_ins_lock_the_account(client, front_desk_user):
 
     assert last_failure.status_code == 429
     assert right_password.status_code == 429
-    assert "Too many failed sign-in attempts" in right_password.text
     assert client.get(STAFF_PAGE)["Location"].startswith(LOGIN)
 
 
-def test_lockout_of_one_account_leaves_colleagues_able_to_sign_in(
-    client, front_desk_user, clinician_user, settings
+def test_the_locked_out_page_says_for_how_long_and_whom_to_call(client, front_desk_user):
+    assert settings.AXES_COOLOFF_TIME == 0.5
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        log_in(client, front_desk_user, password="guess")
+
+    response = log_in(client, front_desk_user)
+
+    assert response.status_code == 429
+    text = " ".join(response.text.split())
+    assert "Too many failed sign-in attempts" in text
+    assert "is locked for 30 minutes" in text
+    assert "call the clinic administrator, who can unlock it" in text
+
+
+def test_a_locked_user_name_stays_locked_from_another_address(client, front_desk_user):
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        log_in(client, front_desk_user, password="guess", address=ELSEWHERE)
+
+    response = log_in(client, front_desk_user, address=OFFICE)
+
+    assert response.status_code == 429
+    assert "Too many failed sign-in attempts" in response.text
+
+
+def test_lockout_of_one_account_leaves_colleagues_at_the_same_address_able_to_sign_in(
+    client, front_desk_user, clinician_user
 ):
-    settings.CLINIC_2FA_REQUIRED_ROLES = []
     for _ in range(settings.AXES_FAILURE_LIMIT):
         log_in(client, front_desk_user, password="guess")
 
     response = log_in(client, clinician_user)
 
-    assert response["Location"] == reverse("home")
+    assert response["Location"] == TWO_FACTOR  # the password was accepted
+
+
+def test_guessing_across_user_names_locks_the_address(client, front_desk_user):
+    """Password spraying: one guess at each of many user names, from one address."""
+    limit = settings.CLINIC_LOGIN_ADDRESS_FAILURE_LIMIT
+    assert settings.AXES_FAILURE_LIMIT < limit == 20
+    for n in range(limit):
+        try_password(client, f"staff{n}", "Spring2026!", address=ELSEWHERE)
+
+    from_there = log_in(client, front_desk_user, address=ELSEWHERE)
+    from_the_office = log_in(client, front_desk_user, address=OFFICE)
+
+    assert from_there.status_code == 429
+    assert "Too many failed sign-in attempts" in from_there.text
+    assert from_the_office["Location"] == TWO_FACTOR
+
+
+def test_signing_in_between_guesses_keeps_a_colleagues_failures(
+    client, front_desk_user, clinician_user
+):
+    for _ in range(settings.AXES_FAILURE_LIMIT - 1):
+        log_in(client, clinician_user, password="guess")
+    assert log_in(client, front_desk_user)["Location"] == TWO_FACTOR  # clears only frances's
+    client.logout()
+
+    log_in(client, clinician_user, password="guess")
+
+    assert log_in(client, clinician_user).status_code == 429
 
 
 def test_the_lockout_lifts_after_the_cool_off(client, front_desk_user):
@@ -242,7 +323,7 @@ def test_the_lockout_lifts_after_the_cool_off(client, front_desk_user):
 
         traveller.shift(timedelta(hours=settings.AXES_COOLOFF_TIME, minutes=1))
 
-        assert log_in(client, front_desk_user)["Location"] == reverse("home")
+        assert log_in(client, front_desk_user)["Location"] == TWO_FACTOR
 
 
 # --- Session limits ---------------------------------------------------------------------------

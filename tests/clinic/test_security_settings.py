@@ -140,7 +140,7 @@ def test_env_example_is_safe_for_production():
     assert not values["SECRET_KEY"].startswith("django-insecure-")
     assert "replace" in values["SECRET_KEY"]
     assert values["CLINIC_SHOW_DEMO_LOGINS"] == "false"
-    assert values["CLINIC_2FA_REQUIRED_ROLES"] == "Clinician,Clinic admin"
+    assert values["CLINIC_2FA_REQUIRED_ROLES"] == "Front desk,Clinician,Clinic admin"
 
 
 def test_deploy_check_refuses_the_placeholder_key_of_env_example():
