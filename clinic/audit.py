@@ -46,33 +46,45 @@ def _middleware() -> AuditlogMiddleware:
 def record_access(request, instance) -> None:
     """An ACCESS entry for ``instance`` opened in ``request``, the row auditlog's middleware and
     ``accessed.send(sender=..., instance=...)`` make."""
-    if instance.pk is None:
+    record_accesses(request, [instance])
+
+
+def record_accesses(request, instances) -> None:
+    """An ACCESS entry for each of ``instances`` shown on one page (a list of patients), in one
+    statement: a page of a hundred rows costs one round trip, not a hundred."""
+    instances = [instance for instance in instances if instance.pk is not None]
+    if not instances:
         return
-    pk = instance.pk
     context = _middleware().get_extra_data(request)
     actor = context["actor"]
     if not isinstance(actor, get_user_model()):
         actor = None
-    additional = getattr(instance, "get_additional_data", None)
-    values = {
-        "content_type_id": ContentType.objects.get_for_model(instance).pk,
-        "object_pk": smart_str(pk),
-        "object_id": pk if isinstance(pk, int) else None,
-        "object_repr": smart_str(instance),
-        "serialized_data": None,
-        "action": LogEntry.Action.ACCESS,
-        "changes_text": "",
-        "changes": None,
-        "actor_id": actor.pk if actor is not None else None,
-        "actor_email": getattr(actor, "email", None) if actor is not None else None,
-        "cid": get_cid(),
-        "remote_addr": context["remote_addr"],
-        "remote_port": context["remote_port"],
-        "timestamp": timezone.now(),
-        "additional_data": additional() if callable(additional) else None,
-    }
     connection = connections[router.db_for_write(LogEntry)]
     sql, fields = _insert(connection.vendor)
-    params = [field.get_db_prep_save(values[field.attname], connection) for field in fields]
+    rows = []
+    for instance in instances:
+        pk = instance.pk
+        additional = getattr(instance, "get_additional_data", None)
+        values = {
+            "content_type_id": ContentType.objects.get_for_model(instance).pk,
+            "object_pk": smart_str(pk),
+            "object_id": pk if isinstance(pk, int) else None,
+            "object_repr": smart_str(instance),
+            "serialized_data": None,
+            "action": LogEntry.Action.ACCESS,
+            "changes_text": "",
+            "changes": None,
+            "actor_id": actor.pk if actor is not None else None,
+            "actor_email": getattr(actor, "email", None) if actor is not None else None,
+            "cid": get_cid(),
+            "remote_addr": context["remote_addr"],
+            "remote_port": context["remote_port"],
+            "timestamp": timezone.now(),
+            "additional_data": additional() if callable(additional) else None,
+        }
+        rows.append([field.get_db_prep_save(values[field.attname], connection) for field in fields])
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        if len(rows) == 1:
+            cursor.execute(sql, rows[0])
+        else:
+            cursor.executemany(sql, rows)

@@ -1,11 +1,10 @@
 """Follow-up records in the admin: read-only (the outbox sweep, the survey pages and the staff
-worklist write them, through their services)."""
+worklist write them, through their services). Surveys and calls are clinical, for superusers
+alone; the outbox and survey links, which the clinic admin looks after, are audited."""
 
 from django.contrib import admin
-from django.contrib.admin.utils import unquote
 
 from clinic.admin import FixedValuesFilter
-from clinic.audit import record_access
 from intake.admin import ReadOnlyAdmin
 
 from .models import FollowUpCall, OutboxEntry, Survey, SurveyLink
@@ -37,6 +36,8 @@ class OutboxEntryAdmin(ReadOnlyAdmin):
     """In due order, which outbox_admin_order holds (migration 0004); filtered by date with the
     due date filter (a date drill-down reads every row's date)."""
 
+    # Whether and when a message went out: the clinic admin's to look after, no clinical content.
+    clinical = False
     list_display = [
         "due_at",
         "patient",
@@ -74,14 +75,6 @@ class SurveyAdmin(ReadOnlyAdmin):
     # The draft answers as typed; what was submitted is in the fields and the assessments.
     exclude = ["answers", "completed_steps"]
 
-    def change_view(self, request, object_id, form_url="", extra_context=None):
-        # A survey shows the patient's answers: audit opening it as the staff page does.
-        if request.method == "GET":
-            survey = self.get_object(request, unquote(object_id))
-            if survey is not None and self.has_view_or_change_permission(request, survey):
-                record_access(request, survey)
-        return super().change_view(request, object_id, form_url, extra_context)
-
 
 @admin.register(FollowUpCall)
 class FollowUpCallAdmin(ReadOnlyAdmin):
@@ -95,6 +88,8 @@ class FollowUpCallAdmin(ReadOnlyAdmin):
 class SurveyLinkAdmin(ReadOnlyAdmin):
     """Newest first, which surveylink_recent holds (migration 0004)."""
 
+    # When a link was sent and opened, for a patient who says theirs does not work.
+    clinical = False
     list_display = [
         "id",
         "survey",

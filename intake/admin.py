@@ -7,12 +7,11 @@ them; weight and height history is appended from the patient page and is read-on
 import re
 
 from django.contrib import admin
-from django.contrib.admin.utils import unquote
 from django.urls import reverse
 from django.utils.html import format_html
 
-from clinic.admin import FixedValuesFilter, LargeTableAdmin
-from clinic.audit import record_access
+from clinic.admin import FixedValuesFilter
+from clinic.admin_patient_data import PatientDataAdmin
 
 from .forms import US_STATES
 from .models import (
@@ -36,8 +35,9 @@ _MRN_WORD = re.compile(rf"\b{MRN_PREFIX}-[0-9A-Z]+\b", re.IGNORECASE)
 RECORD_SEARCH_HELP = "The patient's MRN (whole), or the start of their last name."
 
 
-class PatientRecordsAdmin(LargeTableAdmin):
-    """A table of patients' records: searched by exact MRN (``patient__mrn__exact``, which
+class PatientRecordsAdmin(PatientDataAdmin):
+    """A table of patients' records (clinical: hidden from the clinic roles, see
+    ``PatientDataAdmin``): searched by exact MRN (``patient__mrn__exact``, which
     the MRN's unique index serves) and leading last name (``^patient__legal_last_name``,
     served by the name indexes of migration 0007) rather than "contains"."""
 
@@ -60,6 +60,10 @@ class PatientMeasurementInline(admin.TabularInline):
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("recorded_by")
 
+    def has_view_permission(self, request, obj=None):
+        # Weights and heights are clinical: on the patient's admin page for superusers alone.
+        return request.user.is_superuser
+
     def has_add_permission(self, request, obj=None):
         return False
 
@@ -77,7 +81,10 @@ class StateFilter(FixedValuesFilter):
 
 
 @admin.register(Patient)
-class PatientAdmin(LargeTableAdmin):
+class PatientAdmin(PatientDataAdmin):
+    """Demographics and contact, which the clinic admin may read: every page audited."""
+
+    clinical = False
     list_display = [
         "mrn",
         "legal_last_name",
@@ -180,14 +187,6 @@ class PatientAdmin(LargeTableAdmin):
 
     def has_add_permission(self, request):
         return False
-
-    def change_view(self, request, object_id, form_url="", extra_context=None):
-        # Opening a patient here shows the whole record: audit it as the patient page does.
-        if request.method == "GET":
-            patient = self.get_object(request, unquote(object_id))
-            if patient is not None and self.has_view_or_change_permission(request, patient):
-                record_access(request, patient)
-        return super().change_view(request, object_id, form_url, extra_context)
 
     def save_model(self, request, obj, form, change):
         # Through the service, so only the fields that changed are written (and audited).

@@ -1,4 +1,6 @@
-"""Screening records in the admin: read-only (they are written by services and signed)."""
+"""Treatment records in the admin: read-only (they are written by services and signed), and
+clinical, so shown to superusers alone (``clinic.admin_patient_data.PatientDataAdmin``); the
+chairs are the clinic admin's to set up."""
 
 from django.contrib import admin
 

@@ -5,6 +5,7 @@ import re
 from datetime import date, datetime
 from decimal import Decimal
 from html.parser import HTMLParser
+from urllib.parse import parse_qs, urlparse
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -370,6 +371,18 @@ def test_edit_changes_only_what_was_typed(front_desk, patient):
     assert "jane.rivera@example.org" in summary
 
 
+def test_opening_the_edit_page_is_audited_and_so_is_a_refused_save(front_desk, patient):
+    url = reverse("intake:patient_edit", args=[patient.pk])
+    accesses = LogEntry.objects.get_for_object(patient).filter(action=LogEntry.Action.ACCESS)
+
+    assert front_desk.get(url).status_code == 200
+    assert accesses.count() == 1
+    assert accesses.get().actor.username == "frances"
+    # The form shown again with its errors still shows the record.
+    assert front_desk.post(url, {"legal_first_name": ""}).status_code == 200
+    assert accesses.count() == 2
+
+
 def test_edit_with_an_error_keeps_what_was_typed_and_saves_nothing(front_desk, patient):
     url = reverse("intake:patient_edit", args=[patient.pk])
     data = _form_data(patient, legal_first_name="Janet", email="not-an-email", postal_code="7")
@@ -565,8 +578,12 @@ def test_patient_admin_searches_as_the_front_desk_does(superuser_client, patient
         (patient.mrn.lower().replace("-", ""), patient, other),
         ("(512) 555-0188", other, patient),
     ]:
-        response = superuser_client.get(changelist, {"q": term})
+        # POSTed: the list's URL carries a key for the term, not the term.
+        found_at = superuser_client.post(reverse("admin:intake_patient_search"), {"q": term})
+        assert set(parse_qs(urlparse(found_at["Location"]).query)) == {"qk"}
+        response = superuser_client.get(found_at["Location"])
         assert response.status_code == 200
+        assert response.request["PATH_INFO"] == changelist
         text = response.content.decode()
         assert expected.mrn in text, term
         assert absent.mrn not in text, term
