@@ -7,8 +7,8 @@ does anything. ``record_access`` writes the same row (the same columns and value
 ``tests/clinic/test_audit.py`` compares field by field with auditlog's own) with an INSERT whose
 text is made once per process.
 
-Who and from where are taken from the request as auditlog's middleware takes them
-(``get_extra_data``), and the correlation id from where that middleware keeps it, so entries
+Who and from where are taken from the request as the clinic's auditlog middleware (below) takes
+them (``get_extra_data``), and the correlation id from where that middleware keeps it, so entries
 written either way agree. Like auditlog's access receiver, this writes even inside
 ``disable_auditlog()``: looking at a record is always recorded.
 """
@@ -16,13 +16,34 @@ written either way agree. Like auditlog's access receiver, this writes even insi
 from functools import cache
 
 from auditlog.cid import get_cid
-from auditlog.middleware import AuditlogMiddleware
+from auditlog.middleware import AuditlogMiddleware as BaseAuditlogMiddleware
 from auditlog.models import LogEntry
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
 from django.db import connections, router
 from django.utils import timezone
 from django.utils.encoding import smart_str
+
+from .client_address import client_ip, is_trusted_proxy
+
+
+class AuditlogMiddleware(BaseAuditlogMiddleware):
+    """auditlog's, with the address of ``clinic.client_address``, the one the rate limits and
+    the sign-in lockout see, not whatever ``X-Forwarded-For`` the client sent."""
+
+    @staticmethod
+    def _get_remote_addr(request) -> str | None:
+        if settings.AUDITLOG_DISABLE_REMOTE_ADDR:
+            return None
+        return client_ip(request) or None
+
+    @staticmethod
+    def _get_remote_port(request) -> int | None:
+        # The client's own word too, unless one of the clinic's proxies sent it.
+        if not is_trusted_proxy(request.META.get("REMOTE_ADDR")):
+            return None
+        return BaseAuditlogMiddleware._get_remote_port(request)
 
 
 @cache

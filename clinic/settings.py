@@ -5,6 +5,7 @@ loudly on a malformed value. `.env.example` lists each variable with production-
 the defaults below are the embedded development set-up used by `make run` and `make test`.
 """
 
+import ipaddress
 import re
 from pathlib import Path
 
@@ -63,7 +64,7 @@ MIDDLEWARE = [
     # After MessageMiddleware: it tells the signed-out user why, with a message.
     "clinic.middleware.SessionTimeoutMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "auditlog.middleware.AuditlogMiddleware",
+    "clinic.audit.AuditlogMiddleware",  # auditlog's, with clinic.client_address's address
     "clinic.middleware.NoStoreMiddleware",
     # Last, as django-axes asks, so it sees the outcome of authentication.
     "axes.middleware.AxesMiddleware",
@@ -133,6 +134,8 @@ AXES_HANDLER = "clinic.lockout.LockoutHandler"
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_RESET_ON_SUCCESS = True
 AXES_ENABLED = env.bool("AXES_ENABLED", default=True)
+# The address locked out is the one the rate limits and the audit trail see.
+AXES_CLIENT_IP_CALLABLE = "clinic.client_address.client_ip"
 
 # Two-factor login (TOTP, django-otp). Roles listed here must verify a code at every login:
 # all three by default, the front desk too (it sees every patient's contact details). The demo
@@ -158,6 +161,13 @@ SESSION_COOKIE_SAMESITE = "Lax"
 # --- Security headers -----------------------------------------------------------------------
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# The reverse proxies (IPs or CIDR networks) whose X-Forwarded-For is believed; by default none,
+# and the client is the connection's own address (clinic/client_address.py).
+CLINIC_TRUSTED_PROXIES = [
+    str(ipaddress.ip_network(entry.strip(), strict=False))
+    for entry in env.list("CLINIC_TRUSTED_PROXIES", default=[])
+    if entry.strip()
+]
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=not DEBUG)

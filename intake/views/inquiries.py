@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from clinic.audit import record_access
+from clinic.client_address import client_ip
 from clinic.roles import FRONT_DESK, public_view, role_required
 
 from ..forms import ConsultationRequestForm, InquiryCloseForm, PatientForm, PatientRegistrationForm
@@ -26,15 +27,6 @@ Status = ConsultationRequest.Status
 QUEUE_PAGE_SIZE = 50
 # The held requests shown above the new ones: the oldest first, as many as one look can check.
 HELD_SHOWN = 50
-
-
-def client_ip(request) -> str:
-    """The sender's address. Behind the proxy it is the first X-Forwarded-For entry, which the
-    proxy sets and clients cannot (README, "Security and privacy"), as for the audit trail."""
-    forwarded = request.headers.get("X-Forwarded-For", "")
-    if forwarded:
-        return forwarded.split(",")[0].strip()
-    return request.META.get("REMOTE_ADDR", "")
 
 
 # --- Public -----------------------------------------------------------------------------------

@@ -4,6 +4,7 @@ from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
+from clinic.client_address import client_ip
 from clinic.prepared import Prepared
 from clinic.roles import public_view
 
@@ -16,7 +17,7 @@ from ..services import questionnaires as intake_services
 
 def _request_meta(request) -> dict:
     return {
-        "ip": request.META.get("REMOTE_ADDR"),
+        "ip": client_ip(request) or None,
         "user_agent": request.META.get("HTTP_USER_AGENT", ""),
     }
 

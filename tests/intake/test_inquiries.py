@@ -359,6 +359,7 @@ def test_the_sixth_request_in_an_hour_from_one_address_is_refused_until_the_wind
 def test_the_limit_counts_the_address_given_by_the_proxy(client, clock, settings):
     settings.CLINIC_INQUIRY_RATE_PER_HOUR = 1
     proxy = "10.0.0.2"
+    settings.CLINIC_TRUSTED_PROXIES = [proxy]
 
     def via_proxy(visitor):
         stamp = open_form(client, proxy)
