@@ -169,12 +169,48 @@ class AuditTrailAdmin(LargeTableAdmin, LogEntryAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
+    def _changes_field(self, request, obj) -> str:
+        # A clinical record's values (a dose, a note) are withheld from anyone the record's own
+        # admin is hidden from: the Clinic admin sees which fields changed, not to what.
+        if obj is None or _clinical_values_shown_to(request.user, obj):
+            return "msg"
+        return "msg_withheld"
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = super().get_readonly_fields(request, obj)
+        return [self._changes_field(request, obj) if f == "msg" else f for f in fields]
+
+    def get_fieldsets(self, request, obj=None):
+        shown = self._changes_field(request, obj)
+        return [
+            (name, {**options, "fields": [shown if f == "msg" else f for f in options["fields"]]})
+            for name, options in super().get_fieldsets(request, obj)
+        ]
+
     @admin.display(description="Changes")
     def msg(self, obj):
         """auditlog's table of changes, its times in the clinic's zone (it keeps them in UTC)."""
         shown = copy.copy(obj)
         shown.changes = changes_in_clinic_time(obj)
         return render_logentry_changes_html(shown)
+
+    @admin.display(description="Changes")
+    def msg_withheld(self, obj):
+        """The fields a clinical record's change touched, their values withheld."""
+        shown = copy.copy(obj)
+        shown.changes = {name: [WITHHELD, WITHHELD] for name in obj.changes_dict}
+        return render_logentry_changes_html(shown)
+
+
+WITHHELD = "(clinical value withheld)"
+
+
+def _clinical_values_shown_to(user, entry: LogEntry) -> bool:
+    if user.is_superuser:
+        return True
+    model = entry.content_type.model_class()
+    model_admin = admin.site._registry.get(model)
+    return not getattr(model_admin, "clinical", False)
 
 
 def _stored_time_in_clinic_zone(value):
