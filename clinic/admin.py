@@ -19,6 +19,7 @@ from django.db import models
 from django.utils.functional import cached_property
 
 from . import admin_staff  # noqa: F401 - registers the staff and authenticator pages
+from .admin_search import SavedSearchMixin
 from .dates import day_time
 
 
@@ -126,8 +127,9 @@ admin.site.unregister(LogEntry)
 
 
 @admin.register(LogEntry)
-class AuditTrailAdmin(LargeTableAdmin, LogEntryAdmin):
-    """Append-only: no add, change or delete, not even for superusers.
+class AuditTrailAdmin(SavedSearchMixin, LargeTableAdmin, LogEntryAdmin):
+    """Append-only: no add, change or delete, not even for superusers. Searched by name or MRN
+    without the term in the URL (clinic.admin_search).
 
     Newest first by id, which the primary key serves (entries are written as things happen,
     so it is their time order): auditlog's own order, "-timestamp", plus the admin's "-pk"

@@ -237,6 +237,24 @@ def test_clinic_admin_filters_the_trail_by_patient(busy_day, client, admin_user)
     assert jane.mrn not in text
 
 
+def test_the_trail_is_searched_by_mrn_without_the_mrn_in_any_url(busy_day, client, admin_user):
+    omar = busy_day["omar"]
+    sign_in(client, admin_user)
+
+    redirect = client.post(AUDIT_URL + "search/", {"q": omar.mrn})
+
+    assert redirect.status_code == 302
+    assert omar.mrn not in redirect["Location"] and "q=" not in redirect["Location"]
+    response = client.get(redirect["Location"])
+    found = _listed(response)
+    of_omar = LogEntry.objects.filter(additional_data__patient_id=omar.pk)
+    assert found and found <= set(of_omar.values_list("pk", flat=True))
+    assert found == set(of_omar.filter(additional_data__mrn=omar.mrn).values_list("pk", flat=True))
+    # A search typed into the URL is not run: the whole trail is listed, not Omar's alone.
+    typed = client.get(AUDIT_URL, {"q": omar.mrn})
+    assert _listed(typed) > found
+
+
 def test_clinic_admin_filters_the_trail_by_staff_member(
     busy_day, client, admin_user, front_desk_user
 ):
