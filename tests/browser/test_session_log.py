@@ -87,18 +87,7 @@ def test_a_whole_iv_session_from_check_in_to_a_signed_note(
     page.context.clear_cookies()
     log_in(page, live_server, clinician_user, device=give_authenticator(clinician_user))
     page.goto(url)
-    page.get_by_label("Consent is current").check()
-    page.get_by_label("Hours since food").fill("7")
-    page.get_by_label("Hours since clear liquids").fill("3")
-    page.get_by_role("group", name="Benzodiazepine or other sedative taken today").get_by_label(
-        "No"
-    ).check()
-    page.get_by_label("Blood pressure, systolic (mmHg)").fill("124")
-    page.get_by_label("Blood pressure, diastolic (mmHg)").fill("80")
-    page.get_by_label("Heart rate (per minute)").fill("72")
-    page.get_by_label("SpO2 (%)").fill("98")
-    page.get_by_label("Respiratory rate (per minute)").fill("14")
-    page.get_by_role("button", name="Record before the dose").click()
+    _record_before_the_dose(page, hours_since_food="7")
     expect(page.get_by_role("status").first).to_contain_text("baseline vitals")
 
     page.get_by_label("Lot number").fill("KET-2291")
@@ -236,18 +225,7 @@ def test_on_a_tablet_each_stage_says_what_it_waits_for_and_no_flag_is_cut_off(
     assert serious_violations(page) == []
 
     # Fasted two hours only: the dose now waits for a decision on the fasting alone.
-    page.get_by_label("Consent is current").check()
-    page.get_by_label("Hours since food").fill("2")
-    page.get_by_label("Hours since clear liquids").fill("3")
-    page.get_by_role("group", name="Benzodiazepine or other sedative taken today").get_by_label(
-        "No"
-    ).check()
-    page.get_by_label("Blood pressure, systolic (mmHg)").fill("124")
-    page.get_by_label("Blood pressure, diastolic (mmHg)").fill("80")
-    page.get_by_label("Heart rate (per minute)").fill("72")
-    page.get_by_label("SpO2 (%)").fill("98")
-    page.get_by_label("Respiratory rate (per minute)").fill("14")
-    page.get_by_role("button", name="Record before the dose").click()
+    _record_before_the_dose(page, hours_since_food="2")
     expect(before).to_contain_text("Dosing waits for: a decision on the fasting.")
     fasting = page.get_by_role("form", name="Fasting decision")
     fasting.get_by_label("Proceed with the dose").check()
@@ -290,3 +268,19 @@ def test_on_a_tablet_each_stage_says_what_it_waits_for_and_no_flag_is_cut_off(
     expect(discharge).to_contain_text("Discharge waits for: the infusion's stop time")
     screenshot(page, "session-tablet-monitoring")
     assert serious_violations(page) == []
+
+
+def _record_before_the_dose(page, *, hours_since_food: str) -> None:
+    """The pre-dose checks with in-range baseline vitals, as the clinician types them."""
+    page.get_by_label("Consent is current").check()
+    page.get_by_label("Hours since food").fill(hours_since_food)
+    page.get_by_label("Hours since clear liquids").fill("3")
+    page.get_by_role("group", name="Benzodiazepine or other sedative taken today").get_by_label(
+        "No"
+    ).check()
+    page.get_by_label("Blood pressure, systolic (mmHg)").fill("124")
+    page.get_by_label("Blood pressure, diastolic (mmHg)").fill("80")
+    page.get_by_label("Heart rate (per minute)").fill("72")
+    page.get_by_label("SpO2 (%)").fill("98")
+    page.get_by_label("Respiratory rate (per minute)").fill("14")
+    page.get_by_role("button", name="Record before the dose").click()
