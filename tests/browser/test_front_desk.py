@@ -13,7 +13,7 @@ from playwright.sync_api import expect
 
 from tests.browser.conftest import give_authenticator, log_in, screenshot
 from tests.browser.test_accessibility import serious_violations
-from tests.factories import PatientFactory
+from tests.factories import PatientFactory, UserFactory
 from tests.treatments.booking import active_plan, book_session, chair, clinic_time
 from tests.treatments.plans import approved_patient, draft_plan
 from tests.treatments.sessions import booked_session
@@ -196,7 +196,23 @@ def test_the_audit_trail_shows_a_sessions_times_in_clinic_time(
         expect(row).to_have_count(1)
         assert serious_violations(page) == []
         row.get_by_role("link").first.click()
+        # A session is a clinical record: the Clinic admin sees what changed, not the values.
+        changes = page.get_by_role("table").filter(has_text="Starts at")
+        expect(changes).to_contain_text("(clinical value withheld)")
+        expect(changes).not_to_contain_text("15:01")
+        entry_url = page.url
+    finally:
+        context.close()
 
+    # A superuser reads the values, in clinic time.
+    superuser = UserFactory(username="root", is_superuser=True, is_staff=True)
+    context = browser.new_context(
+        viewport={"width": 1280, "height": 900}, locale="en-US", timezone_id="America/Chicago"
+    )
+    try:
+        page = context.new_page()
+        log_in(page, live_server, superuser, device=give_authenticator(superuser))
+        page.goto(entry_url)
         changes = page.get_by_role("table").filter(has_text="Starts at")
         expect(changes).to_contain_text("11/24/2026 09:01")
         expect(changes).to_contain_text("11/24/2026 11:01")
