@@ -1,5 +1,5 @@
 """SMS backends. Development writes messages to the console or a folder; tests keep them in
-memory. A provider adapter implements ``send`` (see README, "SMS provider")."""
+memory. A provider adapter implements ``send`` (see docs/outbox.md, "SMS provider")."""
 
 import json
 import sys
