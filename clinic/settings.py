@@ -269,6 +269,8 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "data_folder_out": _queue_dir,
         "processed_folder": str(CELERY_DATA_DIR / "processed"),
         "store_processed": False,
+        # The exchange tables too, not a "control" folder in whatever directory it started in.
+        "control_folder": str(CELERY_DATA_DIR / "control"),
     }
 else:
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
