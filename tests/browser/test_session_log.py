@@ -94,13 +94,7 @@ def test_a_whole_iv_session_from_check_in_to_a_signed_note(
     page.get_by_role("button", name="Record the administration").click()
     expect(page.get_by_role("status").first).to_contain_text("Monitoring has started")
 
-    page.get_by_label("Systolic (mmHg)").fill("166")
-    page.get_by_label("Diastolic (mmHg)").fill("92")
-    page.get_by_label("Heart rate").fill("84")
-    page.get_by_label("SpO2 (%)").fill("97")
-    page.get_by_label("Resp. rate").fill("14")
-    page.get_by_label("Sedation (MOAA/S)").select_option("4")
-    page.get_by_role("button", name="Add the reading").click()
+    _type_vitals(page, systolic="166", diastolic="92", heart_rate="84", spo2="97", sedation="4")
     vitals = page.get_by_role("table", name=re.compile("Vitals after the dose"))
     expect(vitals.get_by_role("row").nth(1)).to_contain_text("Systolic BP high (166)")
     screenshot(page, "session-monitoring")
@@ -172,18 +166,38 @@ def test_an_iv_discharge_is_refused_30_minutes_after_the_infusion_and_allowed_af
     assert timezone.localtime(session.discharged_at).strftime("%H:%M") == "10:00"
 
 
+def _type_vitals(
+    page,
+    *,
+    systolic: str,
+    diastolic: str,
+    heart_rate: str,
+    spo2: str,
+    sedation: str,
+    dissociation: str | None = None,
+    at: str | None = None,
+) -> None:
+    """A vitals reading typed into the monitoring form, as the clinician enters it."""
+    form = page.locator("form").filter(has=page.get_by_role("button", name="Add the reading"))
+    if at is not None:
+        form.get_by_label("Time").first.fill(at)
+    form.get_by_label("Systolic (mmHg)").fill(systolic)
+    form.get_by_label("Diastolic (mmHg)").fill(diastolic)
+    form.get_by_label("Heart rate").fill(heart_rate)
+    form.get_by_label("SpO2 (%)").fill(spo2)
+    form.get_by_label("Resp. rate").fill("14")
+    form.get_by_label("Sedation (MOAA/S)").select_option(sedation)
+    if dissociation is not None:
+        form.get_by_label("Dissociation (CADSS-6, 0-24)").fill(dissociation)
+    form.get_by_role("button", name="Add the reading").click()
+
+
 def _add_vitals(page, at: str) -> None:
     """A full set of vitals in the normal ranges, sedation and dissociation resolved."""
-    form = page.locator("form").filter(has=page.get_by_role("button", name="Add the reading"))
-    form.get_by_label("Time").first.fill(at)
-    form.get_by_label("Systolic (mmHg)").fill("124")
-    form.get_by_label("Diastolic (mmHg)").fill("80")
-    form.get_by_label("Heart rate").fill("74")
-    form.get_by_label("SpO2 (%)").fill("98")
-    form.get_by_label("Resp. rate").fill("14")
-    form.get_by_label("Sedation (MOAA/S)").select_option("5")
-    form.get_by_label("Dissociation (CADSS-6, 0-24)").fill("0")
-    form.get_by_role("button", name="Add the reading").click()
+    _type_vitals(
+        page, systolic="124", diastolic="80", heart_rate="74", spo2="98", sedation="5",
+        dissociation="0", at=at,
+    )  # fmt: skip
     vitals = page.get_by_role("table", name=re.compile("Vitals after the dose"))
     expect(vitals.get_by_role("row", name=re.compile(f"^{at}"))).to_be_visible()
 
@@ -243,14 +257,7 @@ def test_on_a_tablet_each_stage_says_what_it_waits_for_and_no_flag_is_cut_off(
         "Discharge waits for: the infusion's stop time; a full set of vitals after the dose."
     )
 
-    form = page.locator("form").filter(has=page.get_by_role("button", name="Add the reading"))
-    form.get_by_label("Systolic (mmHg)").fill("166")
-    form.get_by_label("Diastolic (mmHg)").fill("92")
-    form.get_by_label("Heart rate").fill("84")
-    form.get_by_label("SpO2 (%)").fill("88")
-    form.get_by_label("Resp. rate").fill("14")
-    form.get_by_label("Sedation (MOAA/S)").select_option("4")
-    form.get_by_role("button", name="Add the reading").click()
+    _type_vitals(page, systolic="166", diastolic="92", heart_rate="84", spo2="88", sedation="4")
 
     table = page.get_by_role("table", name=re.compile("Vitals after the dose"))
     flag = table.get_by_text("SpO2 low (88)")
