@@ -271,39 +271,30 @@ def staff_device_remove(*, by: AbstractUser, device: TOTPDevice) -> None:
     device.delete()
 
 
-@transaction.atomic
 def staff_deactivate(*, by: AbstractUser, user: AbstractUser) -> None:
     """Close a departing member of staff's account; kept, not deleted, so the trail names them.
 
     Their open sessions end at their next request (the sign-in backend refuses inactive users)."""
-    _check_may_manage(by, user)
-    if not user.is_active:
-        return
-    _check_not_self(by, user, "active status")
-    user.is_active = False
-    user.save(update_fields=["is_active"])
-    _record(
-        by=by,
-        instance=user,
-        staff=user,
-        change=DEACTIVATED,
-        changes={"is_active": ["True", "False"]},
-    )
+    _set_active(by=by, user=user, active=False, change=DEACTIVATED)
+
+
+def staff_reactivate(*, by: AbstractUser, user: AbstractUser) -> None:
+    """Open a deactivated account again."""
+    _set_active(by=by, user=user, active=True, change=REACTIVATED)
 
 
 @transaction.atomic
-def staff_reactivate(*, by: AbstractUser, user: AbstractUser) -> None:
-    """Open a deactivated account again."""
+def _set_active(*, by: AbstractUser, user: AbstractUser, active: bool, change: str) -> None:
     _check_may_manage(by, user)
-    if user.is_active:
+    if user.is_active == active:
         return
     _check_not_self(by, user, "active status")
-    user.is_active = True
+    user.is_active = active
     user.save(update_fields=["is_active"])
     _record(
         by=by,
         instance=user,
         staff=user,
-        change=REACTIVATED,
-        changes={"is_active": ["False", "True"]},
+        change=change,
+        changes={"is_active": [str(not active), str(active)]},
     )
