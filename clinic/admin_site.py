@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 
+from .forms import TypedInputAdmin
 from .roles import CLINIC_ADMIN, has_role, needs_second_factor
 
 
@@ -18,6 +19,18 @@ class ClinicAdminSite(admin.AdminSite):
             and has_role(request.user, (CLINIC_ADMIN,))
             and not needs_second_factor(request.user)
         )
+
+    def register(self, model_or_iterable, admin_class=None, **options):
+        # Every page's form follows the clinic's rules on typed text and dates (clinic.forms),
+        # the pages other apps register (groups, lockouts) as well as ours.
+        admin_class = admin_class or admin.ModelAdmin
+        if not issubclass(admin_class, TypedInputAdmin):
+            admin_class = type(
+                admin_class.__name__,
+                (TypedInputAdmin, admin_class),
+                {"__module__": admin_class.__module__, "__qualname__": admin_class.__qualname__},
+            )
+        super().register(model_or_iterable, admin_class, **options)
 
     def login(self, request, extra_context=None):
         # One sign-in page for everybody (lockout and two-factor live there). A signed-in

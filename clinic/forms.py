@@ -1,9 +1,99 @@
+"""The clinic's forms, and the rules every form of the app follows on what may be typed.
+
+``TypedInputRules`` is mixed into every form (``ClinicForm``, ``ClinicModelForm``, and each
+admin page's form through ``TypedInputAdmin``, which the admin site adds to every page it
+registers): its text fields refuse control characters (clinic.text_input) and its date and
+date-time fields refuse dates outside the clinic's windows (clinic.date_bounds), each with a
+message beside the field and the rest of what was typed kept. The rules are installed when the
+form is cleaned, so fields a form adds or replaces after its own ``__init__`` follow them too.
+``tests/clinic/test_hostile_input.py`` checks every form of the app and of the admin.
+"""
+
 from crispy_forms.helper import FormHelper
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
+from django.core.exceptions import FieldDoesNotExist
+from django.core.validators import ProhibitNullCharactersValidator
+
+from .date_bounds import clinic_dates, has_window
+from .text_input import refuse_control_characters
+
+DATE_FIELDS = (forms.DateField, forms.DateTimeField, forms.SplitDateTimeField)
 
 
-class StaffLoginForm(AuthenticationForm):
+def _model_validators(form, name: str) -> list:
+    model = getattr(getattr(form, "_meta", None), "model", None)
+    if model is None:
+        return []
+    try:
+        return model._meta.get_field(name).validators
+    except FieldDoesNotExist:
+        return []
+
+
+def apply_typed_input_rules(form: forms.BaseForm) -> None:
+    """Give each of ``form``'s fields the clinic's rule for its kind (idempotent)."""
+    for name, field in form.fields.items():
+        if isinstance(field, forms.CharField):
+            if refuse_control_characters not in field.validators:
+                # Ours covers NUL too: one message beside the field, not Django's and ours.
+                field.validators = [
+                    validator
+                    for validator in field.validators
+                    if not isinstance(validator, ProhibitNullCharactersValidator)
+                ]
+                field.validators.append(refuse_control_characters)
+        elif (
+            isinstance(field, DATE_FIELDS)
+            and not has_window(field.validators)
+            and not has_window(_model_validators(form, name))
+        ):
+            field.validators.append(clinic_dates)
+
+
+class TypedInputRules:
+    """A form mixin: the clinic's rules on typed text and dates, checked with the form."""
+
+    def full_clean(self):
+        apply_typed_input_rules(self)
+        super().full_clean()
+
+
+class ClinicForm(TypedInputRules, forms.Form):
+    pass
+
+
+class ClinicModelForm(TypedInputRules, forms.ModelForm):
+    pass
+
+
+def with_typed_input_rules(form_class: type[forms.BaseForm]) -> type[forms.BaseForm]:
+    """``form_class`` following the rules, for a form class made elsewhere (the admin's)."""
+    if issubclass(form_class, TypedInputRules):
+        return form_class
+    return type(
+        form_class.__name__,
+        (TypedInputRules, form_class),
+        {"__module__": form_class.__module__, "__qualname__": form_class.__qualname__},
+    )
+
+
+class TypedInputAdmin:
+    """A ModelAdmin mixin: its add, change and list-edit forms follow the rules."""
+
+    def get_form(self, request, obj=None, **kwargs):
+        return with_typed_input_rules(super().get_form(request, obj, **kwargs))
+
+    def get_changelist_form(self, request, **kwargs):
+        return with_typed_input_rules(super().get_changelist_form(request, **kwargs))
+
+    def get_formsets_with_inlines(self, request, obj=None):
+        for formset, inline in super().get_formsets_with_inlines(request, obj):
+            formset.form = with_typed_input_rules(formset.form)  # a class made for this request
+            yield formset, inline
+
+
+class StaffLoginForm(TypedInputRules, AuthenticationForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["username"].widget.attrs["autocomplete"] = "username"
@@ -12,7 +102,7 @@ class StaffLoginForm(AuthenticationForm):
         self.helper.form_tag = False
 
 
-class TokenForm(forms.Form):
+class TokenForm(ClinicForm):
     token = forms.CharField(
         label="6-digit code from your authenticator app",
         min_length=6,

@@ -3,6 +3,8 @@
 
 from django import forms
 
+from clinic.forms import ClinicForm
+
 from .models import FollowUpCall
 from .services.worklist import NOTE_NEEDED_WHEN_ESCALATED, NOTE_NEEDED_WHEN_REACHED
 
@@ -11,7 +13,7 @@ def _clean_text(text: str | None) -> str:
     return " ".join((text or "").split())
 
 
-class FollowUpCallForm(forms.Form):
+class FollowUpCallForm(ClinicForm):
     outcome = forms.ChoiceField(
         label="What came of the call",
         choices=FollowUpCall.Outcome.choices,
@@ -39,7 +41,7 @@ class FollowUpCallForm(forms.Form):
         return cleaned
 
 
-class SurveyReviewForm(forms.Form):
+class SurveyReviewForm(ClinicForm):
     note = forms.CharField(
         label="Review note",
         max_length=1000,
@@ -66,7 +68,7 @@ class SurveyReviewForm(forms.Form):
         return note
 
 
-class TaskDoneForm(forms.Form):
+class TaskDoneForm(ClinicForm):
     outcome = forms.CharField(
         label="What was done",
         max_length=500,

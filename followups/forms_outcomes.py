@@ -4,6 +4,7 @@ from datetime import date, datetime, time, timedelta
 
 from django import forms
 
+from clinic.forms import ClinicForm
 from treatments.dosing import ROUTE_LABELS
 
 DEFAULT_MONTHS = 6
@@ -27,7 +28,7 @@ def months_before(day: date, months: int) -> date:
     raise AssertionError("unreachable")  # pragma: no cover
 
 
-class OutcomesPeriodForm(forms.Form):
+class OutcomesPeriodForm(ClinicForm):
     start = forms.DateField(
         label="From",
         required=False,

@@ -107,31 +107,54 @@ def parse_quiet_hours(text: str) -> QuietHours | None:
     return QuietHours(start=start, end=end)
 
 
+# The first and last moments the arithmetic below works on. The forms refuse dates far from
+# today (clinic.date_bounds); a moment past these (year 1 or 9999, from elsewhere) is held
+# at them rather than overflowing: two days inside the calendar's ends, so moving it into any
+# zone and by any offset a setting allows (9999 weeks at most is clamped too) stays a datetime.
+EARLIEST_MOMENT = datetime(1, 1, 3, tzinfo=ZoneInfo("UTC"))
+LATEST_MOMENT = datetime(9999, 12, 29, tzinfo=ZoneInfo("UTC"))
+
+
+def _within_calendar(moment: datetime) -> datetime:
+    return min(max(moment, EARLIEST_MOMENT), LATEST_MOMENT)
+
+
+def _shifted(moment: datetime, change: timedelta) -> datetime:
+    try:
+        return _within_calendar(moment + change)
+    except OverflowError:
+        return EARLIEST_MOMENT if change < timedelta(0) else LATEST_MOMENT
+
+
 def _wall_clock_shift(moment: datetime, days: int, zone: ZoneInfo) -> datetime:
-    local = moment.astimezone(zone)
-    target = datetime.combine(local.date() + timedelta(days=days), local.time(), tzinfo=zone)
+    local = _within_calendar(moment).astimezone(zone)
+    try:
+        day = local.date() + timedelta(days=days)
+    except OverflowError:
+        return EARLIEST_MOMENT if days < 0 else LATEST_MOMENT
+    target = datetime.combine(day, local.time(), tzinfo=zone)
     # A clock time that does not exist that day (the spring-forward hour) is read as the
     # instant it would have been: round-tripping through UTC normalises it.
-    return target.astimezone(ZoneInfo("UTC")).astimezone(zone)
+    return _within_calendar(target.astimezone(ZoneInfo("UTC"))).astimezone(zone)
 
 
 def before(moment: datetime, offset: Offset, zone: ZoneInfo) -> datetime:
     days = offset.whole_days
     if days is not None:
         return _wall_clock_shift(moment, -days, zone)
-    return moment - timedelta(minutes=offset.minutes)
+    return _shifted(moment, -timedelta(minutes=offset.minutes))
 
 
 def after(moment: datetime, offset: Offset, zone: ZoneInfo) -> datetime:
     days = offset.whole_days
     if days is not None:
         return _wall_clock_shift(moment, days, zone)
-    return moment + timedelta(minutes=offset.minutes)
+    return _shifted(moment, timedelta(minutes=offset.minutes))
 
 
 def quiet_end_after(moment: datetime, quiet: QuietHours, zone: ZoneInfo) -> datetime:
     """The first moment after ``moment`` (inside quiet hours) when messages may go again."""
-    local = moment.astimezone(zone)
+    local = _within_calendar(moment).astimezone(zone)
     day = local.date()
     if quiet.start > quiet.end and local.time() >= quiet.start:
         day += timedelta(days=1)  # evening: quiet hours end tomorrow morning
@@ -141,7 +164,7 @@ def quiet_end_after(moment: datetime, quiet: QuietHours, zone: ZoneInfo) -> date
 def quiet_start_before(moment: datetime, quiet: QuietHours, zone: ZoneInfo) -> datetime:
     """The last moment before ``moment`` (inside quiet hours) when messages could still go:
     a minute before quiet hours began."""
-    local = moment.astimezone(zone)
+    local = _within_calendar(moment).astimezone(zone)
     day = local.date()
     if quiet.start > quiet.end and local.time() < quiet.end:
         day -= timedelta(days=1)  # early morning: quiet hours began yesterday evening
@@ -162,7 +185,7 @@ def reminder_time(
     if quiet is None or not quiet.contains(due, zone):
         return due
     morning = quiet_end_after(due, quiet, zone)
-    if morning <= appointment - REMINDER_MIN_NOTICE:
+    if morning <= _shifted(appointment, -REMINDER_MIN_NOTICE):
         return morning
     return quiet_start_before(due, quiet, zone)
 

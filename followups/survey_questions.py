@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from django import forms
 from django.utils.datastructures import MultiValueDict
 
+from clinic.forms import ClinicForm
+from clinic.text_input import without_control_characters
 from intake import scoring
 from intake.questionnaire import CHOOSE_HOW_DIFFICULT, CHOOSE_HOW_OFTEN, _radio
 
@@ -59,7 +61,7 @@ def _how_often(label: str) -> forms.Field:
     return _radio(label, _ANSWER_CHOICES, required_message=CHOOSE_HOW_OFTEN)
 
 
-class FeelingForm(forms.Form):
+class FeelingForm(ClinicForm):
     """How the patient feels overall, and each side effect with how bad it has been."""
 
     feeling = _radio(
@@ -104,7 +106,7 @@ class FeelingForm(forms.Form):
         return {"feeling": int(self.cleaned_data["feeling"]), "side_effects": side_effects}
 
 
-class Gad7Form(forms.Form):
+class Gad7Form(ClinicForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         for number, text in enumerate(scoring.GAD7_ITEMS, start=1):
@@ -115,7 +117,7 @@ class Gad7Form(forms.Form):
         return {"gad7": [int(self.cleaned_data[f"gad7_{n}"]) for n in range(1, count + 1)]}
 
 
-class CheckinAnxietyForm(forms.Form):
+class CheckinAnxietyForm(ClinicForm):
     """The GAD-7's items "since your treatment": the 24-hour anxiety check-in."""
 
     def __init__(self, *args, **kwargs):
@@ -140,7 +142,7 @@ def checkin_anxiety_total(answers: list[int] | tuple[int, ...]) -> int:
     return sum(answers)
 
 
-class SafetyForm(forms.Form):
+class SafetyForm(ClinicForm):
     """PHQ-9 item 9 on its own. Named as in the PHQ-9 so the crisis resources appear as soon
     as it is answered above "Not at all" (static/intake/crisis.js)."""
 
@@ -150,7 +152,7 @@ class SafetyForm(forms.Form):
         return {"safety_answer": int(self.cleaned_data["phq9_9"])}
 
 
-class Phq9Form(forms.Form):
+class Phq9Form(ClinicForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         for number, text in enumerate(scoring.PHQ9_ITEMS, start=1):
@@ -227,13 +229,15 @@ def draft_form(step: Step, stored: dict | None) -> forms.Form:
 
 def storable_answers(form: forms.Form) -> dict[str, str]:
     """The step's own fields as typed (nothing else the request carried), without any value
-    longer than its field allows: oversized input is refused, never stored."""
+    longer than its field allows (oversized input is refused, never stored) and without
+    control characters (a draft is saved whatever was typed: clinic.text_input)."""
     stored = {}
     for name, field in form.fields.items():
         key = form.add_prefix(name)
         if key not in form.data:
             continue
-        value = form.data.getlist(key)[-1] if form.data.getlist(key) else ""
+        values = form.data.getlist(key)
+        value = without_control_characters(values[-1]) if values else ""
         limit = getattr(field, "max_length", None) or _DRAFT_VALUE_LIMIT
         if len(value) <= limit:
             stored[key] = value

@@ -1,12 +1,12 @@
-from datetime import date
-
 from crispy_forms.helper import FormHelper
 from django import forms
 from django.core.validators import RegexValidator
-from django.utils import timezone
 from phonenumber_field.formfields import PhoneNumberField
 from phonenumber_field.phonenumber import to_python
 from phonenumber_field.widgets import RegionalPhoneNumberWidget
+
+from clinic.date_bounds import birth_dates
+from clinic.forms import ClinicForm, ClinicModelForm
 
 from . import units
 from .models import ConsultationRequest, ContactChannel, InquiryConcern, Patient, ReferralSource
@@ -68,14 +68,6 @@ US_STATES = [
 ]
 
 
-def validate_date_of_birth(value: date) -> None:
-    today = timezone.localdate()
-    if value > today:
-        raise forms.ValidationError("Date of birth cannot be in the future.")
-    if value.year < 1900:
-        raise forms.ValidationError("Enter a date of birth after 1900.")
-
-
 class DateInput(forms.DateInput):
     input_type = "date"
 
@@ -95,7 +87,7 @@ class PhoneInput(RegionalPhoneNumberWidget):
         return super().format_value(value)
 
 
-class PatientForm(forms.ModelForm):
+class PatientForm(ClinicModelForm):
     """Demographics, contact and emergency contact: shared by registration and editing."""
 
     mobile = PhoneNumberField(
@@ -150,7 +142,7 @@ class PatientForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["date_of_birth"].validators.append(validate_date_of_birth)
+        self.fields["date_of_birth"].validators.append(birth_dates)
         self.fields["date_of_birth"].help_text = "As on a photo ID."
         self.fields[
             "preferred_name"
@@ -177,7 +169,7 @@ class PatientForm(forms.ModelForm):
         return cleaned
 
 
-class MeasurementFieldsMixin(forms.Form):
+class MeasurementFieldsMixin(ClinicForm):
     """A height and a weight in inches and pounds, refused when no adult patient measures
     that (intake/units.py); stored in centimetres and kilograms (``measurement_kwargs``)."""
 
@@ -257,7 +249,7 @@ class MeasurementForm(MeasurementFieldsMixin):
         return cleaned
 
 
-class PatientSearchForm(forms.Form):
+class PatientSearchForm(ClinicForm):
     q = forms.CharField(
         label="Search patients",
         required=False,
@@ -266,11 +258,12 @@ class PatientSearchForm(forms.Form):
     )
 
 
-class BirthDateConfirmForm(forms.Form):
+class BirthDateConfirmForm(ClinicForm):
     date_of_birth = forms.DateField(
         label="Your date of birth",
         widget=DateInput(attrs={"autocomplete": "bday"}),
         input_formats=["%Y-%m-%d", "%m/%d/%Y"],
+        validators=[birth_dates],
         error_messages={
             "required": "Enter your date of birth.",
             "invalid": "Enter a real date, e.g. 04/23/1985.",
@@ -301,7 +294,7 @@ class _RadioSelectWithUnavailable(forms.RadioSelect):
         return option
 
 
-class IntakeLinkForm(forms.Form):
+class IntakeLinkForm(ClinicForm):
     """How the front desk sends a patient their intake link. Ways that cannot reach this
     patient (no address, no consent to texts) are shown disabled, with the reason."""
 
@@ -351,7 +344,7 @@ class IntakeLinkForm(forms.Form):
         return channel
 
 
-class AlertAcknowledgeForm(forms.Form):
+class AlertAcknowledgeForm(ClinicForm):
     note = forms.CharField(
         label="What was done",
         max_length=500,
@@ -369,7 +362,7 @@ class AlertAcknowledgeForm(forms.Form):
 # --- Inquiries -------------------------------------------------------------------------------
 
 
-class ConsultationRequestForm(forms.ModelForm):
+class ConsultationRequestForm(ClinicModelForm):
     """The public "Request a consultation" form. Never saved directly: the view hands the
     cleaned data to intake.services.inquiries.inquiry_submit, which also checks for spam."""
 
@@ -451,7 +444,7 @@ class ConsultationRequestForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["date_of_birth"].validators.append(validate_date_of_birth)
+        self.fields["date_of_birth"].validators.append(birth_dates)
         self.fields["date_of_birth"].input_formats = ["%Y-%m-%d", "%m/%d/%Y"]
         self.helper = FormHelper()
         self.helper.form_tag = False
@@ -475,7 +468,7 @@ class ConsultationRequestForm(forms.ModelForm):
         }
 
 
-class InquiryCloseForm(forms.Form):
+class InquiryCloseForm(ClinicForm):
     close_reason = forms.ChoiceField(
         label="Reason",
         choices=[("", "Choose a reason"), *ConsultationRequest.CloseReason.choices],
@@ -495,7 +488,7 @@ class InquiryCloseForm(forms.Form):
         self.helper.form_tag = False
 
 
-class IntakeAmendmentForm(forms.Form):
+class IntakeAmendmentForm(ClinicForm):
     """One answer of a submitted intake, corrected by a clinician with a reason. The answer's
     field is the questionnaire's own (same options, same limits)."""
 

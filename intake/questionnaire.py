@@ -13,6 +13,8 @@ from django.core.validators import RegexValidator
 from django.utils import timezone
 from phonenumber_field.formfields import PhoneNumberField
 
+from clinic.forms import ClinicForm
+
 from . import scoring, units
 from .consent import CONSENT_TO_TREATMENT, PRIVACY_NOTICE
 from .forms import US_STATES, PhoneInput
@@ -85,7 +87,7 @@ HEIGHT_RANGE = (
 PHONE_EXAMPLE = "Enter a valid phone number, e.g. (512) 555-0143."
 
 
-class AboutYouForm(forms.Form):
+class AboutYouForm(ClinicForm):
     preferred_name = forms.CharField(
         label="Preferred name (optional)", required=False, max_length=100
     )
@@ -226,7 +228,7 @@ TREATMENT_OUTCOMES = [
 ]
 
 
-class MentalHealthHistoryForm(forms.Form):
+class MentalHealthHistoryForm(ClinicForm):
     diagnoses = forms.MultipleChoiceField(
         label="Which of these have you been diagnosed with?",
         choices=DIAGNOSES,
@@ -310,7 +312,7 @@ GOALS = [
 ]
 
 
-class SymptomsGoalsForm(forms.Form):
+class SymptomsGoalsForm(ClinicForm):
     symptoms = forms.MultipleChoiceField(
         label="Which of these are you experiencing now?",
         choices=SYMPTOMS,
@@ -354,7 +356,7 @@ PREGNANCY_CHOICES = [
 ]
 
 
-class MedicalHistoryForm(forms.Form):
+class MedicalHistoryForm(ClinicForm):
     medical_details = _text(
         "If you answered Yes or Not sure to any question, tell us more (optional)"
     )
@@ -382,7 +384,7 @@ class MedicalHistoryForm(forms.Form):
         return cleaned
 
 
-class MedicationRowForm(forms.Form):
+class MedicationRowForm(ClinicForm):
     name = forms.CharField(label="Medication", max_length=120, required=False)
     dose = forms.CharField(label="Dose", max_length=60, required=False, help_text="e.g. 20 mg")
     frequency = forms.CharField(
@@ -408,11 +410,11 @@ MedicationFormSet = forms.formset_factory(
 )
 
 
-class MedicationsForm(forms.Form):
+class MedicationsForm(ClinicForm):
     no_medications = forms.BooleanField(label="I don't take any medications", required=False)
 
 
-class QuestionnairesForm(forms.Form):
+class QuestionnairesForm(ClinicForm):
     gad7_stem = scoring.GAD7_STEM
     phq9_stem = scoring.PHQ9_STEM
 
@@ -449,7 +451,7 @@ def _normalise_name(name: str) -> str:
     return " ".join(name.split()).casefold()
 
 
-class ConsentForm(forms.Form):
+class ConsentForm(ClinicForm):
     agree_treatment = forms.BooleanField(
         label="I have read the consent to treatment above and I agree to it.",
         error_messages={"required": "You need to agree to the consent to treatment to continue."},
@@ -483,7 +485,7 @@ class ConsentForm(forms.Form):
         return signature
 
 
-class ReviewForm(forms.Form):
+class ReviewForm(ClinicForm):
     confirm = forms.BooleanField(
         label="The answers above are true and complete to the best of my knowledge.",
         error_messages={"required": "Please confirm your answers before you submit."},

@@ -7,6 +7,8 @@ from django import forms
 from django.forms.formsets import BaseFormSet
 from django.utils.datastructures import MultiValueDict
 
+from clinic.text_input import without_control_characters
+
 from . import units
 from .questionnaire import (
     ConsentForm,
@@ -154,13 +156,14 @@ def _field_keys(bound: BoundStep):
 
 def storable_answers(bound: BoundStep, *, valid: bool) -> dict:
     """The step's own fields as typed (nothing else the request carried), without any value
-    longer than its field allows: oversized input is refused, never stored."""
+    longer than its field allows (oversized input is refused, never stored) and without
+    control characters (a draft is saved whatever was typed: clinic.text_input)."""
     data = bound.form.data
     stored = {}
     for key, form_field in _field_keys(bound):
         if key not in data:
             continue
-        values = data.getlist(key)
+        values = without_control_characters(data.getlist(key))
         limit = getattr(form_field, "max_length", None) or _DRAFT_VALUE_LIMIT
         if any(len(value) > limit for value in values):
             continue

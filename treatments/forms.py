@@ -4,6 +4,7 @@ fields."""
 
 from django import forms
 
+from clinic.forms import ClinicForm
 from intake.forms import MeasurementFieldsMixin
 
 from .models import AssessmentFinding, ScreeningDetermination
@@ -63,7 +64,7 @@ class FindingForm(MeasurementFieldsMixin):
 Decision = ScreeningDetermination.Decision
 
 
-class DeterminationForm(forms.Form):
+class DeterminationForm(ClinicForm):
     """The clinician's decision. Which fields a decision needs is checked by
     ``screening_determine``: this form only reads what was typed."""
 
@@ -133,7 +134,7 @@ class DeterminationForm(forms.Form):
         }
 
 
-class TaskCompleteForm(forms.Form):
+class TaskCompleteForm(ClinicForm):
     outcome = forms.CharField(
         label="What was done",
         max_length=500,

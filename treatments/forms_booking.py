@@ -5,10 +5,12 @@ from datetime import datetime
 from django import forms
 from django.utils import timezone
 
+from clinic.forms import ClinicForm
+
 from .models import TreatmentChair
 
 
-class SlotForm(forms.Form):
+class SlotForm(ClinicForm):
     """One session's date, start time (clinic time) and chair. The chairs are passed in, so a
     series of these forms costs one query for the chairs."""
 
@@ -34,7 +36,7 @@ class SlotForm(forms.Form):
         return self.chairs[self.cleaned_data["chair"]]
 
 
-class CancelForm(forms.Form):
+class CancelForm(ClinicForm):
     reason = forms.CharField(
         label="Reason for cancelling",
         max_length=500,

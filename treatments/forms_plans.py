@@ -5,6 +5,7 @@ guardrails, the weight a mg/kg dose needs, what each phase needs) live in
 from django import forms
 from django.contrib.auth import get_user_model
 
+from clinic.forms import ClinicForm
 from clinic.roles import CLINICIAN
 
 from .models import PlanVersion
@@ -25,7 +26,7 @@ class PrescriberChoiceField(forms.ModelChoiceField):
         return user.get_full_name() or user.username
 
 
-class PlanForm(forms.Form):
+class PlanForm(ClinicForm):
     indication = forms.ChoiceField(
         label="Indication",
         required=False,
@@ -150,14 +151,14 @@ class AmendForm(PlanForm):
         return {**super().plan_kwargs(), "reason": self.cleaned_data["reason"]}
 
 
-class StopForm(forms.Form):
+class StopForm(ClinicForm):
     reason = forms.CharField(
         label="Reason for stopping", required=False, max_length=500,
         widget=forms.Textarea(attrs={"rows": 2}),
     )  # fmt: skip
 
 
-class AsOfForm(forms.Form):
+class AsOfForm(ClinicForm):
     as_of = forms.DateField(
         label="Plan as of", required=True, widget=forms.DateInput(attrs={"type": "date"})
     )

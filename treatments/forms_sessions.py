@@ -10,6 +10,7 @@ from datetime import date, datetime, time
 from django import forms
 from django.utils import timezone
 
+from clinic.forms import ClinicForm
 from intake.scoring import GAD7_ITEMS
 
 from . import session_rules as rules
@@ -46,7 +47,7 @@ def _vital(label: str, low: int, high: int, *, required: bool) -> forms.IntegerF
     return forms.IntegerField(label=label, required=required, min_value=low, max_value=high)
 
 
-class StageForm(forms.Form):
+class StageForm(ClinicForm):
     """A stage's form: its times become aware datetimes on the session's day."""
 
     time_fields: tuple[str, ...] = ()
@@ -299,7 +300,7 @@ class DischargeForm(StageForm):
         return values
 
 
-class AddendumForm(forms.Form):
+class AddendumForm(ClinicForm):
     text = forms.CharField(
         label="Addendum", max_length=4000, widget=forms.Textarea(attrs={"rows": 3})
     )

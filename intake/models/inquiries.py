@@ -4,6 +4,8 @@ from django.conf import settings
 from django.db import models
 from phonenumber_field.modelfields import PhoneNumberField
 
+from clinic.date_bounds import birth_dates
+
 from .patients import ContactChannel, Patient
 
 
@@ -46,7 +48,7 @@ class ConsultationRequest(models.Model):
 
     first_name = models.CharField("first name", max_length=100)
     last_name = models.CharField("last name", max_length=100)
-    date_of_birth = models.DateField("date of birth")
+    date_of_birth = models.DateField("date of birth", validators=[birth_dates])
     email = models.EmailField()
     mobile = PhoneNumberField("mobile phone")
     preferred_contact = models.CharField(

@@ -5,6 +5,8 @@ from django.db import models
 from django.db.models.functions import Upper
 from phonenumber_field.modelfields import PhoneNumberField
 
+from clinic.date_bounds import birth_dates
+
 # Unambiguous characters (no 0/O, 1/I/L) so an MRN can be read over the phone.
 MRN_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 MRN_PREFIX = "KC"
@@ -33,7 +35,7 @@ class Patient(models.Model):
     legal_first_name = models.CharField("legal first name", max_length=100)
     legal_last_name = models.CharField("legal last name", max_length=100)
     preferred_name = models.CharField("preferred name", max_length=100, blank=True)
-    date_of_birth = models.DateField("date of birth")
+    date_of_birth = models.DateField("date of birth", validators=[birth_dates])
     sex_at_birth = models.CharField("sex assigned at birth", max_length=16, choices=SexAtBirth)
     gender = models.CharField("gender identity", max_length=60, blank=True)
     pronouns = models.CharField(max_length=30, blank=True)

@@ -7,6 +7,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from clinic.client_address import client_ip
 from clinic.prepared import Prepared
 from clinic.roles import public_view
+from clinic.text_input import data_without_control_characters
 
 from .. import patient_session
 from ..models import ClinicalAlert
@@ -121,7 +122,9 @@ def step(request, slug: str):
                 action="stay",
                 request_meta=_request_meta(request),
             )
-            bound = quiet(bind_step(current, request.POST, intake=intake, extra_rows=3))
+            # The page shows the draft as saved: what was typed, less any control character.
+            typed = data_without_control_characters(request.POST)
+            bound = quiet(bind_step(current, typed, intake=intake, extra_rows=3))
         else:
             bound = intake_services.intake_step_save(
                 intake=intake,
