@@ -4,7 +4,10 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import BadRequest
 from django.utils.cache import patch_cache_control
+
+from .text_input import has_control_characters
 
 SESSION_STARTED_KEY = "clinic_auth_started"
 SESSION_LAST_SEEN_KEY = "clinic_last_seen"
@@ -59,3 +62,22 @@ class NoStoreMiddleware:
         if not response.has_header("Cache-Control"):
             patch_cache_control(response, no_store=True, private=True)
         return response
+
+
+class RefuseControlCharactersInQueryMiddleware:
+    """A query string holding a control character (a NUL byte, an escape) is refused with
+    "400 Bad request" before any view reads it.
+
+    Nobody types one into an address bar; it comes from a crafted link. Left through, a NUL
+    reaches PostgreSQL in a filter (an admin list's ``?status__exact=%00``) and PostgreSQL refuses
+    the whole statement: a server error. Typed text in a form is a different matter: it gets a
+    message beside the field (``clinic.text_input``)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        for key, values in request.GET.lists():
+            if any(has_control_characters(text) for text in (key, *values)):
+                raise BadRequest("control character in the query string")
+        return self.get_response(request)

@@ -10,6 +10,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
+from clinic.date_bounds import clinic_dates
 from clinic.roles import CLINICIAN, FRONT_DESK, role_required
 
 from ..forms_booking import CancelForm, SlotForm
@@ -266,7 +267,8 @@ def chair_board(request):
     """One day's sessions: a column per chair, a row per hour (clinic time)."""
     try:
         day = date.fromisoformat(request.GET.get("date", ""))
-    except ValueError:
+        clinic_dates(day)
+    except (ValueError, ValidationError):  # not a date, or not one the clinic can mean
         day = timezone.localdate()
     board = selectors.chair_board(day=day)
     for row in board.rows:
