@@ -14,6 +14,7 @@ import pytest
 from django.conf import settings
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from playwright.sync_api import expect
 
 from clinic.roles import user_roles
 from tests.conftest import CHROMIUM
@@ -35,6 +36,9 @@ CHROMIUM_ARGS = [
 ]
 DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 375, "height": 812}
+# How long an action or an assertion waits for the page: a bound, not a pace. Ample for a
+# loaded two-core machine (Playwright's own default for expect() is 5 s).
+PAGE_WAIT_MS = 10_000
 PASSWORD = "correct-horse-battery"  # tests.factories.UserFactory's password
 # A known authenticator secret (hex, as django-otp stores it) for personas that need TOTP.
 TOTP_KEY = "3132333435363738393031323334353637383930"
@@ -44,6 +48,19 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if HERE in item.path.parents:
             item.add_marker(pytest.mark.browser)
+
+
+expect.set_options(timeout=PAGE_WAIT_MS)
+
+
+def _chromium_env() -> dict[str, str]:
+    """The environment for Chromium: without libfaketime, which the suite may run under
+    (docs/testing.md) to move the server's clock. Chromium crashes with it loaded; the pages'
+    dates and times come from the server, so the browser keeps the real clock."""
+    environ = dict(os.environ)
+    if "faketime" in environ.get("LD_PRELOAD", ""):
+        del environ["LD_PRELOAD"]
+    return environ
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)
@@ -68,7 +85,9 @@ def playwright():
 
 @pytest.fixture(scope="package")
 def browser(playwright):
-    chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    chromium = playwright.chromium.launch(
+        executable_path=CHROMIUM, args=CHROMIUM_ARGS, env=_chromium_env()
+    )
     yield chromium
     chromium.close()
 
@@ -79,7 +98,7 @@ def _open_page(browser, request, viewport: dict):
     context = browser.new_context(
         viewport=viewport, locale="en-US", timezone_id="America/Chicago", reduced_motion="reduce"
     )
-    context.set_default_timeout(10_000)
+    context.set_default_timeout(PAGE_WAIT_MS)
     page = context.new_page()
     # Anything the Content-Security-Policy blocks (an inline style, a data: image) is a page
     # that looks or works differently in production than its template suggests.

@@ -15,7 +15,7 @@ from clinic.notifications.sms import LocmemSMSBackend
 from followups.models import Survey
 from followups.services.outbox import outbox_sweep
 from intake.scoring import GAD7_ITEMS, PHQ9_ITEMS
-from tests.browser.conftest import PHONE, give_authenticator, log_in, screenshot
+from tests.browser.conftest import PAGE_WAIT_MS, PHONE, give_authenticator, log_in, screenshot
 from tests.browser.test_accessibility import axe_as_shown, serious_violations
 from tests.followups.surveys import CHECKIN_ANSWERS, SCORES_ANSWERS, link_path, sent_survey
 from tests.treatments.sessions import completed_session
@@ -182,7 +182,7 @@ def test_without_javascript_the_phq9_shows_the_crisis_resources_beside_item_9_af
     browser, live_server, clinician_user
 ):
     context = browser.new_context(viewport=PHONE, java_script_enabled=False)
-    context.set_default_timeout(10_000)
+    context.set_default_timeout(PAGE_WAIT_MS)
     phone = context.new_page()
     _survey_on_phone(
         phone, live_server, clinician_user, content=Survey.Content.SCORES, until="phq9"

@@ -11,7 +11,14 @@ from intake.models import ClinicalAlert
 from intake.questionnaire import DIAGNOSES, SCREENING_QUESTIONS, TREATMENTS
 from intake.scoring import GAD7_ITEMS, PHQ9_ITEMS
 from intake.services.patients import patient_record_measurement
-from tests.browser.conftest import ARTIFACTS, PHONE, give_authenticator, log_in, screenshot
+from tests.browser.conftest import (
+    ARTIFACTS,
+    PAGE_WAIT_MS,
+    PHONE,
+    give_authenticator,
+    log_in,
+    screenshot,
+)
 from tests.browser.test_accessibility import axe_as_shown, serious_violations
 from tests.factories import PatientFactory
 from tests.intake.intakes import answer_steps, issue, open_link
@@ -269,7 +276,7 @@ def test_without_javascript_the_crisis_resources_show_beside_item_9_after_save(
     browser, live_server, patient, front_desk_user
 ):
     context = browser.new_context(viewport=PHONE, java_script_enabled=False)
-    context.set_default_timeout(10_000)
+    context.set_default_timeout(PAGE_WAIT_MS)
     page = context.new_page()
     _intake_on_phone(page, live_server, patient, front_desk_user, until="questionnaires")
     crisis = _crisis(page)

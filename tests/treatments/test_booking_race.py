@@ -140,6 +140,23 @@ def _raw_session(plan, seat, starts_at, by, *, status="booked") -> TreatmentSess
     )
 
 
+def _wait_until_another_transaction_waits_for_this_one(seconds: float = 20) -> None:
+    """Holds this transaction open until another connection is blocked by one of its locks (the
+    second insert, waiting on the first's uncommitted row): then the two truly overlap, however
+    slow the machine. pg_locks is read afresh by every query, even inside a transaction."""
+    deadline = time.monotonic() + seconds
+    with connection.cursor() as cursor:
+        while True:
+            cursor.execute(
+                "SELECT count(*) FROM pg_locks"
+                " WHERE NOT granted AND pg_backend_pid() = ANY(pg_blocking_pids(pid))"
+            )
+            if cursor.fetchone()[0]:
+                return
+            assert time.monotonic() < deadline, "the second insert never waited for the first"
+            time.sleep(0.05)
+
+
 @pytest.mark.parametrize("clash", ["chair", "patient"])
 def test_the_exclusion_constraint_refuses_an_overlap_written_around_the_service(desk, clash):
     first = active_plan(by=desk)
@@ -152,7 +169,7 @@ def test_the_exclusion_constraint_refuses_an_overlap_written_around_the_service(
         with transaction.atomic():
             session = _raw_session(first, one, TEN, desk)
             first_inserted.set()
-            time.sleep(0.5)  # still open while the second transaction inserts
+            _wait_until_another_transaction_waits_for_this_one()
         return session
 
     def insert_second():

@@ -950,6 +950,7 @@ def test_pregnancy_test_not_applicable_only_where_no_test_is_expected(
     assert "Screening expects a pregnancy test for this patient" in field[0]
 
 
+@pytest.mark.clinic_day  # the home page lists today's sessions: not one booked before midnight
 def test_a_fasting_decision_waiting_is_on_the_clinician_home(clinician, clinician_user):
     session = _checked_in(clinician_user)
     pre_dose(session, by=clinician_user, fasting_hours=Decimal("4.5"))
