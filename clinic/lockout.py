@@ -5,6 +5,11 @@ compares the larger count with one limit. A clinic's staff share an office addre
 address gets a limit of its own (``CLINIC_LOGIN_ADDRESS_FAILURE_LIMIT``, higher than a user
 name's): one person's typos do not lock their colleagues out, while guessing one password
 against many user names from one address (password spraying) is still stopped.
+
+The failures are counted in the database (django-axes' database handler), never in the cache:
+when Redis is down or hangs, sign-in still refuses a locked-out name or address (failing safe,
+closed), and no lock is lost or invented. A cache-based handler would fail open, forgetting
+every count with the cache.
 """
 
 from axes.handlers.database import AxesDatabaseHandler

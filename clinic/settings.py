@@ -244,14 +244,34 @@ CLINIC_SMS_FILE_PATH = env.str("CLINIC_SMS_FILE_PATH", default=str(BASE_DIR / ".
 # Absolute address used in links sent by email or SMS (no request to build it from in a task).
 CLINIC_BASE_URL = env.str("CLINIC_BASE_URL", default="http://127.0.0.1:8000")
 
+# --- Redis (the cache and the broker): how long a page may wait on it --------------------------
+# A Redis that accepts connections but never answers (paused, swapping, a half-open connection)
+# must cost a page a fraction of a second, not hang it: every connection to it gives up after
+# these. redis-py waits forever by default.
+REDIS_CONNECT_TIMEOUT = env.float("REDIS_CONNECT_TIMEOUT", default=0.5)
+REDIS_SOCKET_TIMEOUT = env.float("REDIS_SOCKET_TIMEOUT", default=0.5)
+
 # --- Cache: shared by the web processes and the Celery worker (clinic/shared_cache.py) ---------
 # Production: CACHE_URL=redis://host:6379/1. The default keeps files under the checkout, which
 # every process of one machine shares; no server needed. Keys are prefixed with the database's
 # name, so two databases never share cached pages.
 CACHE_URL = env.str("CACHE_URL", default=f"filecache://{BASE_DIR / '.cache'}")
+# After a call to a Redis cache fails, each process leaves the cache alone this long (pages are
+# built from the database) before trying it again: one short wait per process in that time, not
+# one per statement or fragment (clinic/redis_cache.py).
+CLINIC_CACHE_RETRY_SECONDS = env.float("CLINIC_CACHE_RETRY_SECONDS", default=5.0)
 if CACHE_URL.startswith(("redis://", "rediss://")):
     CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}
+        "default": {
+            "BACKEND": "clinic.redis_cache.RedisCache",
+            "LOCATION": CACHE_URL,
+            # Passed to redis-py's connection pool. No retry: the caller builds from the
+            # database instead.
+            "OPTIONS": {
+                "socket_connect_timeout": REDIS_CONNECT_TIMEOUT,
+                "socket_timeout": REDIS_SOCKET_TIMEOUT,
+            },
+        }
     }
 else:
     CACHES = {"default": env.cache_url_config(CACHE_URL)}
@@ -274,7 +294,14 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "control_folder": str(CELERY_DATA_DIR / "control"),
     }
 else:
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": 3600,
+        # kombu's Redis transport hands these to redis-py: a publish to a Redis that does not
+        # answer fails after them instead of waiting forever.
+        "socket_connect_timeout": REDIS_CONNECT_TIMEOUT,
+        "socket_timeout": REDIS_SOCKET_TIMEOUT,
+        "retry_on_timeout": False,
+    }
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
@@ -283,9 +310,13 @@ CELERY_TASK_TIME_LIMIT = 300
 CELERY_TASK_SOFT_TIME_LIMIT = 240
 CELERY_TIMEZONE = "UTC"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-# A short publish timeout keeps the web app responsive when the broker is down.
-CELERY_BROKER_CONNECTION_TIMEOUT = env.float("CELERY_BROKER_CONNECTION_TIMEOUT", default=2.0)
-CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.5}
+# A publish from a page (an alert's e-mail) gives up after one attempt, bounded by the socket
+# timeouts above: its row waits in the database for the beat sweep instead (clinic/broker.py).
+# A retry would double the wait on a broker that hangs; a pooled connection gone stale (the
+# broker restarted) is replaced by redis-py and kombu without one. Connecting, over all its
+# attempts, takes at most CELERY_BROKER_CONNECTION_TIMEOUT.
+CELERY_BROKER_CONNECTION_TIMEOUT = env.float("CELERY_BROKER_CONNECTION_TIMEOUT", default=1.0)
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 0}
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 
 # --- Logging: no patient data in log lines (only ids and event names) --------------------------

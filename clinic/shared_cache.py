@@ -25,7 +25,12 @@ token, which ``csrf_fill`` replaces with the viewer's own.
 
 The cache is the one named ``CACHES["default"]``: Redis in production (``CACHE_URL``), files
 under the checkout for development, so that the web server and the Celery worker share it. When
-the cache cannot be reached, pages are built from the database as if nothing were cached.
+the cache cannot be reached, pages are built from the database as if nothing were cached; a
+Redis that is down or hung costs one short timeout, after which the process leaves it alone for
+a few seconds (clinic/redis_cache.py), so a page that writes many rows does not wait once per
+statement. A generation change that could not be stored is made again by this process the next
+time it reaches the cache; until then another process may serve a fragment stored before the
+failure, at most until the minute in its key turns.
 """
 
 import hashlib
@@ -88,11 +93,21 @@ def writes_clinic_data(sql) -> bool:
     return not (target and target.group(1).lower() in READ_SIDE_TABLES)
 
 
+# Set when this process wrote data but could not change the generation (the cache was down).
+_bump_missed = False
+
+
 def _bump() -> None:
+    global _bump_missed
     try:
         cache.set(GENERATION_KEY, secrets.token_hex(8), GENERATION_SECONDS)
-    except Exception:  # the cache is down: nothing can be served from it either
-        logger.warning("shared cache unreachable: data generation not changed", exc_info=True)
+    except Exception as error:  # the cache is down: nothing can be served from it either
+        _bump_missed = True
+        logger.warning(
+            "shared cache unreachable (%s): data generation not changed", type(error).__name__
+        )
+    else:
+        _bump_missed = False
 
 
 def _watch_writes(execute, sql, params, many, context):
@@ -118,7 +133,7 @@ def generation() -> str:
     """The current data generation, made new first if this thread's connection has written
     since it last asked."""
     connection = connections[DEFAULT_DB_ALIAS]
-    if getattr(connection, _DIRTY, False):
+    if getattr(connection, _DIRTY, False) or _bump_missed:
         setattr(connection, _DIRTY, False)
         _bump()
     try:
@@ -128,8 +143,11 @@ def generation() -> str:
             # add(): of two processes starting a generation at once, both use the first.
             if not cache.add(GENERATION_KEY, current, GENERATION_SECONDS):
                 current = cache.get(GENERATION_KEY, current)
-    except Exception:
-        logger.warning("shared cache unreachable: building the page from the database")
+    except Exception as error:
+        logger.warning(
+            "shared cache unreachable (%s): building the page from the database",
+            type(error).__name__,
+        )
         return ""
     return current
 

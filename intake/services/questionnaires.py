@@ -12,8 +12,8 @@ from django.db import transaction
 from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
-from kombu.exceptions import OperationalError as KombuOperationalError
 
+from clinic.broker import task_enqueue
 from clinic.notifications import NotificationError, send_email_message, send_sms_message
 
 from .. import scoring, units
@@ -535,15 +535,10 @@ def alert_raise(
 
 
 def _enqueue_alert_notification(task, alert_id: int) -> None:
-    # If the broker is down the alert row stays un-notified and the beat sweep sends it later.
-    try:
-        task.delay(alert_id)
-    except KombuOperationalError as error:
-        logger.warning(
-            "alert %s notification not queued (%s); the sweep will retry",
-            alert_id,
-            type(error).__name__,
-        )
+    # If the broker is down or hangs, the page still answers at once (the patient may be on
+    # their way to the crisis resources); the alert row stays un-notified and the beat sweep
+    # (intake.tasks.notify_pending_alerts) sends it once the broker is back.
+    task_enqueue(task, alert_id)
 
 
 def alert_notify(*, alert_id: int) -> bool:

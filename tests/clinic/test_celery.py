@@ -1,16 +1,25 @@
-"""The Celery app, beat schedule and a real worker on the configured broker."""
+"""The Celery app, beat schedule and a real worker on the configured broker; a broker that hangs
+costs a publish less than a second."""
 
+import os
+import runpy
 import time
 from datetime import timedelta
+from pathlib import Path
+from unittest import mock
 
 import pytest
 from celery.contrib.testing.worker import start_worker
+from django.conf import settings
 from django.contrib.sessions.backends.db import SessionStore
 from django.contrib.sessions.models import Session
 from django.utils import timezone
+from kombu.exceptions import OperationalError
 
 from clinic.celery import app
 from clinic.tasks import clear_expired_sessions
+from intake.tasks import notify_clinicians_of_alert
+from tests.redis_helpers import SilentRedis
 
 
 def _make_session(expires_in: timedelta) -> str:
@@ -52,3 +61,48 @@ def test_a_real_worker_runs_a_task_sent_through_redis(monkeypatch):
         while Session.objects.filter(session_key=stale).exists():
             assert time.monotonic() < deadline, "the worker did not run the task within 60 s"
             time.sleep(0.1)
+
+
+def production_settings(**environment: str) -> dict:
+    """clinic/settings.py as a production process reads it with ``environment``."""
+    with mock.patch.dict(os.environ, environment):
+        return runpy.run_path(str(Path(settings.BASE_DIR) / "clinic" / "settings.py"))
+
+
+def test_every_redis_connection_gives_up_well_within_a_second():
+    production = production_settings(
+        CELERY_BROKER_URL="redis://redis.internal:6379/0", CACHE_URL="redis://redis.internal:6379/1"
+    )
+
+    broker = production["CELERY_BROKER_TRANSPORT_OPTIONS"]
+    cache = production["CACHES"]["default"]
+    assert cache["BACKEND"] == "clinic.redis_cache.RedisCache"
+    for options in (broker, cache["OPTIONS"]):
+        assert 0 < options["socket_timeout"] < 1
+        assert 0 < options["socket_connect_timeout"] < 1
+    assert production["CELERY_TASK_PUBLISH_RETRY_POLICY"]["max_retries"] == 0
+
+
+def test_a_publish_to_a_broker_that_never_answers_gives_up_within_a_second(monkeypatch):
+    monkeypatch.setitem(app.conf, "task_always_eager", False)
+    server = SilentRedis()
+    production = production_settings(CELERY_BROKER_URL=server.url)
+    try:
+        connection = app.connection_for_write(
+            server.url,
+            transport_options=production["CELERY_BROKER_TRANSPORT_OPTIONS"],
+            connect_timeout=production["CELERY_BROKER_CONNECTION_TIMEOUT"],
+        )
+        started = time.monotonic()
+        with connection, pytest.raises(OperationalError):
+            notify_clinicians_of_alert.apply_async(
+                args=[1],
+                connection=connection,
+                retry_policy=production["CELERY_TASK_PUBLISH_RETRY_POLICY"],
+            )
+        elapsed = time.monotonic() - started
+    finally:
+        server.close()
+
+    assert server.connections >= 1  # it did reach the server, which never answered
+    assert elapsed < 1.0

@@ -1,22 +1,27 @@
 """The home panels and the follow-up worklist are built once and served from the cache to
 everyone with the same roles, until anything they show changes (clinic/shared_cache.py)."""
 
+import time
 from datetime import timedelta
 
 import pytest
 import time_machine
 from django.core.cache import cache
+from django.core.cache.backends.redis import RedisCacheClient
 from django.db import connection, transaction
 from django.test import Client
 from django.test.utils import CaptureQueriesContext, override_settings
 from django.urls import reverse
+from redis.exceptions import ResponseError
 
-from clinic import shared_cache
+from clinic import redis_cache, shared_cache
 from clinic.roles import FRONT_DESK
 from tests.clinic.test_home import count_in, panel, session_at
 from tests.conftest import sign_in
 from tests.factories import UserFactory
+from tests.followups.outbox_helpers import wait_until
 from tests.followups.worklist_data import NOON, followup_task
+from tests.redis_helpers import SilentRedis
 from tests.treatments.sessions import checked_in
 from treatments.models import StaffTask
 
@@ -194,3 +199,104 @@ def test_each_viewer_of_the_cached_worklist_posts_with_their_own_token(front_des
     assert page.count("Mark done<") == 0
     assert "Booked for Friday" in page
     assert cache.get(shared_cache.GENERATION_KEY)
+
+
+# --- A Redis that hangs (clinic/redis_cache.py) -------------------------------------------------
+
+TIMEOUT = 0.2  # the socket timeouts here; production's are REDIS_*_TIMEOUT
+
+
+def redis_cache_at(url: str, backend: str = "clinic.redis_cache.RedisCache") -> dict:
+    options = {"socket_connect_timeout": TIMEOUT, "socket_timeout": TIMEOUT}
+    return {"default": {"BACKEND": backend, "LOCATION": url, "OPTIONS": options}}
+
+
+@pytest.fixture
+def silent_redis(transactional_db, settings):
+    """The cache on a server that takes connections and never answers, the breaker fresh.
+    Transactional: each write outside a transaction asks the cache at once, as in production
+    (inside the test case's transaction it would wait for a commit that never comes)."""
+    server = SilentRedis()
+    settings.CACHES = redis_cache_at(server.url)
+    settings.CLINIC_CACHE_RETRY_SECONDS = 60
+    redis_cache.reset()
+    yield server
+    redis_cache.reset()
+    server.close()
+
+
+def test_a_hung_cache_costs_one_timeout_not_one_per_write(silent_redis, front_desk):
+    for _ in range(5):
+        followup_task()  # each INSERT outside a transaction changes the data generation
+    page = front_desk.get(HOME_URL).content.decode()  # the generation, then each panel
+
+    # Signing in, the writes and the page: one call reached the cache and waited for it.
+    assert silent_redis.connections == 1
+    # The page is built from the database.
+    assert count_in(panel(page, "Tasks"), "Open tasks") == 5
+
+
+def test_without_the_breaker_each_write_would_wait_for_the_cache(silent_redis, settings):
+    # What the breaker saves (and proof that the server above does hang its clients).
+    settings.CACHES = redis_cache_at(
+        silent_redis.url, backend="django.core.cache.backends.redis.RedisCache"
+    )
+    started = time.monotonic()
+    followup_task()  # a patient, an outbox row, a task: several INSERTs
+
+    assert silent_redis.connections >= 3
+    assert time.monotonic() - started >= 3 * TIMEOUT
+
+
+def test_the_next_requests_do_not_touch_the_cache_until_the_retry_period_ends(
+    silent_redis, settings, front_desk
+):
+    settings.CLINIC_CACHE_RETRY_SECONDS = 1
+    redis_cache.reset()  # signing in (above) wrote, and found the cache hung already
+    calls = silent_redis.connections
+    front_desk.get(HOME_URL)
+    assert silent_redis.connections == calls + 1
+    location = silent_redis.url
+    assert 0 < redis_cache.cache_down_for(location) <= 1
+
+    front_desk.get(HOME_URL)
+    followup_task()
+    with pytest.raises(redis_cache.CacheUnavailable):
+        cache.get("anything")
+    assert silent_redis.connections == calls + 1
+
+    wait_until(
+        lambda: redis_cache.cache_down_for(location) == 0, seconds=5, what="the retry period"
+    )
+    front_desk.get(HOME_URL)  # tries the cache again, once, and finds it still hung
+    assert silent_redis.connections == calls + 2
+    assert redis_cache.cache_down_for(location) > 0
+
+
+def test_an_error_that_is_not_the_servers_leaves_the_cache_in_use(settings, monkeypatch):
+    settings.CACHES = redis_cache_at("redis://127.0.0.1:1/0")
+    redis_cache.reset()
+
+    def wrong_type(*args, **kwargs):
+        raise ResponseError("WRONGTYPE Operation against a key holding the wrong kind of value")
+
+    monkeypatch.setattr(RedisCacheClient, "get", wrong_type)
+    with pytest.raises(ResponseError):
+        cache.get("a-list")
+
+    assert redis_cache.cache_down_for("redis://127.0.0.1:1/0") == 0
+
+
+def test_a_generation_change_missed_while_the_cache_was_down_is_made_once_it_is_back(db, settings):
+    before = shared_cache.generation()
+    server = SilentRedis()
+    try:
+        with override_settings(CACHES=redis_cache_at(server.url)):
+            redis_cache.reset()
+            followup_task()  # written while the cache hangs: the generation stays as it was
+    finally:
+        redis_cache.reset()
+        server.close()
+
+    assert cache.get(shared_cache.GENERATION_KEY) == before
+    assert shared_cache.generation() != before

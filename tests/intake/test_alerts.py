@@ -9,6 +9,7 @@ import pytest
 import time_machine
 from django.urls import reverse
 from kombu.exceptions import OperationalError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from clinic.roles import CLINICIAN, FRONT_DESK
 from intake import tasks
@@ -81,16 +82,28 @@ def test_item9_raises_one_alert_per_intake_and_emails_each_clinician_once(
         assert not re.search(rf"\b{intake.phq9_total}\b", email.body)
 
 
+@pytest.mark.parametrize(
+    "failure",
+    [
+        OperationalError("Error 111 connecting to 127.0.0.1:6379. Connection refused."),
+        # A broker that hangs: redis-py's timeout, or the socket's own error.
+        RedisTimeoutError("Timeout reading from 127.0.0.1:6379"),
+        OSError(113, "No route to host"),
+    ],
+    ids=["refused", "timed-out", "socket-error"],
+)
 def test_an_alert_waits_for_the_sweep_when_the_broker_is_down(
+    failure,
     patient,
     front_desk_user,
     clinicians,
     mailoutbox,
     monkeypatch,
+    caplog,
     django_capture_on_commit_callbacks,
 ):
     def broker_down(*args, **kwargs):
-        raise OperationalError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+        raise failure
 
     monkeypatch.setattr(tasks.notify_clinicians_of_alert, "delay", broker_down)
     start = datetime(2026, 3, 10, 15, tzinfo=UTC)
@@ -99,6 +112,15 @@ def test_an_alert_waits_for_the_sweep_when_the_broker_is_down(
         device = open_link(issue(patient, front_desk_user))
         with django_capture_on_commit_callbacks(execute=True):
             answer_steps(device, patient, until="consent", changes=SELF_HARM)
+        # The patient is shown the crisis resources all the same.
+        page = device.get(reverse("intake:step", args=["consent"])).content.decode()
+        assert "You don't have to face this alone" in page
+
+    (warning,) = [r.getMessage() for r in caplog.records if r.name == "clinic.broker"]
+    assert warning == (
+        f"intake.tasks.notify_clinicians_of_alert not queued ({type(failure).__name__}); "
+        "its beat sweep will pick the row up"
+    )
 
     alert = ClinicalAlert.objects.get()
     assert alert.notified_at is None
