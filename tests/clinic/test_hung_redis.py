@@ -226,13 +226,14 @@ def hung(private_redis):
 def test_a_hung_redis_costs_each_page_at_most_about_a_second(
     app, hung, front_desk_user, clinician_user, patient, mailoutbox
 ):
-    plan = active_plan(by=clinician_user)
+    plan = active_plan(by=clinician_user)  # to book
     chair("Chair 1")
     now = timezone.localtime()
+    arriving_plan = active_plan(by=clinician_user)
     arriving = TreatmentSession.objects.create(
-        patient=active_plan(by=clinician_user).patient,
-        plan=plan,
-        plan_version=plan.versions.get(),
+        patient=arriving_plan.patient,
+        plan=arriving_plan,
+        plan_version=arriving_plan.versions.get(),
         chair=chair("Chair 2"),
         starts_at=now - timedelta(minutes=10),
         ends_at=now + timedelta(minutes=30),
