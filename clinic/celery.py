@@ -1,9 +1,11 @@
 """The Celery app. The beat schedule lives here, in one place."""
 
 import os
+import threading
 
 from celery import Celery
 from celery.schedules import crontab
+from celery.signals import worker_shutting_down
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "clinic.settings")
 
@@ -46,3 +48,19 @@ def _beat_schedule(sender, **kwargs) -> None:
             "schedule": crontab(minute=17, hour=3),
         },
     }
+
+
+# Set in the worker's main process when a warm shutdown begins (SIGTERM on a deploy). A task
+# running in that process (the solo or threads pool) can then stop at its next safe point;
+# prefork children are not told (they run their task to the end), so long tasks also keep
+# their runs short (followups.tasks.RUN_BUDGET_SECONDS).
+_worker_stopping = threading.Event()
+
+
+@worker_shutting_down.connect
+def _note_worker_stopping(**kwargs) -> None:
+    _worker_stopping.set()
+
+
+def worker_is_stopping() -> bool:
+    return _worker_stopping.is_set()

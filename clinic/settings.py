@@ -439,8 +439,9 @@ CLINIC_OUTBOX_MAX_ATTEMPTS = env.int("CLINIC_OUTBOX_MAX_ATTEMPTS", default=5)
 CLINIC_OUTBOX_RETRY_MINUTES = env.int("CLINIC_OUTBOX_RETRY_MINUTES", default=5)
 CLINIC_OUTBOX_BATCH_SIZE = env.int("CLINIC_OUTBOX_BATCH_SIZE", default=200)
 CLINIC_OUTBOX_SWEEP_SECONDS = env.float("CLINIC_OUTBOX_SWEEP_SECONDS", default=60.0)
-# A row "sending" for longer than this was interrupted: it goes to review, never re-sent blind.
-CLINIC_OUTBOX_STUCK_MINUTES = env.int("CLINIC_OUTBOX_STUCK_MINUTES", default=10)
+# A row left "sending" this long was interrupted: never tried, it is queued again; handed to
+# the provider, it goes to review, never re-sent blind. Above the sweep's time limit (90 s).
+CLINIC_OUTBOX_STUCK_MINUTES = env.float("CLINIC_OUTBOX_STUCK_MINUTES", default=10.0)
 
 # --- Clinic ----------------------------------------------------------------------------------
 CLINIC_NAME = env.str("CLINIC_NAME", default="Lone Star Ketamine Clinic")

@@ -19,6 +19,7 @@ from treatments.models import StaffTask
 
 from . import selectors
 from .models import OutboxEntry
+from .models.outbox import with_channel
 from .selectors.worklists import TASK_SOURCE, day_bounds
 
 TaskKind = OutboxEntry.TaskKind
@@ -122,7 +123,7 @@ def overdue_panel(request: HttpRequest) -> dict | None:
             "text": patient.full_name,
             "url": reverse("followups:communication_log", args=[patient.pk]),
             "detail": (
-                f"{entry.get_purpose_display()} by {entry.get_channel_display().lower()}, "
+                f"{with_channel(entry.get_purpose_display(), entry.channel)}, "
                 f"due {timezone.localtime(entry.due_at):%m/%d %H:%M}"
             ),
         }

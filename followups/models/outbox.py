@@ -60,6 +60,9 @@ class OutboxEntry(models.Model):
     channel = models.CharField(max_length=10, choices=Channel, blank=True)
     claim_token = models.UUIDField(null=True, blank=True)
     claimed_at = models.DateTimeField(null=True, blank=True)
+    # When this row was handed to the provider (set just before the call, by the sweep that
+    # claimed it). A row "sending" without it was claimed but never tried.
+    send_started_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)
     cancel_reason = models.CharField(max_length=200, blank=True)
@@ -118,6 +121,15 @@ def message_description(purpose: str, offset_label: str) -> str:
     if purpose == OutboxEntry.Purpose.SURVEY_INVITATION:
         return f"Check-in survey ({_offset_words(offset_label)} after the session)"
     return f"Check-in survey, reminder {offset_label}"
+
+
+def with_channel(text: str, channel: str) -> str:
+    """``text`` and how it went: "... by text message", "... by email", or, when no channel
+    was chosen (no consent on file), "..., channel not chosen"."""
+    if not channel:
+        return f"{text}, channel not chosen"
+    label = dict(OutboxEntry.Channel.choices).get(channel, channel)
+    return f"{text} by {label.lower()}"
 
 
 def _offset_words(label: str) -> str:

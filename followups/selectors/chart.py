@@ -50,7 +50,7 @@ from treatments.models import (
 )
 
 from ..models import FollowUpCall, OutboxEntry, Survey
-from ..models.outbox import message_description
+from ..models.outbox import message_description, with_channel
 from .worklists import SURVEY_SOURCE, score_texts
 
 TIMELINE_LIMIT = 25  # latest events on the chart page, across every source
@@ -61,7 +61,6 @@ NO_SCORE = (None, None)  # (total, band) of a scale not taken
 SOURCE_LABELS = {"intake": "Intake", "survey": "Check-in survey", "session": "Session"}
 SESSION_STATUSES = dict(TreatmentSession.Status.choices)
 SURVEY_STATUSES = dict(Survey.Status.choices)
-CHANNEL_LABELS = dict(OutboxEntry.Channel.choices)
 
 
 @dataclass(frozen=True)
@@ -733,13 +732,10 @@ def _survey_entry(event: _Event, *, scores: dict[int, dict[str, tuple[int, str]]
 def _message_entry(event: _Event, *, link: tuple[str, int]) -> TimelineEntry:
     purpose, offset_label, status, channel, last_error = event.details
     description = message_description(purpose, offset_label)
-    channel_text = (CHANNEL_LABELS.get(channel, channel) or "no channel").lower()
-    if status == OutboxEntry.Status.SENT:
-        summary = f"{description}: sent by {channel_text}"
-    else:
-        summary = f"{description}: failed by {channel_text}"
-        if last_error:
-            summary += f" ({last_error})"
+    outcome = "sent" if status == OutboxEntry.Status.SENT else "failed"
+    summary = with_channel(f"{description}: {outcome}", channel)
+    if status != OutboxEntry.Status.SENT and last_error:
+        summary += f" ({last_error})"
     return TimelineEntry(at=event.at, kind="Message", summary=summary, link=link)
 
 

@@ -1,35 +1,53 @@
 """The outbox: scheduling rows, cancelling them, and the sweep that sends what is due.
 
 Every reminder, survey invitation and follow-up task is an ``OutboxEntry`` written in the
-transaction that caused it. One beat entry runs ``outbox_sweep`` every minute:
+transaction that caused it. Beat queues ``outbox_sweep`` (through ``followups.tasks``) every
+``CLINIC_OUTBOX_SWEEP_SECONDS``:
 
-1. rows left "sending" too long were interrupted (a worker died mid-send): a message among them
-   may or may not have reached the patient, so it goes to review ("failed", with that said) and
-   is never re-sent blind; a task row is simply scheduled again (its work is one transaction);
-2. due rows are claimed with one conditional UPDATE (``status = scheduled`` -> ``sending`` with
-   this sweep's token). Each row changes once, so two sweeps, or two workers, never both hold
-   it: on PostgreSQL the second UPDATE waits for the first and then finds the row no longer
-   "scheduled"; SQLite runs one writer at a time;
-3. what is claimed is sent, and every outcome written back in bulk: sent, retried later with
-   backoff, failed with the error, deferred past quiet hours, or cancelled as no longer needed.
-   A sweep stopped part-way (its time limit, a warm shutdown) puts the rows it had not tried
-   back in the queue and the one in the provider's hands into review; only a worker killed
-   outright leaves its whole batch "sending" for step 1.
+1. due rows are claimed with one conditional UPDATE (``status = scheduled`` -> ``sending`` with
+   this sweep's token). Each row changes once, so two sweeps never both hold it: on PostgreSQL
+   the second UPDATE waits for the first and then finds the row no longer "scheduled"; SQLite
+   runs one writer at a time;
+2. what needs no message is settled at once, in bulk: a staff task created, a row cancelled as
+   no longer needed, deferred past quiet hours, or failed for want of a channel;
+3. each message is then sent in turn, and each send is recorded as it happens, in short
+   autocommitted UPDATEs guarded by the claim token (a row taken away meanwhile is left
+   alone): ``send_started_at`` and the channel just before the provider is called, then the
+   outcome (sent, retried later with backoff, or failed) as soon as the call returns, in one
+   transaction with what it leads to (the survey's next re-send, or the phone follow-up);
+4. the sweep is asked between messages whether to stop (the task's few-second budget, a warm
+   shutdown): the rows it has not tried go back to "scheduled" at once.
 
-The number of queries per batch is fixed; only the messages themselves scale with the rows.
+So a crash (a worker killed, a lost connection) leaves at most the one message in the
+provider's hands unknown. A later sweep's ``outbox_release_stuck`` tells the two kinds of row a
+dead sweep left "sending" apart: one never started goes back to the queue (it was never
+tried), one started goes to review ("failed", saying it may or may not have reached the
+patient), never re-sent blind.
+
+Several sweeps may run at once (beat's next tick while a run drains a backlog, several
+workers): they work on disjoint rows, since a row is claimed by one conditional UPDATE and each
+send is started by another UPDATE that needs the claim still to be this sweep's. The stuck
+release cannot take a row that a live sweep is about to send: a never-started row it puts back
+fails that guard, so the live sweep skips it; and a started row counts as stuck only when it
+was started longer ago than ``CLINIC_OUTBOX_STUCK_MINUTES``, which must be longer than the sweep
+task's hard time limit (``followups.tasks``), so that no live sweep can still hold it.
+
+The queries are fixed per batch plus fixed per message (two for a reminder); only the messages
+themselves scale with the rows. The design and the kill test's numbers: docs/outbox.md.
 """
 
 import logging
 import secrets
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
@@ -68,7 +86,7 @@ TASK_DETAILS = {
     TaskKind.MAINTENANCE_REVIEW: "Review whether maintenance treatment is needed.",
 }
 MAX_RETRY_DELAY = timedelta(hours=6)
-# What the sweep writes back for every claimed row, in one statement.
+# What the sweep writes back for a claimed row once its outcome is known.
 OUTCOME_FIELDS = [
     "status", "due_at", "attempts", "last_error", "channel", "claim_token", "sent_at",
     "cancelled_at", "cancel_reason",
@@ -116,6 +134,7 @@ def outbox_send_again(*, entry: OutboxEntry, user) -> bool:
             last_error="",
             claim_token=None,
             claimed_at=None,
+            send_started_at=None,
         )
     )
 
@@ -153,8 +172,13 @@ class SweepReport:
     failed: int = 0
     cancelled: int = 0
     deferred: int = 0
-    interrupted: int = 0
     tasks: int = 0
+    # Claimed, not tried before the sweep was told to stop: back in the queue.
+    left: int = 0
+    # Left "sending" by a sweep that died: never tried (back in the queue), or in the
+    # provider's hands when it died (to review).
+    requeued: int = 0
+    interrupted: int = 0
 
     def add(self, other: "SweepReport") -> None:
         for name in self.__dataclass_fields__:
@@ -164,40 +188,58 @@ class SweepReport:
 @dataclass
 class _Batch:
     now: datetime
+    claim: uuid.UUID
     report: SweepReport
     zone: object = None
     quiet: schedule.QuietHours | None = None
     to_task: list[OutboxEntry] = field(default_factory=list)
     to_send: list[tuple[OutboxEntry, str]] = field(default_factory=list)
+    settled: list[OutboxEntry] = field(default_factory=list)
     follow_on: list[OutboxEntry] = field(default_factory=list)
     links: list[SurveyLink] = field(default_factory=list)
     urls: dict[int, str] = field(default_factory=dict)
     surveys_invited: dict[int, Survey] = field(default_factory=dict)
-    in_flight: OutboxEntry | None = None
 
 
-def outbox_release_stuck(*, now: datetime | None = None) -> int:
-    """Rows "sending" for longer than ``CLINIC_OUTBOX_STUCK_MINUTES`` were interrupted."""
+def outbox_release_stuck(*, now: datetime | None = None) -> tuple[int, int]:
+    """Rows a sweep left "sending" longer than ``CLINIC_OUTBOX_STUCK_MINUTES`` ago (it died):
+    those it never started go back to the queue, those it had handed to the provider go to
+    review. Returns (requeued, interrupted)."""
     now = now or timezone.now()
-    stale = OutboxEntry.objects.filter(
-        status=Status.SENDING,
-        claimed_at__lt=now - timedelta(minutes=settings.CLINIC_OUTBOX_STUCK_MINUTES),
+    stuck_since = now - timedelta(minutes=settings.CLINIC_OUTBOX_STUCK_MINUTES)
+    sending = OutboxEntry.objects.filter(status=Status.SENDING)
+    # Never tried; or a task, whose work and "sent" are one transaction: an interrupted one did
+    # nothing. A live sweep about to start one of these finds its claim gone and skips it.
+    requeued = (
+        sending.filter(claimed_at__lt=stuck_since)
+        .filter(Q(purpose=Purpose.TASK) | Q(send_started_at__isnull=True))
+        .update(status=Status.SCHEDULED, claim_token=None, claimed_at=None)
     )
-    # A task's work and its "sent" are one transaction: an interrupted one did nothing.
-    stale.filter(purpose=Purpose.TASK).update(status=Status.SCHEDULED, claim_token=None)
-    interrupted = stale.exclude(purpose=Purpose.TASK).update(
-        status=Status.FAILED, last_error=INTERRUPTED, claim_token=None
+    interrupted = (
+        sending.filter(send_started_at__lt=stuck_since)
+        .exclude(purpose=Purpose.TASK)
+        .update(status=Status.FAILED, last_error=INTERRUPTED, claim_token=None)
     )
+    if requeued:
+        logger.warning("outbox: %s row(s) left unsent by a stopped sweep requeued", requeued)
     if interrupted:
         logger.warning("outbox: %s interrupted message(s) moved to review", interrupted)
-    return interrupted
+    return requeued, interrupted
 
 
-def outbox_sweep(*, now: datetime | None = None, batch_size: int | None = None) -> SweepReport:
+def outbox_sweep(
+    *,
+    now: datetime | None = None,
+    batch_size: int | None = None,
+    should_stop: Callable[[], bool] | None = None,
+) -> SweepReport:
     """Send one batch of due rows; see the module's docstring. Runs in autocommit: the claim
-    commits before anything is sent."""
+    commits before anything is sent, and each outcome as soon as it is known. ``should_stop``
+    is asked between messages; once it says yes, the rest of the batch goes back to the
+    queue."""
     now = now or timezone.now()
-    report = SweepReport(interrupted=outbox_release_stuck(now=now))
+    report = SweepReport()
+    report.requeued, report.interrupted = outbox_release_stuck(now=now)
     batch_size = batch_size or settings.CLINIC_OUTBOX_BATCH_SIZE
     due = list(
         OutboxEntry.objects.filter(status=Status.SCHEDULED, due_at__lte=now)
@@ -210,7 +252,7 @@ def outbox_sweep(*, now: datetime | None = None, batch_size: int | None = None) 
     # Both conditions again: another sweep may have taken a row, or put it back for a retry
     # later, since the list above was read.
     OutboxEntry.objects.filter(pk__in=due, status=Status.SCHEDULED, due_at__lte=now).update(
-        status=Status.SENDING, claim_token=claim, claimed_at=now
+        status=Status.SENDING, claim_token=claim, claimed_at=now, send_started_at=None
     )
     claimed = list(
         OutboxEntry.objects.filter(claim_token=claim, status=Status.SENDING).select_related(
@@ -219,40 +261,90 @@ def outbox_sweep(*, now: datetime | None = None, batch_size: int | None = None) 
     )
     report.claimed = len(claimed)
     report.batches = 1 if claimed else 0
-    batch = _Batch(now=now, report=report, zone=policy.clinic_zone(), quiet=policy.quiet_hours())
+    batch = _Batch(
+        now=now, claim=claim, report=report, zone=policy.clinic_zone(), quiet=policy.quiet_hours()
+    )
     for entry in claimed:
         entry.claim_token = None
         _sort(entry, batch)
-    _create_tasks(batch)
-    _prepare_links(batch)
-    waiting = [entry for entry, _ in batch.to_send]
+    untried = len(batch.to_send)
+    in_flight: OutboxEntry | None = None
+    finished = False
     try:
-        for entry, channel in batch.to_send:
-            waiting.remove(entry)
-            batch.in_flight = entry
+        _settle(batch)
+        _create_tasks(batch)
+        _prepare_links(batch)
+        for number, (entry, channel) in enumerate(batch.to_send):
+            # Asked between messages: a sweep sends at least one, so a backlog always moves.
+            if number and should_stop is not None and should_stop():
+                break
+            untried -= 1
+            if not _start(entry, channel, batch):
+                continue  # no longer this sweep's (the stuck release took it back)
+            in_flight = entry
             _deliver(entry, channel, batch)
-            batch.in_flight = None
+            _record(entry, batch)
+            in_flight = None
+        finished = not untried
     finally:
-        # Stopped part-way (time limit, warm shutdown): what was not tried yet goes back to the
-        # queue; the one in the provider's hands at that moment goes to review.
-        for entry in waiting:
-            entry.status = Status.SCHEDULED
-        if batch.in_flight is not None:
-            batch.in_flight.status, batch.in_flight.last_error = Status.FAILED, INTERRUPTED
-        # Only rows this sweep still holds: one moved to review meanwhile is left alone.
-        OutboxEntry.objects.filter(claim_token=claim).bulk_update(claimed, OUTCOME_FIELDS)
-        outbox_schedule(entries=batch.follow_on)
+        # Told to stop between messages, or stopped part-way (time limit, a lost connection):
+        # the rows not tried go back to the queue; the one in the provider's hands to review.
+        if not finished:
+            report.left = OutboxEntry.objects.filter(
+                claim_token=claim, status=Status.SENDING, send_started_at__isnull=True
+            ).update(status=Status.SCHEDULED, claim_token=None, claimed_at=None)
+        if in_flight is not None:
+            OutboxEntry.objects.filter(pk=in_flight.pk, claim_token=claim).update(
+                status=Status.FAILED, last_error=INTERRUPTED, claim_token=None
+            )
     return report
+
+
+def _settle(batch: _Batch) -> None:
+    """The claimed rows decided without sending (cancelled, deferred, failed for want of a
+    channel), written at once with what they lead to. Only rows this sweep still holds."""
+    if not batch.settled:
+        return
+    follow_on, batch.follow_on = batch.follow_on, []
+    with transaction.atomic() if follow_on else nullcontext():
+        OutboxEntry.objects.filter(claim_token=batch.claim).bulk_update(
+            batch.settled, OUTCOME_FIELDS
+        )
+        outbox_schedule(entries=follow_on)
+
+
+def _start(entry: OutboxEntry, channel: str, batch: _Batch) -> bool:
+    """Mark the row as handed to the provider, if this sweep still holds it."""
+    return bool(
+        OutboxEntry.objects.filter(
+            pk=entry.pk, claim_token=batch.claim, status=Status.SENDING
+        ).update(send_started_at=timezone.now(), channel=channel, attempts=entry.attempts + 1)
+    )
+
+
+def _record(entry: OutboxEntry, batch: _Batch) -> None:
+    """One message's outcome, written as soon as its send returned, with what it leads to."""
+    follow_on, batch.follow_on = batch.follow_on, []
+    mine = OutboxEntry.objects.filter(pk=entry.pk, claim_token=batch.claim)
+    outcome = {name: getattr(entry, name) for name in OUTCOME_FIELDS}
+    if not follow_on:
+        mine.update(**outcome)
+        return
+    with transaction.atomic():
+        if mine.update(**outcome):
+            outbox_schedule(entries=follow_on)
 
 
 def _cancel(entry: OutboxEntry, reason: str, batch: _Batch) -> None:
     entry.status, entry.cancelled_at, entry.cancel_reason = Status.CANCELLED, batch.now, reason
     batch.report.cancelled += 1
+    batch.settled.append(entry)
 
 
 def _defer(entry: OutboxEntry, until: datetime, batch: _Batch) -> None:
     entry.status, entry.due_at = Status.SCHEDULED, until
     batch.report.deferred += 1
+    batch.settled.append(entry)
 
 
 def _fail(entry: OutboxEntry, error: str, batch: _Batch) -> None:
@@ -324,6 +416,7 @@ def _sort(entry: OutboxEntry, batch: _Batch) -> None:
     if channel is None:
         entry.attempts += 1
         _fail(entry, why_not, batch)
+        batch.settled.append(entry)
         return
     batch.to_send.append((entry, channel))
 

@@ -1,9 +1,11 @@
 """Helpers for the outbox's concurrency and end-to-end tests: reminders falling due soon, a
 private Redis that a test may stop, and a real Celery worker and beat run as subprocesses."""
 
+import contextlib
 import os
 import re
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -108,7 +110,14 @@ class CeleryProcesses:
     (``clinic.settings``: not eager), the test database, the given broker, SMS written to files
     and a 1-second outbox sweep. Their output goes to files, printed by ``dump``."""
 
-    def __init__(self, *, broker_url: str, folder: Path) -> None:
+    def __init__(
+        self,
+        *,
+        broker_url: str,
+        folder: Path,
+        environment: dict[str, str] | None = None,
+        worker_options: tuple[str, ...] = ("--pool=solo",),
+    ) -> None:
         self.folder = folder
         self.sms_folder = folder / "sms"
         self.env = {
@@ -133,10 +142,11 @@ class CeleryProcesses:
             "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
             "LOG_LEVEL": "INFO",
             "PYTHONUNBUFFERED": "1",
+            **(environment or {}),
         }
         self.commands = {
             "worker": [
-                str(CELERY), "-A", "clinic", "worker", "--pool=solo", "--loglevel=INFO",
+                str(CELERY), "-A", "clinic", "worker", *worker_options, "--loglevel=INFO",
                 "--hostname=outbox-test@%h", "--without-gossip", "--without-mingle",
             ],
             "beat": [
@@ -145,6 +155,7 @@ class CeleryProcesses:
             ],
         }  # fmt: skip
         self.processes: dict[str, subprocess.Popen] = {}
+        self._ready_lines_at_start = 0
 
     def log(self, name: str) -> Path:
         return self.folder / f"{name}.log"
@@ -153,12 +164,63 @@ class CeleryProcesses:
         path = self.log(name)
         return path.read_text(errors="replace") if path.exists() else ""
 
-    def start(self) -> None:
-        for name, command in self.commands.items():
+    def start(self, *names: str) -> None:
+        """Start the worker and beat, or those named. Each in its own process group, so that a
+        test can kill a worker with its pool processes."""
+        for name in names or self.commands:
             with self.log(name).open("ab") as log:
+                log.write(f"----- started at {time.strftime('%H:%M:%S')} -----\n".encode())
                 self.processes[name] = subprocess.Popen(
-                    command, cwd=REPOSITORY, env=self.env, stdout=log, stderr=subprocess.STDOUT
+                    self.commands[name],
+                    cwd=REPOSITORY,
+                    env=self.env,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    start_new_session=True,
                 )
+
+    def wait_worker_ready(self, seconds: float = 30) -> None:
+        """The worker (started again) is ready: one more " ready." line than before."""
+        process = self.processes["worker"]
+        before = self._ready_lines_at_start
+
+        def ready() -> bool:
+            if process.poll() is not None:
+                output = self.output("worker")
+                pytest.fail(f"celery worker exited ({process.returncode}):\n{output}")
+            return self.output("worker").count(" ready.") > before
+
+        wait_until(ready, seconds=seconds, what="the Celery worker starting")
+
+    def start_worker(self) -> None:
+        self._ready_lines_at_start = self.output("worker").count(" ready.")
+        self.start("worker")
+
+    def worker_pool_pids(self) -> list[int]:
+        """The worker's pool processes (its children), from /proc."""
+        main = self.processes["worker"].pid
+        children = Path(f"/proc/{main}/task/{main}/children")
+        return [int(pid) for pid in children.read_text().split()] if children.exists() else []
+
+    def kill_worker(self) -> None:
+        """SIGKILL to the worker and its pool processes at once: nothing runs after."""
+        process = self.processes["worker"]
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=10)
+
+    def terminate_worker(self, seconds: float) -> float:
+        """SIGTERM to the worker's main process only (a deploy's warm shutdown); how long it
+        took to exit. Fails the test if it takes longer than ``seconds``."""
+        process = self.processes["worker"]
+        started = time.monotonic()
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=seconds)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=10)
+            pytest.fail(f"the worker did not exit within {seconds:g} s of SIGTERM")
+        return time.monotonic() - started
 
     def wait_ready(self, seconds: float = 30) -> None:
         def ready() -> bool:
@@ -186,6 +248,9 @@ class CeleryProcesses:
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait(timeout=10)
+            # Pool processes left behind by a main process killed alone.
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
 
     def dump(self) -> None:
         """Shown by pytest when the test fails."""
