@@ -5,8 +5,10 @@ printed. With REQUIRE_SERVICES=1 (CI) a missing service fails those tests instea
 """
 
 import os
+import select
 import shutil
 import socket
+import time
 from datetime import datetime
 from urllib.parse import urlparse
 from zoneinfo import ZoneInfo
@@ -53,6 +55,20 @@ def _missing_service(item) -> str | None:
     if item.get_closest_marker("browser") and not shutil.which(CHROMIUM):
         return f"needs Chromium at {CHROMIUM} (apt-get install chromium)"
     return None
+
+
+def _sleep_without_clock_nanosleep(seconds: float) -> None:
+    select.select([], [], [], seconds)
+
+
+# docs/testing.md runs the suite under libfaketime with FAKETIME_DONT_FAKE_MONOTONIC=1 to move
+# the clock. There libfaketime 0.9.10 (Debian 12) hands the absolute deadline of Python 3.11's
+# time.sleep() to the kernel as a negative time, and every sleep raises EINVAL
+# (wolfcw/libfaketime#426). select() waits the same time without the bug.
+if "faketime" in os.environ.get("LD_PRELOAD", "") and os.environ.get(
+    "FAKETIME_DONT_FAKE_MONOTONIC"
+):
+    time.sleep = _sleep_without_clock_nanosleep
 
 
 def pytest_sessionstart(session):
