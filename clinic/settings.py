@@ -233,6 +233,9 @@ EMAIL_PORT = env.int("EMAIL_PORT", default=25)
 EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
 EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
 EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
+# Seconds an SMTP connection may take: a hung mail server fails the send (the row's error shows
+# on the page) instead of holding the page that sends an intake link.
+EMAIL_TIMEOUT = env.float("EMAIL_TIMEOUT", default=5.0)
 # For EMAIL_BACKEND=django.core.mail.backends.filebased.EmailBackend.
 EMAIL_FILE_PATH = env.str("EMAIL_FILE_PATH", default=str(BASE_DIR / ".email-outbox"))
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="clinic@example.com")
@@ -437,7 +440,9 @@ CLINIC_MAINTENANCE_RISE_POINTS = env.int("CLINIC_MAINTENANCE_RISE_POINTS", defau
 # Delivery: attempts before a row is "failed", first retry delay (doubling each time).
 CLINIC_OUTBOX_MAX_ATTEMPTS = env.int("CLINIC_OUTBOX_MAX_ATTEMPTS", default=5)
 CLINIC_OUTBOX_RETRY_MINUTES = env.int("CLINIC_OUTBOX_RETRY_MINUTES", default=5)
-CLINIC_OUTBOX_BATCH_SIZE = env.int("CLINIC_OUTBOX_BATCH_SIZE", default=200)
+# Rows one claim takes: about what a run's 3-second budget sends at 50-100 ms a message, so a
+# worker killed mid-run strands few claimed rows (they go out after the stuck release below).
+CLINIC_OUTBOX_BATCH_SIZE = env.int("CLINIC_OUTBOX_BATCH_SIZE", default=25)
 CLINIC_OUTBOX_SWEEP_SECONDS = env.float("CLINIC_OUTBOX_SWEEP_SECONDS", default=60.0)
 # A row left "sending" this long was interrupted: never tried, it is queued again; handed to
 # the provider, it goes to review, never re-sent blind. Above the sweep's time limit (90 s).
