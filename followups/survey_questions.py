@@ -242,12 +242,3 @@ def storable_answers(form: forms.Form) -> dict[str, str]:
         if len(value) <= limit:
             stored[key] = value
     return stored
-
-
-def item9_answer(answers: dict) -> int | None:
-    """PHQ-9 item 9 (the safety question) as stored, whichever step asked it."""
-    for slug in ("safety", "phq9"):
-        value = (answers.get(slug) or {}).get("phq9_9")
-        if value in ("0", "1", "2", "3"):
-            return int(value)
-    return None

@@ -571,10 +571,6 @@ def intakes_to_review_count(*, now: datetime | None = None) -> int:
 ACKNOWLEDGED_ALERTS_SHOWN = 50
 
 
-def alert_open_count() -> int:
-    return ClinicalAlert.objects.filter(acknowledged_at__isnull=True, urgent=True).count()
-
-
 def alerts_open() -> list[ClinicalAlert]:
     """Unacknowledged alerts, urgent first, newest first."""
     return list(

@@ -283,12 +283,6 @@ def _checkin_status(points: list[ScorePoint]) -> str:
     )
 
 
-def score_courses(*, patient: Patient, treatment_start: datetime | None) -> list[Course]:
-    """GAD-7 and PHQ-9, each with baseline, responses and remissions marked, and the 24-hour
-    anxiety check-in. One query."""
-    return _courses(_score_rows(patient), treatment_start=treatment_start)
-
-
 def _courses(rows: list[tuple], *, treatment_start: datetime | None) -> list[Course]:
     zone = timezone.get_current_timezone()  # once: a few hundred points may need it
     baseline_min = settings.CLINIC_OUTCOME_BASELINE_MIN

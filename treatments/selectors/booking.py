@@ -269,14 +269,6 @@ def chair_board(*, day: date) -> ChairBoard:
     )
 
 
-def sessions_today_count() -> int:
-    """Sessions that hold a chair today (clinic time)."""
-    start, end = day_bounds(timezone.localdate())
-    return TreatmentSession.objects.filter(
-        starts_at__gte=start, starts_at__lt=end, status__in=HOLDING_STATUSES
-    ).count()
-
-
 @dataclass
 class ChairDay:
     chair_id: int
