@@ -38,14 +38,6 @@ class BoundStep:
             self._valid = valid
         return self._valid
 
-    @property
-    def error_count(self) -> int:
-        count = len(self.form.errors)
-        if self.formset is not None:
-            count += sum(len(errors) for errors in self.formset.errors)
-            count += len(self.formset.non_form_errors())
-        return count
-
     def medication_rows(self) -> list[dict]:
         if self.formset is None or not self.is_valid():
             return []

@@ -126,7 +126,6 @@ def step(request, slug: str):
     context = {
         "step": current,
         "form": form,
-        "error_count": len(form.errors) if form.is_bound else 0,
         "step_number": index + 1,
         "step_count": len(steps),
         "is_last": is_last,
