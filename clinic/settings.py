@@ -415,7 +415,7 @@ CLINIC_SCREENING_BMI_REVIEW = env.float("CLINIC_SCREENING_BMI_REVIEW", default=4
 # Response and remission count only patients whose baseline score was at least this.
 CLINIC_OUTCOME_BASELINE_MIN = env.int("CLINIC_OUTCOME_BASELINE_MIN", default=10)
 
-# --- Follow-ups and reminders (checked at start-up by followups.schedule) ---------------------
+# --- Follow-ups and reminders (checked at start-up by followups.timing_settings) ----------------
 # Offsets: a number and a unit (m, h, d, w); whole days count on the clinic's calendar, so a
 # "2d" reminder keeps the appointment's clock time across a daylight-saving change.
 CLINIC_REMINDER_OFFSETS = env.list("CLINIC_REMINDER_OFFSETS", default=["48h", "2h"])

@@ -8,7 +8,7 @@ from clinic.admin import FixedValuesFilter
 from intake.admin import ReadOnlyAdmin
 
 from .models import FollowUpCall, OutboxEntry, Survey, SurveyLink
-from .policy import survey_schedule
+from .timing_settings import survey_schedule
 
 
 class SurveyOffsetFilter(FixedValuesFilter):

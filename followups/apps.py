@@ -10,10 +10,10 @@ class FollowupsConfig(AppConfig):
 
         from treatments.services import booking, plans, sessions
 
-        from . import chart_panel, home_panels, models, patient_panels, policy
-        from .services import scheduling
+        from . import chart_panel, home_panels, models, patient_panels, timing_settings
+        from .services import session_followups
 
-        policy.check_settings()
+        timing_settings.check_settings()
         home_panels.register()
         patient_panels.register()
         chart_panel.register()
@@ -21,11 +21,11 @@ class FollowupsConfig(AppConfig):
             auditlog.register(model)
 
         for hooks, hook in (
-            (booking.BOOK_HOOKS, scheduling.reminders_on_booked),
-            (booking.RESCHEDULE_HOOKS, scheduling.reminders_on_rescheduled),
-            (booking.CANCEL_HOOKS, scheduling.reminders_on_cancelled),
-            (sessions.COMPLETED_HOOKS, scheduling.followups_on_session_completed),
-            (plans.ENDED_HOOKS, scheduling.followups_on_plan_ended),
+            (booking.BOOK_HOOKS, session_followups.reminders_on_booked),
+            (booking.RESCHEDULE_HOOKS, session_followups.reminders_on_rescheduled),
+            (booking.CANCEL_HOOKS, session_followups.reminders_on_cancelled),
+            (sessions.COMPLETED_HOOKS, session_followups.followups_on_session_completed),
+            (plans.ENDED_HOOKS, session_followups.followups_on_plan_ended),
         ):
             if hook not in hooks:
                 hooks.append(hook)

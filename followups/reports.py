@@ -23,7 +23,7 @@ from django.utils import timezone
 from treatments.dosing import ROUTE_LABELS
 
 from . import outcomes as rules
-from . import policy
+from . import timing_settings
 from .forms_outcomes import OutcomesPeriodForm
 from .selectors import outcomes as selectors
 from .survey_questions import SIDE_EFFECTS
@@ -84,7 +84,7 @@ def _rows(*, start: datetime, end: datetime, route: str | None) -> list[rules.Ro
 
 
 def clinic_today() -> date:
-    return timezone.now().astimezone(policy.clinic_zone()).date()
+    return timezone.now().astimezone(timing_settings.clinic_zone()).date()
 
 
 def default_report_refresh() -> OutcomeReport:
@@ -92,5 +92,5 @@ def default_report_refresh() -> OutcomeReport:
     form = OutcomesPeriodForm({}, today=clinic_today())
     if not form.is_valid():  # pragma: no cover - the defaults are always a valid period
         raise ValueError(form.errors)
-    start, end = form.bounds(policy.clinic_zone())
+    start, end = form.bounds(timing_settings.clinic_zone())
     return outcome_report(start=start, end=end, route=None, fresh=True)

@@ -25,7 +25,7 @@ from clinic.prepared import Prepared, loaded
 from intake.models import Assessment, ClinicalAlert, Patient
 from treatments.models import StaffTask
 
-from .. import policy
+from .. import timing_settings
 from ..models import FollowUpCall, OutboxEntry, Survey
 
 TASK_SOURCE = "outbox"  # StaffTask.source_kind of the tasks the outbox sweep makes
@@ -134,7 +134,7 @@ class Worklist:
 
 def day_bounds(now: datetime) -> tuple[date, datetime, datetime]:
     """Today in the clinic's zone, and when it starts and ends (DST-safe: each from its date)."""
-    zone = policy.clinic_zone()
+    zone = timing_settings.clinic_zone()
     today = now.astimezone(zone).date()
     start = datetime.combine(today, time.min, tzinfo=zone)
     end = datetime.combine(today + timedelta(days=1), time.min, tzinfo=zone)

@@ -56,7 +56,7 @@ from intake.models import Patient
 from intake.services.questionnaires import token_digest
 from treatments.models import StaffTask, TreatmentSession
 
-from .. import messages, policy, schedule
+from .. import messages, timing_rules, timing_settings
 from ..models import OutboxEntry, Survey, SurveyLink
 
 logger = logging.getLogger(__name__)
@@ -95,6 +95,22 @@ TASK_SOURCE = "outbox"
 
 
 # --- Writing rows ------------------------------------------------------------------------------
+
+
+def task_entry(
+    *, patient_id: int, kind: str, key: str, due_at: datetime, session=None, survey=None
+) -> OutboxEntry:
+    """An unsaved task row for a staff worklist (``outbox_schedule`` writes it)."""
+    return OutboxEntry(
+        patient_id=patient_id,
+        purpose=Purpose.TASK,
+        task_kind=kind,
+        idempotency_key=key,
+        due_at=due_at,
+        session=session,
+        survey=survey,
+        channel=OutboxEntry.Channel.WORKLIST,
+    )
 
 
 def outbox_schedule(*, entries: Iterable[OutboxEntry]) -> int:
@@ -191,7 +207,7 @@ class _Batch:
     claim: uuid.UUID
     report: SweepReport
     zone: object = None
-    quiet: schedule.QuietHours | None = None
+    quiet: timing_rules.QuietHours | None = None
     to_task: list[OutboxEntry] = field(default_factory=list)
     to_send: list[tuple[OutboxEntry, str]] = field(default_factory=list)
     settled: list[OutboxEntry] = field(default_factory=list)
@@ -262,7 +278,11 @@ def outbox_sweep(
     report.claimed = len(claimed)
     report.batches = 1 if claimed else 0
     batch = _Batch(
-        now=now, claim=claim, report=report, zone=policy.clinic_zone(), quiet=policy.quiet_hours()
+        now=now,
+        claim=claim,
+        report=report,
+        zone=timing_settings.clinic_zone(),
+        quiet=timing_settings.quiet_hours(),
     )
     for entry in claimed:
         entry.claim_token = None
@@ -355,8 +375,6 @@ def _fail(entry: OutboxEntry, error: str, batch: _Batch) -> None:
 
 
 def _phone_task(entry: OutboxEntry, *, due_at: datetime) -> OutboxEntry:
-    from .scheduling import task_entry
-
     return task_entry(
         patient_id=entry.patient_id,
         kind=TaskKind.PHONE_FOLLOWUP,
@@ -391,12 +409,12 @@ def _sort(entry: OutboxEntry, batch: _Batch) -> None:
         if session.status != TreatmentSession.Status.BOOKED:
             _cancel(entry, f"The appointment is {session.get_status_display().lower()}", batch)
             return
-        if session.starts_at - schedule.REMINDER_MIN_NOTICE <= batch.now:
+        if session.starts_at - timing_rules.REMINDER_MIN_NOTICE <= batch.now:
             _cancel(entry, "Too close to the appointment to remind", batch)
             return
         if in_quiet:
-            morning = schedule.quiet_end_after(batch.now, batch.quiet, batch.zone)
-            if morning <= session.starts_at - schedule.REMINDER_MIN_NOTICE:
+            morning = timing_rules.quiet_end_after(batch.now, batch.quiet, batch.zone)
+            if morning <= session.starts_at - timing_rules.REMINDER_MIN_NOTICE:
                 _defer(entry, morning, batch)
             else:
                 _cancel(entry, "Quiet hours until too close to the appointment", batch)
@@ -410,7 +428,7 @@ def _sort(entry: OutboxEntry, batch: _Batch) -> None:
             _cancel(entry, "The survey has closed", batch)
             return
         if in_quiet:
-            _defer(entry, schedule.quiet_end_after(batch.now, batch.quiet, batch.zone), batch)
+            _defer(entry, timing_rules.quiet_end_after(batch.now, batch.quiet, batch.zone), batch)
             return
     channel, why_not = patient_channel(entry.patient)
     if channel is None:
@@ -533,5 +551,5 @@ def _next_after_survey_message(entry: OutboxEntry, batch: _Batch) -> OutboxEntry
         session_id=entry.session_id,
         survey_id=entry.survey_id,
         idempotency_key=f"survey:{entry.survey_id}:resend:{number}",
-        due_at=schedule.patient_message_time(batch.now + wait, batch.quiet, batch.zone),
+        due_at=timing_rules.patient_message_time(batch.now + wait, batch.quiet, batch.zone),
     )

@@ -27,7 +27,7 @@ from treatments.models import StaffTask, TreatmentSession
 
 from ..models import OutboxEntry, Survey
 from ..survey_questions import checkin_anxiety_total
-from .outbox import TASK_SOURCE, outbox_cancel, outbox_schedule
+from .outbox import TASK_SOURCE, outbox_cancel, outbox_schedule, task_entry
 
 SOURCE = "survey"
 ITEM9 = "item9"
@@ -105,8 +105,6 @@ def survey_results_record(
     now: datetime | None = None,
 ) -> Survey:
     """Record a survey's validated answers (the caller's forms have checked them)."""
-    from .scheduling import task_entry
-
     now = now or timezone.now()
     side_effects = side_effects or []
     with transaction.atomic():

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET
 from clinic.roles import CLINIC_ADMIN, CLINICIAN, role_required
 
 from .. import outcomes as rules
-from .. import policy, reports
+from .. import reports, timing_settings
 from ..forms_outcomes import OutcomesPeriodForm
 from ..reports import EFFECT_CODES
 from ..survey_questions import SIDE_EFFECTS
@@ -28,7 +28,7 @@ def _period_form(request) -> OutcomesPeriodForm:
 
 
 def _report(form: OutcomesPeriodForm) -> reports.OutcomeReport:
-    start, end = form.bounds(policy.clinic_zone())
+    start, end = form.bounds(timing_settings.clinic_zone())
     return reports.outcome_report(
         start=start, end=end, route=form.cleaned_data.get("route") or None
     )

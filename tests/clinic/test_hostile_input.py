@@ -31,7 +31,7 @@ from clinic.text_input import (
     has_control_characters,
     without_control_characters,
 )
-from followups import schedule
+from followups import timing_rules
 from intake.models import Patient
 from tests.clinic.test_form_fields import _make, _project_forms
 
@@ -271,7 +271,7 @@ def test_the_date_windows():
 
 # --- The reminder schedule at the ends of the calendar ------------------------------------------
 
-QUIET = schedule.QuietHours(start=time(21), end=time(8))
+QUIET = timing_rules.QuietHours(start=time(21), end=time(8))
 
 
 @pytest.mark.parametrize(
@@ -286,9 +286,11 @@ QUIET = schedule.QuietHours(start=time(21), end=time(8))
 )
 @pytest.mark.parametrize("offset", ["48h", "2h", "7d", "30m", "9999w"])
 def test_the_schedule_never_overflows_whatever_date_reaches_it(moment, offset):
-    parsed = schedule.parse_offset(offset)
+    parsed = timing_rules.parse_offset(offset)
     for quiet in (None, QUIET):
-        due = schedule.reminder_time(moment, parsed, quiet, ZONE)
-        assert schedule.EARLIEST_MOMENT <= due <= schedule.LATEST_MOMENT
-        later = schedule.patient_message_time(schedule.after(moment, parsed, ZONE), quiet, ZONE)
-        assert schedule.EARLIEST_MOMENT <= later <= schedule.LATEST_MOMENT
+        due = timing_rules.reminder_time(moment, parsed, quiet, ZONE)
+        assert timing_rules.EARLIEST_MOMENT <= due <= timing_rules.LATEST_MOMENT
+        later = timing_rules.patient_message_time(
+            timing_rules.after(moment, parsed, ZONE), quiet, ZONE
+        )
+        assert timing_rules.EARLIEST_MOMENT <= later <= timing_rules.LATEST_MOMENT

@@ -1,4 +1,5 @@
-"""What gets scheduled, written in the same transaction as the change that causes it.
+"""The follow-ups that sessions and plans cause (reminders, check-in surveys, staff tasks), written
+to the outbox in the same transaction as the change that causes them.
 
 The treatments app calls these hooks inside its own transactions: booking, rescheduling,
 cancelling (and no-shows) move the appointment reminders; completing a session schedules its
@@ -18,9 +19,9 @@ from django.utils import timezone
 
 from treatments.models import PlanVersion, TreatmentPlan, TreatmentSession
 
-from .. import policy, schedule
+from .. import timing_rules, timing_settings
 from ..models import OutboxEntry, Survey
-from .outbox import outbox_cancel, outbox_schedule
+from .outbox import outbox_cancel, outbox_schedule, task_entry
 
 Purpose = OutboxEntry.Purpose
 TaskKind = OutboxEntry.TaskKind
@@ -31,10 +32,10 @@ def _key_time(moment: datetime) -> str:
 
 
 def _reminders(session: TreatmentSession, now: datetime) -> list[OutboxEntry]:
-    zone, quiet = policy.clinic_zone(), policy.quiet_hours()
+    zone, quiet = timing_settings.clinic_zone(), timing_settings.quiet_hours()
     entries = []
-    for offset in policy.reminder_offsets():
-        due = schedule.reminder_time(session.starts_at, offset, quiet, zone)
+    for offset in timing_settings.reminder_offsets():
+        due = timing_rules.reminder_time(session.starts_at, offset, quiet, zone)
         if due <= now:
             continue  # booked too late for this one (the shorter ones still go)
         entries.append(
@@ -76,24 +77,11 @@ def reminders_on_cancelled(*, session: TreatmentSession, user) -> None:
     )
 
 
-def task_entry(
-    *, patient_id: int, kind: str, key: str, due_at: datetime, session=None, survey=None
-) -> OutboxEntry:
-    return OutboxEntry(
-        patient_id=patient_id,
-        purpose=Purpose.TASK,
-        task_kind=kind,
-        idempotency_key=key,
-        due_at=due_at,
-        session=session,
-        survey=survey,
-        channel=OutboxEntry.Channel.WORKLIST,
-    )
-
-
 def _days_after(moment: datetime, days: int) -> datetime:
     """The same clock time ``days`` later on the clinic's calendar."""
-    return schedule.after(moment, schedule.Offset(f"{days}d", days * 24 * 60), policy.clinic_zone())
+    return timing_rules.after(
+        moment, timing_rules.Offset(f"{days}d", days * 24 * 60), timing_settings.clinic_zone()
+    )
 
 
 def _series_finished(session: TreatmentSession) -> bool:
@@ -106,10 +94,10 @@ def _series_finished(session: TreatmentSession) -> bool:
 
 def _survey_timings(
     session: TreatmentSession, *, series_finished: bool
-) -> tuple[schedule.SurveyTiming, ...]:
+) -> tuple[timing_rules.SurveyTiming, ...]:
     """Every timing after a maintenance session or the last infusion of an induction series;
     only those that follow every session (the check-in) after the other infusions."""
-    timings = policy.survey_schedule()
+    timings = timing_settings.survey_schedule()
     if series_finished or session.plan_version.phase != PlanVersion.Phase.INDUCTION:
         return timings
     return tuple(timing for timing in timings if timing.every_session)
@@ -117,22 +105,22 @@ def _survey_timings(
 
 def _survey_entries(
     session: TreatmentSession,
-    timings: tuple[schedule.SurveyTiming, ...],
+    timings: tuple[timing_rules.SurveyTiming, ...],
     finished_at: datetime,
     *,
     not_before: datetime | None = None,
 ) -> list[OutboxEntry]:
     """The session's surveys at ``timings`` after ``finished_at`` (those not yet written, and
     none due before ``not_before``), and their invitations."""
-    zone, quiet = policy.clinic_zone(), policy.quiet_hours()
+    zone, quiet = timing_settings.clinic_zone(), timing_settings.quiet_hours()
     surveys = [
         Survey(
             patient_id=session.patient_id,
             session=session,
             offset_label=timing.offset.label,
             content=timing.content,
-            due_at=schedule.patient_message_time(
-                schedule.after(finished_at, timing.offset, zone), quiet, zone
+            due_at=timing_rules.patient_message_time(
+                timing_rules.after(finished_at, timing.offset, zone), quiet, zone
             ),
         )
         for timing in timings
@@ -216,6 +204,6 @@ def followups_on_plan_ended(*, plan: TreatmentPlan, user) -> None:
     finished_at = last.discharged_at or last.starts_at
     outbox_schedule(
         entries=_survey_entries(
-            last, policy.survey_schedule(), finished_at, not_before=timezone.now()
+            last, timing_settings.survey_schedule(), finished_at, not_before=timezone.now()
         )
     )
