@@ -1,0 +1,413 @@
+"""A clinic day's busiest hour, mixed and open-loop, under locust (bench/locustfile.py).
+
+The model (bench/README.md says why each number): per clinic, in the busiest hour, 3 front-desk
+staff, 4 clinicians, 10 chairs each turning one session, 20 patients filling forms and a few
+visitors asking for a consultation. ``MODEL`` lists every request kind with how many a clinic
+makes in that hour; ``BENCH_CLINICS`` clinics (50) multiply it. Each person is one locust user
+paced with ``constant_throughput`` (the requests an hour of their role, spread at random over
+their kinds by those counts), so the arrival rate is fixed by the model, not by how fast the
+server answers.
+
+Preparation, in this process on the benchmark database (through the app's services and the
+test helpers, as the page benchmark does): staff sessions through the sign-in form, one intake
+link per simulated intake patient (patients named "Benchmark DayNNNN", kept between runs), a
+link to an open survey per simulated survey patient, and the sessions each chair write needs
+in the state it needs (on one chair of the benchmark's own, "Bench chair", two minutes apart
+so they never clash): checked in for the checks before the dose, checked and ready for the
+dose, dosed for vitals, dosed and observed long enough for the discharge. What a write
+consumes (a dose, a discharge) is prepared once per expected request, with a margin.
+"""
+
+import csv
+import json
+import math
+import os
+import re
+import subprocess
+import sys
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+CLINICS = 50
+STAFF = {"frontdesk": 3, "clinician": 4}
+INTAKE_PATIENTS = 15  # of the 20 patients filling forms in a clinic's hour
+SURVEY_PATIENTS = 5
+VISITORS = 1  # someone on the public consultation page at any moment
+P95_TARGET_MS = 150
+
+
+@dataclass(frozen=True)
+class Kind:
+    name: str
+    who: str  # the locust user class that makes it
+    per_clinic_hour: int
+    write: bool
+
+
+# Per clinic, in the busiest hour. Front desk and clinicians: a page every 30 s each (120 an
+# hour), of which the writes below; the chairs: 10 sessions, each checked in, checked before the
+# dose, dosed, 6 sets of vitals (every 10 minutes for the hour after the dose), discharged; a
+# booking for each (the next session); 2 calls logged per front-desk person.
+MODEL = [
+    # The front desk: 3 x 120 = 360 requests an hour.
+    Kind("front desk home", "frontdesk", 70, False),
+    Kind("chair board", "frontdesk", 60, False),
+    Kind("patient search (POST)", "frontdesk", 50, False),
+    Kind("patient page", "frontdesk", 50, False),
+    Kind("intake queue", "frontdesk", 30, False),
+    Kind("task list", "frontdesk", 20, False),
+    Kind("follow-up worklist (front desk)", "frontdesk", 20, False),
+    Kind("session page (front desk)", "frontdesk", 24, False),
+    Kind("check-in", "frontdesk", 10, True),
+    Kind("booking", "frontdesk", 10, True),
+    Kind("call logged", "frontdesk", 6, True),
+    Kind("consultation request reviewed (inquiry list)", "frontdesk", 10, False),
+    # The clinicians: 4 x 120 = 480 an hour.
+    Kind("clinician home", "clinician", 80, False),
+    Kind("patient chart", "clinician", 60, False),
+    Kind("session page (clinician)", "clinician", 110, False),
+    Kind("screening worklist", "clinician", 40, False),
+    Kind("follow-up worklist (clinician)", "clinician", 40, False),
+    Kind("alerts", "clinician", 20, False),
+    Kind("sessions to sign", "clinician", 40, False),
+    Kind("checks before the dose", "clinician", 10, True),
+    Kind("dose given", "clinician", 10, True),
+    Kind("vitals", "clinician", 60, True),
+    Kind("discharge", "clinician", 10, True),
+    # 15 patients on intake forms: a step every 60 s (its page, then its answers).
+    Kind("intake step GET", "intake", 450, False),
+    Kind("intake step POST", "intake", 450, True),
+    # 5 patients on a check-in survey, the same pace.
+    Kind("survey step GET", "survey", 150, False),
+    Kind("survey step POST", "survey", 150, True),
+    # Visitors: 5 consultation requests an hour (the form, then the request).
+    Kind("consultation form", "visitor", 5, False),
+    Kind("consultation request", "visitor", 5, True),
+]
+PEOPLE = {
+    "frontdesk": STAFF["frontdesk"],
+    "clinician": STAFF["clinician"],
+    "intake": INTAKE_PATIENTS,
+    "survey": SURVEY_PATIENTS,
+    "visitor": VISITORS,
+}
+# Requests a person's task makes: most one, the visitor's two (the form, then the request).
+REQUESTS_PER_TASK = {"visitor": 2, "intake": 2, "survey": 2}
+
+
+def rates(clinics: int) -> dict[str, float]:
+    """Requests per second of each kind for ``clinics`` clinics."""
+    return {kind.name: kind.per_clinic_hour * clinics / 3600 for kind in MODEL}
+
+
+def model_table(clinics: int) -> str:
+    lines = [
+        f"| request kind | who | per clinic-hour | write | req/s at {clinics} clinics |",
+        "|---|---|---:|---|---:|",
+    ]
+    per_second = rates(clinics)
+    for kind in MODEL:
+        lines.append(
+            f"| {kind.name} | {kind.who} | {kind.per_clinic_hour} | "
+            f"{'yes' if kind.write else ''} | {per_second[kind.name]:.2f} |"
+        )
+    total = sum(per_second.values())
+    writes = sum(per_second[k.name] for k in MODEL if k.write)
+    lines.append(
+        f"| all | {sum(PEOPLE.values()) * clinics} people | "
+        f"{sum(k.per_clinic_hour for k in MODEL)} | {writes:.1f} writes/s | {total:.1f} |"
+    )
+    return "\n".join(lines)
+
+
+# --- Preparation ---------------------------------------------------------------------------------
+
+
+def _chair():
+    from treatments.models import TreatmentChair
+
+    chair, _ = TreatmentChair.objects.get_or_create(name="Bench chair")
+    return chair
+
+
+def _chair_sessions(count: int, by, chair, start) -> list:
+    """``count`` sessions of one benchmark patient's plan on the benchmark's chair, two minutes
+    apart from ``start`` (a chair and a patient hold one session at a time)."""
+    from intake.models import Patient
+    from tests.treatments.sessions import booked_session
+    from treatments.models import TreatmentSession
+
+    patient = Patient.objects.filter(legal_first_name="Benchmark", legal_last_name="Chairs").first()
+    if patient is None:
+        first = booked_session(by=by, starts_at=start - timedelta(days=400))
+        patient = first.patient
+        patient.legal_first_name, patient.legal_last_name = "Benchmark", "Chairs"
+        patient.save(update_fields=["legal_first_name", "legal_last_name"])
+        first.delete()
+    plan_session = TreatmentSession.objects.filter(patient=patient).first()
+    if plan_session is None:
+        plan_session = booked_session(by=by, patient=patient, starts_at=start)
+        plan_session.delete()
+    plan = patient.plans.order_by("-pk").first()
+    version = plan.versions.order_by("-number").first()
+    made = []
+    for index in range(count):
+        starts_at = start + timedelta(minutes=2 * index)
+        made.append(
+            TreatmentSession.objects.create(
+                patient=patient,
+                plan=plan,
+                plan_version=version,
+                chair=chair,
+                starts_at=starts_at,
+                ends_at=starts_at + timedelta(minutes=1),
+                booked_by=by,
+            )
+        )
+    return made
+
+
+def prepare(base_url: str, clinics: int, seconds: int, out: Path, staff_session):
+    """Write what the locust users need to ``out`` (JSON): sessions, links, ids, pools."""
+    from django.contrib.auth import get_user_model
+    from django.db.models import Count
+    from django.utils import timezone
+
+    from followups.models import Survey
+    from followups.selectors.worklists import TASK_SOURCE
+    from intake.models import Patient
+    from intake.services.patients import patient_register
+    from intake.services.questionnaires import intake_link_issue
+    from tests.followups.surveys import issue_survey_link, link_path
+    from tests.treatments import sessions as helpers
+    from treatments.models import StaffTask, TreatmentPlan, TreatmentSession
+
+    users = get_user_model()
+    clinician = users.objects.get(username="clinician")
+    front_desk = users.objects.get(username="frontdesk")
+    per_second = rates(clinics)
+
+    def pool(kind: str) -> int:
+        return math.ceil(per_second[kind] * seconds * 1.5) + 5
+
+    # Staff: one signed-in session per clinic and role (its people share it, as a clinic's
+    # front desk shares a workstation), each with its CSRF token.
+    staff = {}
+    for username in STAFF:
+        staff[username] = []
+        for _ in range(min(clinics, 50)):
+            client = staff_session(base_url, username)
+            token = re.search(
+                r'name="csrfmiddlewaretoken" value="([^"]+)"',
+                client.get(f"{base_url}/patients/", timeout=30).text,
+            ).group(1)
+            staff[username].append({"cookies": client.cookies.get_dict(), "csrf": token})
+
+    # Intake patients: one link each, opened and confirmed (their session).
+    intake = []
+    for number in range(1, INTAKE_PATIENTS * clinics + 1):
+        last_name = f"Day{number:04d}"
+        patient = Patient.objects.filter(
+            legal_first_name="Benchmark", legal_last_name=last_name
+        ).first() or patient_register(
+            created_by=front_desk,
+            details={
+                "legal_first_name": "Benchmark",
+                "legal_last_name": last_name,
+                "date_of_birth": timezone.localdate().replace(year=1980) - timedelta(days=number),
+                "sex_at_birth": "female",
+            },
+            allow_duplicate=True,
+        )
+        issued = intake_link_issue(patient=patient, channel="screen", created_by=front_desk)
+        intake.append(
+            {
+                "path": issued.path,
+                "dob": patient.date_of_birth.isoformat(),
+                "name": patient.full_name,
+            }
+        )
+
+    # Survey patients: an open check-in survey each (shared round robin when there are fewer).
+    now = timezone.now()
+    surveys = list(
+        Survey.objects.filter(
+            status__in=[Survey.Status.INVITED, Survey.Status.IN_PROGRESS],
+            expires_at__gt=now,
+            content=Survey.Content.CHECKIN,
+        )
+        .select_related("patient")
+        .order_by("-pk")[: SURVEY_PATIENTS * clinics]
+    )
+    survey = [
+        {
+            "path": link_path(issue_survey_link(item)),
+            "dob": item.patient.date_of_birth.isoformat(),
+        }
+        for item in surveys
+    ]
+
+    # Ids the reads open: the busiest patients (a chart with history), their sessions.
+    busiest = list(
+        TreatmentSession.objects.filter(status=TreatmentSession.Status.COMPLETED)
+        .values("patient")
+        .annotate(sessions=Count("id"))
+        .order_by("-sessions", "patient")
+        .values_list("patient", flat=True)[:50]
+    )
+    sessions_seen = list(
+        TreatmentSession.objects.filter(patient__in=busiest)
+        .order_by("-starts_at")
+        .values_list("pk", flat=True)[:200]
+    )
+    surnames = list(
+        Patient.objects.filter(pk__in=busiest).values_list("legal_last_name", flat=True)
+    )
+
+    # The chair writes: sessions in the state each needs, on the benchmark's chair.
+    chair = _chair()
+    TreatmentSession.objects.filter(chair=chair, starts_at__gte=now - timedelta(days=1)).exclude(
+        status__in=[TreatmentSession.Status.COMPLETED]
+    ).update(status=TreatmentSession.Status.CANCELLED)
+    start = now - timedelta(hours=23)
+    wanted = {
+        "check-in": 5,
+        "checks before the dose": 5,
+        "dose given": pool("dose given"),
+        "vitals": 10,
+        "discharge": pool("discharge"),
+    }
+    made = _chair_sessions(sum(wanted.values()), clinician, chair, start)
+    pools, offset = {}, 0
+    for kind, count in wanted.items():
+        pools[kind] = made[offset : offset + count]
+        offset += count
+    for session in pools["checks before the dose"]:
+        helpers.checked_in(session, by=front_desk)
+    for session in pools["dose given"]:
+        helpers.checked_in(session, by=front_desk)
+        helpers.pre_dose(session, by=clinician)
+    for session in [*pools["vitals"], *pools["discharge"]]:
+        helpers.checked_in(session, by=front_desk)
+        helpers.pre_dose(session, by=clinician)
+        helpers.administered(session, by=clinician)
+        if session in pools["discharge"]:
+            helpers.monitored(session, by=clinician)
+
+    # Bookings: active plans of the seeded clinic with sessions left to book.
+    plans = list(
+        TreatmentPlan.objects.filter(status=TreatmentPlan.Status.ACTIVE)
+        .order_by("-pk")
+        .values_list("pk", flat=True)[: pool("booking")]
+    )
+    tasks = list(
+        StaffTask.objects.filter(status="open", source_kind=TASK_SOURCE, role="front_desk")
+        .order_by("-pk")
+        .values_list("pk", flat=True)[:50]
+    )
+    data = {
+        "staff": staff,
+        "intake": intake,
+        "survey": survey,
+        "patients": busiest,
+        "surnames": surnames,
+        "sessions": sessions_seen,
+        "pools": {kind: [s.pk for s in items] for kind, items in pools.items()},
+        "plans": plans,
+        "followup_tasks": tasks,
+        "chair": chair.pk,
+        "clinics": clinics,
+        "people": PEOPLE,
+        "throughput": {
+            who: sum(k.per_clinic_hour for k in MODEL if k.who == who)
+            / PEOPLE[who]
+            / REQUESTS_PER_TASK.get(who, 1)
+            / 3600
+            for who in PEOPLE
+        },
+        "weights": {kind.name: kind.per_clinic_hour for kind in MODEL},
+    }
+    out.write_text(json.dumps(data), encoding="utf-8")
+    return data
+
+
+# --- The run and its table -----------------------------------------------------------------------
+
+
+def run(base_url: str, data_file: Path, clinics: int, seconds: int, run_dir: Path) -> Path:
+    """locust, headless, every person of ``clinics`` clinics; returns the CSV prefix."""
+    users = sum(PEOPLE.values()) * clinics
+    prefix = run_dir / "clinic-day"
+    command = [
+        sys.executable,
+        "-m",
+        "locust",
+        "-f",
+        str(BASE_DIR / "bench" / "locustfile.py"),
+        "--headless",
+        f"--users={users}",
+        f"--spawn-rate={max(10, users // 20)}",
+        f"--run-time={seconds}s",
+        f"--host={base_url}",
+        f"--csv={prefix}",
+        "--only-summary",
+        "--loglevel=WARNING",
+        "--stop-timeout=10",
+    ]
+    with open(run_dir / "locust.log", "w", encoding="utf-8") as log:
+        subprocess.run(  # noqa: S603 (our own interpreter, fixed arguments)
+            command,
+            cwd=BASE_DIR,
+            env={**os.environ, "BENCH_DAY_DATA": str(data_file)},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            check=False,
+        )
+    return prefix
+
+
+def report(prefix: Path, clinics: int, seconds: int) -> tuple[str, list[str]]:
+    per_second = rates(clinics)
+    rows = {}
+    with open(f"{prefix}_stats.csv", encoding="utf-8") as stats:
+        for row in csv.DictReader(stats):
+            rows[row["Name"]] = row
+    lines = [
+        f"| request kind | write | model req/s | measured req/s | p50 ms | p95 ms "
+        f"| p95 < {P95_TARGET_MS} ms | requests | errors |",
+        "|---|---|---:|---:|---:|---:|---|---:|---:|",
+    ]
+    misses = []
+    for kind in [*MODEL, Kind("Aggregated", "", 0, False)]:
+        row = rows.get(kind.name)
+        if row is None:
+            lines.append(f"| {kind.name} | | {per_second.get(kind.name, 0):.2f} | 0 | | | | 0 | |")
+            if kind.name != "Aggregated":
+                misses.append(f"clinic day, {kind.name}: no request made")
+            continue
+        count, failures = int(row["Request Count"]), int(row["Failure Count"])
+        p50, p95 = float(row["50%"] or 0), float(row["95%"] or 0)
+        model = per_second.get(kind.name, sum(per_second.values()))
+        met = p95 < P95_TARGET_MS and failures == 0
+        lines.append(
+            f"| {'all' if kind.name == 'Aggregated' else kind.name} | "
+            f"{'yes' if kind.write else ''} | {model:.2f} | {count / seconds:.2f} | {p50:.0f} "
+            f"| {p95:.0f} | {'met' if met else '**missed**'} | {count} | {failures} |"
+        )
+        if kind.name != "Aggregated" and not met:
+            misses.append(
+                f"clinic day, {kind.name}: p95 {p95:.0f} ms, {failures} errors "
+                f"(target p95 < {P95_TARGET_MS} ms, no errors)"
+            )
+    failures_file = Path(f"{prefix}_failures.csv")
+    if failures_file.exists():
+        with open(failures_file, encoding="utf-8") as failed:
+            reasons = [
+                f"{r['Name']}: {r['Error']} ({r['Occurrences']}x)" for r in csv.DictReader(failed)
+            ]
+        if reasons:
+            lines += ["", "Errors:", ""] + [f"- {reason}" for reason in reasons[:30]]
+    return "\n".join(lines), misses
