@@ -1,4 +1,4 @@
-from django.apps import AppConfig
+from django.apps import AppConfig, apps
 from django.contrib.admin import apps as admin_apps
 from django.db import connections
 from django.db.backends.signals import connection_created
@@ -8,8 +8,7 @@ from django.db.models.signals import post_migrate
 def _resync_role_groups(sender, app_config=None, using="default", **kwargs) -> None:
     # The roles are made by data migrations; a database flush (the test runner's, or
     # `manage.py flush`) empties them and then sends post_migrate, so make them again here.
-    from django.apps import apps
-
+    # Imported here: role_sync reaches the auth models, not loaded when this module is.
     from .role_sync import sync_role_groups
 
     # Sent once per app with models; the clinic app has none, so hook onto auth's.
@@ -23,6 +22,7 @@ class ClinicConfig(AppConfig):
     verbose_name = "Clinic"
 
     def ready(self) -> None:
+        # Imported in ready(), once the models are loaded (Django's place for start-up wiring).
         from . import checks, shared_cache  # noqa: F401 - checks registers the system checks
 
         post_migrate.connect(_resync_role_groups, dispatch_uid="clinic-resync-role-groups")

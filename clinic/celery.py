@@ -6,6 +6,7 @@ import threading
 from celery import Celery
 from celery.schedules import crontab
 from celery.signals import worker_shutting_down
+from django.conf import settings
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "clinic.settings")
 
@@ -26,8 +27,6 @@ def _make_filesystem_broker_folders(sender, **kwargs) -> None:
 @app.on_after_configure.connect
 def _beat_schedule(sender, **kwargs) -> None:
     """The whole beat schedule (read once the Django settings are loaded)."""
-    from django.conf import settings
-
     sender.conf.beat_schedule = {
         # Reminders, survey invitations and follow-up tasks: the outbox rows that are due.
         "sweep-outbox": {

@@ -4,6 +4,7 @@ Called from a migration in each app that adds models to ``ROLE_PERMISSIONS``, so
 always match the code after ``migrate``.
 """
 
+from django.apps import apps as global_apps
 from django.contrib.auth.management import create_permissions
 from django.contrib.contenttypes.management import create_contenttypes
 
@@ -12,8 +13,6 @@ from .roles import ROLE_PERMISSIONS
 
 def sync_role_groups(apps, schema_editor) -> None:
     # Permissions are normally made after migrate finishes; make them now so we can grant them.
-    from django.apps import apps as global_apps
-
     historical = apps is not global_apps
     for app_config in apps.get_app_configs():
         if historical:  # a migration's app states have no models module; pretend they do

@@ -10,11 +10,14 @@ from collections.abc import Callable, Iterable
 from functools import wraps
 
 from django.conf import settings
+from django.contrib.auth.models import Group
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect
 
 from clinic.prepared import Prepared
+
+from .signed_in import has_confirmed_device
 
 FRONT_DESK = "Front desk"
 CLINICIAN = "Clinician"
@@ -100,8 +103,6 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
 
 
 def _roles_query(user: int):
-    from django.contrib.auth.models import Group
-
     return Group.objects.filter(user__id=user, name__in=ROLES).values_list("name", flat=True)
 
 
@@ -133,8 +134,6 @@ def needs_second_factor(user) -> bool:
 
 
 def _has_confirmed_device(user) -> bool:
-    from .signed_in import has_confirmed_device
-
     # Cached for the request, like the roles: the view and the navigation both ask.
     cached = getattr(user, "_clinic_has_device", None)
     if cached is None:

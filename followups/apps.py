@@ -6,6 +6,7 @@ class FollowupsConfig(AppConfig):
     verbose_name = "Follow-ups and reminders"
 
     def ready(self) -> None:
+        # Imported in ready(): these modules use the models, not loaded when this one is.
         from auditlog.registry import auditlog
 
         from treatments.services import booking, plans, sessions

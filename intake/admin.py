@@ -13,7 +13,7 @@ from django.utils.html import format_html
 from clinic.admin import FixedValuesFilter
 from clinic.admin_patient_data import PatientDataAdmin
 
-from .forms import US_STATES
+from .form_fields import US_STATES
 from .models import (
     MRN_PREFIX,
     Assessment,

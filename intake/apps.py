@@ -6,6 +6,7 @@ class IntakeConfig(AppConfig):
     verbose_name = "Patients and intake"
 
     def ready(self) -> None:
+        # Imported in ready(): these modules use the models, not loaded when this one is.
         from auditlog.registry import auditlog
 
         from . import home_panels, models

@@ -1,71 +1,18 @@
+import copy
+
 from crispy_forms.helper import FormHelper
 from django import forms
 from django.core.validators import RegexValidator
 from phonenumber_field.formfields import PhoneNumberField
-from phonenumber_field.phonenumber import to_python
-from phonenumber_field.widgets import RegionalPhoneNumberWidget
 
 from clinic.date_bounds import birth_dates
 from clinic.forms import ClinicForm, ClinicModelForm
 
 from . import units
+from .form_fields import US_STATES, PhoneInput
 from .models import ConsultationRequest, ContactChannel, InquiryConcern, Patient, ReferralSource
 from .services.inquiries import INQUIRY_FIELDS, NO_CONCERN, NO_CONSENT, inquiry_errors
-
-US_STATES = [
-    ("", "—"),
-    ("AL", "Alabama"),
-    ("AK", "Alaska"),
-    ("AZ", "Arizona"),
-    ("AR", "Arkansas"),
-    ("CA", "California"),
-    ("CO", "Colorado"),
-    ("CT", "Connecticut"),
-    ("DE", "Delaware"),
-    ("DC", "District of Columbia"),
-    ("FL", "Florida"),
-    ("GA", "Georgia"),
-    ("HI", "Hawaii"),
-    ("ID", "Idaho"),
-    ("IL", "Illinois"),
-    ("IN", "Indiana"),
-    ("IA", "Iowa"),
-    ("KS", "Kansas"),
-    ("KY", "Kentucky"),
-    ("LA", "Louisiana"),
-    ("ME", "Maine"),
-    ("MD", "Maryland"),
-    ("MA", "Massachusetts"),
-    ("MI", "Michigan"),
-    ("MN", "Minnesota"),
-    ("MS", "Mississippi"),
-    ("MO", "Missouri"),
-    ("MT", "Montana"),
-    ("NE", "Nebraska"),
-    ("NV", "Nevada"),
-    ("NH", "New Hampshire"),
-    ("NJ", "New Jersey"),
-    ("NM", "New Mexico"),
-    ("NY", "New York"),
-    ("NC", "North Carolina"),
-    ("ND", "North Dakota"),
-    ("OH", "Ohio"),
-    ("OK", "Oklahoma"),
-    ("OR", "Oregon"),
-    ("PA", "Pennsylvania"),
-    ("RI", "Rhode Island"),
-    ("SC", "South Carolina"),
-    ("SD", "South Dakota"),
-    ("TN", "Tennessee"),
-    ("TX", "Texas"),
-    ("UT", "Utah"),
-    ("VT", "Vermont"),
-    ("VA", "Virginia"),
-    ("WA", "Washington"),
-    ("WV", "West Virginia"),
-    ("WI", "Wisconsin"),
-    ("WY", "Wyoming"),
-]
+from .services.questionnaires import intake_link_channel_refusal
 
 
 class DateInput(forms.DateInput):
@@ -73,18 +20,6 @@ class DateInput(forms.DateInput):
 
     def __init__(self, **kwargs):
         super().__init__(format="%Y-%m-%d", **kwargs)
-
-
-class PhoneInput(RegionalPhoneNumberWidget):
-    """A phone field that shows a number it cannot read exactly as typed (the stock widget
-    reformats it, so the person no longer sees what they entered)."""
-
-    def format_value(self, value):
-        if isinstance(value, str) and value:
-            number = to_python(value, region=self.region)
-            if not (number and number.is_valid()):
-                return value
-        return super().format_value(value)
 
 
 class PatientForm(ClinicModelForm):
@@ -311,8 +246,6 @@ class IntakeLinkForm(ClinicForm):
     )
 
     def __init__(self, *args, patient: Patient, **kwargs):
-        from .services.questionnaires import intake_link_channel_refusal
-
         super().__init__(*args, **kwargs)
         self.patient = patient
         self.refusals = {
@@ -501,8 +434,6 @@ class IntakeAmendmentForm(ClinicForm):
     )
 
     def __init__(self, *args, answer_field: forms.Field, **kwargs):
-        import copy
-
         super().__init__(*args, **kwargs)
         field = copy.deepcopy(answer_field)
         self.fields = {"value": field, **self.fields}

@@ -17,7 +17,7 @@ from clinic.forms import ClinicForm
 
 from . import scoring, units
 from .consent import CONSENT_TO_TREATMENT, PRIVACY_NOTICE
-from .forms import US_STATES, PhoneInput
+from .form_fields import US_STATES, PhoneInput
 
 REQUIRED = "Please answer this question."
 # What a missing answer asks for, said the way the question is answered (not "This field is

@@ -5,6 +5,7 @@ from decimal import Decimal
 
 from django import forms
 from django.forms.formsets import BaseFormSet
+from django.forms.utils import ErrorDict, ErrorList
 from django.utils.datastructures import MultiValueDict
 
 from clinic.text_input import without_control_characters
@@ -171,8 +172,6 @@ def medication_names(bound: BoundStep) -> list[str]:
 def quiet(bound: BoundStep) -> BoundStep:
     """Show a saved draft's values without the errors the patient has not asked to see yet
     (they appear when they press Next)."""
-    from django.forms.utils import ErrorDict, ErrorList
-
     bound.form.full_clean()
     bound.form._errors = ErrorDict()
     if bound.formset is not None:

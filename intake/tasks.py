@@ -6,12 +6,12 @@ from celery import shared_task
 from django.utils import timezone
 
 from .models import ClinicalAlert
-from .services import questionnaires as intake_services
+from .services.alert_emails import alert_notify
 
 
 @shared_task(acks_late=True, autoretry_for=(Exception,), retry_backoff=30, max_retries=5)
 def notify_clinicians_of_alert(alert_id: int) -> bool:
-    return intake_services.alert_notify(alert_id=alert_id)
+    return alert_notify(alert_id=alert_id)
 
 
 @shared_task(acks_late=True)
@@ -24,5 +24,5 @@ def notify_pending_alerts() -> int:
         .values_list("pk", flat=True)[:100]
     )
     for alert_id in ids:
-        intake_services.alert_notify(alert_id=alert_id)
+        alert_notify(alert_id=alert_id)
     return len(ids)

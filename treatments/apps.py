@@ -6,6 +6,7 @@ class TreatmentsConfig(AppConfig):
     verbose_name = "Screening and treatment"
 
     def ready(self) -> None:
+        # Imported in ready(): these modules use the models, not loaded when this one is.
         from auditlog.registry import auditlog
 
         from . import home_panels, intake_panels, models, patient_panels

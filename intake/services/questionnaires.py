@@ -34,14 +34,15 @@ from ..models import (
     Patient,
     PatientLink,
 )
-from ..questionnaire import STEP_SLUGS, STEPS, Step
+from ..questionnaire import SCREENING_QUESTIONS, STEP_SLUGS, STEPS, Step
 from ..questionnaire_state import (
     ABOUT_RECORD_FIELDS,
     bind_step,
     medication_names,
     storable_answers,
 )
-from .patients import patient_record_measurement
+from ..tasks import notify_clinicians_of_alert
+from .patients import patient_record_measurement, patient_update
 
 logger = logging.getLogger(__name__)
 
@@ -348,8 +349,6 @@ class IncompleteIntake(Exception):
 
 
 def intake_flags(bound_steps: dict) -> list[dict]:
-    from ..questionnaire import SCREENING_QUESTIONS
-
     flags: list[dict] = []
     questionnaires = bound_steps["questionnaires"].form
     item9 = int(questionnaires.cleaned_data["phq9_9"])
@@ -383,8 +382,6 @@ def intake_flags(bound_steps: dict) -> list[dict]:
 def intake_submit(*, intake: Intake, data, request_meta: dict) -> Intake:
     """Check every step again, compute the scores on the server, lock the intake and copy the
     confirmed contact details, height and weight to the patient's record."""
-    from .patients import patient_update
-
     if intake.is_submitted:
         raise IntakeLocked
     review = bind_step(STEPS[-1], data, intake=intake)
@@ -526,8 +523,6 @@ def alert_raise(
         defaults={"patient_id": patient_id, "urgent": urgent},
     )
     if created and urgent:
-        from ..tasks import notify_clinicians_of_alert
-
         transaction.on_commit(
             lambda: _enqueue_alert_notification(notify_clinicians_of_alert, alert.pk)
         )
@@ -539,43 +534,6 @@ def _enqueue_alert_notification(task, alert_id: int) -> None:
     # their way to the crisis resources); the alert row stays un-notified and the beat sweep
     # (intake.tasks.notify_pending_alerts) sends it once the broker is back.
     task_enqueue(task, alert_id)
-
-
-def alert_notify(*, alert_id: int) -> bool:
-    """Email every active clinician that an urgent alert is waiting (no patient details)."""
-    from django.contrib.auth import get_user_model
-
-    from clinic.roles import CLINICIAN
-
-    claimed = ClinicalAlert.objects.filter(pk=alert_id, notified_at__isnull=True).update(
-        notified_at=timezone.now()
-    )
-    if not claimed:
-        return False
-    if ClinicalAlert.objects.filter(pk=alert_id, acknowledged_at__isnull=False).exists():
-        # A clinician already handled it in the app (the email was held up, e.g. by the broker
-        # being down): an "urgent" email now would only mislead. Claimed, so the sweep stops.
-        return False
-    recipients = list(
-        get_user_model()
-        .objects.filter(is_active=True, groups__name=CLINICIAN)
-        .exclude(email="")
-        .values_list("email", flat=True)
-    )
-    url = settings.CLINIC_BASE_URL.rstrip("/") + reverse("intake:alert_list")
-    try:
-        for email in recipients:
-            send_email_message(
-                to=email,
-                subject=f"Urgent: a patient alert needs review ({settings.CLINIC_NAME})",
-                body=(
-                    f"An urgent alert is waiting for a clinician. Sign in to review it:\n\n{url}\n"
-                ),
-            )
-    except NotificationError:
-        ClinicalAlert.objects.filter(pk=alert_id).update(notified_at=None)
-        raise
-    return True
 
 
 def alert_acknowledge(*, alert: ClinicalAlert, user, note: str) -> bool:

@@ -12,6 +12,7 @@ from clinic.text_input import data_without_control_characters
 from .. import patient_session
 from ..models import ClinicalAlert
 from ..questionnaire import STEP_SLUGS, STEPS
+from ..questionnaire_review import review_sections
 from ..questionnaire_state import bind_step, quiet
 from ..services import questionnaires as intake_services
 
@@ -164,8 +165,6 @@ def step(request, slug: str):
         # follows the patient's taps; this is what they see without it, after Save).
         context["crisis_hidden"] = bound.form["phq9_9"].value() not in ("1", "2", "3")
     if current.slug == "review":
-        from ..questionnaire_review import review_sections
-
         context["sections"] = review_sections(intake)
     return render(request, "intake/patient/step.html", context, status=status)
 

@@ -12,6 +12,7 @@ from django.utils import timezone
 from clinic.notifications import NotificationError, send_email_message, send_sms_message
 from intake.models import Intake, Patient
 from intake.selectors import patient_open_item9_alerts
+from intake.services.questionnaires import intake_request_more_information
 
 from ..models import AssessmentFinding, Screening, ScreeningDetermination, StaffTask
 from ..screening_rules import Result, screen
@@ -169,8 +170,6 @@ def screening_determine(
 
 
 def _ask_for_more_information(screening: Screening, determination, user) -> None:
-    from intake.services.questionnaires import intake_request_more_information
-
     if determination.info_route == ScreeningDetermination.InfoRoute.PATIENT:
         sent = intake_request_more_information(
             previous=screening.intake, request=determination.info_request, requested_by=user

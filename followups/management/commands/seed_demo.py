@@ -5,15 +5,38 @@ what is missing.
 """
 
 import random
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.utils import timezone
 
 from clinic.roles import CLINIC_ADMIN, CLINICIAN, FRONT_DESK
+from followups.models import Survey
+from followups.services.results import survey_results_record
+from intake.models import Intake, Patient
+from intake.questionnaire import SCREENING_QUESTIONS, STEP_BY_SLUG, TREATMENTS
+from intake.questionnaire_state import ABOUT_RECORD_FIELDS
+from intake.services import questionnaires as intake_services
+from intake.services.patients import patient_record_measurement, patient_register
+from treatments import limits
+from treatments.models import (
+    AssessmentFinding,
+    Screening,
+    ScreeningDetermination,
+    TreatmentChair,
+    TreatmentPlan,
+    TreatmentSession,
+)
+from treatments.selectors.booking import plan_series_proposal
+from treatments.services import sessions as log
+from treatments.services.booking import plan_current_version, session_book
+from treatments.services.plans import plan_activate, plan_create
+from treatments.services.screening import finding_record, screening_determine
+from treatments.session_rules import ALDRETE_CRITERIA
 
 from ._demo_history import seed_history
 
@@ -74,9 +97,6 @@ class Command(BaseCommand):
     help = "Create demo staff (one per role) and about 20 demo patients. Safe to run again."
 
     def handle(self, *args, **options):
-        from intake.models import Patient
-        from intake.services.patients import patient_record_measurement, patient_register
-
         with transaction.atomic():
             User = get_user_model()
             staff = {}
@@ -167,11 +187,6 @@ DEMO_SUBMITTED = 8  # the first patients have submitted intakes; the next are un
 def _seed_intakes(front_desk) -> int:
     """Submitted intakes with varied scores, one in progress, one just invited, one with a
     PHQ-9 item 9 answer that raised an alert."""
-    from intake.models import Patient
-    from intake.questionnaire import SCREENING_QUESTIONS, STEP_BY_SLUG, TREATMENTS
-    from intake.questionnaire_state import ABOUT_RECORD_FIELDS
-    from intake.services import questionnaires as intake_services
-
     meta = {"ip": "127.0.0.1", "user_agent": "seed_demo"}
     made = 0
     patients = list(Patient.objects.order_by("id")[: DEMO_SUBMITTED + 2])
@@ -248,10 +263,6 @@ def _seed_intakes(front_desk) -> int:
 def _seed_screenings(clinician) -> None:
     """Assessment findings for the submitted intakes (one with severe blood pressure), and a
     few signed determinations, so the worklist shows every kind of result."""
-    from intake.models import Intake
-    from treatments.models import AssessmentFinding, ScreeningDetermination
-    from treatments.services.screening import finding_record, screening_determine
-
     submitted = Intake.objects.filter(status=Intake.Status.SUBMITTED).select_related("patient")
     for index, intake in enumerate(submitted.order_by("patient_id")):
         patient = intake.patient
@@ -293,8 +304,6 @@ DEMO_CHAIRS = [
 
 def _seed_chairs() -> None:
     """The treatment chairs (clinic admins manage them in the admin)."""
-    from treatments.models import TreatmentChair
-
     for order, (name, location) in enumerate(DEMO_CHAIRS):
         TreatmentChair.objects.get_or_create(
             name=name, defaults={"location": location, "display_order": order}
@@ -305,14 +314,6 @@ def _seed_plans_and_sessions(clinician, front_desk) -> None:
     """An active IV induction plan for each approved patient, starting today, with the first
     three sessions of the series booked as the booking page proposes them (a free chair and
     time on open days, none in the past), so the chair board has something on it."""
-    from datetime import datetime
-
-    from django.utils import timezone
-
-    from treatments.models import Screening, TreatmentPlan
-    from treatments.selectors.booking import plan_series_proposal
-    from treatments.services.booking import session_book
-    from treatments.services.plans import plan_activate, plan_create
 
     approved = Screening.objects.filter(is_current=True, status=Screening.Status.APPROVED)
     today = timezone.localdate()
@@ -353,15 +354,6 @@ def _seed_followups(clinician) -> None:
     check-in surveys scheduled by the discharge (the worker's sweep sends the ones already due),
     the first session's 24-hour survey answered, and the second's reporting a severe headache
     (an escalation)."""
-    from datetime import datetime, time, timedelta
-
-    from django.utils import timezone
-
-    from followups.models import Survey
-    from followups.services.results import survey_results_record
-    from treatments import limits
-    from treatments.models import TreatmentChair, TreatmentPlan, TreatmentSession
-    from treatments.services.booking import plan_current_version
 
     plan = (
         TreatmentPlan.objects.filter(status=TreatmentPlan.Status.ACTIVE)
@@ -420,11 +412,6 @@ def _log_demo_session(session, clinician) -> None:
     checks and baseline vitals, the plan's dose over its infusion time, vitals every 15 minutes
     until sedation and dissociation resolved, and discharge after the hour of observation (the
     discharge schedules the follow-ups)."""
-    from datetime import timedelta
-    from decimal import Decimal
-
-    from treatments.services import sessions as log
-    from treatments.session_rules import ALDRETE_CRITERIA
 
     version = session.plan_version
     starts = session.starts_at
