@@ -200,6 +200,46 @@ def baseline_score(series: Sequence[Score], first_session_at: datetime) -> int |
     return before[-1].total if before else None
 
 
+# --- One instrument's scores marked for the chart ----------------------------------------------
+
+
+@dataclass(frozen=True)
+class ScoreOutcome:
+    """Where each score of one instrument stands against the baseline (indexes in time order)."""
+
+    baseline: int | None  # index of the baseline score, None without one
+    responses: frozenset[int]
+    remissions: frozenset[int]
+    after_start: frozenset[int]  # scores taken from the first completed session on
+    # False when the baseline is below the clinic's cut-off: no response or remission counted.
+    symptomatic: bool = True
+
+
+def score_outcome(
+    totals: Sequence[tuple[datetime, int]], *, treatment_start: datetime | None, baseline_min: int
+) -> ScoreOutcome:
+    """``totals`` in time order, marked with the rules above (the patient chart shows them).
+    Before treatment starts nothing is a response or a remission, nor after it without a
+    baseline or from one below ``baseline_min`` (a patient who starts at 3 and stays at 3 is not
+    a remission)."""
+    if treatment_start is None:
+        return ScoreOutcome(None, frozenset(), frozenset(), frozenset())
+    before = [index for index, (at, _) in enumerate(totals) if at < treatment_start]
+    baseline = before[-1] if before else None
+    after = frozenset(index for index, (at, _) in enumerate(totals) if at >= treatment_start)
+    if baseline is None:
+        # Without a score before treatment nobody knows the patient started symptomatic.
+        return ScoreOutcome(None, frozenset(), frozenset(), after)
+    baseline_total = totals[baseline][1]
+    if not is_symptomatic(baseline_total, baseline_min=baseline_min):
+        return ScoreOutcome(baseline, frozenset(), frozenset(), after, symptomatic=False)
+    responses = frozenset(
+        index for index in after if is_response(baseline=baseline_total, score=totals[index][1])
+    )
+    remissions = frozenset(index for index in after if is_remission(totals[index][1]))
+    return ScoreOutcome(baseline, responses, remissions, after)
+
+
 def score_at(series: Sequence[Score], anchor_at: datetime, point: TimePoint) -> int | None:
     """The first score taken in the time point's window after the anchor (the first session's
     start, or the start of the induction series' last infusion)."""

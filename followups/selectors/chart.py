@@ -11,16 +11,15 @@ started (the first completed session), so they are read up to ``SOURCE_LIMIT`` e
 Rows are read as tuples, not model instances, which cost more than the query here; only the
 events shown are put into words, with the models' display methods on unsaved instances.
 
-Response and remission follow the clinic's usual definitions: the baseline is the last score
-before the first completed session (as ``followups.services.results`` compares with), a
-response is a total at least 50% below it, a remission a total below 5, both counted from the
-first completed session on, and only from a symptomatic baseline (``CLINIC_OUTCOME_BASELINE_MIN``
-or more). The 24-hour check-in's anxiety questions ("since your treatment") have their own line,
+Response and remission are the outcomes report's rules (``followups.outcomes.score_outcome``):
+the baseline is the last score before the first completed session, a response a total at least
+50% below it, a remission a total below 5, both counted from the first completed session on, and
+only from a symptomatic baseline (``CLINIC_OUTCOME_BASELINE_MIN`` or more). The 24-hour check-in's anxiety questions ("since your treatment") have their own line,
 with no bands, baseline, response or remission: they are not the GAD-7.
 """
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -51,12 +50,12 @@ from treatments.models import (
 
 from ..models import FollowUpCall, OutboxEntry, Survey
 from ..models.outbox import message_description, with_channel
+from ..outcomes import ScoreOutcome, score_outcome
 from .worklists import SURVEY_SOURCE, score_texts
 
 TIMELINE_LIMIT = 25  # latest events on the chart page, across every source
 SOURCE_LIMIT = 200  # rows per source on the full timeline, and sessions drawn
 SCORES_LIMIT = 500  # latest scores drawn and listed
-REMISSION_BELOW = 5
 NO_SCORE = (None, None)  # (total, band) of a scale not taken
 SOURCE_LABELS = {"intake": "Intake", "survey": "Check-in survey", "session": "Session"}
 SESSION_STATUSES = dict(TreatmentSession.Status.choices)
@@ -85,51 +84,6 @@ INSTRUMENTS = (
     ),
 )
 VALIDATED_INSTRUMENTS = tuple(instrument for instrument in INSTRUMENTS if instrument.has_outcomes)
-
-
-# --- Response and remission: plain rules on (when, total) ---------------------------------------
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """Where each score of one instrument stands against the baseline (indexes in time order)."""
-
-    baseline: int | None  # index of the baseline score, None without one
-    responses: frozenset[int]
-    remissions: frozenset[int]
-    after_start: frozenset[int]  # scores taken from the first completed session on
-    # False when the baseline is below the clinic's cut-off: no response or remission counted.
-    symptomatic: bool = True
-
-
-def is_response(total: int, baseline_total: int) -> bool:
-    """At least 50% below the baseline."""
-    return baseline_total > 0 and total * 2 <= baseline_total
-
-
-def score_outcome(
-    totals: Sequence[tuple[datetime, int]], *, treatment_start: datetime | None, baseline_min: int
-) -> Outcome:
-    """``totals`` in time order. Before treatment starts nothing is a response or a remission,
-    nor after it without a baseline or from one below ``baseline_min`` (a patient who starts at
-    3 and stays at 3 is not a remission)."""
-    if treatment_start is None:
-        return Outcome(None, frozenset(), frozenset(), frozenset())
-    before = [index for index, (at, _) in enumerate(totals) if at < treatment_start]
-    baseline = before[-1] if before else None
-    after = frozenset(index for index, (at, _) in enumerate(totals) if at >= treatment_start)
-    if baseline is None:
-        # Without a score before treatment nobody knows the patient started symptomatic.
-        return Outcome(None, frozenset(), frozenset(), after)
-    if totals[baseline][1] < baseline_min:
-        return Outcome(baseline, frozenset(), frozenset(), after, symptomatic=False)
-    responses = frozenset(
-        index
-        for index in after
-        if baseline is not None and is_response(totals[index][1], totals[baseline][1])
-    )
-    remissions = frozenset(index for index in after if totals[index][1] < REMISSION_BELOW)
-    return Outcome(baseline, responses, remissions, after)
 
 
 # --- The scores ----------------------------------------------------------------------------------
@@ -220,7 +174,7 @@ class Course:
 
 def _status(
     points: list[ScorePoint],
-    outcome: Outcome,
+    outcome: ScoreOutcome,
     *,
     treatment_start: datetime | None,
 ) -> str:

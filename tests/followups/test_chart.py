@@ -15,7 +15,7 @@ from django.test import RequestFactory
 from django.urls import reverse
 
 from clinic.roles import user_roles
-from followups import chart_panel, charts
+from followups import chart_panel, charts, outcomes
 from followups.models import FollowUpCall, Survey
 from followups.selectors import chart as chart_selectors
 from intake import patient_panels
@@ -345,7 +345,7 @@ def test_the_baseline_is_the_last_score_before_the_first_session():
     start = DAY + timedelta(days=10)
     totals = [(DAY, 18), (DAY + timedelta(days=5), 16), (start, 9), (start + timedelta(1), 8)]
 
-    outcome = chart_selectors.score_outcome(totals, treatment_start=start, baseline_min=10)
+    outcome = outcomes.score_outcome(totals, treatment_start=start, baseline_min=10)
 
     assert outcome.baseline == 1
     assert outcome.responses == {3}  # 9 is 44% below 16; 8 is 50% below
@@ -355,11 +355,8 @@ def test_the_baseline_is_the_last_score_before_the_first_session():
 def test_nothing_counts_before_treatment_or_without_a_baseline():
     totals = [(DAY, 16), (DAY + timedelta(days=1), 3)]
 
-    assert (
-        chart_selectors.score_outcome(totals, treatment_start=None, baseline_min=10).responses
-        == set()
-    )
-    no_baseline = chart_selectors.score_outcome(totals, treatment_start=DAY, baseline_min=10)
+    assert outcomes.score_outcome(totals, treatment_start=None, baseline_min=10).responses == set()
+    no_baseline = outcomes.score_outcome(totals, treatment_start=DAY, baseline_min=10)
     assert no_baseline.baseline is None
     assert no_baseline.responses == set()
     # Nor a remission: without a baseline nobody knows the patient started symptomatic.
@@ -371,7 +368,7 @@ def test_response_and_remission_need_a_symptomatic_baseline(baseline, counted):
     start = DAY + timedelta(days=10)
     totals = [(DAY, baseline), (start + timedelta(days=1), 2)]
 
-    outcome = chart_selectors.score_outcome(totals, treatment_start=start, baseline_min=10)
+    outcome = outcomes.score_outcome(totals, treatment_start=start, baseline_min=10)
 
     assert outcome.symptomatic is counted
     assert outcome.responses == outcome.remissions == ({1} if counted else set())
