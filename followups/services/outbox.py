@@ -52,7 +52,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from clinic.notifications import NotificationError, send_email_message, send_sms_message
-from intake.models import Patient
+from intake.contact import patient_channel
 from intake.services.questionnaires import token_digest
 from treatments.models import StaffTask, TreatmentSession
 
@@ -153,27 +153,6 @@ def outbox_send_again(*, entry: OutboxEntry, user) -> bool:
             send_started_at=None,
         )
     )
-
-
-# --- Channels ----------------------------------------------------------------------------------
-
-
-def patient_channel(patient: Patient) -> tuple[str | None, str]:
-    """The way to reach this patient by their preference and consent, or None and why."""
-    sms_ok = bool(patient.mobile) and patient.consent_sms
-    email_ok = bool(patient.email) and patient.consent_email
-    order = (
-        (Channel.EMAIL, Channel.SMS)
-        if patient.preferred_contact == "email"
-        else (
-            Channel.SMS,
-            Channel.EMAIL,
-        )
-    )
-    for channel in order:
-        if (channel == Channel.SMS and sms_ok) or (channel == Channel.EMAIL and email_ok):
-            return channel, ""
-    return None, "No text-message or email consent with a number or address on file"
 
 
 # --- The sweep ---------------------------------------------------------------------------------

@@ -447,6 +447,27 @@ def test_a_decline_by_email_has_no_clinical_detail_either(
     assert_no_clinical_words(email.subject + " " + email.body)
 
 
+def test_a_decline_for_a_patient_who_prefers_texts_but_only_agreed_to_email_goes_by_email(
+    settings, front_desk_user, clinician_user, mailoutbox, django_capture_on_commit_callbacks
+):
+    # The same channel as their reminders and surveys (intake.contact.patient_channel).
+    screening = screened(front_desk_user)
+    patient = screening.patient
+    patient.preferred_contact = "sms"
+    patient.consent_sms = False
+    patient.consent_email = True
+    patient.save(update_fields=["preferred_contact", "consent_sms", "consent_email"])
+
+    with django_capture_on_commit_callbacks(execute=True):
+        determine(screening, clinician_user, decision=Decision.DECLINE, reason="Liver disease")
+
+    [email] = mailoutbox
+    assert email.to == [patient.email]
+    assert settings.CLINIC_PHONE in email.body
+    assert LocmemSMSBackend.outbox == []
+    assert not StaffTask.objects.exists()
+
+
 def test_a_decline_for_a_patient_who_cannot_be_messaged_is_a_call_for_the_front_desk(
     front_desk_user, clinician_user, django_capture_on_commit_callbacks
 ):

@@ -10,6 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from clinic.notifications import NotificationError, send_email_message, send_sms_message
+from intake.contact import EMAIL, SMS, patient_channel
 from intake.models import Intake, Patient
 from intake.selectors import patient_open_item9_alerts
 from intake.services.questionnaires import intake_request_more_information
@@ -195,10 +196,11 @@ def _tell_patient_to_call(patient: Patient) -> None:
         f"{name}: thank you for your forms. Please call us at {settings.CLINIC_PHONE} "
         "so we can talk about your next steps."
     )
+    channel, _ = patient_channel(patient)
     try:
-        if patient.preferred_contact == "email" and patient.email and patient.consent_email:
+        if channel == EMAIL:
             send_email_message(to=patient.email, subject=f"A message from {name}", body=body)
-        elif patient.mobile and patient.consent_sms:
+        elif channel == SMS:
             send_sms_message(to=patient.mobile.as_e164, body=body)
         else:
             task_create(
