@@ -14,8 +14,9 @@ events shown are put into words, with the models' display methods on unsaved ins
 Response and remission are the outcomes report's rules (``followups.outcomes.score_outcome``):
 the baseline is the last score before the first completed session, a response a total at least
 50% below it, a remission a total below 5, both counted from the first completed session on, and
-only from a symptomatic baseline (``CLINIC_OUTCOME_BASELINE_MIN`` or more). The 24-hour check-in's anxiety questions ("since your treatment") have their own line,
-with no bands, baseline, response or remission: they are not the GAD-7.
+only from a symptomatic baseline (``CLINIC_OUTCOME_BASELINE_MIN`` or more). The 24-hour
+check-in's anxiety questions ("since your treatment") have their own line, with no bands,
+baseline, response or remission: they are not the GAD-7.
 """
 
 import json
