@@ -147,10 +147,6 @@ def _chair_sessions(count: int, by, chair, start) -> list:
         patient.legal_first_name, patient.legal_last_name = "Benchmark", "Chairs"
         patient.save(update_fields=["legal_first_name", "legal_last_name"])
         first.delete()
-    plan_session = TreatmentSession.objects.filter(patient=patient).first()
-    if plan_session is None:
-        plan_session = booked_session(by=by, patient=patient, starts_at=start)
-        plan_session.delete()
     plan = patient.plans.order_by("-pk").first()
     version = plan.versions.order_by("-number").first()
     made = []
@@ -308,7 +304,26 @@ def prepare(base_url: str, clinics: int, seconds: int, out: Path, staff_session)
         .order_by("-pk")
         .values_list("pk", flat=True)[:50]
     )
+    from tests.followups.surveys import ANXIETY, FEELING
+    from tests.intake.answers import (
+        ABOUT,
+        HISTORY,
+        MEDICAL,
+        MEDICATIONS,
+        QUESTIONNAIRES,
+        SYMPTOMS,
+    )
+
     data = {
+        "intake_steps": [
+            ("about", ABOUT),
+            ("history", HISTORY),
+            ("symptoms", SYMPTOMS),
+            ("medical", MEDICAL),
+            ("medications", MEDICATIONS),
+            ("questionnaires", QUESTIONNAIRES),
+        ],
+        "survey_steps": [("feeling", FEELING), ("anxiety", ANXIETY)],
         "staff": staff,
         "intake": intake,
         "survey": survey,
@@ -372,6 +387,10 @@ def run(base_url: str, data_file: Path, clinics: int, seconds: int, run_dir: Pat
 def report(prefix: Path, clinics: int, seconds: int) -> tuple[str, list[str]]:
     per_second = rates(clinics)
     rows = {}
+    if not Path(f"{prefix}_stats.csv").exists():
+        return f"locust wrote no statistics: see {prefix.parent / 'locust.log'}", [
+            "clinic day: locust did not run"
+        ]
     with open(f"{prefix}_stats.csv", encoding="utf-8") as stats:
         for row in csv.DictReader(stats):
             rows[row["Name"]] = row

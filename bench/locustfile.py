@@ -19,24 +19,16 @@ from zoneinfo import ZoneInfo
 from locust import HttpUser, constant_throughput, task
 
 from bench.clinic_day import MODEL
-from tests.followups.surveys import ANXIETY, FEELING
-from tests.intake.answers import ABOUT, HISTORY, MEDICAL, MEDICATIONS, QUESTIONNAIRES, SYMPTOMS
 
 DATA = json.loads(open(os.environ["BENCH_DAY_DATA"], encoding="utf-8").read())  # noqa: SIM115
 CLINIC_TZ = ZoneInfo("America/Chicago")
 CSRF = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 STAMP = re.compile(r'name="form_stamp" value="([^"]+)"')
-# The intake's steps before the consent (whose answers submit it): walked round and round.
-INTAKE_STEPS = [
-    ("about", ABOUT),
-    ("history", HISTORY),
-    ("symptoms", SYMPTOMS),
-    ("medical", MEDICAL),
-    ("medications", MEDICATIONS),
-    ("questionnaires", QUESTIONNAIRES),
-]
-# The check-in survey's steps before the last (whose answers submit it).
-SURVEY_STEPS = [("feeling", FEELING), ("anxiety", ANXIETY)]
+# The intake's steps before the consent (whose answers submit it), walked round and round; the
+# check-in survey's before the last. Their answers (tests/intake/answers.py,
+# tests/followups/surveys.py) come with the data: this file imports nothing of Django.
+INTAKE_STEPS = DATA["intake_steps"]
+SURVEY_STEPS = DATA["survey_steps"]
 INQUIRY = {
     "first_name": "Maria",
     "last_name": "Delgado",
@@ -46,6 +38,9 @@ INQUIRY = {
     "preferred_contact": "email",
     "concerns": ["depression", "anxiety"],
     "concern_details": "Low for two years, nothing has helped so far.",
+    "heard_about": "doctor",
+    "consent_to_contact": "on",
+    "website": "",
 }
 MIN_FILL_SECONDS = 3.5  # intake.services.inquiries.MIN_FILL_SECONDS (3), and a little more
 # Consumed by one request each: taken in turn, never twice.
@@ -72,6 +67,12 @@ def expect(response, status: int, location_part: str = "") -> None:
         response.failure(f"{status} to {response.headers.get('Location')}")
     else:
         response.success()
+
+
+def stagger(user) -> None:
+    """Start at a random point of the first pacing interval, so that the people's requests
+    arrive spread over time, not all at the start."""
+    time.sleep(random.uniform(0, 1 / DATA["throughput"][user.who]))
 
 
 class Person(HttpUser):
@@ -105,6 +106,7 @@ class Staff(Person):
         self.client.cookies.update(session["cookies"])
         self.csrf = session["csrf"]
         self.kinds = kinds_of(self.who)
+        stagger(self)
 
     def patient(self) -> int:
         return random.choice(DATA["patients"])
@@ -310,6 +312,7 @@ class Patient(HttpUser):
         )
         self.csrf = self.client.cookies.get("csrftoken", self.csrf)
         self.step = 0
+        stagger(self)
 
     @task
     def one_step(self) -> None:
@@ -334,13 +337,13 @@ class Patient(HttpUser):
 
 
 class IntakePatient(Patient):
-    kind, steps, prefix = "intake", INTAKE_STEPS, "intake"
+    kind, steps, prefix, who = "intake", INTAKE_STEPS, "intake", "intake"
     fixed_count = DATA["people"]["intake"] * DATA["clinics"]
     wait_time = constant_throughput(DATA["throughput"]["intake"])
 
 
 class SurveyPatient(Patient):
-    kind, steps, prefix = "survey", SURVEY_STEPS, "survey"
+    kind, steps, prefix, who = "survey", SURVEY_STEPS, "survey", "survey"
     fixed_count = DATA["people"]["survey"] * DATA["clinics"] if DATA["survey"] else 0
     wait_time = constant_throughput(DATA["throughput"]["survey"])
 
@@ -348,8 +351,12 @@ class SurveyPatient(Patient):
 class Visitor(HttpUser):
     """Someone asking for a consultation: the form, a few seconds typing, the request."""
 
+    who = "visitor"
     fixed_count = DATA["people"]["visitor"] * DATA["clinics"]
     wait_time = constant_throughput(DATA["throughput"]["visitor"])
+
+    def on_start(self) -> None:
+        stagger(self)
 
     @task
     def ask(self) -> None:

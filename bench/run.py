@@ -960,8 +960,14 @@ def sizes_bench(config: Config, run_dir: Path) -> tuple[str, list[str], list[Res
     try:
         for side in (small, large):
             side.server.wait_until_up()
+        # Every staff page that answers at both sizes (bench/pages.py; the probe's refusals
+        # are listed by `make bench`).
+        answering = []
+        for side in (small, large):
+            kept, _ = probe(list(side.pages.values()), side.server.base_url, side.fixtures)
+            answering.append({page.name for page in kept})
         for name in small.pages:
-            if name not in large.pages:
+            if name not in large.pages or not (name in answering[0] and name in answering[1]):
                 continue
             sessions = {}
             for side in (small, large):
