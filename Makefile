@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed-stamp
 RUN_ENV := DEBUG=$${DEBUG:-1} CLINIC_SHOW_DEMO_LOGINS=$${CLINIC_SHOW_DEMO_LOGINS:-1} \
 	CLINIC_2FA_REQUIRED_ROLES=$${CLINIC_2FA_REQUIRED_ROLES-}
 
-.PHONY: install run test lint format check-deploy clean bench bench-data bench-sizes
+.PHONY: install run test lint format check-deploy clean bench bench-data bench-day bench-sizes
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -59,6 +59,10 @@ bench: install
 	@command -v wrk >/dev/null || { echo "Installing Debian's wrk (the load generator)"; \
 		apt-get install -y -qq wrk >/dev/null; }
 	$(PY) -m bench.run
+
+# The clinic day alone: the busiest hour of BENCH_CLINICS clinics under locust.
+bench-day: install
+	$(PY) -m bench.run day
 
 # Each page at 1,000 and at 100,000 patients, turn about (BENCH_SMALL_DATABASE_URL).
 bench-sizes: install

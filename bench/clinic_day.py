@@ -77,10 +77,10 @@ MODEL = [
     Kind("dose given", "clinician", 10, True),
     Kind("vitals", "clinician", 60, True),
     Kind("discharge", "clinician", 10, True),
-    # 15 patients on intake forms: a step every 60 s (its page, then its answers).
+    # 15 patients on intake forms: a step every 2 minutes each (its page, then its answers).
     Kind("intake step GET", "intake", 450, False),
     Kind("intake step POST", "intake", 450, True),
-    # 5 patients on a check-in survey, the same pace.
+    # 5 patients on a check-in survey, at the same pace.
     Kind("survey step GET", "survey", 150, False),
     Kind("survey step POST", "survey", 150, True),
     # Visitors: 5 consultation requests an hour (the form, then the request).
@@ -133,25 +133,36 @@ def _chair():
     return chair
 
 
-def _chair_sessions(count: int, by, chair, start) -> list:
-    """``count`` sessions of one benchmark patient's plan on the benchmark's chair, two minutes
-    apart from ``start`` (a chair and a patient hold one session at a time)."""
+def _chair_sessions(count: int, by, chair) -> list:
+    """``count`` sessions of one benchmark patient's plan on the benchmark's chair, a minute
+    each, back to back, ending about now (a chair and a patient hold one session at a time;
+    after the sessions an earlier run left, if it was less than that ago)."""
+    from django.db.models import Max
+    from django.utils import timezone
+
     from intake.models import Patient
     from tests.treatments.sessions import booked_session
     from treatments.models import TreatmentSession
 
+    now = timezone.now()
     patient = Patient.objects.filter(legal_first_name="Benchmark", legal_last_name="Chairs").first()
     if patient is None:
-        first = booked_session(by=by, starts_at=start - timedelta(days=400))
+        first = booked_session(by=by, starts_at=now - timedelta(days=400))
         patient = first.patient
         patient.legal_first_name, patient.legal_last_name = "Benchmark", "Chairs"
         patient.save(update_fields=["legal_first_name", "legal_last_name"])
         first.delete()
     plan = patient.plans.order_by("-pk").first()
     version = plan.versions.order_by("-number").first()
+    start = now - timedelta(minutes=count + 5)
+    latest = TreatmentSession.objects.filter(
+        chair=chair, starts_at__lt=now + timedelta(days=1)
+    ).aggregate(end=Max("ends_at"))["end"]
+    if latest is not None and latest > start:
+        start = latest
     made = []
     for index in range(count):
-        starts_at = start + timedelta(minutes=2 * index)
+        starts_at = start + timedelta(minutes=index)
         made.append(
             TreatmentSession.objects.create(
                 patient=patient,
@@ -164,6 +175,44 @@ def _chair_sessions(count: int, by, chair, start) -> list:
             )
         )
     return made
+
+
+def _booking_plans(count: int) -> list[int]:
+    """Active plans of the seeded clinic with a session left to book, newest first."""
+    from treatments.models import TreatmentPlan, TreatmentSession
+
+    found = []
+    plans = TreatmentPlan.objects.filter(status=TreatmentPlan.Status.ACTIVE).order_by("-pk")
+    for plan in plans[: count * 10]:
+        version = plan.versions.order_by("-number").first()
+        booked = plan.sessions.exclude(
+            status__in=[TreatmentSession.Status.CANCELLED, TreatmentSession.Status.NO_SHOW]
+        ).count()
+        if version is not None and booked < (version.sessions_planned or 0):
+            found.append(plan.pk)
+            if len(found) == count:
+                break
+    return found
+
+
+def _booking_slots(count: int, chair) -> list[tuple[str, str]]:
+    """Free (day, time) pairs on the benchmark's chair, two a day (08:00 and 12:00, Monday to
+    Saturday), from two months ahead or after the last a run booked there."""
+    from django.db.models import Max
+    from django.utils import timezone
+
+    from treatments.models import TreatmentSession
+
+    day = timezone.localdate() + timedelta(days=60)
+    latest = TreatmentSession.objects.filter(chair=chair).aggregate(last=Max("starts_at"))["last"]
+    if latest is not None and timezone.localtime(latest).date() >= day:
+        day = timezone.localtime(latest).date() + timedelta(days=1)
+    slots = []
+    while len(slots) < count:
+        if day.weekday() < 6:
+            slots += [(day.isoformat(), "08:00"), (day.isoformat(), "12:00")]
+        day += timedelta(days=1)
+    return slots[:count]
 
 
 def prepare(base_url: str, clinics: int, seconds: int, out: Path, staff_session):
@@ -179,7 +228,7 @@ def prepare(base_url: str, clinics: int, seconds: int, out: Path, staff_session)
     from intake.services.questionnaires import intake_link_issue
     from tests.followups.surveys import issue_survey_link, link_path
     from tests.treatments import sessions as helpers
-    from treatments.models import StaffTask, TreatmentPlan, TreatmentSession
+    from treatments.models import StaffTask, TreatmentSession
 
     users = get_user_model()
     clinician = users.objects.get(username="clinician")
@@ -265,10 +314,6 @@ def prepare(base_url: str, clinics: int, seconds: int, out: Path, staff_session)
 
     # The chair writes: sessions in the state each needs, on the benchmark's chair.
     chair = _chair()
-    TreatmentSession.objects.filter(chair=chair, starts_at__gte=now - timedelta(days=1)).exclude(
-        status__in=[TreatmentSession.Status.COMPLETED]
-    ).update(status=TreatmentSession.Status.CANCELLED)
-    start = now - timedelta(hours=23)
     wanted = {
         "check-in": 5,
         "checks before the dose": 5,
@@ -276,7 +321,7 @@ def prepare(base_url: str, clinics: int, seconds: int, out: Path, staff_session)
         "vitals": 10,
         "discharge": pool("discharge"),
     }
-    made = _chair_sessions(sum(wanted.values()), clinician, chair, start)
+    made = _chair_sessions(sum(wanted.values()), clinician, chair)
     pools, offset = {}, 0
     for kind, count in wanted.items():
         pools[kind] = made[offset : offset + count]
@@ -293,12 +338,9 @@ def prepare(base_url: str, clinics: int, seconds: int, out: Path, staff_session)
         if session in pools["discharge"]:
             helpers.monitored(session, by=clinician)
 
-    # Bookings: active plans of the seeded clinic with sessions left to book.
-    plans = list(
-        TreatmentPlan.objects.filter(status=TreatmentPlan.Status.ACTIVE)
-        .order_by("-pk")
-        .values_list("pk", flat=True)[: pool("booking")]
-    )
+    # Bookings: each on a plan with a session left to book, in a free slot of the chair.
+    plans = _booking_plans(pool("booking"))
+    slots = _booking_slots(len(plans), chair)
     tasks = list(
         StaffTask.objects.filter(status="open", source_kind=TASK_SOURCE, role="front_desk")
         .order_by("-pk")
@@ -331,7 +373,7 @@ def prepare(base_url: str, clinics: int, seconds: int, out: Path, staff_session)
         "surnames": surnames,
         "sessions": sessions_seen,
         "pools": {kind: [s.pk for s in items] for kind, items in pools.items()},
-        "plans": plans,
+        "bookings": [[plan, day, at] for plan, (day, at) in zip(plans, slots, strict=True)],
         "followup_tasks": tasks,
         "chair": chair.pk,
         "clinics": clinics,

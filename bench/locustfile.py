@@ -13,7 +13,7 @@ import os
 import random
 import re
 import time
-from datetime import datetime, timedelta
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from locust import HttpUser, constant_throughput, task
@@ -47,6 +47,7 @@ MIN_FILL_SECONDS = 3.5  # intake.services.inquiries.MIN_FILL_SECONDS (3), and a 
 POOLS = {
     kind: iter(ids) for kind, ids in DATA["pools"].items() if kind in ("dose given", "discharge")
 }
+BOOKINGS = iter(DATA["bookings"])  # (plan, day, time): a free slot for a plan with one to book
 staff_turn = {who: itertools.count() for who in DATA["staff"]}
 patient_turn = {"intake": itertools.count(), "survey": itertools.count()}
 
@@ -166,19 +167,21 @@ class FrontDesk(Staff):
         )
 
     def do_booking(self):
-        plan = random.choice(DATA["plans"])
-        day = datetime.now(CLINIC_TZ).date() + timedelta(days=random.randint(60, 900))
-        at = f"{random.randint(8, 15):02d}:{random.choice(['00', '20', '40'])}"
+        booking = next(BOOKINGS, None)
+        if booking is None:  # every prepared booking made: the board, as after a booking
+            return self.do_chair_board()
+        plan, day, at = booking
         self.post(
             "booking",
             f"/plans/{plan}/book/",
             {
-                "row-0-starts_on": day.isoformat(),
+                "row-0-starts_on": day,
                 "row-0-starts_at_time": at,
                 "row-0-chair": str(DATA["chair"]),
                 "book_row": "1",
             },
         )
+        return None
 
     def do_call_logged(self):
         pk = random.choice(DATA["followup_tasks"])
