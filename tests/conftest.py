@@ -5,11 +5,11 @@ printed. With REQUIRE_SERVICES=1 (CI) a missing service fails those tests instea
 """
 
 import os
-import select
+import runpy
 import shutil
 import socket
-import time
 from datetime import datetime
+from pathlib import Path
 from urllib.parse import urlparse
 from zoneinfo import ZoneInfo
 
@@ -57,18 +57,35 @@ def _missing_service(item) -> str | None:
     return None
 
 
-def _sleep_without_clock_nanosleep(seconds: float) -> None:
-    select.select([], [], [], seconds)
+# Under libfaketime (docs/testing.md) every Python process of the run, this one and the workers
+# and servers the tests start, needs the fix in faketime_site/sitecustomize.py.
+if "faketime" in os.environ.get("LD_PRELOAD", ""):
+    _FAKETIME_SITE = Path(__file__).with_name("faketime_site")
+    runpy.run_path(str(_FAKETIME_SITE / "sitecustomize.py"))
+    os.environ["PYTHONPATH"] = os.pathsep.join(
+        filter(None, [str(_FAKETIME_SITE), os.environ.get("PYTHONPATH")])
+    )
 
 
-# docs/testing.md runs the suite under libfaketime with FAKETIME_DONT_FAKE_MONOTONIC=1 to move
-# the clock. There libfaketime 0.9.10 (Debian 12) hands the absolute deadline of Python 3.11's
-# time.sleep() to the kernel as a negative time, and every sleep raises EINVAL
-# (wolfcw/libfaketime#426). select() waits the same time without the bug.
-if "faketime" in os.environ.get("LD_PRELOAD", "") and os.environ.get(
-    "FAKETIME_DONT_FAKE_MONOTONIC"
-):
-    time.sleep = _sleep_without_clock_nanosleep
+def environment_without_faketime() -> dict[str, str]:
+    """This process's environment for a program that is not ours (Chromium, redis-server):
+    without libfaketime, which makes Chromium crash and redis-server hang. Their clocks do not
+    matter: the pages' dates come from the server, and Redis keeps its own time."""
+    return {
+        name: value
+        for name, value in os.environ.items()
+        if not (name == "LD_PRELOAD" and "faketime" in value)
+    }
+
+
+def clock_environment() -> dict[str, str]:
+    """What a worker or server started by a test needs to keep this run's clock: libfaketime's
+    variables when the suite runs under it (docs/testing.md), else nothing."""
+    return {
+        name: value
+        for name, value in os.environ.items()
+        if name.startswith("FAKETIME") or name in ("LD_PRELOAD", "PYTHONPATH")
+    }
 
 
 def pytest_sessionstart(session):

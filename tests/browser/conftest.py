@@ -17,7 +17,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from playwright.sync_api import expect
 
 from clinic.roles import user_roles
-from tests.conftest import CHROMIUM
+from tests.conftest import CHROMIUM, environment_without_faketime
 
 # Playwright's sync API keeps an event loop running in the test thread, and Django would then
 # refuse ORM calls from the test (persona setup) as "async unsafe".
@@ -53,16 +53,6 @@ def pytest_collection_modifyitems(config, items):
 expect.set_options(timeout=PAGE_WAIT_MS)
 
 
-def _chromium_env() -> dict[str, str]:
-    """The environment for Chromium: without libfaketime, which the suite may run under
-    (docs/testing.md) to move the server's clock. Chromium crashes with it loaded; the pages'
-    dates and times come from the server, so the browser keeps the real clock."""
-    environ = dict(os.environ)
-    if "faketime" in environ.get("LD_PRELOAD", ""):
-        del environ["LD_PRELOAD"]
-    return environ
-
-
 @pytest.hookimpl(wrapper=True, tryfirst=True)
 def pytest_runtest_makereport(item, call):
     report = yield
@@ -86,7 +76,7 @@ def playwright():
 @pytest.fixture(scope="package")
 def browser(playwright):
     chromium = playwright.chromium.launch(
-        executable_path=CHROMIUM, args=CHROMIUM_ARGS, env=_chromium_env()
+        executable_path=CHROMIUM, args=CHROMIUM_ARGS, env=environment_without_faketime()
     )
     yield chromium
     chromium.close()

@@ -30,7 +30,7 @@ from django.utils import timezone
 
 from intake import tasks
 from intake.models import ClinicalAlert
-from tests.conftest import sign_in
+from tests.conftest import clock_environment, sign_in
 from tests.followups.outbox_helpers import (
     REPOSITORY,
     PrivateRedis,
@@ -125,6 +125,7 @@ class App:
             "CLINIC_SMS_BACKEND": "clinic.notifications.sms.FileSMSBackend",
             "CLINIC_SMS_FILE_PATH": str(folder / "sms"),
             "PYTHONUNBUFFERED": "1",
+            **clock_environment(),
         }
         self.process: subprocess.Popen | None = None
 

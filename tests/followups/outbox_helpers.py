@@ -20,7 +20,7 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from tests.conftest import REQUIRE_SERVICES
+from tests.conftest import REQUIRE_SERVICES, clock_environment, environment_without_faketime
 from tests.treatments.booking import book_session
 from treatments import booking_rules
 from treatments.models import TreatmentSession
@@ -78,8 +78,9 @@ class PrivateRedis:
 
     def _cli(self, *args: str) -> subprocess.CompletedProcess:
         return subprocess.run(
-            ["redis-cli", "-p", str(self.port), *args], capture_output=True, text=True, timeout=10
-        )
+            ["redis-cli", "-p", str(self.port), *args],
+            capture_output=True, text=True, timeout=10, env=environment_without_faketime(),
+        )  # fmt: skip
 
     def answers(self) -> bool:
         return self._cli("ping").stdout.strip() == "PONG"
@@ -88,7 +89,7 @@ class PrivateRedis:
         subprocess.run(
             [self.server, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
              "--appendonly", "no", "--daemonize", "yes"],
-            check=True, capture_output=True, timeout=10,
+            check=True, capture_output=True, timeout=10, env=environment_without_faketime(),
         )  # fmt: skip
         wait_until(self.answers, seconds=10, what=f"the private Redis on port {self.port}")
 
@@ -142,6 +143,7 @@ class CeleryProcesses:
             "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
             "LOG_LEVEL": "INFO",
             "PYTHONUNBUFFERED": "1",
+            **clock_environment(),
             **(environment or {}),
         }
         self.commands = {
