@@ -25,9 +25,12 @@ import os
 import re
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
+
+import requests
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -177,21 +180,57 @@ def _chair_sessions(count: int, by, chair) -> list:
     return made
 
 
-def _booking_plans(count: int) -> list[int]:
-    """Active plans of the seeded clinic with a session left to book, newest first."""
-    from treatments.models import TreatmentPlan, TreatmentSession
+def _booking_plans(count: int, by) -> list[int]:
+    """Active plans with a session left to book: the benchmark's intake patients' (made here
+    once, an induction of 6 IV sessions each, the seeded clinic's plans being booked in full)."""
+    from decimal import Decimal
+
+    from django.utils import timezone
+
+    from treatments.models import PlanVersion, TreatmentPlan, TreatmentSession
 
     found = []
-    plans = TreatmentPlan.objects.filter(status=TreatmentPlan.Status.ACTIVE).order_by("-pk")
-    for plan in plans[: count * 10]:
+    plans = TreatmentPlan.objects.filter(
+        status=TreatmentPlan.Status.ACTIVE,
+        patient__legal_first_name="Benchmark",
+        patient__legal_last_name__startswith="Day",
+    ).order_by("pk")
+    for plan in plans:
         version = plan.versions.order_by("-number").first()
         booked = plan.sessions.exclude(
             status__in=[TreatmentSession.Status.CANCELLED, TreatmentSession.Status.NO_SHOW]
         ).count()
-        if version is not None and booked < (version.sessions_planned or 0):
+        if version is not None and booked < version.sessions_planned:
             found.append(plan.pk)
             if len(found) == count:
-                break
+                return found
+    from intake.models import Patient
+
+    for patient in Patient.objects.filter(
+        legal_first_name="Benchmark", legal_last_name__startswith="Day", plans__isnull=True
+    ).order_by("pk")[: count - len(found)]:
+        plan = TreatmentPlan.objects.create(
+            patient=patient, status=TreatmentPlan.Status.ACTIVE, created_by=by
+        )
+        PlanVersion.objects.create(
+            plan=plan,
+            number=1,
+            effective_at=timezone.now() - timedelta(days=7),
+            indication=PlanVersion.Indication.DEPRESSION,
+            route="iv",
+            dose_amount=Decimal("0.5"),
+            dose_unit="mg/kg",
+            dose_mg=Decimal("35.0"),
+            weight_kg_used=Decimal("70.0"),
+            infusion_minutes=40,
+            phase=PlanVersion.Phase.INDUCTION,
+            sessions_planned=6,
+            span_weeks=3,
+            start_date=timezone.localdate(),
+            prescriber=by,
+            created_by=by,
+        )
+        found.append(plan.pk)
     return found
 
 
@@ -213,6 +252,29 @@ def _booking_slots(count: int, chair) -> list[tuple[str, str]]:
             slots += [(day.isoformat(), "08:00"), (day.isoformat(), "12:00")]
         day += timedelta(days=1)
     return slots[:count]
+
+
+def _open_link(base_url: str, link: dict, prefix: str) -> dict:
+    client = requests.Session()
+    client.get(f"{base_url}{link['path']}", timeout=60)  # to the confirmation page
+    form = client.get(f"{base_url}/{prefix}/confirm/", timeout=60)
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form.text)
+    if token is None:
+        raise RuntimeError(f"{prefix} link {link['path'][:4]}...: no confirmation form")
+    answer = client.post(
+        f"{base_url}/{prefix}/confirm/",
+        data={"date_of_birth": link["dob"], "csrfmiddlewaretoken": token.group(1)},
+        allow_redirects=False,
+        timeout=60,
+    )
+    if answer.status_code != 302:
+        raise RuntimeError(f"{prefix} link: the date of birth was not accepted")
+    return {"cookies": client.cookies.get_dict(), "csrf": token.group(1)}
+
+
+def _open_links(base_url: str, links: list[dict], prefix: str) -> list[dict]:
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        return list(pool.map(lambda link: _open_link(base_url, link, prefix), links))
 
 
 def prepare(base_url: str, clinics: int, seconds: int, out: Path, staff_session):
@@ -262,7 +324,7 @@ def prepare(base_url: str, clinics: int, seconds: int, out: Path, staff_session)
             details={
                 "legal_first_name": "Benchmark",
                 "legal_last_name": last_name,
-                "date_of_birth": timezone.localdate().replace(year=1980) - timedelta(days=number),
+                "date_of_birth": date(1980, 1, 1) + timedelta(days=number),
                 "sex_at_birth": "female",
             },
             allow_duplicate=True,
@@ -339,7 +401,7 @@ def prepare(base_url: str, clinics: int, seconds: int, out: Path, staff_session)
             helpers.monitored(session, by=clinician)
 
     # Bookings: each on a plan with a session left to book, in a free slot of the chair.
-    plans = _booking_plans(pool("booking"))
+    plans = _booking_plans(pool("booking"), clinician)
     slots = _booking_slots(len(plans), chair)
     tasks = list(
         StaffTask.objects.filter(status="open", source_kind=TASK_SOURCE, role="front_desk")
@@ -355,6 +417,12 @@ def prepare(base_url: str, clinics: int, seconds: int, out: Path, staff_session)
         QUESTIONNAIRES,
         SYMPTOMS,
     )
+
+    # Every patient opens their link and confirms their date of birth before the load: in the
+    # hour modelled they are already filling their forms (1,000 links opened in locust's
+    # first minutes would be a burst no clinic sees).
+    intake = _open_links(base_url, intake, "intake")
+    survey = _open_links(base_url, survey, "survey")
 
     data = {
         "intake_steps": [

@@ -293,8 +293,8 @@ class Clinician(Staff):
 
 
 class Patient(HttpUser):
-    """A patient filling a form from a link: opens it, confirms the date of birth, then a step
-    at a time: the step's page, then its answers (one task: two requests)."""
+    """A patient filling a form from their link, a step at a time: the step's page, then its
+    answers (one task: two requests)."""
 
     abstract = True
     kind = ""
@@ -302,18 +302,11 @@ class Patient(HttpUser):
     prefix = ""
 
     def on_start(self) -> None:
-        links = DATA[self.kind]
-        link = links[next(patient_turn[self.kind]) % len(links)]
-        self.client.get(link["path"], name=f"{self.kind} link opened")
-        form = self.client.get(f"/{self.prefix}/confirm/", name=f"{self.kind} link opened")
-        found = CSRF.search(form.text)
-        self.csrf = found.group(1) if found else ""
-        self.client.post(
-            f"/{self.prefix}/confirm/",
-            data={"date_of_birth": link["dob"], "csrfmiddlewaretoken": self.csrf},
-            name=f"{self.kind} link opened",
-        )
-        self.csrf = self.client.cookies.get("csrftoken", self.csrf)
+        # The link was opened and the date of birth confirmed before the load (clinic_day).
+        sessions = DATA[self.kind]
+        session = sessions[next(patient_turn[self.kind]) % len(sessions)]
+        self.client.cookies.update(session["cookies"])
+        self.csrf = session["csrf"]
         self.step = 0
         stagger(self)
 

@@ -49,7 +49,13 @@ ROLES_FOR = {
 LEFT_OUT = {
     "logout": "signs the session out: the next request would measure the sign-in redirect",
 }
+# What the probe finds, for the record: the session's stage forms (check-in, the checks before
+# the dose, the dose, vitals, discharge...) are parts of the session page; their URLs only take
+# the POST (treatments.views.sessions.stage_post) and send a GET to the session page, which is
+# loaded. The booking actions likewise send a GET to the booking page.
 
+# Pages whose row must be of one kind, by name -> which fixture's id fills them.
+LABEL_SOURCES = {"treatments:session_rems": "esketamine_session"}  # the REMS form: esketamine only
 # The first path segment(s) of a URL with a pk -> which fixture's id fills it.
 PK_SOURCES = (
     ("follow-ups/surveys/", "survey"),
@@ -101,6 +107,7 @@ def page_ids() -> dict[str, int | None]:
     from followups.models import OutboxEntry, Survey
     from followups.selectors.worklists import TASK_SOURCE
     from intake.models import ClinicalAlert, ConsultationRequest, Intake
+    from treatments.dosing import Route
     from treatments.models import Screening, StaffTask, TreatmentPlan, TreatmentSession
 
     busiest = (
@@ -124,8 +131,14 @@ def page_ids() -> dict[str, int | None]:
         "plan": first(TreatmentPlan.objects.filter(status=TreatmentPlan.Status.ACTIVE))
         or first(TreatmentPlan.objects.all()),
         "session": first(TreatmentSession.objects.filter(status="completed")),
+        "esketamine_session": first(
+            TreatmentSession.objects.filter(
+                status="completed", plan_version__route=Route.ESKETAMINE_NASAL
+            )
+        ),
         "survey": first(Survey.objects.filter(completed_at__isnull=False)),
-        "inquiry": first(ConsultationRequest.objects.filter(status="new"), own=False),
+        "inquiry": first(ConsultationRequest.objects.filter(status="new"), own=False)
+        or first(ConsultationRequest.objects.all(), own=False),
         "alert": first(ClinicalAlert.objects.filter(acknowledged_at__isnull=True), own=False),
         "staff_task": first(StaffTask.objects.filter(status="open"), own=False),
         "followup_task": first(
@@ -135,11 +148,13 @@ def page_ids() -> dict[str, int | None]:
     }
 
 
-def _fill(route: str, ids: dict[str, int | None]) -> tuple[str, str]:
+def _fill(label: str, route: str, ids: dict[str, int | None]) -> tuple[str, str]:
     """(the concrete path, or "" and why not)."""
     if "<" not in route:
         return "/" + route, ""
-    source = next((name for prefix, name in PK_SOURCES if route.startswith(prefix)), None)
+    source = LABEL_SOURCES.get(label) or next(
+        (name for prefix, name in PK_SOURCES if route.startswith(prefix)), None
+    )
     if source is None or not re.fullmatch(r"[^<]*<int:pk>[^<]*", route):
         return "", f"no rule fills the parameters of {route}"
     if ids.get(source) is None:
@@ -171,7 +186,7 @@ def candidates(ids: dict[str, int | None]) -> tuple[list[Candidate], list[str]]:
         if route.label in LEFT_OUT:
             left_out.append(f"{route.label}: {LEFT_OUT[route.label]}")
             continue
-        path, why = _fill(route.route, ids)
+        path, why = _fill(route.label, route.route, ids)
         if not path:
             left_out.append(f"{route.label}: {why}")
             continue

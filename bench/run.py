@@ -519,6 +519,7 @@ class Result:
     bare_rps: float = 0.0
     signed_in_rps: float = 0.0
     user: str = ""
+    load: float = 0.0  # the machine's 1-minute load average just after
 
 
 def _lua_string(text: str) -> str:
@@ -609,6 +610,7 @@ def load(
         p95=figures["p95_ms"],
         errors=figures["failures"] + figures["socket_errors"],
         error_lines=error_lines,
+        load=os.getloadavg()[0],
     )
 
 
@@ -631,8 +633,8 @@ def report(
     this machine's speed drifts by a quarter over minutes."""
     lines = [
         f"| page | as | req/s | p50 ms | p95 ms | p95 < {P95_TARGET_MS} ms | bare floor req/s "
-        "| x bare | signed-in floor req/s | x signed in | errors |",
-        "|---|---|---:|---:|---:|---|---:|---:|---:|---:|---:|",
+        "| x bare | signed-in floor req/s | x signed in | errors | load |",
+        "|---|---|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|",
     ]
     misses = []
     for name in FLOORS:
@@ -643,7 +645,8 @@ def report(
             lines.append(
                 f"| {name} ({len(runs)} runs) | {runs[0].user} | {low:.0f}-{high:.0f} "
                 f"| {statistics_median([r.p50 for r in runs]):.0f} | {worst:.0f} "
-                f"| {_mark(worst < P95_TARGET_MS)} | | | | | {sum(r.errors for r in runs)} |"
+                f"| {_mark(worst < P95_TARGET_MS)} | | | | | {sum(r.errors for r in runs)} "
+                f"| {min(r.load for r in runs):.1f}-{max(r.load for r in runs):.1f} |"
             )
     for result in results:
         bare = result.rps / result.bare_rps if result.bare_rps else None
@@ -653,7 +656,7 @@ def report(
             f"| {result.p95:.0f} | {_mark(result.p95 < P95_TARGET_MS)} "
             f"| {result.bare_rps:.0f} | {f'{bare:.3f}' if bare is not None else '-'} "
             f"| {result.signed_in_rps:.0f} | {f'{signed:.3f}' if signed is not None else '-'} "
-            f"| {result.errors} |"
+            f"| {result.errors} | {result.load:.1f} |"
         )
         if result.p95 >= P95_TARGET_MS:
             misses.append(f"{result.page}: p95 {result.p95:.0f} ms (target < {P95_TARGET_MS})")
