@@ -111,7 +111,8 @@ def page_ids() -> dict[str, int | None]:
     from treatments.models import Screening, StaffTask, TreatmentPlan, TreatmentSession
 
     busiest = (
-        TreatmentSession.objects.values("patient")
+        TreatmentSession.objects.exclude(patient__legal_first_name="Benchmark")
+        .values("patient")
         .annotate(sessions=Count("id"))
         .order_by("-sessions", "patient")
         .first()

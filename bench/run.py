@@ -245,6 +245,8 @@ def fixtures_prepare(config: Config) -> Fixtures:
 
     busiest = (
         TreatmentSession.objects.filter(status=TreatmentSession.Status.COMPLETED)
+        # Not the benchmark's own patients (the clinic day's chair has hundreds of sessions).
+        .exclude(patient__legal_first_name=INTAKE_PATIENT_FIRST_NAME)
         .values("patient")
         .annotate(sessions=Count("id"))
         .order_by("-sessions", "patient")
