@@ -807,6 +807,7 @@ def bench(config: Config, run_dir: Path, started: datetime, steps: set[str]) -> 
         f"- commit: {_git_commit()}",
         f"- database: {database_name(config.database_url)}, {Patient.objects.count():,} patients",
         f"- machine: {os.cpu_count()} CPUs, shared by gunicorn, PostgreSQL and the load generator",
+        f"- load average at the start: {load_average()}",
     ]
     fixtures = None
     if steps & {"pages", "day"}:
