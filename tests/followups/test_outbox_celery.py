@@ -19,7 +19,7 @@ from followups.models import OutboxEntry
 from tests.conftest import sign_in
 from tests.factories import UserFactory
 
-from .outbox_helpers import CeleryProcesses, PrivateRedis, reminders_due_in, wait_until
+from .outbox_helpers import CeleryProcesses, reminders_due_in, wait_until
 
 pytestmark = [
     pytest.mark.redis,
@@ -40,15 +40,6 @@ CLINICAL_WORDS = re.compile(
 def reminder_settings(settings):
     settings.CLINIC_REMINDER_OFFSETS = ["2h"]
     settings.CLINIC_QUIET_HOURS = ""
-
-
-@pytest.fixture
-def redis_server():
-    server = PrivateRedis()
-    server.start()
-    yield server
-    if server.answers():
-        server.stop()
 
 
 @pytest.fixture

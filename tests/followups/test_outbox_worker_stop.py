@@ -21,7 +21,7 @@ from followups.models import OutboxEntry
 from tests.factories import UserFactory
 from tests.slow_sms import read_deliveries
 
-from .outbox_helpers import CeleryProcesses, PrivateRedis, reminders_due_in, wait_until
+from .outbox_helpers import CeleryProcesses, reminders_due_in, wait_until
 
 pytestmark = [
     pytest.mark.redis,
@@ -38,15 +38,6 @@ STUCK_SECONDS = 6  # CLINIC_OUTBOX_STUCK_MINUTES=0.1 in the worker: the dead swe
 def reminder_settings(settings):
     settings.CLINIC_REMINDER_OFFSETS = ["2h"]
     settings.CLINIC_QUIET_HOURS = ""
-
-
-@pytest.fixture
-def redis_server():
-    server = PrivateRedis()
-    server.start()
-    yield server
-    if server.answers():
-        server.stop()
 
 
 @pytest.fixture
