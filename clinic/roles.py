@@ -14,10 +14,7 @@ from django.contrib.auth.models import Group
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect
-
-from clinic.prepared import Prepared
-
-from .signed_in import has_confirmed_device
+from django_otp import user_has_device
 
 FRONT_DESK = "Front desk"
 CLINICIAN = "Clinician"
@@ -102,21 +99,15 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
 }
 
 
-def _roles_query(user: int):
-    return Group.objects.filter(user__id=user, name__in=ROLES).values_list("name", flat=True)
-
-
-# Asked on every staff request: compiled once (clinic/prepared.py).
-_ROLES_OF = Prepared(_roles_query, user=int)
-
-
 def user_roles(user) -> frozenset[str]:
     """The clinic roles a user holds (cached on the user object for the request)."""
     if not user.is_authenticated:
         return frozenset()
     cached = getattr(user, "_clinic_roles", None)
     if cached is None:
-        cached = user._clinic_roles = frozenset(_ROLES_OF.all(user=user.pk))
+        cached = user._clinic_roles = frozenset(
+            Group.objects.filter(user__id=user.pk, name__in=ROLES).values_list("name", flat=True)
+        )
     return cached
 
 
@@ -137,7 +128,7 @@ def _has_confirmed_device(user) -> bool:
     # Cached for the request, like the roles: the view and the navigation both ask.
     cached = getattr(user, "_clinic_has_device", None)
     if cached is None:
-        cached = user._clinic_has_device = has_confirmed_device(user)
+        cached = user._clinic_has_device = user_has_device(user, confirmed=True)
     return cached
 
 

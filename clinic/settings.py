@@ -60,7 +60,7 @@ MIDDLEWARE = [
     "clinic.middleware.RefuseControlCharactersInQueryMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "clinic.signed_in.OTPMiddleware",  # django-otp's, its device read prepared
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     # After MessageMiddleware: it tells the signed-out user why, with a message.
     "clinic.middleware.SessionTimeoutMiddleware",
@@ -106,7 +106,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # --- Authentication -------------------------------------------------------------------------
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",  # must be first: refuses locked-out logins
-    "clinic.signed_in.ModelBackend",  # Django's, its user read prepared
+    "django.contrib.auth.backends.ModelBackend",
 ]
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
@@ -154,7 +154,7 @@ OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="Ketamine Clinic")
 CLINIC_SESSION_IDLE_SECONDS = env.int("CLINIC_SESSION_IDLE_SECONDS", default=15 * 60)
 CLINIC_SESSION_MAX_SECONDS = env.int("CLINIC_SESSION_MAX_SECONDS", default=10 * 60 * 60)
 SESSION_COOKIE_AGE = CLINIC_SESSION_MAX_SECONDS
-SESSION_ENGINE = "clinic.signed_in"  # Django's database sessions, the read prepared
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
@@ -222,9 +222,6 @@ WHITENOISE_USE_FINDERS = env.bool("WHITENOISE_USE_FINDERS", default=DEBUG)
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
-# Django's templates for forms, with the common widgets drawn in Python (same HTML, a tenth of
-# the time): clinic/form_renderer.py.
-FORM_RENDERER = "clinic.form_renderer.FormRenderer"
 
 # --- Email and SMS ----------------------------------------------------------------------------
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
