@@ -1,7 +1,5 @@
 from django.apps import AppConfig, apps
 from django.contrib.admin import apps as admin_apps
-from django.db import connections
-from django.db.backends.signals import connection_created
 from django.db.models.signals import post_migrate
 
 
@@ -23,13 +21,9 @@ class ClinicConfig(AppConfig):
 
     def ready(self) -> None:
         # Imported in ready(), once the models are loaded (Django's place for start-up wiring).
-        from . import checks, shared_cache  # noqa: F401 - checks registers the system checks
+        from . import checks  # noqa: F401 - registers the system checks
 
         post_migrate.connect(_resync_role_groups, dispatch_uid="clinic-resync-role-groups")
-        # Every write changes the data generation that cached fragments are keyed on.
-        connection_created.connect(shared_cache.install, dispatch_uid="clinic-watch-writes")
-        for connection in connections.all(initialized_only=True):
-            shared_cache.install(sender=None, connection=connection)
 
 
 class ClinicAdminConfig(admin_apps.AdminConfig):

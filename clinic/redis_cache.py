@@ -1,13 +1,12 @@
 """Django's Redis cache, left alone for a few seconds after it fails (a circuit breaker).
 
-A page asks the cache many times: the data generation once per write statement outside a
-transaction and once per commit, each cached fragment, the outcomes report
-(clinic/shared_cache.py, followups/reports.py). Each call is bounded by the connection's socket
-timeouts (``REDIS_SOCKET_TIMEOUT``), but a Redis that is down or hung would still cost that
-timeout once per call. So the first call that fails (refused, timed out) marks the cache down
-for this process for ``CLINIC_CACHE_RETRY_SECONDS``: until then every call raises
-``CacheUnavailable`` at once, without touching the network, and the callers build the page from
-the database as they do for any cache error. The first call after that tries Redis again; if it
+A request may ask the cache more than once (the outcomes report, followups/reports.py: read,
+then kept). Each call is bounded by the connection's socket timeouts (``REDIS_SOCKET_TIMEOUT``),
+but a Redis that is down or hung would still cost that timeout once per call. So the first call
+that fails (refused, timed out) marks the cache down for this process for
+``CLINIC_CACHE_RETRY_SECONDS``: until then every call raises ``CacheUnavailable`` at once,
+without touching the network, and the callers build the page from the database as they do for
+any cache error. The first call after that tries Redis again; if it
 fails too, the cache is left alone for another period. A page costs at most one timeout, and
 each process at most one per period.
 

@@ -251,14 +251,14 @@ CLINIC_BASE_URL = env.str("CLINIC_BASE_URL", default="http://127.0.0.1:8000")
 REDIS_CONNECT_TIMEOUT = env.float("REDIS_CONNECT_TIMEOUT", default=0.5)
 REDIS_SOCKET_TIMEOUT = env.float("REDIS_SOCKET_TIMEOUT", default=0.5)
 
-# --- Cache: shared by the web processes and the Celery worker (clinic/shared_cache.py) ---------
+# --- Cache: shared by the web processes and the Celery worker (followups/reports.py) ----------
 # Production: CACHE_URL=redis://host:6379/1. The default keeps files under the checkout, which
 # every process of one machine shares; no server needed. Keys are prefixed with the database's
-# name, so two databases never share cached pages.
+# name, so two databases never share cached reports.
 CACHE_URL = env.str("CACHE_URL", default=f"filecache://{BASE_DIR / '.cache'}")
 # After a call to a Redis cache fails, each process leaves the cache alone this long (pages are
 # built from the database) before trying it again: one short wait per process in that time, not
-# one per statement or fragment (clinic/redis_cache.py).
+# one per call (clinic/redis_cache.py).
 CLINIC_CACHE_RETRY_SECONDS = env.float("CLINIC_CACHE_RETRY_SECONDS", default=5.0)
 if CACHE_URL.startswith(("redis://", "rediss://")):
     CACHES = {

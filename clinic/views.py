@@ -8,14 +8,13 @@ from django.contrib.auth import logout
 from django.contrib.auth import views as auth_views
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.views.decorators.http import require_http_methods, require_POST
 from django_otp import user_has_device
 
 from . import home as home_panels
-from . import services, shared_cache
+from . import services
 from .forms import StaffLoginForm, TokenForm
 from .middleware import SESSION_LAST_SEEN_KEY, SESSION_STARTED_KEY
 from .roles import (
@@ -113,7 +112,8 @@ def staff_logout(request):
 HOME_SECTIONS = ((FRONT_DESK, "front-desk", "Front desk"), (CLINICIAN, "clinical", "Clinical"))
 
 
-def _home_sections(request, roles: set[str]) -> str:
+def _home_sections(request, roles: set[str]) -> dict:
+    """The panels for this request, placed in their role's part of the page."""
     panels = home_panels.panels_for(request)
     sections = [
         {
@@ -126,14 +126,11 @@ def _home_sections(request, roles: set[str]) -> str:
         if role in roles
     ]
     placed = {section["role"] for section in sections}
-    return render_to_string(
-        "clinic/_home_sections.html",
-        {
-            "sections": sections,
-            # A panel for no role in particular (or one this page has no part for) goes last.
-            "other_panels": [panel for panel in panels if panel["audience"] not in placed],
-        },
-    )
+    return {
+        "sections": sections,
+        # A panel for no role in particular (or one this page has no part for) goes last.
+        "other_panels": [panel for panel in panels if panel["audience"] not in placed],
+    }
 
 
 @role_required(*ROLES)
@@ -142,12 +139,9 @@ def home(request):
     roles = user_roles(request.user)
     if roles == {CLINIC_ADMIN}:
         return redirect("admin:index")
-    # The panels show the same to everyone with the same roles: built once while nothing in
-    # them changes (clinic/shared_cache.py).
-    html = shared_cache.fragment(
-        "home", tuple(sorted(roles)), lambda: _home_sections(request, roles)
+    return render(
+        request, "clinic/home.html", {"roles": sorted(roles), **_home_sections(request, roles)}
     )
-    return render(request, "clinic/home.html", {"roles": sorted(roles), "sections_html": html})
 
 
 @public_view

@@ -12,14 +12,11 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from clinic import shared_cache
 from clinic.audit import record_access
-from clinic.links import url_for_pk
 from clinic.roles import CLINICIAN, FRONT_DESK, has_role, role_required
 from clinic.show_more import more_label, shown_query, shown_sizes
 from intake.models import Patient
@@ -92,78 +89,44 @@ def _render_worklist(
     request, *, role: str | None = None, bound: tuple[int, TaskDoneForm] | None = None, status=200
 ):
     """The worklist, each section to the rows asked for in the query string; ``bound`` is a
-    Mark-done form that failed, shown with its errors in its task's row.
-
-    Every member of staff who opens the same list sees the same rows: the sections are built
-    once while nothing in them changes (clinic/shared_cache.py), their forms carrying this
-    viewer's CSRF token. A list with a failed form is built for its viewer alone."""
+    Mark-done form that failed, shown with its errors in its task's row."""
     clinician = has_role(request.user, [CLINICIAN])
     if role is None:
         requested = request.GET.get("tasks")
         role = requested if clinician and requested in StaffTask.Role.values else None
         role = role or (StaffTask.Role.CLINICIAN if clinician else StaffTask.Role.FRONT_DESK)
     sizes = _section_sizes(request.GET)
-    if bound:
-        html, bound_shown = _worklist_sections(role, sizes, clinician, bound)
-        if not bound_shown:
-            # Its row is no longer among those shown (the list moved on): say why nothing
-            # changed.
-            errors = [error for errors in bound[1].errors.values() for error in errors]
-            messages.error(request, f"The task was not marked done: {' '.join(errors)}")
-    else:
-        html = shared_cache.fragment(
-            "worklist",
-            (role, sorted(sizes.items()), clinician),
-            lambda: _worklist_sections(role, sizes, clinician)[0],
-        )
-    return render(
-        request,
-        "followups/staff/worklist.html",
-        {"worklist_html": shared_cache.csrf_fill(html, request)},
-        status=status,
-    )
-
-
-def _worklist_sections(
-    role: str, sizes: dict[str, int], clinician: bool, bound: tuple[int, TaskDoneForm] | None = None
-) -> tuple[str, bool]:
-    """The worklist's HTML with ``shared_cache.CSRF_PLACEHOLDER`` as its forms' token, and
-    whether the ``bound`` form's row is among those shown."""
     worklist = selectors.worklist(role=role, now=timezone.now(), sizes=sizes)
-    query = _worklist_query(role, sizes)
-    patient_url = url_for_pk("intake:patient_detail")
-    call_url = url_for_pk("followups:call_log")
-    done_url = url_for_pk("followups:task_done")
-    review_url = url_for_pk("followups:survey_detail")
     bound_shown = False
     for section in worklist.sections:
         if section.more and not section.at_most:
             wider = {**sizes, section.slug: section.size + selectors.SECTION_PAGE}
             section.more_url = f"{_worklist_url(role, wider)}#{section.slug}"
             section.more_label = more_label(section.more, section.nouns)
+        if section.slug == "done":
+            continue
         for item in section.items:
-            item.patient_url = patient_url(item.patient.pk)
-            if item.survey is not None:
-                item.review_url = review_url(item.survey.pk)
-            elif section.slug != "done":
-                pk = item.task.pk
-                item.call_url = call_url(pk)
-                # The query string brings an error or the next page back to the same rows.
-                item.done_url = done_url(pk) + query
-                if bound and bound[0] == pk:
-                    item.done_form, bound_shown = bound[1], True
-                else:
-                    item.done_form = TaskDoneForm(prefix=f"task-{pk}")
-    html = render_to_string(
-        "followups/staff/_worklist_sections.html",
+            if item.task is None:
+                continue
+            pk = item.task.pk
+            if bound and bound[0] == pk:
+                item.done_form, bound_shown = bound[1], True
+            else:
+                item.done_form = TaskDoneForm(prefix=f"task-{pk}")
+    if bound and not bound_shown:
+        # Its row is no longer among those shown (the list moved on): say why nothing changed.
+        errors = [error for errors in bound[1].errors.values() for error in errors]
+        messages.error(request, f"The task was not marked done: {' '.join(errors)}")
+    return render(
+        request,
+        "followups/staff/worklist.html",
         {
             "worklist": worklist,
             "role_filters": ROLE_FILTERS if clinician else (),
-            "done_days": selectors.DONE_DAYS,
-            "csrf_token": shared_cache.CSRF_PLACEHOLDER,
+            "worklist_query": _worklist_query(role, sizes),
         },
+        status=status,
     )
-    return html, bound_shown
 
 
 @role_required(FRONT_DESK, CLINICIAN)
