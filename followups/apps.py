@@ -11,7 +11,8 @@ class FollowupsConfig(AppConfig):
 
         from treatments.services import booking, plans, sessions
 
-        from . import chart_panel, home_panels, models, patient_panels, timing_settings
+        from . import home_panels, models, patient_panels, timing_settings
+        from .chart import panel as chart_panel
         from .services import session_followups
 
         timing_settings.check_settings()

@@ -1,5 +1,5 @@
-"""Reads of the follow-ups app, by domain: the worklists and logs, the patient chart, and the
-clinic's outcomes."""
+"""Reads of the follow-ups app, by domain: the worklists and logs, and the clinic's outcomes
+(the patient chart's are in ``followups.chart``)."""
 
 from .worklists import (
     DONE_DAYS,

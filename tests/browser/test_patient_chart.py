@@ -10,8 +10,8 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from followups import chart_panel
-from followups.selectors import chart as chart_selectors
+from followups.chart import panel as chart_panel
+from followups.chart import timeline as chart_timeline
 from intake import patient_panels
 from tests.browser.conftest import ARTIFACTS, PHONE, give_authenticator, log_in, screenshot
 from tests.browser.test_accessibility import serious_violations
@@ -99,7 +99,7 @@ def test_a_long_history_shows_the_latest_events_and_opens_the_full_timeline(
     page, live_server, clinician_user, patient
 ):
     now = timezone.now()
-    count = chart_selectors.TIMELINE_LIMIT + 5
+    count = chart_timeline.TIMELINE_LIMIT + 5
     for number in range(count):
         sent_message(patient=patient, due_at=now - timedelta(days=number + 1), key=f"m{number}")
 
@@ -107,10 +107,10 @@ def test_a_long_history_shows_the_latest_events_and_opens_the_full_timeline(
     page.goto(f"{live_server.url}/patients/{patient.pk}/chart/")
 
     timeline = page.get_by_role("region", name="Timeline")
-    expect(timeline.get_by_role("listitem")).to_have_count(chart_selectors.TIMELINE_LIMIT)
+    expect(timeline.get_by_role("listitem")).to_have_count(chart_timeline.TIMELINE_LIMIT)
     screenshot(page, "patient-chart-latest-events")
     timeline.get_by_role("link", name="Show the full timeline").click()
 
     expect(timeline.get_by_role("listitem")).to_have_count(count)
     timeline.get_by_role("link", name="Show the latest events only").click()
-    expect(timeline.get_by_role("listitem")).to_have_count(chart_selectors.TIMELINE_LIMIT)
+    expect(timeline.get_by_role("listitem")).to_have_count(chart_timeline.TIMELINE_LIMIT)

@@ -15,9 +15,12 @@ from django.test import RequestFactory
 from django.urls import reverse
 
 from clinic.roles import user_roles
-from followups import chart_panel, charts, outcomes
+from followups import outcomes
+from followups.chart import panel as chart_panel
+from followups.chart import scores as chart_scores
+from followups.chart import svg as charts
+from followups.chart import timeline as chart_timeline
 from followups.models import FollowUpCall, Survey
-from followups.selectors import chart as chart_selectors
 from intake import patient_panels
 from intake.models import Assessment, ConsultationRequest, Intake, Patient
 from intake.scoring import GAD7_BANDS, GAD7_MAX, PHQ9_BANDS, PHQ9_MAX
@@ -556,7 +559,7 @@ def test_what_staff_typed_is_shown_as_text_in_the_timeline(
 def test_the_page_shows_the_latest_events_across_sources_and_links_to_the_rest(
     at_noon, clinician, clinician_user, patient
 ):
-    limit = chart_selectors.TIMELINE_LIMIT
+    limit = chart_timeline.TIMELINE_LIMIT
     for number in range(limit + 5):  # older messages, one a day
         sent_message(
             patient=patient, due_at=NOON - timedelta(days=10 + number), key=f"old-{number}"
@@ -596,7 +599,7 @@ def test_a_short_history_is_shown_whole(at_noon, clinician, clinician_user, pati
 
     response = clinician.get(chart_url(patient))
 
-    assert len(response.context["chart"].timeline) < chart_selectors.TIMELINE_LIMIT
+    assert len(response.context["chart"].timeline) < chart_timeline.TIMELINE_LIMIT
     assert "Show the full timeline" not in response.content.decode()
 
 
@@ -610,7 +613,7 @@ def test_the_page_and_the_full_timeline_agree_on_a_record_that_fits(
     every = clinician.get(chart_url(patient), {"timeline": "all"}).context["chart"]
 
     assert not latest.timeline_more and not every.truncated
-    assert len(latest.timeline) < chart_selectors.TIMELINE_LIMIT
+    assert len(latest.timeline) < chart_timeline.TIMELINE_LIMIT
     assert [(e.at, e.kind, e.summary, e.url) for e in latest.timeline] == [
         (e.at, e.kind, e.summary, e.url) for e in every.timeline
     ]
@@ -639,7 +642,7 @@ def test_a_determination_shows_with_its_screening_only(
 ):
     """Only the latest screening is shown, without a determination yet: the older one's, though
     the newest event, is not shown without its screening."""
-    monkeypatch.setattr(chart_selectors, "TIMELINE_LIMIT", 1)
+    monkeypatch.setattr(chart_timeline, "TIMELINE_LIMIT", 1)
     intake = intake_score(
         patient, at=NOON - timedelta(days=5), instrument="gad7", total=16, band="Severe"
     )
@@ -676,7 +679,7 @@ def test_a_determination_shows_with_its_screening_only(
 def test_one_source_past_the_limit_is_enough_to_link_to_the_rest(
     at_noon, clinician, patient, monkeypatch
 ):
-    monkeypatch.setattr(chart_selectors, "TIMELINE_LIMIT", 2)
+    monkeypatch.setattr(chart_timeline, "TIMELINE_LIMIT", 2)
     for number in range(3):
         sent_message(patient=patient, due_at=NOON - timedelta(days=number), key=f"cap-{number}")
 
@@ -689,7 +692,7 @@ def test_one_source_past_the_limit_is_enough_to_link_to_the_rest(
 def test_each_source_of_the_full_timeline_is_capped(
     at_noon, clinician, clinician_user, patient, monkeypatch
 ):
-    monkeypatch.setattr(chart_selectors, "SOURCE_LIMIT", 2)
+    monkeypatch.setattr(chart_timeline, "SOURCE_LIMIT", 2)
     for number in range(3):
         sent_message(patient=patient, due_at=NOON - timedelta(days=number), key=f"cap-{number}")
 
@@ -704,7 +707,7 @@ def test_treatment_starts_at_the_first_completed_session_even_past_the_sessions_
 ):
     """The sessions read tell when treatment started; a record with more of them than are read
     asks the database for the first completed one."""
-    monkeypatch.setattr(chart_selectors, "SOURCE_LIMIT", 2)
+    monkeypatch.setattr(chart_timeline, "SOURCE_LIMIT", 2)
     session_at(patient, by=clinician_user, starts_at=NOON - timedelta(days=20), status="completed")
     for days in (3, 2, 1):
         session_at(
@@ -757,9 +760,10 @@ def test_the_chart_costs_the_same_however_long_the_record(
     clinician.get(chart_url(patient))  # warm-up
 
     # session, user, TOTP device, roles, the patient, the ACCESS audit entry; the scores (with
-    # the surveys'); the sessions (with when treatment started); the inquiries, intakes,
-    # screenings, determinations, plan versions, surveys, messages and calls in one statement
-    with django_assert_num_queries(9):
+    # the surveys'); the sessions (with when treatment started); one query per other timeline
+    # source: inquiries, intakes, screenings (with their determinations), plan versions,
+    # surveys, messages and calls
+    with django_assert_num_queries(15):
         response = clinician.get(chart_url(patient), {"timeline": timeline})
 
     assert len(response.context["chart"].scores) == rows * 3  # PHQ-9 at intake, both at survey
@@ -815,7 +819,7 @@ def test_the_card_finds_a_scale_older_than_the_latest_scores_read(at_noon, clini
     intake_score(
         patient, at=NOON - timedelta(days=60), instrument="phq9", total=12, band="Moderate"
     )
-    for days in range(chart_selectors.LATEST_SCORES_READ + 1):
+    for days in range(chart_scores.LATEST_SCORES_READ + 1):
         intake_score(
             patient, at=NOON - timedelta(days=days), instrument="gad7", total=4, band="Minimal"
         )
@@ -853,7 +857,7 @@ def test_the_score_table_escapes_every_text_in_every_row():
 
     at = datetime(2026, 3, 9, 8, 30, tzinfo=CLINIC_ZONE)
     points = [
-        chart_selectors.ScorePoint(
+        chart_scores.ScorePoint(
             instrument="gad7",
             instrument_label="<b>GAD</b>",
             at=at + timedelta(days=day),
@@ -874,7 +878,7 @@ def test_the_score_table_escapes_every_text_in_every_row():
 def test_the_timeline_escapes_what_happened_and_its_link():
     from followups.templatetags.chart import timeline_items
 
-    entry = chart_selectors.TimelineEntry(
+    entry = chart_timeline.TimelineEntry(
         at=datetime(2026, 3, 9, 14, 30, tzinfo=CLINIC_ZONE),
         kind="<Session>",
         summary='Cancelled: "<script>alert(1)</script>"',

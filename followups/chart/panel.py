@@ -12,13 +12,13 @@ from clinic.roles import CLINICIAN, has_role
 from intake.models import Patient
 from intake.patient_panels import register as register_patient_panel
 
-from .selectors import chart as chart_selectors
+from . import scores
 
 
 def chart_panel(request: HttpRequest, patient: Patient) -> dict | None:
     if not has_role(request.user, [CLINICIAN]):
         return None
-    latest = chart_selectors.latest_scores(patient=patient)
+    latest = scores.latest_scores(patient=patient)
     panel = {
         "title": "Scores over time",
         "link": {
@@ -31,7 +31,7 @@ def chart_panel(request: HttpRequest, patient: Patient) -> dict | None:
             "label": f"Latest {instrument.label}",
             "value": f"{assessment.total} ({assessment.band}), {day(assessment.taken_at)}",
         }
-        for instrument in chart_selectors.VALIDATED_INSTRUMENTS
+        for instrument in scores.VALIDATED_INSTRUMENTS
         if (assessment := latest.get(instrument.code)) is not None
     ]
     if rows:
