@@ -1,19 +1,14 @@
 """The patient's short session for a survey link: the intake's protections (token exchanged
 once, date of birth, idle timeout, every request re-checking the link), with the survey's keys."""
 
-from clinic.prepared import PreparedRecord
 from intake.patient_session import LinkSession
 
 from .models import Survey, SurveyLink
 
-# Every page of the survey loads the link, its survey and the patient: one prepared query.
-_SURVEY_LINK = PreparedRecord(
-    lambda pk: SurveyLink.objects.filter(pk=pk), related=("survey__patient",), pk=int
-)
-
 
 def _load(pk: int) -> SurveyLink | None:
-    return _SURVEY_LINK.first(pk=int(pk))
+    # Every page of the survey shows the link, its survey and the patient: one query.
+    return SurveyLink.objects.select_related("survey__patient").filter(pk=int(pk)).first()
 
 
 def _attach(request, link: SurveyLink) -> None:

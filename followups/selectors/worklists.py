@@ -21,7 +21,6 @@ from django.db.models import (
 )
 
 from clinic import show_more
-from clinic.prepared import Prepared, loaded
 from intake.models import Assessment, ClinicalAlert, Patient
 from treatments.models import StaffTask
 
@@ -499,38 +498,18 @@ def patient_survey_statuses(*, patient: Patient, limit: int = SURVEYS_SHOWN) -> 
 # What the patient summary's card reads of a survey: for a clinician, the scores too; for the
 # front desk, when and whether it was answered only (STATUS_FIELDS).
 PANEL_CLINICIAN_FIELDS = (*STATUS_FIELDS, "escalations", "reviewed_at")
-SCORE_FIELDS = ("gad7_total", "gad7_band", "phq9_total", "phq9_band", "checkin_anxiety_total")
-_PANEL_WITH_SCORES = Prepared(
-    lambda patient: (
-        with_scores(Survey.objects.filter(patient_id=patient))
-        .order_by("-due_at", "-id")
-        .values(*PANEL_CLINICIAN_FIELDS, *SCORE_FIELDS)[:PANEL_SURVEYS]
-    ),
-    patient=int,
-)
-_PANEL_STATUSES = Prepared(
-    lambda patient: (
-        Survey.objects.filter(patient_id=patient)
-        .order_by("-due_at", "-id")
-        .values(*STATUS_FIELDS)[:PANEL_SURVEYS]
-    ),
-    patient=int,
-)
 
 
 def panel_surveys(*, patient: Patient, scores: bool) -> list[Survey]:
     """The latest ``PANEL_SURVEYS`` surveys for the patient summary, newest first. ``scores``:
     with escalations, review and scores (a clinician); else the status and dates only. One
     query; other fields load on access."""
-    if not scores:
-        return [loaded(Survey, row) for row in _PANEL_STATUSES.all(patient=patient.pk)]
-    surveys = []
-    for row in _PANEL_WITH_SCORES.all(patient=patient.pk):
-        survey = loaded(Survey, {name: row[name] for name in PANEL_CLINICIAN_FIELDS})
-        for name in SCORE_FIELDS:
-            setattr(survey, name, row[name])
-        surveys.append(survey)
-    return surveys
+    surveys = Survey.objects.filter(patient=patient).order_by("-due_at", "-id")
+    if scores:
+        surveys = with_scores(surveys).only(*PANEL_CLINICIAN_FIELDS)
+    else:
+        surveys = surveys.only(*STATUS_FIELDS)
+    return list(surveys[:PANEL_SURVEYS])
 
 
 # --- The communication log ----------------------------------------------------------------------
