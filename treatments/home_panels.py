@@ -13,7 +13,6 @@ from django.urls import reverse
 from django.utils import timezone
 
 from clinic.home import register_panel
-from clinic.links import url_for_pk
 from clinic.roles import CLINICIAN, FRONT_DESK, has_role
 
 from . import limits
@@ -151,24 +150,24 @@ def sessions_today_panel(request: HttpRequest) -> dict | None:
     listed = chairs if len(free) <= FREE_CHAIRS_LISTED else [c for c in chairs if c.sessions]
     holding = 0
     groups = []
-    session_url = url_for_pk("treatments:session_detail")
     for chair_day in listed:
         items = []
         for session in chair_day.sessions:
             holding += session.status in booking_selectors.HOLDING_STATUSES
             starts = f"{timezone.localtime(session.starts_at):%H:%M}"
             name = session.patient.full_name
+            url = reverse("treatments:session_detail", args=[session.pk])
             item = {
                 "lead": starts,
                 "text": name,
-                "url": session_url(session.pk),
+                "url": url,
                 "badge": session.get_status_display(),
                 "badge_style": STATUS_STYLES.get(session.status, "text-bg-secondary"),
             }
             if session.status == TreatmentSession.Status.BOOKED:
                 item["action"] = {
                     "label": "Check in",
-                    "url": f"{session_url(session.pk)}#check-in",
+                    "url": f"{url}#check-in",
                     "context": f"{name} at {starts}",
                 }
             items.append(item)

@@ -7,7 +7,6 @@ from decimal import Decimal
 
 from django.db.models import Case, Exists, IntegerField, OuterRef, Value, When
 
-from clinic.prepared import Prepared, loaded
 from intake.models import Patient, PatientMeasurement
 
 from .. import booking_rules, limits
@@ -157,52 +156,27 @@ def weight_measured_at(*, version: PlanVersion) -> datetime | None:
 
 # What the plan panel shows of the version a clinician sees besides the schedule: the dose.
 DOSE_FIELDS = ("dose_mg", "dose_amount", "dose_unit", "weight_kg_used")
-_PANEL_PLAN_FIELDS = ("plan__status", "plan__created_at")
-
-
-def _panel_versions(fields: tuple[str, ...]) -> Prepared:
-    """The current version of the plan the patient summary shows (the active plan, else the
-    newest): these fields of the version and the plan's status, one row."""
-    return Prepared(
-        lambda patient: (
-            PlanVersion.objects.filter(plan__patient_id=patient)
-            .annotate(
-                active_first=Case(
-                    When(plan__status=TreatmentPlan.Status.ACTIVE, then=Value(0)),
-                    default=Value(1),
-                    output_field=IntegerField(),
-                )
-            )
-            .order_by("active_first", "-plan__created_at", "-plan_id", "-number")
-            .values(*fields, *_PANEL_PLAN_FIELDS)[:1]
-        ),
-        patient=int,
-    )
-
-
-_PANEL_SCHEDULE = _panel_versions(SCHEDULE_FIELDS)
-_PANEL_SCHEDULE_AND_DOSE = _panel_versions((*SCHEDULE_FIELDS, *DOSE_FIELDS))
+_PANEL_PLAN_FIELDS = ("plan__patient", "plan__status", "plan__created_at")
+_ACTIVE_FIRST = Case(
+    When(plan__status=TreatmentPlan.Status.ACTIVE, then=Value(0)),
+    default=Value(1),
+    output_field=IntegerField(),
+)
 
 
 def patient_plan_for_panel(*, patient: Patient, schedule_only: bool) -> PlanVersion | None:
     """The current version of the plan the patient summary shows (the active plan, else the
     newest), with its plan's status: one query. ``schedule_only``: the front desk's view,
     which does not read the dose. Other fields load on access."""
-    prepared = _PANEL_SCHEDULE if schedule_only else _PANEL_SCHEDULE_AND_DOSE
-    row = prepared.first(patient=patient.pk)
-    if row is None:
-        return None
-    version = loaded(PlanVersion, {k: v for k, v in row.items() if not k.startswith("plan__")})
-    version.plan = loaded(
-        TreatmentPlan,
-        {
-            "id": row["plan_id"],
-            "patient_id": patient.pk,
-            "status": row["plan__status"],
-            "created_at": row["plan__created_at"],
-        },
+    fields = SCHEDULE_FIELDS if schedule_only else (*SCHEDULE_FIELDS, *DOSE_FIELDS)
+    return (
+        PlanVersion.objects.filter(plan__patient_id=patient.pk)
+        .select_related("plan")
+        .only(*fields, *_PANEL_PLAN_FIELDS)
+        .alias(active_first=_ACTIVE_FIRST)
+        .order_by("active_first", "-plan__created_at", "-plan_id", "-number")
+        .first()
     )
-    return version
 
 
 # StaffTask.source_kind of the front desk's task to book a plan's sessions (its id the plan's).

@@ -6,7 +6,6 @@ from decimal import Decimal
 from django.db.models import Case, Count, F, IntegerField, Q, QuerySet, Value, When
 from django.utils import timezone
 
-from clinic.prepared import Prepared, loaded
 from intake.medications import flag_medications
 from intake.models import Intake
 from intake.questionnaire import SCREENING_QUESTIONS, STEP_BY_SLUG, TREATMENTS
@@ -115,19 +114,15 @@ def screening_worklist() -> QuerySet[Screening]:
     )
 
 
-_CURRENT_STATUS = Prepared(
-    lambda patient: (
-        Screening.objects.filter(patient_id=patient, is_current=True)
-        .order_by("-created_at", "-id")
-        .values_list("status", flat=True)[:1]
-    ),
-    patient=int,
-)
+def _current_of(patient) -> QuerySet[Screening]:
+    return Screening.objects.filter(patient_id=patient.pk, is_current=True).order_by(
+        "-created_at", "-id"
+    )
 
 
 def current_screening_status(*, patient) -> str | None:
     """What the front desk may see: the status label, never the reasons."""
-    status = _CURRENT_STATUS.first(patient=patient.pk)
+    status = _current_of(patient).values_list("status", flat=True).first()
     return Screening.Status(status).label if status else None
 
 
@@ -174,33 +169,24 @@ def screening_worklist_counts() -> dict[str, int]:
     )
 
 
-_CURRENT_SCREENING = Prepared(
-    lambda patient: (
-        Screening.objects.filter(patient_id=patient, is_current=True)
-        .order_by("-created_at", "-id")
-        .values("id", "patient_id", "result", "status", "created_at")[:1]
-    ),
-    patient=int,
-)
+# What the patient summary and the intake page show of a screening (the rest loads on access).
+_SUMMARY_FIELDS = ("id", "patient", "result", "status", "is_current", "created_at")
 
 
 def intake_latest_screening(*, intake_id: int) -> Screening | None:
     """The newest screening made from this intake (the current one while the intake is the
     patient's latest), with what the intake page shows of it."""
-    row = (
+    return (
         Screening.objects.filter(intake_id=intake_id)
+        .only(*_SUMMARY_FIELDS)
         .order_by("-created_at", "-id")
-        .values("id", "patient_id", "result", "status", "is_current", "created_at")
         .first()
     )
-    return None if row is None else loaded(Screening, row)
 
 
 def patient_current_screening(*, patient) -> Screening | None:
-    """The current screening, with what the patient summary shows of it (the rest loads on
-    access)."""
-    row = _CURRENT_SCREENING.first(patient=patient.pk)
-    return None if row is None else loaded(Screening, row)
+    """The current screening, with what the patient summary shows of it."""
+    return _current_of(patient).only(*_SUMMARY_FIELDS).first()
 
 
 def screening_task(*, screening: Screening) -> StaffTask | None:

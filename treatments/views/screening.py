@@ -14,7 +14,6 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from clinic.audit import record_access
-from clinic.links import url_for_pk
 from clinic.roles import CLINIC_ADMIN, CLINICIAN, FRONT_DESK, has_role, role_required
 from clinic.show_more import ShownRows, shown_query, shown_sizes
 from intake import selectors as intake_selectors
@@ -60,8 +59,6 @@ def screening_worklist(request):
         sum(selectors.screening_worklist_counts().values()),
     )
     waiting.link(reverse("treatments:screening_worklist"), sizes)
-    patient_url = url_for_pk("intake:patient_detail")
-    review_url = url_for_pk("treatments:screening_detail")
     for screening in waiting.rows:
         descriptions = _descriptions(screening)
         screening.result_style = RESULT_STYLES.get(screening.result, "text-bg-secondary")
@@ -69,8 +66,8 @@ def screening_worklist(request):
             screening.item9_label = ITEM9_ANSWERS.get(screening.phq9_item9, screening.phq9_item9)
         screening.first_descriptions = descriptions[:WORKLIST_DESCRIPTIONS]
         screening.more_descriptions = max(len(descriptions) - WORKLIST_DESCRIPTIONS, 0)
-        screening.patient_url = patient_url(screening.patient_id)
-        screening.review_url = review_url(screening.pk)
+        screening.patient_url = reverse("intake:patient_detail", args=[screening.patient_id])
+        screening.review_url = reverse("treatments:screening_detail", args=[screening.pk])
     return render(request, "treatments/worklist.html", {"waiting": waiting})
 
 
@@ -346,16 +343,15 @@ def _render_tasks(request, *, bound: tuple[int, TaskCompleteForm] | None = None,
     open_tasks.link(reverse("treatments:task_list"), sizes)
     # The query string brings an error or the list after a task is done back to the same rows.
     query = shown_query(sizes)
-    done_url = url_for_pk("treatments:task_done")
-    patient_url = url_for_pk("intake:patient_detail")
-    plan_book_url = url_for_pk("treatments:plan_book")
     bound_shown = False
     for task in open_tasks.rows:
-        task.done_url = done_url(task.pk) + query
-        task.patient_url = patient_url(task.patient_id)
+        task.done_url = reverse("treatments:task_done", args=[task.pk]) + query
+        task.patient_url = reverse("intake:patient_detail", args=[task.patient_id])
         # A booking task leads straight to the plan's booking page.
         task.book_url = (
-            plan_book_url(task.source_id) if task.source_kind == PLAN_BOOKING_TASK else None
+            reverse("treatments:plan_book", args=[task.source_id])
+            if task.source_kind == PLAN_BOOKING_TASK
+            else None
         )
         if bound and bound[0] == task.pk:
             task.form, bound_shown = bound[1], True
@@ -367,7 +363,7 @@ def _render_tasks(request, *, bound: tuple[int, TaskCompleteForm] | None = None,
         messages.error(request, f"The task was not marked done: {' '.join(errors)}")
     done = selectors.tasks_recently_done(roles=roles)
     for task in done:
-        task.patient_url = patient_url(task.patient_id)
+        task.patient_url = reverse("intake:patient_detail", args=[task.patient_id])
     return render(
         request,
         "treatments/tasks.html",
