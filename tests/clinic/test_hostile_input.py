@@ -5,8 +5,8 @@ into any text field is refused with a message beside the field; a date such as 0
 12/31/9999 in any date or date-time field is refused beside the field too; a nonsense choice
 gets the usual "valid choice" message. Nothing raises.
 
-The forms are found, not listed (``tests/clinic/test_form_fields.py``'s discovery), so a form
-added later is checked without anyone remembering to. Left out, with the reason:
+The forms are found, not listed (``tests/clinic/app_forms.py``), so a form added later is
+checked without anyone remembering to. Left out, with the reason:
 - an admin page that can neither add nor change (``ReadOnlyAdmin`` and the lockout logs): the
   admin never binds its form to a request, so nothing typed reaches it. The test checks that
   these pages really refuse both, so a page made editable later joins the sweep.
@@ -33,7 +33,7 @@ from clinic.text_input import (
 )
 from followups import timing_rules
 from intake.models import Patient
-from tests.clinic.test_form_fields import _make, _project_forms
+from tests.clinic.app_forms import app_forms, make_form
 
 pytestmark = [pytest.mark.django_db, pytest.mark.clinic_day]
 
@@ -105,28 +105,28 @@ def assert_nonsense_choices_refused(make, form) -> None:
 
 
 def _app_forms():
-    return [pytest.param(cls, id=cls.__name__) for cls in _project_forms()]
+    return [pytest.param(cls, id=cls.__name__) for cls in app_forms()]
 
 
 @pytest.mark.parametrize("cls", _app_forms())
 def test_every_text_field_of_every_form_refuses_a_control_character(cls):
-    form = _make(cls)
+    form = make_form(cls)
     assert issubclass(cls, TypedInputRules), f"{cls.__name__} is not a ClinicForm"
-    assert_text_refused(lambda **kw: _make(cls, **kw), _text_fields(form))
+    assert_text_refused(lambda **kw: make_form(cls, **kw), _text_fields(form))
 
 
 @pytest.mark.parametrize("cls", _app_forms())
 def test_every_date_field_of_every_form_refuses_the_ends_of_the_calendar(cls):
-    assert_dates_refused(lambda **kw: _make(cls, **kw), _make(cls))
+    assert_dates_refused(lambda **kw: make_form(cls, **kw), make_form(cls))
 
 
 @pytest.mark.parametrize("cls", _app_forms())
 def test_every_choice_of_every_form_refuses_a_nul_or_a_made_up_value(cls):
-    assert_nonsense_choices_refused(lambda **kw: _make(cls, **kw), _make(cls))
+    assert_nonsense_choices_refused(lambda **kw: make_form(cls, **kw), make_form(cls))
 
 
 def test_the_sweep_reaches_the_forms_that_take_dates_and_text():
-    names = {cls.__name__ for cls in _project_forms()}
+    names = {cls.__name__ for cls in app_forms()}
     assert {"SlotForm", "PlanForm", "AsOfForm", "OutcomesPeriodForm", "PatientForm"} <= names
     assert {"BirthDateConfirmForm", "ConsultationRequestForm", "FeelingForm"} <= names
 

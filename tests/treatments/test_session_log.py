@@ -904,7 +904,7 @@ def test_the_pre_dose_form_asks_about_sedatives_in_a_fieldset_and_keeps_what_was
     session = _checked_in(clinician_user)
     page = _page(clinician, session).content.decode()
     assert re.search(
-        r"<fieldset>\s*<legend[^>]*>Benzodiazepine or other sedative taken today", page
+        r"<fieldset>\s*<legend[^>]*>\s*Benzodiazepine or other sedative taken today", page
     )
 
     response = _post(
