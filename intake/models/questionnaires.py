@@ -52,6 +52,9 @@ class Intake(models.Model):
             models.Index(fields=["status", "link_expires_at"], name="intake_queue"),
             models.Index(fields=["patient", "-created_at"], name="intake_patient_latest"),
             models.Index(fields=["status", "-submitted_at"], name="intake_submitted"),
+            # What the screening worklist sorts waiting screenings by (item 9 first, then the
+            # longest waiting since submitting), read by key from the index alone.
+            models.Index(fields=["id", "submitted_at", "phq9_item9"], name="intake_worklist_keys"),
         ]
 
     def __str__(self) -> str:

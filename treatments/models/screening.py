@@ -92,10 +92,12 @@ class Screening(models.Model):
             models.Index(fields=["patient", "-created_at"], name="screening_history"),
             # The admin's list filtered by status, newest first.
             models.Index(fields=["status", "-id"], name="screening_status"),
+            # The worklist: what its sort and its counts read of each waiting screening, read
+            # from the index alone (the sort then reads each one's intake by key).
             models.Index(
-                fields=["result", "created_at"],
+                fields=["result", "created_at", "intake", "id"],
                 condition=models.Q(is_current=True, status="pending"),
-                name="screening_worklist",
+                name="screening_worklist_sort",
             ),
         ]
         constraints = [

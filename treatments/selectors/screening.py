@@ -95,22 +95,30 @@ _WORKLIST_COLUMNS = (
     *("patient", "result", "reasons", "failed_treatments", "status", "is_current", "created_at"),
     *("patient__mrn", "patient__legal_first_name", "patient__legal_last_name"),
 )
+_WORKLIST_ORDER = ("flag_order", "intake__submitted_at", "created_at", "id")
 
 
-def screening_worklist() -> QuerySet[Screening]:
+def screening_worklist(*, limit: int | None = None) -> QuerySet[Screening]:
     """Current screenings awaiting a decision: a PHQ-9 item 9 answer above "Not at all" first,
-    then the other flagged ones, then the longest waiting.
+    then the other flagged ones, then the longest waiting; the first ``limit`` of them.
 
     Each with what a worklist row shows (the result, reasons, failed treatments, the patient's
-    name and MRN, the item 9 answer) and nothing more: the intake is joined for its submission
-    time and item 9 alone, so its wide answers never ride through the sort."""
+    name and MRN, the item 9 answer) and nothing more. The order rests on the intake (its item 9
+    answer and submission time), so every waiting screening is joined to its intake to sort
+    them: that sort reads only narrow columns (the screening's from the screening_worklist
+    index, the intake's by key) and picks the ids of the ``limit`` first, and only those rows
+    are read whole."""
+    pending = Screening.objects.filter(is_current=True, status=Screening.Status.PENDING)
+    rows = pending
+    if limit is not None:
+        first = pending.alias(flag_order=_FLAG_ORDER).order_by(*_WORKLIST_ORDER)
+        rows = Screening.objects.filter(id__in=first.values("id")[:limit])
     return (
-        Screening.objects.filter(is_current=True, status=Screening.Status.PENDING)
-        .select_related("patient")
+        rows.select_related("patient")
         .only(*_WORKLIST_COLUMNS)
         .annotate(flag_order=_FLAG_ORDER, phq9_item9=F("intake__phq9_item9"))
         # Within each group, whoever has waited longest since submitting their intake.
-        .order_by("flag_order", "intake__submitted_at", "created_at", "id")
+        .order_by(*_WORKLIST_ORDER)
     )
 
 

@@ -55,7 +55,7 @@ def screening_worklist(request):
     sizes = shown_sizes(request.GET, WORKLIST_SECTIONS)
     waiting = ShownRows.asked("waiting", ("screening", "screenings"), sizes)
     waiting.fill(
-        list(selectors.screening_worklist()[: waiting.size + 1]),
+        list(selectors.screening_worklist(limit=waiting.size + 1)),
         sum(selectors.screening_worklist_counts().values()),
     )
     waiting.link(reverse("treatments:screening_worklist"), sizes)
