@@ -1,9 +1,11 @@
-"""What patients receive. The minimum: the clinic's neutral sender name, the time of an
-appointment and practical instructions, or a private link. Never a diagnosis, drug, dose or
-score: the link does the rest, behind a date-of-birth check."""
+"""What patients receive, every message in one place (the outbox sends them all). The minimum:
+the clinic's neutral sender name, the time of an appointment and practical instructions, a
+private link, or a request to call. Never a diagnosis, drug, dose, score or decision: the link
+does the rest, behind a date-of-birth check, and a decline is explained in person."""
 
+import math
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.utils import timezone
@@ -58,3 +60,31 @@ def survey_invitation(url: str, *, resend: bool) -> PatientMessage:
         ),
         sms=f"{clinic}: {opening.lower()} how you are doing. A few short questions: {url}",
     )
+
+
+def intake_link(url: str, *, expires_at: datetime, now: datetime) -> PatientMessage:
+    """The link to the patient's forms (an intake, or more questions from a clinician)."""
+    clinic = settings.CLINIC_MESSAGE_NAME
+    # Whole days left, rounded up: a link sent when it is made works for CLINIC_INTAKE_LINK_DAYS.
+    days = max(math.ceil((expires_at - now) / timedelta(days=1)), 1)
+    return PatientMessage(
+        subject=f"Your forms from {clinic}",
+        body=(
+            f"Hello,\n\n{clinic} has sent you forms to fill in before your visit. "
+            f"Open this private link (it works for {days} day{'' if days == 1 else 's'}):"
+            f"\n\n{url}\n\n"
+            "You will be asked to confirm your date of birth.\n\n"
+            "If you weren't expecting this message, please call the clinic."
+        ),
+        sms=f"{clinic}: please fill in your forms before your visit: {url}",
+    )
+
+
+def please_call_us() -> PatientMessage:
+    """After a decline: only a request to call, the same words by email and by text."""
+    clinic = settings.CLINIC_MESSAGE_NAME
+    body = (
+        f"{clinic}: thank you for your forms. Please call us at {settings.CLINIC_PHONE} "
+        "so we can talk about your next steps."
+    )
+    return PatientMessage(subject=f"A message from {clinic}", body=body, sms=body)

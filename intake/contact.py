@@ -1,6 +1,7 @@
-"""How the clinic reaches a patient by message: one rule for every message that goes out (the
-outbox's reminders and surveys, the screening's "please call us"). Plain attributes in, no
-Django, so every case can be tested exhaustively (tests/intake/test_contact.py)."""
+"""How the clinic reaches a patient by message: one rule for every message the outbox sends
+by the patient's own choice (reminders, surveys, the screening's "please call us"; an intake
+link goes the way staff chose). Plain attributes in, no Django, so every case can be tested
+exhaustively (tests/intake/test_contact.py)."""
 
 from typing import Protocol
 

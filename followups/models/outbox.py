@@ -1,9 +1,11 @@
-"""The outbox: every reminder, survey invitation and follow-up task is a row here, written in
-the same transaction as the change that caused it, and sent by the sweep when it falls due."""
+"""The outbox: every message to a patient (reminders, survey invitations, intake links, "please
+call us") and every follow-up task is a row here, written in the same transaction as the change
+that caused it, and sent by the sweep when it falls due."""
 
 from django.db import models
 
-from intake.models import Patient
+from intake import patient_messages
+from intake.models import IntakeLink, Patient
 from treatments.models import TreatmentSession
 
 
@@ -12,6 +14,9 @@ class OutboxEntry(models.Model):
         APPOINTMENT_REMINDER = "reminder", "Appointment reminder"
         SURVEY_INVITATION = "survey", "Check-in survey"
         SURVEY_RESEND = "survey_resend", "Check-in survey (reminder)"
+        # Asked for by intake and treatments (intake/patient_messages.py).
+        INTAKE_LINK = patient_messages.INTAKE_LINK, "Intake link"
+        CALL_US = patient_messages.CALL_US, "Please-call-us message"
         TASK = "task", "Staff task"
 
     class TaskKind(models.TextChoices):
@@ -19,6 +24,8 @@ class OutboxEntry(models.Model):
         FOLLOWUP_BOOKING = "followup_visit", "Book a follow-up appointment"
         PHONE_FOLLOWUP = "phone", "Phone follow-up: survey not answered"
         MAINTENANCE_REVIEW = "maintenance", "Maintenance review due"
+        # A "please call us" message that could not go (no consent, or the provider failed).
+        CALL_PATIENT = "call_patient", "Call the patient about their consultation"
 
     class Status(models.TextChoices):
         SCHEDULED = "scheduled", "Scheduled"
@@ -46,6 +53,15 @@ class OutboxEntry(models.Model):
     )
     survey = models.ForeignKey(
         "followups.Survey",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="outbox_entries",
+    )
+    # An intake link's message: the link gets a fresh secret as it is sent, and its delivery
+    # (sent_at, send_error) is copied to it for the intake's pages.
+    intake_link = models.ForeignKey(
+        IntakeLink,
         on_delete=models.PROTECT,
         null=True,
         blank=True,
@@ -120,7 +136,9 @@ def message_description(purpose: str, offset_label: str) -> str:
         return f"Appointment reminder ({_offset_words(offset_label)} before)"
     if purpose == OutboxEntry.Purpose.SURVEY_INVITATION:
         return f"Check-in survey ({_offset_words(offset_label)} after the session)"
-    return f"Check-in survey, reminder {offset_label}"
+    if purpose == OutboxEntry.Purpose.SURVEY_RESEND:
+        return f"Check-in survey, reminder {offset_label}"
+    return OutboxEntry.Purpose(purpose).label
 
 
 def with_channel(text: str, channel: str) -> str:

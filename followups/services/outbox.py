@@ -1,8 +1,10 @@
 """The outbox: scheduling rows, cancelling them, and the sweep that sends what is due.
 
-Every reminder, survey invitation and follow-up task is an ``OutboxEntry`` written in the
-transaction that caused it. Beat queues ``outbox_sweep`` (through ``followups.tasks``) every
-``CLINIC_OUTBOX_SWEEP_SECONDS``:
+Every message to a patient (reminders, survey invitations, and the intake links and "please
+call us" that intake and treatments ask for through ``intake.patient_messages``) and every
+follow-up task is an ``OutboxEntry`` written in the transaction that caused it. Beat queues
+``outbox_sweep`` (through ``followups.tasks``) every ``CLINIC_OUTBOX_SWEEP_SECONDS``, and a
+message asked for from a page queues it at once (``services.patient_messages``):
 
 1. due rows are claimed with one conditional UPDATE (``status = scheduled`` -> ``sending`` with
    this sweep's token). Each row changes once, so two sweeps never both hold it: on PostgreSQL
@@ -53,7 +55,12 @@ from django.utils import timezone
 
 from clinic.notifications import NotificationError, send_email_message, send_sms_message
 from intake.contact import patient_channel
-from intake.services.questionnaires import token_digest
+from intake.models import IntakeLink
+from intake.services.questionnaires import (
+    intake_link_channel_refusal,
+    intake_link_token_issue,
+    token_digest,
+)
 from treatments.models import StaffTask, TreatmentSession
 
 from .. import messages, timing_rules, timing_settings
@@ -75,6 +82,7 @@ TASK_ROLES = {
     TaskKind.FOLLOWUP_BOOKING: StaffTask.Role.FRONT_DESK,
     TaskKind.PHONE_FOLLOWUP: StaffTask.Role.FRONT_DESK,
     TaskKind.MAINTENANCE_REVIEW: StaffTask.Role.CLINICIAN,
+    TaskKind.CALL_PATIENT: StaffTask.Role.FRONT_DESK,
 }
 TASK_DETAILS = {
     TaskKind.INTEGRATION_BOOKING: "Book the integration appointment that follows the session.",
@@ -84,6 +92,7 @@ TASK_DETAILS = {
         "they are, and log the call."
     ),
     TaskKind.MAINTENANCE_REVIEW: "Review whether maintenance treatment is needed.",
+    TaskKind.CALL_PATIENT: "",
 }
 MAX_RETRY_DELAY = timedelta(hours=6)
 # What the sweep writes back for a claimed row once its outcome is known.
@@ -251,7 +260,7 @@ def outbox_sweep(
     )
     claimed = list(
         OutboxEntry.objects.filter(claim_token=claim, status=Status.SENDING).select_related(
-            "patient", "session", "survey"
+            "patient", "session", "survey", "intake_link__intake"
         )
     )
     report.claimed = len(claimed)
@@ -305,11 +314,14 @@ def _settle(batch: _Batch) -> None:
     if not batch.settled:
         return
     follow_on, batch.follow_on = batch.follow_on, []
-    with transaction.atomic() if follow_on else nullcontext():
+    links = [entry for entry in batch.settled if entry.intake_link_id]
+    with transaction.atomic() if follow_on or links else nullcontext():
         OutboxEntry.objects.filter(claim_token=batch.claim).bulk_update(
             batch.settled, OUTCOME_FIELDS
         )
         outbox_schedule(entries=follow_on)
+        for entry in links:
+            _note_on_link(entry)
 
 
 def _start(entry: OutboxEntry, channel: str, batch: _Batch) -> bool:
@@ -326,12 +338,27 @@ def _record(entry: OutboxEntry, batch: _Batch) -> None:
     follow_on, batch.follow_on = batch.follow_on, []
     mine = OutboxEntry.objects.filter(pk=entry.pk, claim_token=batch.claim)
     outcome = {name: getattr(entry, name) for name in OUTCOME_FIELDS}
-    if not follow_on:
+    if not follow_on and not entry.intake_link_id:
         mine.update(**outcome)
         return
     with transaction.atomic():
         if mine.update(**outcome):
             outbox_schedule(entries=follow_on)
+            _note_on_link(entry)
+
+
+def _note_on_link(entry: OutboxEntry) -> None:
+    """An intake link's delivery, copied to the link, where the intake's pages show it:
+    when it reached the provider, or why it did not (also while a retry waits)."""
+    if not entry.intake_link_id:
+        return
+    if entry.status == Status.SENT:
+        outcome = {"sent_at": entry.sent_at, "send_error": ""}
+    elif entry.status in (Status.FAILED, Status.SCHEDULED) and entry.last_error:
+        outcome = {"send_error": entry.last_error[:200]}
+    else:
+        return
+    IntakeLink.objects.filter(pk=entry.intake_link_id).update(**outcome)
 
 
 def _cancel(entry: OutboxEntry, reason: str, batch: _Batch) -> None:
@@ -351,6 +378,16 @@ def _fail(entry: OutboxEntry, error: str, batch: _Batch) -> None:
     batch.report.failed += 1
     if entry.survey_id and entry.purpose != Purpose.TASK:
         batch.follow_on.append(_phone_task(entry, due_at=batch.now))
+    if entry.purpose == Purpose.CALL_US:
+        # The patient was not told to call: the front desk calls them instead.
+        batch.follow_on.append(
+            task_entry(
+                patient_id=entry.patient_id,
+                kind=TaskKind.CALL_PATIENT,
+                key=f"{entry.idempotency_key}:task",
+                due_at=batch.now,
+            )
+        )
 
 
 def _phone_task(entry: OutboxEntry, *, due_at: datetime) -> OutboxEntry:
@@ -382,6 +419,9 @@ def _sort(entry: OutboxEntry, batch: _Batch) -> None:
         else:
             batch.to_task.append(entry)
         return
+    if entry.purpose == Purpose.INTAKE_LINK:
+        _sort_intake_link(entry, batch)
+        return
     in_quiet = batch.quiet is not None and batch.quiet.contains(batch.now, batch.zone)
     if entry.purpose == Purpose.APPOINTMENT_REMINDER:
         session = entry.session
@@ -397,6 +437,10 @@ def _sort(entry: OutboxEntry, batch: _Batch) -> None:
                 _defer(entry, morning, batch)
             else:
                 _cancel(entry, "Quiet hours until too close to the appointment", batch)
+            return
+    elif entry.purpose == Purpose.CALL_US:
+        if in_quiet:
+            _defer(entry, timing_rules.quiet_end_after(batch.now, batch.quiet, batch.zone), batch)
             return
     else:
         survey = entry.survey
@@ -416,6 +460,27 @@ def _sort(entry: OutboxEntry, batch: _Batch) -> None:
         batch.settled.append(entry)
         return
     batch.to_send.append((entry, channel))
+
+
+def _sort_intake_link(entry: OutboxEntry, batch: _Batch) -> None:
+    """An intake link goes the way staff chose, at once, quiet hours or not (as before the
+    outbox: they asked for it now, often with the patient on the phone), unless it no longer
+    works or can no longer go that way."""
+    link = entry.intake_link
+    refusal = link.refusal(batch.now)
+    if refusal:
+        _cancel(entry, f"The link is {refusal}", batch)
+        return
+    if link.intake.is_submitted:
+        _cancel(entry, "The forms are submitted", batch)
+        return
+    why_not = intake_link_channel_refusal(patient=entry.patient, channel=link.channel)
+    if why_not:
+        entry.attempts += 1
+        _fail(entry, f"The link cannot be sent this way: {why_not}.", batch)
+        batch.settled.append(entry)
+        return
+    batch.to_send.append((entry, link.channel))
 
 
 def _create_tasks(batch: _Batch) -> None:
@@ -445,9 +510,13 @@ def _create_tasks(batch: _Batch) -> None:
 
 
 def _prepare_links(batch: _Batch) -> None:
-    """A new secret link for every survey message about to go (only its hash is stored)."""
+    """A new secret link for every survey or intake link message about to go (only its hash is
+    stored)."""
     link_days = timedelta(days=settings.CLINIC_SURVEY_LINK_DAYS)
     for entry, channel in batch.to_send:
+        if entry.intake_link_id:
+            batch.urls[entry.pk] = intake_link_token_issue(link=entry.intake_link)
+            continue
         survey = entry.survey
         if survey is None:
             continue
@@ -478,6 +547,12 @@ def _prepare_links(batch: _Batch) -> None:
 def _message_for(entry: OutboxEntry, batch: _Batch) -> messages.PatientMessage:
     if entry.purpose == Purpose.APPOINTMENT_REMINDER:
         return messages.appointment_reminder(entry.session.starts_at)
+    if entry.purpose == Purpose.INTAKE_LINK:
+        return messages.intake_link(
+            batch.urls[entry.pk], expires_at=entry.intake_link.expires_at, now=batch.now
+        )
+    if entry.purpose == Purpose.CALL_US:
+        return messages.please_call_us()
     return messages.survey_invitation(
         batch.urls[entry.pk], resend=entry.purpose == Purpose.SURVEY_RESEND
     )

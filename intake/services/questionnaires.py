@@ -1,7 +1,6 @@
 """Writes for the intake: links, the questionnaire's steps, consent, submission and alerts."""
 
 import hashlib
-import logging
 import secrets
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -14,7 +13,6 @@ from django.urls import reverse
 from django.utils import timezone
 
 from clinic.broker import task_enqueue
-from clinic.notifications import NotificationError, send_email_message, send_sms_message
 
 from .. import scoring, units
 from ..consent import (
@@ -34,6 +32,7 @@ from ..models import (
     Patient,
     PatientLink,
 )
+from ..patient_messages import INTAKE_LINK, patient_message_request
 from ..questionnaire import SCREENING_QUESTIONS, STEP_SLUGS, STEPS, Step
 from ..questionnaire_state import (
     ABOUT_RECORD_FIELDS,
@@ -44,8 +43,6 @@ from ..questionnaire_state import (
 from ..tasks import notify_clinicians_of_alert
 from .patients import patient_record_measurement, patient_update
 
-logger = logging.getLogger(__name__)
-
 TOKEN_BYTES = 32
 
 
@@ -55,8 +52,12 @@ def token_digest(token: str) -> str:
 
 @dataclass(frozen=True)
 class IssuedLink:
+    """A link just made. ``token`` is its secret when it is shown on screen (this is the one
+    moment it exists in full); None for a link sent by email or text, whose secret the outbox
+    makes when it sends the message (``intake_link_token_issue``)."""
+
     link: IntakeLink
-    token: str
+    token: str | None
 
     @property
     def path(self) -> str:
@@ -98,13 +99,16 @@ def intake_link_channel_refusal(*, patient: Patient, channel: str) -> str | None
 def intake_link_issue(*, patient: Patient, channel: str, created_by) -> IssuedLink:
     """A new link to the patient's open intake (made if needed). Older links stop working.
 
-    Email and SMS are sent after the transaction commits; the message holds only the link.
-    Raises ValueError (with a sentence for staff) when the channel cannot reach the patient.
+    Email and SMS go through the outbox (its row is written in this transaction); the message
+    holds only the link. Raises ValueError (with a sentence for staff) when the channel cannot
+    reach the patient.
     """
     refusal = intake_link_channel_refusal(patient=patient, channel=channel)
     if refusal:
         raise ValueError(f"The link cannot be sent this way: {refusal}.")
     now = timezone.now()
+    # A link sent by message gets its working secret when the message goes: until then it
+    # holds the hash of one nobody ever sees.
     token = secrets.token_urlsafe(TOKEN_BYTES)
     with transaction.atomic():
         intake = _open_intake_for(patient, created_by)
@@ -122,38 +126,25 @@ def intake_link_issue(*, patient: Patient, channel: str, created_by) -> IssuedLi
                 Intake.Status.IN_PROGRESS if intake.started_at else Intake.Status.INVITED
             )
         intake.save(update_fields=["link_expires_at", "status", "updated_at"])
-        issued = IssuedLink(link=link, token=token)
-        if channel != IntakeLink.Channel.SCREEN:
-            transaction.on_commit(lambda: _deliver_link(issued, patient))
-    return issued
+        on_screen = channel == IntakeLink.Channel.SCREEN
+        if not on_screen:
+            patient_message_request(
+                purpose=INTAKE_LINK,
+                patient_id=patient.pk,
+                key=f"intake_link:{link.pk}",
+                intake_link_id=link.pk,
+            )
+    return IssuedLink(link=link, token=token if on_screen else None)
 
 
-def _deliver_link(issued: IssuedLink, patient: Patient) -> None:
-    clinic = settings.CLINIC_MESSAGE_NAME
-    days = settings.CLINIC_INTAKE_LINK_DAYS
-    try:
-        if issued.link.channel == IntakeLink.Channel.EMAIL:
-            send_email_message(
-                to=patient.email,
-                subject=f"Your forms from {clinic}",
-                body=(
-                    f"Hello,\n\n{clinic} has sent you forms to fill in before your visit. "
-                    f"Open this private link (it works for {days} days):\n\n{issued.url}\n\n"
-                    "You will be asked to confirm your date of birth.\n\n"
-                    "If you weren't expecting this message, please call the clinic."
-                ),
-            )
-        else:
-            send_sms_message(
-                # E.164 for the provider; str() would give the display (national) format.
-                to=patient.mobile.as_e164,
-                body=f"{clinic}: please fill in your forms before your visit: {issued.url}",
-            )
-    except NotificationError as error:
-        IntakeLink.objects.filter(pk=issued.link.pk).update(send_error=str(error)[:200])
-        logger.warning("intake link %s not delivered: %s", issued.link.pk, error)
-        return
-    IntakeLink.objects.filter(pk=issued.link.pk).update(sent_at=timezone.now(), send_error="")
+def intake_link_token_issue(*, link: IntakeLink) -> str:
+    """A new secret for a link whose message is about to go (the outbox calls this as it
+    sends): the full URL to put in the message. Only its hash is stored, so every send carries
+    a fresh one and the one before stops working."""
+    token = secrets.token_urlsafe(TOKEN_BYTES)
+    link.token_hash = token_digest(token)
+    IntakeLink.objects.filter(pk=link.pk).update(token_hash=link.token_hash)
+    return IssuedLink(link=link, token=token).url
 
 
 def _revoke_active_links(intake: Intake, *, revoked_by, now) -> int:

@@ -94,7 +94,8 @@ def _issue(request, *, patient: Patient, channel: str, back: str) -> HttpRespons
         return redirect(back)
     if channel == IntakeLink.Channel.SCREEN:
         return _link_on_screen(request, issued=issued, patient=patient, back=back)
-    # Email and SMS go out when the issuing transaction commits, which has happened by now.
+    # Email and SMS go through the outbox: the sweep queued when the issuing transaction
+    # committed may have recorded the outcome by now; if not, the Intake card shows it later.
     issued.link.refresh_from_db(fields=["sent_at", "send_error"])
     if issued.link.send_error:
         messages.error(

@@ -1,25 +1,20 @@
 """Writes for screening: findings, computed screenings, signed determinations, staff tasks."""
 
-import logging
 from dataclasses import asdict
 from decimal import Decimal
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from clinic.notifications import NotificationError, send_email_message, send_sms_message
-from intake.contact import EMAIL, SMS, patient_channel
 from intake.models import Intake, Patient
+from intake.patient_messages import CALL_US, patient_message_request
 from intake.selectors import patient_open_item9_alerts
 from intake.services.questionnaires import intake_request_more_information
 
 from ..models import AssessmentFinding, Screening, ScreeningDetermination, StaffTask
 from ..screening_rules import Result, screen
 from ..selectors.screening import screening_facts, treatment_history
-
-logger = logging.getLogger(__name__)
 
 
 def screening_run(*, intake: Intake, finding: AssessmentFinding | None = None) -> Screening:
@@ -165,8 +160,10 @@ def screening_determine(
         if decision == Decision.MORE_INFO:
             _ask_for_more_information(locked, determination, signed_by)
         if decision == Decision.DECLINE:
-            patient = locked.patient
-            transaction.on_commit(lambda: _tell_patient_to_call(patient))
+            # A decline is explained in person: the message only asks the patient to call.
+            patient_message_request(
+                purpose=CALL_US, patient_id=locked.patient_id, key=f"screening:{locked.pk}:call_us"
+            )
     return determination
 
 
@@ -187,38 +184,6 @@ def _ask_for_more_information(screening: Screening, determination, user) -> None
         source_id=screening.pk,
         created_by=user,
     )
-
-
-def _tell_patient_to_call(patient: Patient) -> None:
-    """A decline is explained in person: the message only asks the patient to call."""
-    name = settings.CLINIC_MESSAGE_NAME
-    body = (
-        f"{name}: thank you for your forms. Please call us at {settings.CLINIC_PHONE} "
-        "so we can talk about your next steps."
-    )
-    channel, _ = patient_channel(patient)
-    try:
-        if channel == EMAIL:
-            send_email_message(to=patient.email, subject=f"A message from {name}", body=body)
-        elif channel == SMS:
-            send_sms_message(to=patient.mobile.as_e164, body=body)
-        else:
-            task_create(
-                patient=patient,
-                role=StaffTask.Role.FRONT_DESK,
-                title="Call the patient about their consultation",
-                source_kind="screening-decline",
-                source_id=patient.pk,
-            )
-    except NotificationError as error:
-        logger.warning("decline message for patient %s not sent: %s", patient.pk, error)
-        task_create(
-            patient=patient,
-            role=StaffTask.Role.FRONT_DESK,
-            title="Call the patient about their consultation",
-            source_kind="screening-decline",
-            source_id=patient.pk,
-        )
 
 
 def task_create(
