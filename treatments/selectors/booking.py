@@ -20,6 +20,10 @@ from .plans import SCHEDULE_FIELDS, plan_proposed_dates
 
 # The time a proposed session starts at, in the clinic's zone (the front desk adjusts each).
 DEFAULT_SESSION_TIME = time(9, 0)
+# No session is longer than this (the booking rules keep each inside one day's opening hours):
+# reads of the sessions overlapping a time range bound their start from below too, so that
+# they read a range of the starts_at indexes instead of every earlier session.
+LONGEST_SESSION = timedelta(days=1)
 
 
 def day_bounds(day: date) -> tuple[datetime, datetime]:
@@ -75,12 +79,17 @@ def _occupancy(*, patient_id: int, chair_ids: list[int], first: date, last: date
     ``last`` (clinic days)."""
     start, _ = day_bounds(first)
     _, end = day_bounds(last)
-    rows = TreatmentSession.objects.filter(
-        Q(patient_id=patient_id) | Q(chair_id__in=chair_ids),
-        status__in=HOLDING_STATUSES,
-        starts_at__lt=end,
-        ends_at__gt=start,
-    ).values_list("chair_id", "patient_id", "starts_at", "ends_at", "plan_version__route")
+    rows = (
+        TreatmentSession.objects.filter(
+            Q(patient_id=patient_id) | Q(chair_id__in=chair_ids),
+            status__in=HOLDING_STATUSES,
+            starts_at__gt=start - LONGEST_SESSION,
+            starts_at__lt=end,
+            ends_at__gt=start,
+        )
+        .order_by()  # the model's ordering would join the chairs to sort rows read into a dict
+        .values_list("chair_id", "patient_id", "starts_at", "ends_at", "plan_version__route")
+    )
     occupancy = _Occupancy()
     for chair_id, session_patient_id, starts, ends, route in rows:
         occupancy.add(
