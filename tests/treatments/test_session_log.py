@@ -732,8 +732,9 @@ def test_opening_the_session_page_is_audited(front_desk, front_desk_user, clinic
 # --- The page's cost -------------------------------------------------------------------------
 
 # The user and the clinic's session, the roles, the OTP device, the session with its patient,
-# plan version and chair, then its vitals, events and addenda, and the audit entry.
-QUERIES = 9
+# plan version and chair, the staff it names, then its vitals, events and addenda, and the
+# audit entry.
+QUERIES = 10
 
 
 def test_the_session_page_costs_the_same_with_2_or_20_vitals_rows(

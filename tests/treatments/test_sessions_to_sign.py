@@ -91,15 +91,15 @@ def test_the_front_desk_may_not_see_the_list(front_desk):
     assert front_desk.get(URL).status_code == 403
 
 
-# The user and the clinic's session, the roles, the OTP device, then the sessions with their
-# patient, chair and vitals summary in one query.
-QUERIES = 5
+# The user and the clinic's session, the roles, the OTP device, how many wait, then the first
+# sessions with their patient, chair and vitals summary in one query.
+QUERIES = 6
 
 
-def test_the_list_costs_the_same_with_2_or_20_sessions(  # one chair: 3 h apart
+def test_the_list_costs_the_same_with_2_or_22_sessions_and_shows_20_at_a_time(
     clinician, clinician_user, django_assert_num_queries
 ):
-    start = timezone.now() - timedelta(days=30)
+    start = timezone.now() - timedelta(days=30)  # one chair: 3 h apart
     for n in range(2):
         completed_session(by=clinician_user, starts_at=start + timedelta(hours=3 * n))
     clinician.get(URL)  # warm-up: the session, the roles and the device are cached
@@ -107,9 +107,22 @@ def test_the_list_costs_the_same_with_2_or_20_sessions(  # one chair: 3 h apart
     with django_assert_num_queries(QUERIES, info="2 sessions"):
         page = clinician.get(URL).content.decode()
     assert page.count("<tr") - 1 == 2
-    for n in range(2, 20):
+    assert "Show" not in page
+    made = [
         completed_session(by=clinician_user, starts_at=start + timedelta(hours=3 * n))
-    with django_assert_num_queries(QUERIES, info="20 sessions"):
+        for n in range(2, 22)
+    ]
+    with django_assert_num_queries(QUERIES, info="22 sessions"):
         page = clinician.get(URL).content.decode()
 
+    # The oldest 20, and a way to the others.
     assert page.count("<tr") - 1 == 20
+    assert reverse("treatments:session_detail", args=[made[-3].pk]) in page
+    assert reverse("treatments:session_detail", args=[made[-2].pk]) not in page
+    assert f'href="{URL}?unsigned=40#unsigned">Show 2 more sessions</a>' in page
+    assert "Showing 20 of 22." in page
+
+    page = clinician.get(URL, {"unsigned": 40}).content.decode()
+
+    assert page.count("<tr") - 1 == 22
+    assert "Show 2 more" not in page

@@ -130,13 +130,16 @@ class TreatmentSession(models.Model):
         ordering = ["starts_at", "chair"]
         indexes = [
             models.Index(fields=["starts_at", "chair"], name="session_day_board"),
+            # One location's chairs: their board of a day, their free slots over a series.
+            models.Index(fields=["chair", "starts_at"], name="session_chair_starts"),
             models.Index(fields=["patient", "starts_at"], name="session_patient"),
             models.Index(fields=["status", "starts_at"], name="session_status"),
-            # "Sessions to sign": the few unsigned ones among hundreds of thousands.
+            # "Sessions to sign": the few unsigned ones among hundreds of thousands, oldest
+            # first (the list's first page is read in order, however many wait).
             models.Index(
-                fields=["status", "starts_at"],
-                condition=models.Q(signed_at__isnull=True),
-                name="session_to_sign",
+                fields=["starts_at", "id"],
+                condition=models.Q(signed_at__isnull=True, status__in=["in_progress", "completed"]),
+                name="session_to_sign_order",
             ),
             # A drug recall: every session given from one lot (the admin's session search).
             models.Index(

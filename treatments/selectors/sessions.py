@@ -1,22 +1,21 @@
 """Reads of the session log: one session with its series, the notes waiting for a signature."""
 
+from django.contrib.auth import get_user_model
 from django.db.models import Exists, OuterRef, Prefetch, QuerySet, Subquery
 
 from ..models import Screening, SessionAddendum, SessionEvent, TreatmentSession, VitalsReading
 
+# The staff a session page names (who checked the patient in, decided, signed).
+STAFF_NAMED = ("checked_in_by", "bp_gate_by", "fasting_decision_by", "signed_by")
+
 
 def session_for_page(*, pk: int) -> TreatmentSession | None:
-    """One session with everything its page shows, in a fixed number of queries."""
-    return (
-        TreatmentSession.objects.select_related(
-            "patient",
-            "plan_version",
-            "chair",
-            "checked_in_by",
-            "bp_gate_by",
-            "fasting_decision_by",
-            "signed_by",
-        )
+    """One session with everything its page shows, in a fixed number of queries.
+
+    The staff it names are read in one query of their own rather than joined: four more
+    joins (eight tables) cost PostgreSQL more to plan than a second query costs to run."""
+    session = (
+        TreatmentSession.objects.select_related("patient", "plan_version", "chair")
         .prefetch_related(
             Prefetch("vitals", queryset=VitalsReading.objects.select_related("recorded_by")),
             Prefetch("events", queryset=SessionEvent.objects.select_related("recorded_by")),
@@ -25,6 +24,13 @@ def session_for_page(*, pk: int) -> TreatmentSession | None:
         .filter(pk=pk)
         .first()
     )
+    if session is None:
+        return None
+    staff_ids = {getattr(session, f"{name}_id") for name in STAFF_NAMED} - {None}
+    staff = get_user_model().objects.in_bulk(staff_ids)  # no query when nobody is named yet
+    for name in STAFF_NAMED:
+        setattr(session, name, staff.get(getattr(session, f"{name}_id")))
+    return session
 
 
 AWAITING_SIGNATURE = (TreatmentSession.Status.IN_PROGRESS, TreatmentSession.Status.COMPLETED)

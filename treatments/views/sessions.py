@@ -19,6 +19,7 @@ from django.views.decorators.http import require_GET
 
 from clinic.audit import record_access
 from clinic.roles import CLINICIAN, FRONT_DESK, has_role, role_required
+from clinic.show_more import ShownRows, shown_sizes
 
 from .. import forms_sessions as forms
 from .. import limits
@@ -371,15 +372,25 @@ def session_addendum_add(request, pk: int):
 # --- The clinician's worklist of notes to sign ------------------------------------------------
 
 
+TO_SIGN_SECTIONS = ("unsigned",)
+
+
 @role_required(CLINICIAN)
 @require_GET
 def sessions_to_sign(request):
-    """Administered or discharged sessions not signed yet, oldest first, with what is missing."""
-    sessions = list(selectors.sessions_awaiting_signature())
-    for session in sessions:
+    """Administered or discharged sessions not signed yet, oldest first, with what is missing,
+    20 at a time (``?unsigned=40`` shows 40)."""
+    sizes = shown_sizes(request.GET, TO_SIGN_SECTIONS)
+    unsigned = ShownRows.asked("unsigned", ("session", "sessions"), sizes)
+    unsigned.fill(
+        list(selectors.sessions_awaiting_signature()[: unsigned.size + 1]),
+        selectors.sessions_to_sign_count(),
+    )
+    unsigned.link(reverse("treatments:sessions_to_sign"), sizes)
+    for session in unsigned.rows:
         session.missing = rules.signing_missing(services.signing_parts_from_row(session))
         session.status_style = STATUS_STYLES.get(session.status, "text-bg-secondary")
-    return render(request, "treatments/sessions/to_sign.html", {"sessions": sessions})
+    return render(request, "treatments/sessions/to_sign.html", {"unsigned": unsigned})
 
 
 # --- The REMS Patient Monitoring Form ----------------------------------------------------------
