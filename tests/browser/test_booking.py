@@ -50,3 +50,37 @@ def test_the_front_desk_books_a_proposed_session_after_a_refusal_in_words(
     expect(page.get_by_role("status")).to_have_text(
         "Booked 1 session: 12/05/2026 16:00\N{EN DASH}17:40 on Chair 2."
     )
+
+
+def test_the_front_desk_of_a_chain_picks_the_location_whose_chairs_the_board_shows(
+    page, live_server, front_desk_user
+):
+    # More chairs than one board shows, in four rooms: the board shows one room at a time.
+    for room in range(1, 5):
+        for n in range(1, 5):
+            chair(f"Room {room} chair {n}", location=f"Room {room}", display_order=room * 10 + n)
+    patient = PatientFactory(legal_first_name="Ana", legal_last_name="Soto")
+    plan = active_plan(by=front_desk_user, patient=patient, start_date=date(2026, 11, 30))
+    book_session(
+        booked_by=front_desk_user,
+        plan=plan,
+        starts_at=clinic_time(2026, 11, 30, 9),
+        on_chair=chair("Room 3 chair 2"),
+    )
+
+    log_in(page, live_server, front_desk_user)
+    page.goto(f"{live_server.url}/board/?date=2026-11-30")
+    expect(page.get_by_role("columnheader", name="Room 1 chair 1")).to_be_visible()
+    expect(page.get_by_role("link", name="Ana Soto", exact=True)).to_have_count(0)
+
+    page.get_by_label("Location").select_option("Room 3")
+    page.get_by_role("button", name="Show").click()
+    expect(page.get_by_role("columnheader", name="Room 3 chair 2")).to_be_visible()
+    expect(page.get_by_role("columnheader", name="Room 1 chair 1")).to_have_count(0)
+    expect(page.get_by_role("link", name="Ana Soto", exact=True)).to_be_visible()
+    screenshot(page, "board-one-location")
+
+    # The next day keeps the room chosen.
+    page.get_by_role("link", name="Next day").click()
+    expect(page.get_by_label("Location")).to_have_value("Room 3")
+    expect(page.get_by_role("columnheader", name="Room 3 chair 1")).to_be_visible()

@@ -885,8 +885,9 @@ def test_the_board_costs_the_same_queries_for_3_or_30_sessions(
     with CaptureQueriesContext(connection) as three:
         response = front_desk.get(url, {"date": "2026-12-01"})
     assert response.context["board"].session_count == 3
-    # session, user, TOTP device, roles, the day's sessions with their patients, the chairs
-    assert len(three.captured_queries) == 6
+    # session, user, TOTP device, roles, the chairs' locations, the chairs, the day's sessions
+    # with their patients
+    assert len(three.captured_queries) == 7
 
     fill_day(front_desk_user, count=30, day=date(2026, 12, 2))
     with django_assert_num_queries(len(three.captured_queries)):

@@ -96,8 +96,9 @@ def test_the_board_with_continuations_costs_the_same_queries(
     url = reverse("treatments:chair_board")
     front_desk.get(url, {"date": "2026-12-01"})  # warm up: session, user, roles
 
-    # session, user, TOTP device, roles, the day's sessions with their patients, the chairs
-    with django_assert_num_queries(6):
+    # session, user, TOTP device, roles, the chairs' locations, the chairs, the day's sessions
+    # with their patients
+    with django_assert_num_queries(7):
         response = front_desk.get(url, {"date": "2026-12-01"})
 
     board = response.context["board"]

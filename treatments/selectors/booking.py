@@ -1,10 +1,11 @@
-"""Reads for booking: the series a plan proposes, the chair board of a day, today's count; the
-home page's compact board and arrivals."""
+"""Reads for booking: which chairs a page shows (every chair of a small clinic, else one
+location's), the series a plan proposes, the chair board of a day, today's count; the home
+page's compact board and arrivals."""
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
-from django.db.models import Count, Q
+from django.db.models import Count, Min, Q, QuerySet
 from django.utils import timezone
 
 from .. import booking_rules, limits
@@ -24,6 +25,46 @@ DEFAULT_SESSION_TIME = time(9, 0)
 # reads of the sessions overlapping a time range bound their start from below too, so that
 # they read a range of the starts_at indexes instead of every earlier session.
 LONGEST_SESSION = timedelta(days=1)
+# The board and the chair pickers list every chair in use while there are at most this many;
+# a clinic with more (a chain's chairs over many locations) shows one location at a time, so a
+# page costs what one location's chairs cost, however many the clinic has.
+ALL_CHAIRS_UP_TO = 12
+
+
+@dataclass(frozen=True)
+class ChairScope:
+    """The chairs a booking page shows: ``location`` None for every chair (no choice to
+    make), else that location's, with ``locations`` to choose from in display order."""
+
+    location: str | None = None
+    locations: tuple[str, ...] = ()
+
+    def chairs(self) -> QuerySet[TreatmentChair]:
+        chairs = TreatmentChair.objects.all()
+        return chairs if self.location is None else chairs.filter(location=self.location)
+
+
+def chair_scope(*, requested: str | None = None, preferred: str | None = None) -> ChairScope:
+    """Every chair while the clinic has few (ALL_CHAIRS_UP_TO) or one location; else the
+    ``requested`` location if a chair is there, else the ``preferred`` one (the person's last
+    choice, or the session's own location), else the first in display order. One query over
+    the chairs, grouped by location."""
+    rows = (
+        TreatmentChair.objects.values_list("location")
+        .annotate(first=Min("display_order"), in_use=Count("pk", filter=Q(active=True)))
+        .order_by("first", "location")
+    )
+    in_use = {location: count for location, _, count in rows}  # every location, in order
+    offered = [location for location, count in in_use.items() if count]
+    if sum(in_use.values()) <= ALL_CHAIRS_UP_TO or len(offered) <= 1:
+        return ChairScope()
+    location = next(
+        (each for each in (requested, preferred) if each is not None and each in in_use),
+        offered[0],
+    )
+    if location not in offered:  # asked for by name (a session's): its chairs are all retired
+        offered = [each for each in in_use if each in offered or each == location]
+    return ChairScope(location=location, locations=tuple(offered))
 
 
 def day_bounds(day: date) -> tuple[datetime, datetime]:
@@ -102,9 +143,12 @@ def _occupancy(*, patient_id: int, chair_ids: list[int], first: date, last: date
     return occupancy
 
 
-def plan_series_proposal(*, plan: TreatmentPlan, today: date | None = None) -> SeriesProposal:
+def plan_series_proposal(
+    *, plan: TreatmentPlan, scope: ChairScope | None = None, today: date | None = None
+) -> SeriesProposal:
     """What is left of the plan's series to book: the planned dates (plan_proposed_dates, on
-    open days) after the sessions it already holds, each with a free chair and start time.
+    open days) after the sessions it already holds, each with a free chair of the ``scope``
+    (every chair when not given) and start time.
 
     If those dates have slipped into the past, the rest of the series keeps its spacing and
     starts today. Each date gets the first chair free at the default time, else the next time
@@ -120,7 +164,7 @@ def plan_series_proposal(*, plan: TreatmentPlan, today: date | None = None) -> S
         .select_related("chair")
         .order_by("starts_at")
     )
-    chairs = bookable_chairs()
+    chairs = bookable_chairs(scope=scope)
     proposal = SeriesProposal(version=version, booked=booked, chairs=chairs)
     dates = plan_proposed_dates(version)[len(booked) :]
     if not dates:
@@ -186,8 +230,9 @@ def plan_series_proposal(*, plan: TreatmentPlan, today: date | None = None) -> S
     return proposal
 
 
-def bookable_chairs() -> list[TreatmentChair]:
-    return list(TreatmentChair.objects.filter(active=True))
+def bookable_chairs(*, scope: ChairScope | None = None) -> list[TreatmentChair]:
+    """The chairs in use, of the scope's location if it has one."""
+    return list((scope or ChairScope()).chairs().filter(active=True))
 
 
 @dataclass
@@ -245,15 +290,21 @@ def _hours_held(session: TreatmentSession, day: date) -> range:
     return range(first, max(first, last) + 1)
 
 
-def chair_board(*, day: date) -> ChairBoard:
+def chair_board(*, day: date, scope: ChairScope | None = None) -> ChairBoard:
     """A day's sessions by chair (columns) and hour (rows), in two queries whatever the number
-    of sessions: a row for each hour the clinic is open that day, widened to take in any
+    of sessions: the chairs of the ``scope`` (every chair when not given) in use or with a
+    session that day, a row for each hour the clinic is open that day, widened to take in any
     session outside them (booked before the hours changed). A session is in the row of its
     starting hour and, as a continuation, in the row of every later hour it occupies."""
     start, end = day_bounds(day)
-    sessions = list(_sessions_on(start, end))
+    scope = scope or ChairScope()
+    chairs = list(scope.chairs())
+    sessions = _sessions_on(start, end)
+    if scope.location is not None:
+        sessions = sessions.filter(chair_id__in=[chair.pk for chair in chairs])
+    sessions = list(sessions)
     chair_ids = {session.chair_id for session in sessions}
-    chairs = list(TreatmentChair.objects.filter(Q(active=True) | Q(pk__in=chair_ids)))
+    chairs = [chair for chair in chairs if chair.active or chair.pk in chair_ids]
     column = {chair.pk: index for index, chair in enumerate(chairs)}
     held = {session.pk: _hours_held(session, day) for session in sessions}
     hours = {hour for session_hours in held.values() for hour in session_hours}

@@ -2,11 +2,12 @@
 cancel a session, mark a no-show, and the chair board of a day."""
 
 from datetime import date, timedelta
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -29,17 +30,43 @@ STATUS_STYLES = {
 }
 
 
+# The location a person last chose for the board and the chair pickers (not health data).
+CHAIR_LOCATION_KEY = "treatments_chair_location"
+# A pk no session has, reversed once and replaced by each session's (a board lists many).
+_PK_PLACEHOLDER = 2_147_483_647
+
+
 def _session_url(session: TreatmentSession) -> str:
-    """The session page once the session log provides it; until then, the patient's page."""
-    try:
-        return reverse("treatments:session_detail", args=[session.pk])
-    except NoReverseMatch:
-        return reverse("intake:patient_detail", args=[session.patient_id])
+    return reverse("treatments:session_detail", args=[session.pk])
+
+
+def _url_maker(name: str):
+    """``name``'s URL for a pk: reverse() once, then the pk put in its place."""
+    pattern = reverse(name, args=[_PK_PLACEHOLDER])
+    return lambda pk: pattern.replace(str(_PK_PLACEHOLDER), str(pk))
 
 
 def _when(session: TreatmentSession) -> str:
     starts, ends = timezone.localtime(session.starts_at), timezone.localtime(session.ends_at)
     return f"{starts:%m/%d/%Y} {starts:%H:%M}\N{EN DASH}{ends:%H:%M}"
+
+
+def _chair_scope(request, *, preferred: str | None = None) -> selectors.ChairScope:
+    """The chairs the page shows: the location asked for in the query string (then kept in the
+    session as the person's choice), else ``preferred``, else the last one chosen."""
+    requested = request.GET.get("location")
+    remembered = request.session.get(CHAIR_LOCATION_KEY)
+    scope = selectors.chair_scope(
+        requested=requested, preferred=remembered if preferred is None else preferred
+    )
+    if scope.location is not None and scope.location == requested != remembered:
+        request.session[CHAIR_LOCATION_KEY] = requested
+    return scope
+
+
+def _location_query(scope: selectors.ChairScope) -> str:
+    """The scope's location as a query string ("" when every chair is shown)."""
+    return "" if scope.location is None else urlencode({"location": scope.location})
 
 
 # --- Booking a plan's series -----------------------------------------------------------------
@@ -57,7 +84,7 @@ def _slot_forms(proposal, chairs, data=None) -> list[SlotForm]:
     return forms
 
 
-def _render_plan_book(request, plan, proposal, forms, *, status=200):
+def _render_plan_book(request, plan, proposal, forms, scope, *, status=200):
     for session in proposal.booked:
         session.url = _session_url(session)
         session.when = _when(session)
@@ -72,6 +99,8 @@ def _render_plan_book(request, plan, proposal, forms, *, status=200):
             "minutes": services.session_minutes(proposal.version),
             "booked": proposal.booked,
             "rows": list(enumerate(forms, start=1)),
+            "scope": scope,
+            "location_query": _location_query(scope),
         },
         status=status,
     )
@@ -86,10 +115,11 @@ def plan_book(request, pk: int):
         pk=pk,
         status=TreatmentPlan.Status.ACTIVE,
     )
-    proposal = selectors.plan_series_proposal(plan=plan)
+    scope = _chair_scope(request)
+    proposal = selectors.plan_series_proposal(plan=plan, scope=scope)
     chairs = proposal.chairs
     if request.method == "GET":
-        return _render_plan_book(request, plan, proposal, _slot_forms(proposal, chairs))
+        return _render_plan_book(request, plan, proposal, _slot_forms(proposal, chairs), scope)
 
     forms = _slot_forms(proposal, chairs, data=request.POST)
     if "book_all" in request.POST:
@@ -101,7 +131,7 @@ def plan_book(request, pk: int):
             chosen = []
         if not chosen or not 0 <= chosen[0] < len(forms):
             messages.error(request, "Choose a session to book.")
-            return redirect("treatments:plan_book", pk=plan.pk)
+            return _back_to_plan_book(plan, scope)
 
     booked = []
     for index in chosen:
@@ -125,7 +155,7 @@ def plan_book(request, pk: int):
         count = len(booked)
         messages.success(request, f"Booked {count} session{'s' if count > 1 else ''}: {listed}.")
     if len(booked) == len(chosen):
-        return redirect("treatments:plan_book", pk=plan.pk)
+        return _back_to_plan_book(plan, scope)
     failed = chosen[len(booked)]
     if booked:
         day = getattr(forms[failed], "cleaned_data", {}).get("starts_on")
@@ -146,8 +176,14 @@ def plan_book(request, pk: int):
             for error in form.non_field_errors():
                 rebound.add_error(None, error)
         rows.append(rebound)
-    proposal = selectors.plan_series_proposal(plan=plan)
-    return _render_plan_book(request, plan, proposal, rows, status=400)
+    proposal = selectors.plan_series_proposal(plan=plan, scope=scope)
+    return _render_plan_book(request, plan, proposal, rows, scope, status=400)
+
+
+def _back_to_plan_book(plan, scope):
+    url = reverse("treatments:plan_book", args=[plan.pk])
+    query = _location_query(scope)
+    return redirect(f"{url}?{query}" if query else url)
 
 
 # --- One booked session: move, cancel, no-show ------------------------------------------------
@@ -157,14 +193,20 @@ def _booked_session(pk: int) -> TreatmentSession:
     return get_object_or_404(TreatmentSession.objects.select_related("patient", "chair"), pk=pk)
 
 
-def _slot_chairs(session: TreatmentSession):
-    chairs = selectors.bookable_chairs()
+def _manage_scope(request, session: TreatmentSession) -> selectors.ChairScope:
+    """The chairs to move the session to: its own location's unless another is asked for."""
+    return _chair_scope(request, preferred=session.chair.location)
+
+
+def _slot_chairs(session: TreatmentSession, scope: selectors.ChairScope):
+    """The scope's chairs in use, with the session's own chair first when it is not one."""
+    chairs = selectors.bookable_chairs(scope=scope)
     if session.chair_id not in {chair.pk for chair in chairs}:
         chairs.insert(0, session.chair)
     return chairs
 
 
-def _render_manage(request, session, *, slot_form=None, cancel_form=None, status=200):
+def _render_manage(request, session, scope, *, slot_form=None, cancel_form=None, status=200):
     local = timezone.localtime(session.starts_at)
     if slot_form is None:
         slot_form = SlotForm(
@@ -173,8 +215,11 @@ def _render_manage(request, session, *, slot_form=None, cancel_form=None, status
                 "starts_at_time": local.time(),
                 "chair": session.chair_id,
             },
-            chairs=_slot_chairs(session),
+            chairs=_slot_chairs(session, scope),
         )
+    board_query = {"date": f"{local.date():%Y-%m-%d}"}
+    if scope.location is not None:
+        board_query["location"] = session.chair.location
     return render(
         request,
         "treatments/booking/manage.html",
@@ -190,7 +235,9 @@ def _render_manage(request, session, *, slot_form=None, cancel_form=None, status
             and timezone.now() >= session.starts_at,
             "slot_form": slot_form,
             "cancel_form": cancel_form or CancelForm(),
-            "board_url": f"{reverse('treatments:chair_board')}?date={local.date():%Y-%m-%d}",
+            "board_url": f"{reverse('treatments:chair_board')}?{urlencode(board_query)}",
+            "scope": scope,
+            "location_query": _location_query(scope),
         },
         status=status,
     )
@@ -199,14 +246,16 @@ def _render_manage(request, session, *, slot_form=None, cancel_form=None, status
 @role_required(FRONT_DESK, CLINICIAN)
 @require_GET
 def booking_manage(request, pk: int):
-    return _render_manage(request, _booked_session(pk))
+    session = _booked_session(pk)
+    return _render_manage(request, session, _manage_scope(request, session))
 
 
 @role_required(FRONT_DESK, CLINICIAN)
 @post_or_back("treatments:booking_manage")
 def booking_reschedule(request, pk: int):
     session = _booked_session(pk)
-    form = SlotForm(request.POST, chairs=_slot_chairs(session))
+    scope = _manage_scope(request, session)
+    form = SlotForm(request.POST, chairs=_slot_chairs(session, scope))
     if form.is_valid():
         try:
             session = services.session_reschedule(
@@ -220,7 +269,7 @@ def booking_reschedule(request, pk: int):
         else:
             messages.success(request, f"Moved to {_when(session)} on {session.chair.name}.")
             return redirect("treatments:booking_manage", pk=session.pk)
-    return _render_manage(request, session, slot_form=form, status=400)
+    return _render_manage(request, session, scope, slot_form=form, status=400)
 
 
 @role_required(FRONT_DESK, CLINICIAN)
@@ -242,7 +291,9 @@ def booking_cancel(request, pk: int):
         else:
             messages.success(request, f"Cancelled the session of {_when(session)}.")
             return redirect("treatments:booking_manage", pk=session.pk)
-    return _render_manage(request, session, cancel_form=form, status=400)
+    return _render_manage(
+        request, session, _manage_scope(request, session), cancel_form=form, status=400
+    )
 
 
 @role_required(FRONT_DESK, CLINICIAN)
@@ -270,12 +321,15 @@ def chair_board(request):
         clinic_dates(day)
     except (ValueError, ValidationError):  # not a date, or not one the clinic can mean
         day = timezone.localdate()
-    board = selectors.chair_board(day=day)
+    scope = _chair_scope(request)
+    board = selectors.chair_board(day=day, scope=scope)
+    session_url = _url_maker("treatments:session_detail")
+    manage_url = _url_maker("treatments:booking_manage")
     for row in board.rows:
         for cell in row.cells:
             for session in (entry.session for entry in cell if not entry.continues):
-                session.url = _session_url(session)
-                session.manage_url = reverse("treatments:booking_manage", args=[session.pk])
+                session.url = session_url(session.pk)
+                session.manage_url = manage_url(session.pk)
                 session.status_style = STATUS_STYLES.get(session.status, "text-bg-secondary")
                 session.holds_chair = session.status not in (
                     TreatmentSession.Status.CANCELLED,
@@ -286,8 +340,10 @@ def chair_board(request):
         "treatments/booking/board.html",
         {
             "board": board,
+            "scope": scope,
             "previous_day": day - timedelta(days=1),
             "next_day": day + timedelta(days=1),
             "is_today": day == timezone.localdate(),
+            "location_query": _location_query(scope),
         },
     )
