@@ -347,6 +347,8 @@ def _render_tasks(request, *, bound: tuple[int, TaskCompleteForm] | None = None,
     for task in open_tasks.rows:
         task.done_url = reverse("treatments:task_done", args=[task.pk]) + query
         task.patient_url = reverse("intake:patient_detail", args=[task.patient_id])
+        # Formatted once: a phone number's truth test formats it too.
+        task.patient_mobile = str(task.patient.mobile)
         # A booking task leads straight to the plan's booking page.
         task.book_url = (
             reverse("treatments:plan_book", args=[task.source_id])
