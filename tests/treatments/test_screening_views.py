@@ -920,7 +920,7 @@ def test_the_screening_page_costs_the_same_however_long_the_history(
     current = Screening.objects.get(patient=not_a_candidate.patient, is_current=True)
     clinician.get(detail_url(current))  # warm-up
 
-    # session, user, TOTP device, roles, the screening with its patient, intake, findings and
+    # session, user, TOTP device, roles, the screening with its patient, findings and
     # determination, the ACCESS audit entry, the history with determinations and signers, the
     # latest weight and height in one query (no findings recorded: the BMI comes from the record),
     # the patient's unacknowledged item 9 alerts (approving waits for them)

@@ -124,7 +124,8 @@ def patient_plans(*, patient: Patient) -> list[TreatmentPlan]:
 
 
 def plan_for_page(*, pk: int) -> TreatmentPlan | None:
-    return TreatmentPlan.objects.select_related("patient", "created_by").filter(pk=pk).first()
+    """One plan with its patient (the pages name the patient, not who wrote the plan)."""
+    return TreatmentPlan.objects.select_related("patient").filter(pk=pk).first()
 
 
 def plan_versions(*, plan: TreatmentPlan) -> list[PlanVersion]:

@@ -143,11 +143,11 @@ def screening_bmi(*, patient, finding: AssessmentFinding | None) -> float | None
 
 
 def screening_for_review(*, pk: int) -> Screening | None:
-    """One screening with what its page shows: patient, intake, findings, determination."""
+    """One screening with what its page shows: patient, findings, determination. Not the
+    intake: the page links to it, and its answers are the widest row a patient has."""
     return (
         Screening.objects.select_related(
             "patient",
-            "intake",
             "finding__recorded_by",
             "determination__signed_by",
         )
