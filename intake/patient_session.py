@@ -13,8 +13,6 @@ from django.contrib.auth import logout
 from django.shortcuts import redirect, render
 from django.urls import reverse
 
-from clinic.prepared import PreparedRecord
-
 from .forms import BirthDateConfirmForm
 from .models import IntakeLink
 
@@ -227,14 +225,14 @@ def _attach_intake(request, link: IntakeLink) -> None:
     request.intake = link.intake
 
 
-# Every page of the intake loads the link, its intake and the patient: one prepared query.
-_INTAKE_LINK = PreparedRecord(
-    lambda pk: IntakeLink.objects.filter(pk=pk), related=("intake__patient",), pk=int
-)
+def _intake_link(pk) -> IntakeLink | None:
+    """Every page of the intake loads the link, its intake and the patient: one query."""
+    return IntakeLink.objects.select_related("intake__patient").filter(pk=int(pk)).first()
+
 
 INTAKE = LinkSession(
     prefix="patient_link",
-    load=lambda pk: _INTAKE_LINK.first(pk=int(pk)),
+    load=_intake_link,
     confirm_url="intake:confirm",
     allow_when_done=lambda link: link.intake.is_submitted,
     attach=_attach_intake,

@@ -5,7 +5,6 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
 from clinic.client_address import client_ip
-from clinic.prepared import Prepared
 from clinic.roles import public_view
 from clinic.text_input import data_without_control_characters
 
@@ -60,17 +59,11 @@ def resume(request):
     return redirect("intake:step", slug=step.slug)
 
 
-_ITEM9_ALERT = Prepared(
-    lambda intake: ClinicalAlert.objects.filter(
-        source_kind="intake", source_id=intake, kind=ClinicalAlert.Kind.PHQ9_ITEM9
-    ).values_list("pk", flat=True)[:1],
-    intake=int,
-)
-
-
 def _has_open_item9_alert(intake) -> bool:
     """Shown the crisis resources on every page once item 9 was answered above zero."""
-    return _ITEM9_ALERT.first(intake=intake.pk) is not None
+    return ClinicalAlert.objects.filter(
+        kind=ClinicalAlert.Kind.PHQ9_ITEM9, source_kind="intake", source_id=intake.pk
+    ).exists()
 
 
 @patient_session.patient_link_required
