@@ -7,17 +7,15 @@ from datetime import date, datetime, timedelta
 from functools import cache, reduce
 from operator import and_, or_
 
-from django.contrib.auth import get_user_model
-from django.db import connection
+from django.db import connection, models
 from django.db.models import CharField, Count, ExpressionWrapper, F, Prefetch, Q, QuerySet
 from django.db.models.functions import Collate, Upper
+from django.urls import reverse
 from django.utils import timezone
 from phonenumber_field.phonenumber import PhoneNumber
 from phonenumbers import NumberParseException
 
 from clinic.dates import day
-from clinic.links import url_for_pk
-from clinic.prepared import Prepared, loaded
 
 from .models import (
     MRN_PREFIX,
@@ -245,10 +243,9 @@ def national_phone(e164: str) -> str:
 
 def patient_rows(values) -> list[PatientRow]:
     """``values``: ``row_values`` or ``patient_search_page``, sliced to the rows wanted."""
-    patient_url = url_for_pk("intake:patient_detail")
     return [
         PatientRow(
-            url=patient_url(pk),
+            url=reverse("intake:patient_detail", args=[pk]),
             name=f"{last_name}, {first_name}",
             preferred_name=preferred_name,
             mrn=mrn,
@@ -289,56 +286,33 @@ def patient_likely_duplicates(
     return list(queryset.order_by("legal_last_name", "legal_first_name")[:10])
 
 
-# Every column of the patient, and who registered them (the page's last line).
-_PATIENT_RECORD = Prepared(
-    lambda pk: Patient.objects.filter(pk=pk).values(
-        *(field.attname for field in Patient._meta.concrete_fields),
-        "created_by__username",
-        "created_by__first_name",
-        "created_by__last_name",
-    )[:1],
-    pk=int,
-)
-
-
 def patient_record(*, pk: int) -> Patient | None:
     """The patient, with ``created_by`` holding the registering user's names (the rest of
     that user loads on access), or None. One query."""
-    row = _PATIENT_RECORD.first(pk=pk)
-    if row is None:
-        return None
-    creator = {name[len("created_by__") :]: row.pop(name) for name in list(row) if "__" in name}
-    patient = loaded(Patient, row)
-    if patient.created_by_id is not None:
-        patient.created_by = loaded(get_user_model(), {"id": patient.created_by_id, **creator})
-    return patient
+    return (
+        Patient.objects.select_related("created_by")
+        .only(
+            *(field.name for field in Patient._meta.concrete_fields),
+            "created_by__username",
+            "created_by__first_name",
+            "created_by__last_name",
+        )
+        .filter(pk=pk)
+        .first()
+    )
 
 
 HEADING_FIELDS = ("id", "legal_first_name", "legal_last_name", "preferred_name", "mrn")
-_PATIENT_HEADING = Prepared(
-    lambda pk: Patient.objects.filter(pk=pk).values(*HEADING_FIELDS)[:1], pk=int
-)
 
 
 def patient_heading(*, pk: int) -> Patient | None:
     """The patient with only what a page about their record shows of them and writes in the
     audit trail: names and MRN (``str()``, ``full_name``, ``display_name``). Any other field
     would cost a query of its own. One query, or None."""
-    row = _PATIENT_HEADING.first(pk=pk)
-    return None if row is None else loaded(Patient, row)
+    return Patient.objects.only(*HEADING_FIELDS).filter(pk=pk).first()
 
 
 MEASUREMENTS_READ = 10  # the latest rows patient_latest_measurements reads at first
-
-
-_LATEST_MEASUREMENTS = Prepared(
-    lambda patient: (
-        PatientMeasurement.objects.filter(patient_id=patient)
-        .order_by("-recorded_at", "-id")
-        .values("weight_kg", "height_cm", "recorded_at")[:MEASUREMENTS_READ]
-    ),
-    patient=int,
-)
 
 
 def patient_latest_measurements(*, patient: Patient) -> dict:
@@ -348,7 +322,11 @@ def patient_latest_measurements(*, patient: Patient) -> dict:
     measurements record both); only a value none of them has costs a second query, for the
     latest row that has it. Two subqueries in one statement would cost more to compile and
     plan than the round trip they save."""
-    rows = _LATEST_MEASUREMENTS.all(patient=patient.pk)
+    rows = list(
+        PatientMeasurement.objects.filter(patient_id=patient.pk)
+        .order_by("-recorded_at", "-id")
+        .values("weight_kg", "height_cm", "recorded_at")[:MEASUREMENTS_READ]
+    )
     latest = {}
     for name, value in (("weight", "weight_kg"), ("height", "height_cm")):
         found = next(
@@ -505,16 +483,12 @@ INTAKE_CARD_LINK_FIELDS = (
 )
 
 
-_LATEST_INTAKE = Prepared(
-    lambda patient: (
-        Intake.objects.filter(patient_id=patient)
-        .order_by("-created_at", "-id", "-links__created_at", "-links__id")
-        .values_list(*INTAKE_CARD_FIELDS, *(f"links__{name}" for name in INTAKE_CARD_LINK_FIELDS))[
-            :1
-        ]
-    ),
-    patient=int,
-)
+def _from_row(model, names: tuple[str, ...], values) -> models.Model:
+    """An instance as the ORM loads one with only these fields (the others load on access).
+    ``Model.from_db`` takes the values in the order of the model's fields."""
+    row = dict(zip(names, values, strict=True))
+    loaded = [field.attname for field in model._meta.concrete_fields if field.attname in row]
+    return model.from_db(model.objects.db, loaded, [row[name] for name in loaded])
 
 
 def patient_latest_intake(*, patient: Patient) -> Intake | None:
@@ -523,15 +497,19 @@ def patient_latest_intake(*, patient: Patient) -> Intake | None:
     their links, newest intake then newest link first, first row. An intake without a link
     has one row, with no link; one with links has no such row. A plain join and a row of
     values cost far less to build than a filtered relation on a subquery (or a prefetch)."""
-    row = _LATEST_INTAKE.first(patient=patient.pk)
+    row = (
+        Intake.objects.filter(patient_id=patient.pk)
+        .order_by("-created_at", "-id", "-links__created_at", "-links__id")
+        .values_list(*INTAKE_CARD_FIELDS, *(f"links__{name}" for name in INTAKE_CARD_LINK_FIELDS))
+        .first()
+    )
     if row is None:
         return None
     split = len(INTAKE_CARD_FIELDS)
-    intake = loaded(Intake, dict(zip(INTAKE_CARD_FIELDS, row[:split], strict=True)))
+    intake = _from_row(Intake, INTAKE_CARD_FIELDS, row[:split])
     intake.newest_link = None
     if row[split] is not None:
-        link = dict(zip(INTAKE_CARD_LINK_FIELDS, row[split:], strict=True))
-        intake.newest_link = loaded(IntakeLink, link)
+        intake.newest_link = _from_row(IntakeLink, INTAKE_CARD_LINK_FIELDS, row[split:])
         intake.newest_link.intake = intake
     return intake
 
@@ -569,15 +547,38 @@ def intakes_to_review_count(*, now: datetime | None = None) -> int:
 
 
 ACKNOWLEDGED_ALERTS_SHOWN = 50
+# What the alert list shows of an alert's patient: their name and MRN, not the whole record.
+ALERT_PATIENT_FIELDS = ("patient__legal_first_name", "patient__legal_last_name", "patient__mrn")
 
 
-def alerts_open() -> list[ClinicalAlert]:
-    """Unacknowledged alerts, urgent first, newest first."""
-    return list(
-        ClinicalAlert.objects.filter(acknowledged_at__isnull=True)
-        .select_related("patient")
-        .order_by("-urgent", "-created_at", "-id")
+def _alerts_with_patients(alerts: QuerySet[ClinicalAlert], *more: str) -> QuerySet[ClinicalAlert]:
+    """``alerts`` with what the alert list shows of them (and ``more`` fields)."""
+    return alerts.select_related("patient").only(
+        "patient",
+        "kind",
+        "urgent",
+        "source_kind",
+        "source_id",
+        "created_at",
+        "notified_at",
+        *ALERT_PATIENT_FIELDS,
+        *more,
     )
+
+
+def alerts_open(*, limit: int) -> list[ClinicalAlert]:
+    """The first ``limit`` unacknowledged alerts, urgent first, newest first, with their
+    patients' names (read in this order from the ``alert_open_order`` index)."""
+    return list(
+        _alerts_with_patients(ClinicalAlert.objects.filter(acknowledged_at__isnull=True)).order_by(
+            "-urgent", "-created_at", "-id"
+        )[:limit]
+    )
+
+
+def alerts_open_count() -> int:
+    """How many alerts wait for a clinician (counted from the ``alert_open`` index)."""
+    return ClinicalAlert.objects.filter(acknowledged_at__isnull=True).count()
 
 
 def patient_open_item9_alerts(*, patient_id: int) -> list[ClinicalAlert]:
@@ -605,8 +606,17 @@ def alerts_for_source(*, source_kind: str, source_id: int) -> list[ClinicalAlert
 
 
 def alerts_acknowledged(*, limit: int = ACKNOWLEDGED_ALERTS_SHOWN) -> list[ClinicalAlert]:
+    """The latest acknowledged alerts, with their patients' names and who acknowledged them."""
     return list(
-        ClinicalAlert.objects.filter(acknowledged_at__isnull=False)
-        .select_related("patient", "acknowledged_by")
-        .order_by("-acknowledged_at", "-id")[:limit]
+        _alerts_with_patients(
+            ClinicalAlert.objects.filter(acknowledged_at__isnull=False).select_related(
+                "acknowledged_by"
+            ),
+            "acknowledged_at",
+            "acknowledgement_note",
+            "acknowledged_by",
+            "acknowledged_by__username",
+            "acknowledged_by__first_name",
+            "acknowledged_by__last_name",
+        ).order_by("-acknowledged_at", "-id")[:limit]
     )

@@ -245,6 +245,12 @@ class ClinicalAlert(models.Model):
         ordering = ["-created_at", "-id"]
         indexes = [
             models.Index(fields=["acknowledged_at", "-created_at"], name="alert_open"),
+            # The alert list's open alerts, urgent then newest first: a page read in order.
+            models.Index(
+                fields=["-urgent", "-created_at", "-id"],
+                condition=models.Q(acknowledged_at__isnull=True),
+                name="alert_open_order",
+            ),
             models.Index(
                 fields=["created_at"],
                 condition=models.Q(urgent=True, notified_at__isnull=True),

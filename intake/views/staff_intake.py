@@ -356,21 +356,42 @@ def intake_amend(request, pk: int):
 # --- Alerts ------------------------------------------------------------------------------------
 
 
-def _alert_forms(alerts, bound: tuple[int, AlertAcknowledgeForm] | None = None):
-    for alert in alerts:
+ALERT_SECTIONS = ("open",)
+
+
+def _alert_list_url(sizes: dict[str, int]) -> str:
+    return reverse("intake:alert_list") + shown_query(sizes)
+
+
+def _render_alerts(request, *, bound=None, status: int = 200) -> HttpResponse:
+    """The open alerts, urgent then newest first, 20 at a time (``?open=40`` shows 40), and the
+    latest acknowledged; ``bound`` is an acknowledgement that failed, shown with its errors in
+    its alert's card."""
+    sizes = shown_sizes(request.GET, ALERT_SECTIONS)
+    open_alerts = ShownRows.asked("open", ("open alert", "open alerts"), sizes)
+    open_alerts.fill(
+        selectors.alerts_open(limit=open_alerts.size + 1), selectors.alerts_open_count()
+    )
+    open_alerts.link(reverse("intake:alert_list"), sizes)
+    # The query string brings an error or the list after an acknowledgement back to the same
+    # alerts.
+    query = shown_query(sizes)
+    bound_shown = False
+    for alert in open_alerts.rows:
+        alert.acknowledge_url = reverse("intake:alert_acknowledge", args=[alert.pk]) + query
         if bound and bound[0] == alert.pk:
-            alert.form = bound[1]
+            alert.form, bound_shown = bound[1], True
         else:
             alert.form = AlertAcknowledgeForm(prefix=f"alert-{alert.pk}")
-    return alerts
-
-
-def _render_alerts(request, bound=None, status: int = 200) -> HttpResponse:
+    if bound and not bound_shown:
+        # Its card is no longer among those shown (the list moved on): say why nothing changed.
+        errors = [error for errors in bound[1].errors.values() for error in errors]
+        messages.error(request, f"The alert was not acknowledged: {' '.join(errors)}")
     return render(
         request,
         "intake/staff/alerts.html",
         {
-            "open_alerts": _alert_forms(selectors.alerts_open(), bound),
+            "open_alerts": open_alerts,
             "acknowledged": selectors.alerts_acknowledged(),
             "shown": selectors.ACKNOWLEDGED_ALERTS_SHOWN,
         },
@@ -391,9 +412,10 @@ def alert_acknowledge(request, pk: int):
     screening waiting to be approved), which the clinician is then brought back to."""
     alert = get_object_or_404(ClinicalAlert.objects.select_related("patient"), pk=pk)
     form = AlertAcknowledgeForm(request.POST, prefix=f"alert-{alert.pk}")
-    back = _back(request, reverse("intake:alert_list"))
+    list_url = _alert_list_url(shown_sizes(request.GET, ALERT_SECTIONS))
+    back = _back(request, list_url)
     if not form.is_valid():
-        if back != reverse("intake:alert_list"):
+        if back != list_url:
             errors = " ".join(error for errors in form.errors.values() for error in errors)
             messages.error(request, f"The alert was not acknowledged: {errors}")
             return redirect(back)

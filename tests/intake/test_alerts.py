@@ -274,12 +274,53 @@ def test_the_alert_list_query_count_is_constant(
             )
     clinician.get(ALERTS_URL)  # warm-up
 
-    # session, user, TOTP device, roles, open alerts with patients, acknowledged alerts with
-    # patients and who acknowledged them
-    with django_assert_num_queries(6):
+    # session, user, TOTP device, roles, a page of open alerts with patients, how many are
+    # open, acknowledged alerts with patients and who acknowledged them
+    with django_assert_num_queries(7):
         response = clinician.get(ALERTS_URL)
 
     assert response.status_code == 200
+
+
+def test_open_alerts_are_shown_20_at_a_time_and_an_acknowledgement_returns_to_the_same_rows(
+    clinician, front_desk_user
+):
+    patients = PatientFactory.create_batch(23)
+    start = datetime(2026, 3, 10, 15, tzinfo=UTC)
+    alerts = []
+    for minutes, patient in enumerate(patients):
+        with time_machine.travel(start + timedelta(minutes=minutes), tick=False):
+            alerts.append(raise_alert_for(patient, front_desk_user))
+    newest_first = alerts[::-1]
+
+    page = clinician.get(ALERTS_URL).content.decode()
+
+    assert "Waiting for a clinician (23)" in page
+    assert page.count("<article") == 20
+    assert acknowledge_url(newest_first[19]) in page
+    assert acknowledge_url(newest_first[20]) not in page
+    assert f'href="{ALERTS_URL}?open=40#open">Show 3 more open alerts</a>' in page
+    assert "Showing 20 of 23." in page
+
+    page = clinician.get(f"{ALERTS_URL}?open=40").content.decode()
+    assert page.count("<article") == 23
+    assert "Show 3 more" not in page
+
+    # Acknowledged from the longer list, the clinician is brought back to it.
+    oldest = newest_first[22]
+    form_url = f"{acknowledge_url(oldest)}?open=40"
+    assert f'action="{form_url}"' in page
+    response = clinician.post(form_url, {f"alert-{oldest.pk}-note": "Called, safe"})
+    assert response.status_code == 302
+    assert response["Location"] == f"{ALERTS_URL}?open=40"
+
+    # A note missing for an alert no longer among those shown: said, not lost.
+    hidden = newest_first[21]
+    response = clinician.post(acknowledge_url(hidden), {f"alert-{hidden.pk}-note": ""})
+    assert response.status_code == 400
+    assert "The alert was not acknowledged: Write a short note of what was done." in (
+        response.content.decode()
+    )
 
 
 def test_the_service_refuses_an_acknowledgement_without_a_note(
