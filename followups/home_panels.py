@@ -83,6 +83,11 @@ def recent_failed_messages(*, now: datetime) -> tuple[int, list[OutboxEntry]]:
         )
         .exclude(purpose=OutboxEntry.Purpose.TASK)
         .select_related("patient")
+        # What the list shows: not the whole records (each phone number is parsed as it loads).
+        .only(
+            *("purpose", "channel", "due_at", "patient"),
+            *("patient__legal_first_name", "patient__legal_last_name", "patient__mobile"),
+        )
         .annotate(total=Window(Count("id")))
         .order_by("-due_at", "-id")[:FAILED_SHOWN]
     )

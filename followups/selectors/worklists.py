@@ -363,11 +363,13 @@ def worklist(*, role: str, now: datetime, sizes: Mapping[str, int] | None = None
     open_tasks = _task_rows(_open_tasks(role)).order_by("due_at", "id")
     due_tasks = first("due-today", open_tasks.filter(due_at__gte=start, due_at__lt=end))
     overdue_tasks = first("overdue", open_tasks.filter(due_at__lt=start))
+    # As a list on each task (to_attr): Django builds no queryset per task to hold its calls.
     prefetch_related_objects(
         [*due_tasks, *overdue_tasks],
         Prefetch(
             "calls",
             queryset=FollowUpCall.objects.select_related("called_by").order_by("-called_at", "-id"),
+            to_attr="calls_logged",
         ),
     )
     done_tasks = first(
@@ -422,10 +424,17 @@ def _sort_key(missing: datetime):
 
 
 def followup_task(*, pk: int, roles: list[str]) -> StaffTask | None:
-    """A task the outbox made, for one of ``roles``, with its patient and the calls logged."""
+    """A task the outbox made, for one of ``roles``, with its patient (what the call page
+    shows: the name, MRN and mobile) and the calls logged."""
     return (
         StaffTask.objects.filter(pk=pk, role__in=roles, source_kind=TASK_SOURCE)
         .select_related("patient", "completed_by")
+        .only(
+            *(field.name for field in StaffTask._meta.concrete_fields),
+            *_PATIENT_COLUMNS,
+            "patient__mobile",
+            *_staff_columns("completed_by"),
+        )
         .prefetch_related(
             Prefetch(
                 "calls",
@@ -439,7 +448,19 @@ def followup_task(*, pk: int, roles: list[str]) -> StaffTask | None:
 
 
 def survey_for_review(*, pk: int) -> Survey | None:
-    return Survey.objects.select_related("patient", "session", "reviewed_by").filter(pk=pk).first()
+    """The survey with what its page shows of the patient, the session and the reviewer (not
+    their whole records: the session alone has some fifty columns)."""
+    return (
+        Survey.objects.select_related("patient", "session", "reviewed_by")
+        .only(
+            *(field.name for field in Survey._meta.concrete_fields),
+            *_PATIENT_COLUMNS,
+            "session__starts_at",
+            *_staff_columns("reviewed_by"),
+        )
+        .filter(pk=pk)
+        .first()
+    )
 
 
 @dataclass
@@ -467,8 +488,12 @@ def survey_scores(*, survey: Survey) -> SurveyScores:
 
 
 def survey_alerts(*, survey: Survey) -> list[ClinicalAlert]:
+    # The patient too: read from the index on the patient's alerts, not a scan of every alert
+    # (the unique index on the source leads with the alert's kind).
     return list(
-        ClinicalAlert.objects.filter(source_kind=SURVEY_SOURCE, source_id=survey.pk)
+        ClinicalAlert.objects.filter(
+            patient_id=survey.patient_id, source_kind=SURVEY_SOURCE, source_id=survey.pk
+        )
         .select_related("acknowledged_by")
         .order_by("created_at", "id")
     )
