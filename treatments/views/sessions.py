@@ -155,16 +155,22 @@ def _page_state(session: TreatmentSession) -> dict:
 
 
 def _initial_forms(session: TreatmentSession) -> dict:
+    """The plan version the dose follows, and the empty forms of the stages open now (the page
+    shows no other stage's form)."""
     day = _day(session)
+    signed = session.signed_at is not None
     # Before the dose, the plan as it stands now (an amendment since the booking applies).
     version = (
         services.dosing_version(session)
         if session.status == Status.CHECKED_IN
         else session.plan_version
     )
-    return {
-        "dose_plan_version": version,
-        "check_in_form": forms.CheckInForm(
+    shown: dict = {"dose_plan_version": version}
+    if signed:
+        shown["addendum_form"] = forms.AddendumForm()
+        return shown
+    if session.status in (Status.BOOKED, Status.CHECKED_IN):
+        shown["check_in_form"] = forms.CheckInForm(
             day=day,
             # A correction starts from what was saved.
             initial={
@@ -177,26 +183,27 @@ def _initial_forms(session: TreatmentSession) -> dict:
                     else {}
                 ),
             },
-        ),
-        "pre_dose_form": forms.PreDoseForm(day=day),
-        "bp_form": forms.BpDecisionForm(day=day),
-        "fasting_form": forms.FastingDecisionForm(day=day),
-        "administration_form": forms.AdministrationForm(
+        )
+    if session.status == Status.CHECKED_IN:
+        shown["pre_dose_form"] = forms.PreDoseForm(day=day)
+        shown["bp_form"] = forms.BpDecisionForm(day=day)
+        shown["fasting_form"] = forms.FastingDecisionForm(day=day)
+        shown["administration_form"] = forms.AdministrationForm(
             day=day,
             initial={
                 "drug": "esketamine" if version.route == Route.ESKETAMINE_NASAL else "ketamine",
                 "route": version.route,
                 "dose_given_mg": version.dose_mg,
             },
-        ),
-        "vitals_form": forms.VitalsForm(day=day),
-        "event_form": forms.EventForm(day=day),
-        "stop_time_form": forms.StopTimeForm(day=day),
-        "discharge_form": forms.DischargeForm(
+        )
+    if session.status == Status.IN_PROGRESS:
+        shown["vitals_form"] = forms.VitalsForm(day=day)
+        shown["event_form"] = forms.EventForm(day=day)
+        shown["stop_time_form"] = forms.StopTimeForm(day=day)
+        shown["discharge_form"] = forms.DischargeForm(
             day=day, initial={"escort_present": bool(session.escort_name)}
-        ),
-        "addendum_form": forms.AddendumForm(),
-    }
+        )
+    return shown
 
 
 def _render_session(request, session: TreatmentSession, *, status: int = 200, **bound):
