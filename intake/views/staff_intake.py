@@ -199,7 +199,8 @@ def intake_queue(request):
         selectors.intake_queue(tab=tab, now=now, limit=queue.size + 1),
         counts[tab] if tab else sum(counts.values()),
     )
-    queue.link(reverse("intake:intake_queue"), sizes, {"status": tab or ""})
+    queue_url = reverse("intake:intake_queue")
+    queue.link(queue_url, sizes, {"status": tab or ""})
     for intake in queue.rows:
         intake.queue_label = intake.queue_status(now)
         intake.status_style = STATUS_STYLES.get(intake.queue_label, "text-bg-secondary")
@@ -209,7 +210,12 @@ def intake_queue(request):
             (moment for moment in (intake.updated_at, opened) if moment), default=None
         )
     tabs = [
-        {"slug": t.slug, "label": t.label, "count": counts[t.slug], "current": t.slug == tab}
+        {
+            "url": f"{queue_url}?status={t.slug}",
+            "label": t.label,
+            "count": counts[t.slug],
+            "current": t.slug == tab,
+        }
         for t in selectors.QUEUE_TABS
     ]
     return render(
@@ -217,12 +223,13 @@ def intake_queue(request):
         "intake/staff/queue.html",
         {
             "queue": queue,
+            "queue_url": queue_url,
             "tabs": tabs,
             "tab": tab,
             "total": sum(counts.values()),
             "can_review": has_role(request.user, [CLINICIAN]),
             # Resend and revoke come back here: the same tab and rows.
-            "here": reverse("intake:intake_queue") + shown_query(sizes, {"status": tab or ""}),
+            "here": queue_url + shown_query(sizes, {"status": tab or ""}),
         },
     )
 
