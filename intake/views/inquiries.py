@@ -20,6 +20,7 @@ from clinic.roles import FRONT_DESK, public_view, role_required
 
 from ..forms import ConsultationRequestForm, InquiryCloseForm, PatientForm, PatientRegistrationForm
 from ..models import ConsultationRequest, Patient
+from ..selectors import national_phone
 from ..services import inquiries as services
 from ..services.patients import PossibleDuplicate, age_on
 
@@ -92,6 +93,9 @@ def inquiry_list(request):
     # The tab's count is known already: spare the paginator its COUNT query.
     paginator.count = counts[status]
     page = paginator.get_page(request.GET.get("page"))
+    if status == Status.NEW:
+        for inquiry in page.object_list:
+            inquiry.mobile_shown = national_phone(inquiry.stored_mobile)
     tabs = [
         {"value": value, "label": label, "count": counts[value], "current": value == status}
         for value, label in Status.choices
