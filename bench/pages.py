@@ -55,7 +55,11 @@ LEFT_OUT = {
 # loaded. The booking actions likewise send a GET to the booking page.
 
 # Pages whose row must be of one kind, by name -> which fixture's id fills them.
-LABEL_SOURCES = {"treatments:session_rems": "esketamine_session"}  # the REMS form: esketamine only
+LABEL_SOURCES = {
+    "treatments:session_rems": "esketamine_session",  # the REMS form: esketamine only
+    # The booking page proposes the sessions still to book: a plan with some, or it has no work.
+    "treatments:plan_book": "plan_to_book",
+}
 # The first path segment(s) of a URL with a pk -> which fixture's id fills it.
 PK_SOURCES = (
     ("follow-ups/surveys/", "survey"),
@@ -102,13 +106,19 @@ def page_ids() -> dict[str, int | None]:
     """Real rows to open: the patient with the most sessions, then theirs where they have one
     (their latest intake, screening, plan, completed session, answered survey), else the
     newest open one of the clinic (an inquiry, an alert, a task, a failed message)."""
-    from django.db.models import Count
+    from django.db.models import Count, F, OuterRef, Q, Subquery
 
     from followups.models import OutboxEntry, Survey
     from followups.selectors.worklists import TASK_SOURCE
     from intake.models import ClinicalAlert, ConsultationRequest, Intake
     from treatments.dosing import Route
-    from treatments.models import Screening, StaffTask, TreatmentPlan, TreatmentSession
+    from treatments.models import (
+        PlanVersion,
+        Screening,
+        StaffTask,
+        TreatmentPlan,
+        TreatmentSession,
+    )
 
     busiest = (
         TreatmentSession.objects.exclude(patient__legal_first_name="Benchmark")
@@ -131,6 +141,18 @@ def page_ids() -> dict[str, int | None]:
         "screening": first(Screening.objects.all()),
         "plan": first(TreatmentPlan.objects.filter(status=TreatmentPlan.Status.ACTIVE))
         or first(TreatmentPlan.objects.all()),
+        "plan_to_book": first(
+            TreatmentPlan.objects.filter(status=TreatmentPlan.Status.ACTIVE)
+            .annotate(
+                planned=Subquery(
+                    PlanVersion.objects.filter(plan=OuterRef("pk"))
+                    .order_by("-number")
+                    .values("sessions_planned")[:1]
+                ),
+                booked=Count("sessions", filter=~Q(sessions__status="cancelled")),
+            )
+            .filter(booked__lt=F("planned"))
+        ),
         "session": first(TreatmentSession.objects.filter(status="completed")),
         "esketamine_session": first(
             TreatmentSession.objects.filter(
