@@ -576,7 +576,8 @@ def intakes_to_review_count(*, now: datetime | None = None) -> int:
     return Intake.objects.filter(status=Intake.Status.SUBMITTED, submitted_at__gte=since).count()
 
 
-ACKNOWLEDGED_ALERTS_SHOWN = 50
+# The latest acknowledged alerts the alert list shows, as the task list shows the latest 20 done.
+ACKNOWLEDGED_ALERTS_SHOWN = 20
 # What the alert list shows of an alert's patient: their name and MRN, not the whole record.
 ALERT_PATIENT_FIELDS = ("patient__legal_first_name", "patient__legal_last_name", "patient__mrn")
 

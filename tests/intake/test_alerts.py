@@ -323,6 +323,23 @@ def test_open_alerts_are_shown_20_at_a_time_and_an_acknowledgement_returns_to_th
     )
 
 
+def test_the_latest_20_acknowledged_alerts_are_shown(clinician, clinician_user, front_desk_user):
+    start = datetime(2026, 3, 10, 15, tzinfo=UTC)
+    patients = PatientFactory.create_batch(22)
+    for minutes, patient in enumerate(patients):
+        alert = raise_alert_for(patient, front_desk_user)
+        ClinicalAlert.objects.filter(pk=alert.pk).update(
+            acknowledged_at=start + timedelta(minutes=minutes), acknowledged_by=clinician_user
+        )
+
+    page = clinician.get(ALERTS_URL).content.decode()
+
+    acknowledged = page[page.index('id="done-heading"') :]
+    assert "most recent first (up to 20)" in acknowledged
+    shown = [p for p in patients if reverse("intake:patient_detail", args=[p.pk]) in acknowledged]
+    assert shown == patients[2:]
+
+
 def test_the_service_refuses_an_acknowledgement_without_a_note(
     clinician_user, patient, front_desk_user
 ):
