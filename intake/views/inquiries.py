@@ -25,9 +25,10 @@ from ..services import inquiries as services
 from ..services.patients import PossibleDuplicate, age_on
 
 Status = ConsultationRequest.Status
-QUEUE_PAGE_SIZE = 50
-# The held requests shown above the new ones: the oldest first, as many as one look can check.
-HELD_SHOWN = 50
+# A page of the queue: 20 requests, as the other worklists show at a time.
+QUEUE_PAGE_SIZE = 20
+# The held requests shown below the new ones: the oldest first, as many as one look can check.
+HELD_SHOWN = 20
 
 
 # --- Public -----------------------------------------------------------------------------------

@@ -23,6 +23,7 @@ from intake.services.inquiries import (
     inquiry_form_stamp,
     inquiry_submit,
 )
+from intake.views.inquiries import QUEUE_PAGE_SIZE
 from tests.conftest import sign_in
 from tests.factories import PatientFactory
 
@@ -476,7 +477,26 @@ def test_the_queue_query_count_is_constant(front_desk, django_assert_num_queries
     with django_assert_num_queries(6):
         response = front_desk.get(QUEUE_URL)
 
-    assert len(queue_names(response)) == how_many
+    assert len(queue_names(response)) == min(how_many, QUEUE_PAGE_SIZE)
+
+
+def test_the_queue_shows_20_new_inquiries_a_page_oldest_first(front_desk, clock):
+    for minutes in range(25):
+        clock.shift(timedelta(minutes=1))
+        InquiryFactory(first_name=f"Person{minutes:02}")
+
+    first = front_desk.get(QUEUE_URL)
+    second = front_desk.get(f"{QUEUE_URL}?status=new&page=2")
+
+    assert "25 new inquiries" in first.text
+    assert [name.split(", ")[1] for name in queue_names(first)] == [
+        f"Person{n:02}" for n in range(20)
+    ]
+    assert "Page 1 of 2" in first.text
+    assert 'href="?status=new&amp;page=2">Next</a>' in first.text
+    assert [name.split(", ")[1] for name in queue_names(second)] == [
+        f"Person{n:02}" for n in range(20, 25)
+    ]
 
 
 def test_the_detail_shows_everything_sent_and_is_audited(front_desk, front_desk_user, clock):
@@ -855,7 +875,7 @@ def test_the_queue_query_count_is_constant_with_held_requests(
     with django_assert_num_queries(7):
         response = front_desk.get(QUEUE_URL)
 
-    assert len(queue_names(response)) == 2 * how_many
+    assert len(queue_names(response)) == 2 * min(how_many, QUEUE_PAGE_SIZE)
 
 
 # --- Consents carried from the request to the patient record ----------------------------------
