@@ -23,7 +23,7 @@ from .selectors import screening as selectors
 from .selectors import sessions as session_selectors
 from .selectors.booking import day_bounds
 from .services import sessions as session_services
-from .views.booking import STATUS_STYLES
+from .views.booking import CHAIR_LOCATION_KEY, STATUS_STYLES
 
 ADVERSE_EVENT_DAYS = 7
 ADVERSE_EVENTS_SHOWN = 5
@@ -144,7 +144,9 @@ def sessions_today_panel(request: HttpRequest) -> dict | None:
     if not has_role(request.user, [FRONT_DESK]):
         return None
     board = reverse("treatments:chair_board")
-    chairs = booking_selectors.chairs_day(day=timezone.localdate())
+    # The location the person last chose on the board (a chain shows one at a time).
+    scope = booking_selectors.chair_scope(preferred=request.session.get(CHAIR_LOCATION_KEY))
+    chairs = booking_selectors.chairs_day(day=timezone.localdate(), scope=scope)
     free = [chair_day for chair_day in chairs if not chair_day.sessions]
     # A clinic's few chairs are each shown, free ones too; a chain's hundreds are not.
     listed = chairs if len(free) <= FREE_CHAIRS_LISTED else [c for c in chairs if c.sessions]
@@ -181,7 +183,7 @@ def sessions_today_panel(request: HttpRequest) -> dict | None:
             }
         )
     return {
-        "title": "Today's sessions",
+        "title": "Today's sessions" + ("" if scope.location is None else f" at {scope.location}"),
         "audience": FRONT_DESK,
         "counts": [{"label": "Booked today", "count": holding, "url": board}],
         "groups": groups,

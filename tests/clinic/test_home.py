@@ -628,8 +628,9 @@ def test_the_front_desk_home_costs_the_same_however_much_is_going_on(
     # session, user, TOTP device, roles; arrivals (one aggregate); overdue: the front desk's
     # outbox tasks (one aggregate, shared with "Follow-ups to book"), the intake queue counts
     # (two counts read from indexes, shared with the intake queue panel), failed messages (one
-    # query with their total); new inquiries; open tasks; today's sessions and the chairs
-    with django_assert_num_queries(13):
+    # query with their total); new inquiries; open tasks; the chairs' locations (which one the
+    # person works in), today's sessions and the chairs
+    with django_assert_num_queries(14):
         response = front_desk.get(HOME_URL)
     page = response.content.decode()
     assert count_in(panel(page, "Follow-ups to book"), "Book an integration appointment") == (

@@ -263,3 +263,25 @@ def test_the_manage_page_costs_the_same_queries_for_few_or_many_chairs(
     with django_assert_num_queries(len(few.captured_queries)):
         response = front_desk.get(url)
     assert chair_choices(response.context["slot_form"]) == [c.name for c in rooms["Room 1"]]
+
+
+def test_the_home_page_board_shows_the_location_chosen_on_the_chair_board(
+    front_desk, front_desk_user
+):
+    rooms = chairs_in(4)
+    today = date(2026, 11, 23)  # the clinic day of the marker
+    for room in ("Room 1", "Room 3"):
+        book_session(
+            booked_by=front_desk_user,
+            starts_at=clinic_time(today.year, today.month, today.day, 13),
+            on_chair=rooms[room][0],
+        )
+    home = reverse("home")
+
+    first = front_desk.get(home).text
+    assert "Today&#x27;s sessions at Room 1" in first or "Today's sessions at Room 1" in first
+    assert "Room 1 chair 1" in first and "Room 3 chair 1" not in first
+
+    front_desk.get(BOARD, {"location": "Room 3"})
+    chosen = front_desk.get(home).text
+    assert "Room 3 chair 1" in chosen and "Room 1 chair 1" not in chosen

@@ -336,15 +336,19 @@ class ChairDay:
     sessions: list[TreatmentSession]
 
 
-def chairs_day(*, day: date) -> list[ChairDay]:
+def chairs_day(*, day: date, scope: ChairScope | None = None) -> list[ChairDay]:
     """A day's sessions chair by chair, in starting order (the home page's compact board): the
-    chairs in use plus any chair with a session that day, and no cancelled session. Two queries
-    whatever the number of sessions."""
+    chairs of the ``scope`` (every chair when not given) in use plus any with a session that
+    day, and no cancelled session. Two queries whatever the number of sessions."""
     start, end = day_bounds(day)
-    sessions = list(_sessions_on(start, end).exclude(status=TreatmentSession.Status.CANCELLED))
+    scope = scope or ChairScope()
+    sessions = _sessions_on(start, end).exclude(status=TreatmentSession.Status.CANCELLED)
+    if scope.location is not None:
+        sessions = sessions.filter(chair__location=scope.location)
+    sessions = list(sessions)
     chair_ids = {session.chair_id for session in sessions}
-    # Names only: a chain has hundreds of chairs, most of them free on a given day.
-    chairs = TreatmentChair.objects.filter(Q(active=True) | Q(pk__in=chair_ids))
+    # Names only: a location may have many chairs, most of them free on a given day.
+    chairs = scope.chairs().filter(Q(active=True) | Q(pk__in=chair_ids))
     by_chair = {pk: ChairDay(pk, name, []) for pk, name in chairs.values_list("pk", "name")}
     for session in sessions:
         by_chair[session.chair_id].sessions.append(session)

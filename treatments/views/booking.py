@@ -32,18 +32,10 @@ STATUS_STYLES = {
 
 # The location a person last chose for the board and the chair pickers (not health data).
 CHAIR_LOCATION_KEY = "treatments_chair_location"
-# A pk no session has, reversed once and replaced by each session's (a board lists many).
-_PK_PLACEHOLDER = 2_147_483_647
 
 
 def _session_url(session: TreatmentSession) -> str:
     return reverse("treatments:session_detail", args=[session.pk])
-
-
-def _url_maker(name: str):
-    """``name``'s URL for a pk: reverse() once, then the pk put in its place."""
-    pattern = reverse(name, args=[_PK_PLACEHOLDER])
-    return lambda pk: pattern.replace(str(_PK_PLACEHOLDER), str(pk))
 
 
 def _when(session: TreatmentSession) -> str:
@@ -323,13 +315,11 @@ def chair_board(request):
         day = timezone.localdate()
     scope = _chair_scope(request)
     board = selectors.chair_board(day=day, scope=scope)
-    session_url = _url_maker("treatments:session_detail")
-    manage_url = _url_maker("treatments:booking_manage")
     for row in board.rows:
         for cell in row.cells:
             for session in (entry.session for entry in cell if not entry.continues):
-                session.url = session_url(session.pk)
-                session.manage_url = manage_url(session.pk)
+                session.url = reverse("treatments:session_detail", args=[session.pk])
+                session.manage_url = reverse("treatments:booking_manage", args=[session.pk])
                 session.status_style = STATUS_STYLES.get(session.status, "text-bg-secondary")
                 session.holds_chair = session.status not in (
                     TreatmentSession.Status.CANCELLED,
