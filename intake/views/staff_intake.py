@@ -103,10 +103,20 @@ def _issue(request, *, patient: Patient, channel: str, back: str) -> HttpRespons
             "The intake link could not be sent "
             f"({issued.link.send_error}). Try again, or show the link on screen.",
         )
-    elif channel == IntakeLink.Channel.SMS:
-        messages.success(request, f"Intake link sent by text message to {_masked_mobile(patient)}.")
     else:
-        messages.success(request, f"Intake link sent by email to {_masked_email(patient)}.")
+        to = (
+            f"by text message to {_masked_mobile(patient)}"
+            if channel == IntakeLink.Channel.SMS
+            else f"by email to {_masked_email(patient)}"
+        )
+        if issued.link.sent_at:
+            messages.success(request, f"Intake link sent {to}.")
+        else:  # the worker has not sent it yet: say so, not "sent"
+            messages.success(
+                request,
+                f"Intake link queued to go {to} within a minute; the Intake card shows "
+                "when it is delivered.",
+            )
     return redirect(back)
 
 
