@@ -227,7 +227,10 @@ def _attach_intake(request, link: IntakeLink) -> None:
 
 def _intake_link(pk) -> IntakeLink | None:
     """Every page of the intake loads the link, its intake and the patient: one query."""
-    return IntakeLink.objects.select_related("intake__patient").filter(pk=int(pk)).first()
+    try:
+        return IntakeLink.objects.select_related("intake__patient").get(pk=int(pk))
+    except IntakeLink.DoesNotExist:
+        return None
 
 
 INTAKE = LinkSession(

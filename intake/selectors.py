@@ -288,18 +288,21 @@ def patient_likely_duplicates(
 
 def patient_record(*, pk: int) -> Patient | None:
     """The patient, with ``created_by`` holding the registering user's names (the rest of
-    that user loads on access), or None. One query."""
-    return (
-        Patient.objects.select_related("created_by")
-        .only(
-            *(field.name for field in Patient._meta.concrete_fields),
-            "created_by__username",
-            "created_by__first_name",
-            "created_by__last_name",
+    that user loads on access), or None. One query (``get()``: ``first()`` would order by
+    name, which costs more to build than the query costs to run)."""
+    try:
+        return (
+            Patient.objects.select_related("created_by")
+            .only(
+                *(field.name for field in Patient._meta.concrete_fields),
+                "created_by__username",
+                "created_by__first_name",
+                "created_by__last_name",
+            )
+            .get(pk=pk)
         )
-        .filter(pk=pk)
-        .first()
-    )
+    except Patient.DoesNotExist:
+        return None
 
 
 HEADING_FIELDS = ("id", "legal_first_name", "legal_last_name", "preferred_name", "mrn")
@@ -309,7 +312,10 @@ def patient_heading(*, pk: int) -> Patient | None:
     """The patient with only what a page about their record shows of them and writes in the
     audit trail: names and MRN (``str()``, ``full_name``, ``display_name``). Any other field
     would cost a query of its own. One query, or None."""
-    return Patient.objects.only(*HEADING_FIELDS).filter(pk=pk).first()
+    try:
+        return Patient.objects.only(*HEADING_FIELDS).get(pk=pk)
+    except Patient.DoesNotExist:
+        return None
 
 
 MEASUREMENTS_READ = 10  # the latest rows patient_latest_measurements reads at first
