@@ -1,5 +1,8 @@
-"""Clinic-wide writes: staff second-factor enrolment and verification."""
+"""Clinic-wide writes: staff second-factor enrolment and verification, and a second
+person's confirmation."""
 
+from django.contrib.auth import authenticate
+from django.core.exceptions import ValidationError
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -29,3 +32,24 @@ def totp_verify(*, request, token: str) -> bool:
             otp_login(request, device)
             return True
     return False
+
+
+def staff_confirm(*, request, username: str, password: str, token: str):
+    """A second member of staff confirms an act at someone else's screen (a witnessed waste)
+    with their own password and authenticator code, without signing in there. Returns the
+    user, or raises ValidationError with the fields at fault. The password goes through the
+    same lockout as sign-in (django-axes counts a wrong one), and the code through
+    django-otp's throttling, so the form cannot be used to guess either."""
+    user = authenticate(request, username=username.strip(), password=password)
+    if user is None or not user.is_active:
+        raise ValidationError(
+            {"password": "That user name and password do not match a member of staff."}
+        )
+    devices = list(TOTPDevice.objects.filter(user=user, confirmed=True))
+    if not devices:
+        raise ValidationError({"token": f"{user.get_username()} has no authenticator set up."})
+    for device in devices:
+        verify_allowed, _ = device.verify_is_allowed()
+        if verify_allowed and device.verify_token(token.strip()):
+            return user
+    raise ValidationError({"token": "That authenticator code is not right (or has expired)."})

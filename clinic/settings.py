@@ -400,6 +400,19 @@ CLINIC_OPENING_HOURS = env.json(
 CLINIC_ESKETAMINE_MIN_DAYS_APART = env.int("CLINIC_ESKETAMINE_MIN_DAYS_APART", default=2)
 CLINIC_ESKETAMINE_BP_CHECK_MINUTES = env.int("CLINIC_ESKETAMINE_BP_CHECK_MINUTES", default=40)
 
+# --- Controlled substances (ketamine and esketamine are Schedule III) -------------------------
+# The clinic's DEA registration: the ledger, its counts and inventories are kept under it.
+CLINIC_DEA_REGISTRATION = env.str("CLINIC_DEA_REGISTRATION", default="FK1234563")
+# The address printed on inventories and DEA Form 106 (the registrant name is CLINIC_NAME).
+CLINIC_DEA_ADDRESS = env.str(
+    "CLINIC_DEA_ADDRESS", default="1200 Congress Avenue, Suite 300, Austin, TX 78701"
+)
+# A blind count of every open and unopened container at the end of each clinic day: when on,
+# a clinic day without one is on the clinicians' home page until it is done.
+CLINIC_LEDGER_DAILY_COUNT = env.bool("CLINIC_LEDGER_DAILY_COUNT", default=True)
+# The esketamine REMS: the clinic's healthcare-setting certification number.
+CLINIC_REMS_SETTING_NUMBER = env.str("CLINIC_REMS_SETTING_NUMBER", default="HCS-0000000")
+
 # --- Who may be treated (screening; the session's BP gate reads the same review limits) ------
 CLINIC_MIN_AGE = env.int("CLINIC_MIN_AGE", default=18)
 # (Blood pressure: CLINIC_BP_GATE_* and CLINIC_BP_SEVERE_* above.) A pulse outside this range

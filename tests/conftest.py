@@ -148,6 +148,12 @@ def clinician_user(db):
 
 
 @pytest.fixture
+def second_clinician_user(db):
+    """Another licensed clinician: the witness of a waste, the checker of a delivery."""
+    return UserFactory(username="drosei", first_name="Rosa", last_name="Osei", role=CLINICIAN)
+
+
+@pytest.fixture
 def admin_user(db):
     return UserFactory(username="adaadmin", first_name="Ada", last_name="Admin", role=CLINIC_ADMIN)
 

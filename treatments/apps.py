@@ -27,6 +27,9 @@ class TreatmentsConfig(AppConfig):
             models.VitalsReading,
             models.SessionEvent,
             models.SessionAddendum,
+            models.RemsEnrollment,
+            models.RemsFormSubmission,
+            *models.LEDGER_TABLES,
         ):
             auditlog.register(model)
 

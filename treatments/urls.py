@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import booking, plans, sessions
+from .views import booking, counts, ledger, plans, rems, sessions
 from .views import screening as views
 
 app_name = "treatments"
@@ -66,4 +66,34 @@ urlpatterns = [
         name="session_addendum_add",
     ),
     path("sessions/<int:pk>/rems/", sessions.session_rems, name="session_rems"),
+    # The esketamine REMS: a patient's enrollment, a session's form submitted, the forms due.
+    path("patients/<int:pk>/rems/", rems.rems_enroll, name="rems_enroll"),
+    path("sessions/<int:pk>/rems/submitted/", rems.rems_form_submit, name="rems_form_submit"),
+    path("rems/forms-due/", rems.rems_forms_due, name="rems_forms_due"),
+    # The controlled-substance ledger: stock, deliveries, containers, disposals, corrections.
+    path("ledger/", ledger.stock, name="ledger_stock"),
+    path("ledger/entries/", ledger.entry_list, name="ledger_entries"),
+    path("ledger/receipts/new/", ledger.receipt_new, name="ledger_receipt_new"),
+    path("ledger/containers/<int:pk>/", ledger.container_detail, name="ledger_container"),
+    path(
+        "ledger/containers/<int:pk>/dispose/",
+        ledger.container_dispose,
+        name="ledger_container_dispose",
+    ),
+    path("ledger/entries/<int:pk>/reverse/", ledger.entry_reverse, name="ledger_entry_reverse"),
+    # Counts and inventories (blind), the discrepancies they open, DEA Form 106.
+    path("ledger/counts/", counts.count_list, name="ledger_counts"),
+    path("ledger/counts/new/", counts.count_new, name="ledger_count_new"),
+    path("ledger/counts/<int:pk>/", counts.count_detail, name="ledger_count"),
+    path("ledger/counts/<int:pk>/csv/", counts.count_csv, name="ledger_count_csv"),
+    path(
+        "ledger/discrepancies/<int:pk>/",
+        counts.discrepancy_detail,
+        name="ledger_discrepancy",
+    ),
+    path(
+        "ledger/discrepancies/<int:pk>/form-106/",
+        counts.form_106,
+        name="ledger_form_106",
+    ),
 ]

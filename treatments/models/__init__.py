@@ -1,4 +1,16 @@
+from .ledger import (
+    LEDGER_TABLES,
+    ControlledProduct,
+    DeaRegistration,
+    Discrepancy,
+    DiscrepancyResolution,
+    LedgerEntry,
+    StockContainer,
+    StockCount,
+    StockReceipt,
+)
 from .plans import PlanVersion, TreatmentPlan
+from .rems import RemsEnrollment, RemsFormSubmission
 from .screening import AssessmentFinding, Screening, ScreeningDetermination, StaffTask
 from .sessions import (
     HOLDING_STATUSES,
@@ -11,13 +23,24 @@ from .sessions import (
 
 __all__ = [
     "HOLDING_STATUSES",
+    "LEDGER_TABLES",
     "AssessmentFinding",
+    "ControlledProduct",
+    "DeaRegistration",
+    "Discrepancy",
+    "DiscrepancyResolution",
+    "LedgerEntry",
     "PlanVersion",
+    "RemsEnrollment",
+    "RemsFormSubmission",
     "Screening",
     "ScreeningDetermination",
     "SessionAddendum",
     "SessionEvent",
     "StaffTask",
+    "StockContainer",
+    "StockCount",
+    "StockReceipt",
     "TreatmentChair",
     "TreatmentPlan",
     "TreatmentSession",

@@ -1,0 +1,224 @@
+"""Appending to the ledger, and walking it back.
+
+Every write to the ledger comes here: the registration's row is locked for the transaction, so
+entries under one registration are numbered and chained one at a time; each entry's balances
+(its container's and its product's) are the previous ones plus its quantity, and its hash
+covers its content and the previous entry's hash.
+"""
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db.models import OuterRef, Subquery
+from django.utils import timezone
+
+from ... import ledger_rules as rules
+from ...models import DeaRegistration, LedgerEntry, StockContainer
+
+
+def clinic_registration() -> DeaRegistration:
+    """The clinic's DEA registration (the setting), made on first use."""
+    registration, _ = DeaRegistration.objects.get_or_create(
+        number=settings.CLINIC_DEA_REGISTRATION,
+        defaults={"name": settings.CLINIC_NAME, "address": settings.CLINIC_DEA_ADDRESS},
+    )
+    return registration
+
+
+@dataclass
+class EntrySpec:
+    """An entry to append: everything but its place in the chain and its balances."""
+
+    kind: str
+    container: StockContainer
+    quantity: Decimal
+    by_id: int
+    occurred_at: datetime
+    witness_id: int | None = None
+    session_id: int | None = None
+    receipt_id: int | None = None
+    count_id: int | None = None
+    counted: Decimal | None = None
+    method: str = ""
+    reason: str = ""
+    reverses_id: int | None = None
+    extra: dict = field(default_factory=dict)
+
+
+def entry_content(entry: LedgerEntry) -> dict:
+    """What an entry's hash covers: every field of the entry but its own hash, and for a
+    receipt the delivery and the container as received (so an edited invoice, lot or expiry
+    breaks the chain too)."""
+    content = {
+        "registration": entry.registration_id,
+        "sequence": entry.sequence,
+        "kind": entry.kind,
+        "container": entry.container_id,
+        "product": entry.product_id,
+        "quantity": entry.quantity,
+        "container_balance": entry.container_balance,
+        "product_balance": entry.product_balance,
+        "occurred_at": entry.occurred_at,
+        "recorded_at": entry.recorded_at,
+        "by": entry.by_id,
+        "witness": entry.witness_id,
+        "session": entry.session_id,
+        "receipt": entry.receipt_id,
+        "count": entry.count_id,
+        "counted": entry.counted,
+        "method": entry.method,
+        "reason": entry.reason,
+        "reverses": entry.reverses_id,
+    }
+    if entry.kind == LedgerEntry.Kind.RECEIPT:
+        container, receipt = entry.container, entry.receipt
+        content["delivery"] = {
+            "supplier": receipt.supplier,
+            "invoice_number": receipt.invoice_number,
+            "received_on": receipt.received_on.isoformat(),
+            "received_by": receipt.received_by_id,
+            "checked_by": receipt.checked_by_id,
+            "label": container.label,
+            "lot": container.lot,
+            "expires_on": container.expires_on.isoformat(),
+            "quantity_received": str(container.quantity_received.normalize()),
+            "product": container.product_id,
+        }
+    return content
+
+
+def container_balances(container_ids) -> dict[int, Decimal]:
+    """Each container's balance now (its latest entry's); one query."""
+    latest = LedgerEntry.objects.filter(container=OuterRef("pk")).order_by("-sequence")
+    return dict(
+        StockContainer.objects.filter(pk__in=list(container_ids))
+        .annotate(balance=Subquery(latest.values("container_balance")[:1]))
+        .values_list("pk", "balance")
+    )
+
+
+def append(registration: DeaRegistration, specs: list[EntrySpec]) -> list[LedgerEntry]:
+    """Write ``specs`` as the next entries of the registration's chain, in order. Call inside
+    ``transaction.atomic()``. Refuses an entry that would take a container below zero."""
+    if not specs:
+        return []
+    # The lock that numbers and chains one writer at a time (SQLite: the write lock taken at
+    # BEGIN IMMEDIATE does the same).
+    DeaRegistration.objects.select_for_update().filter(pk=registration.pk).exists()
+    last = (
+        LedgerEntry.objects.filter(registration=registration)
+        .order_by("-sequence")
+        .values("sequence", "entry_hash")
+        .first()
+    )
+    sequence = last["sequence"] if last else 0
+    previous_hash = last["entry_hash"] if last else rules.GENESIS_HASH
+    by_container = container_balances({spec.container.pk for spec in specs})
+    product_ids = {spec.container.product_id for spec in specs}
+    by_product = _product_balances(registration, product_ids)
+    recorded_at = timezone.now()
+    entries = []
+    for spec in specs:
+        container = spec.container
+        balance = (by_container.get(container.pk) or Decimal(0)) + spec.quantity
+        if balance < 0:
+            raise ValidationError(
+                f"{container.label} holds {by_container.get(container.pk) or 0} "
+                f"{_unit(container)}: it cannot give {-spec.quantity}.",
+                code="balance",
+            )
+        by_container[container.pk] = balance
+        product_balance = by_product.get(container.product_id, Decimal(0)) + spec.quantity
+        by_product[container.product_id] = product_balance
+        sequence += 1
+        entry = LedgerEntry(
+            registration=registration,
+            sequence=sequence,
+            kind=spec.kind,
+            container=container,
+            product_id=container.product_id,
+            quantity=spec.quantity,
+            container_balance=balance,
+            product_balance=product_balance,
+            occurred_at=spec.occurred_at,
+            recorded_at=recorded_at,
+            by_id=spec.by_id,
+            witness_id=spec.witness_id,
+            session_id=spec.session_id,
+            receipt_id=spec.receipt_id,
+            count_id=spec.count_id,
+            counted=spec.counted,
+            method=spec.method,
+            reason=spec.reason,
+            reverses_id=spec.reverses_id,
+            previous_hash=previous_hash,
+        )
+        # Hashed as the database will give it back: quantities at one decimal place.
+        for name in ("quantity", "container_balance", "product_balance", "counted"):
+            value = getattr(entry, name)
+            if value is not None:
+                setattr(entry, name, Decimal(value).quantize(Decimal("0.1")))
+        entry.entry_hash = rules.entry_hash(previous_hash, entry_content(entry))
+        previous_hash = entry.entry_hash
+        entries.append(entry)
+    return LedgerEntry.objects.bulk_create(entries)
+
+
+def _product_balances(registration: DeaRegistration, product_ids) -> dict[int, Decimal]:
+    balances = {}
+    for product_id in product_ids:
+        latest = (
+            LedgerEntry.objects.filter(registration=registration, product_id=product_id)
+            .order_by("-sequence")
+            .values_list("product_balance", flat=True)
+            .first()
+        )
+        balances[product_id] = latest or Decimal(0)
+    return balances
+
+
+def _unit(container: StockContainer) -> str:
+    return container.product.get_unit_display()
+
+
+@dataclass(frozen=True)
+class ChainBreak:
+    entry: LedgerEntry
+    problem: str
+
+
+def chain_breaks(registration: DeaRegistration) -> Iterator[ChainBreak]:
+    """Walk the registration's chain in order and yield every entry that does not match: its
+    hash (the row was changed after it was written), its link to the entry before it (an entry
+    removed or put in), its sequence, or its balances."""
+    previous_hash = rules.GENESIS_HASH
+    expected_sequence = 1
+    containers: dict[int, Decimal] = {}
+    products: dict[int, Decimal] = {}
+    entries = (
+        LedgerEntry.objects.filter(registration=registration)
+        .select_related("container", "receipt")
+        .order_by("sequence")
+    )
+    for entry in entries.iterator(chunk_size=2000):
+        if entry.sequence != expected_sequence:
+            yield ChainBreak(entry, f"expected entry {expected_sequence} here: one is missing")
+        elif entry.previous_hash != previous_hash:
+            yield ChainBreak(entry, "its link to the entry before it does not match")
+        elif rules.entry_hash(previous_hash, entry_content(entry)) != entry.entry_hash:
+            yield ChainBreak(entry, "its content does not match its hash: it was changed")
+        else:
+            container_before = containers.get(entry.container_id, Decimal(0))
+            product_before = products.get(entry.product_id, Decimal(0))
+            if entry.container_balance != container_before + entry.quantity:
+                yield ChainBreak(entry, "its container balance is not the sum of the entries")
+            elif entry.product_balance != product_before + entry.quantity:
+                yield ChainBreak(entry, "its product balance is not the sum of the entries")
+        containers[entry.container_id] = entry.container_balance
+        products[entry.product_id] = entry.product_balance
+        previous_hash = entry.entry_hash
+        expected_sequence = entry.sequence + 1
