@@ -34,6 +34,7 @@ PURE_RULE_MODULES = (
     "treatments/screening_rules.py",
     "treatments/booking_rules.py",
     "treatments/session_rules.py",
+    "treatments/ledger_rules.py",
     "followups/timing_rules.py",
     "followups/outcomes.py",
 )

@@ -9,7 +9,13 @@ class TreatmentsConfig(AppConfig):
         # Imported in ready(): these modules use the models, not loaded when this one is.
         from auditlog.registry import auditlog
 
-        from . import home_panels, intake_panels, models, patient_panels
+        from . import (
+            checks,  # noqa: F401 - registers the system check of the DEA number
+            home_panels,
+            intake_panels,
+            models,
+            patient_panels,
+        )
 
         home_panels.register()
         patient_panels.register()
