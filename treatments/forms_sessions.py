@@ -6,6 +6,7 @@ Times are entered as a time of day on the session's date, in the clinic's zone.
 """
 
 from datetime import date, datetime, time
+from decimal import Decimal
 
 from django import forms
 from django.utils import timezone
@@ -15,8 +16,19 @@ from intake.scoring import GAD7_ITEMS
 
 from . import session_rules as rules
 from .dosing import ROUTE_LABELS
-from .models import SessionEvent
+from .models import LedgerEntry, SessionEvent
+from .services.ledger import Draw
 from .services.sessions import OUTSIDE_USUAL
+
+
+def container_choice_label(container) -> str:
+    """A container as the clinician picks it: label, product, lot, expiry and what is left."""
+    return (
+        f"{container.label}: {container.product.name}, lot {container.lot}, "
+        f"expires {container.expires_on:%d %b %Y}, {container.balance.normalize():f} "
+        f"{container.product.get_unit_display()} left"
+    )
+
 
 TIME_WIDGET = forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
 GAD7_CHOICES = [
@@ -192,11 +204,92 @@ class AdministrationForm(StageForm):
     outside_usual_reason = forms.CharField(
         label="Reason for a dose outside the usual range", max_length=500, required=False
     )
-    lot_number = forms.CharField(
-        label="Lot number", max_length=40, error_messages={"required": "Enter the lot number."}
+    container_1 = forms.TypedChoiceField(
+        label="Container drawn from",
+        coerce=int,
+        error_messages={"required": "Choose the container the dose was drawn from."},
+    )
+    drawn_1 = forms.DecimalField(
+        label="Amount drawn from it",
+        min_value=0,
+        max_value=5000,
+        decimal_places=1,
+        error_messages={"required": "Enter the amount drawn."},
+        help_text="mg for a ketamine vial, devices for esketamine.",
+    )
+    container_2 = forms.TypedChoiceField(
+        label="Second container (if the first ran out)",
+        coerce=int,
+        required=False,
+        empty_value=None,
+    )
+    drawn_2 = forms.DecimalField(
+        label="Amount drawn from the second container",
+        min_value=0,
+        max_value=5000,
+        decimal_places=1,
+        required=False,
+    )
+    waste_method = forms.ChoiceField(
+        label="Waste disposed of by",
+        required=False,
+        choices=[("", "—"), *LedgerEntry.Method.choices],
+        help_text="Needed when more was drawn than given: the difference is the waste.",
+    )
+    witness_username = forms.CharField(
+        label="Witness's user name",
+        max_length=150,
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "autocapitalize": "none"}),
+        help_text="A second clinician witnesses the waste, here on this screen.",
+    )
+    witness_password = forms.CharField(
+        label="Witness's password",
+        required=False,
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "off"}, render_value=False),
+    )
+    witness_token = forms.CharField(
+        label="Witness's authenticator code",
+        max_length=10,
+        required=False,
+        widget=forms.TextInput(
+            attrs={"autocomplete": "off", "inputmode": "numeric", "pattern": "[0-9]*"}
+        ),
     )
     started_at = _time("Start time")
     stopped_at = _time("Stop time", required=False)
+
+    def __init__(self, *args, containers=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        choices = [(c.pk, container_choice_label(c)) for c in containers]
+        self.fields["container_1"].choices = [("", "Choose the container"), *choices]
+        self.fields["container_2"].choices = [("", "None"), *choices]
+
+    def add_error(self, field, error):
+        # The ledger's refusals of the draws are shown beside the first container.
+        if field == "draws":
+            field = "container_1"
+        super().add_error(field, error)
+
+    def service_kwargs(self) -> dict:
+        values = super().service_kwargs()
+        draws = [Draw(values.pop("container_1"), values.pop("drawn_1"))]
+        second, drawn_2 = values.pop("container_2"), values.pop("drawn_2")
+        if second is not None:
+            draws.append(Draw(second, drawn_2 or Decimal(0)))
+        values["draws"] = draws
+        # The witness's credentials are checked by the view, not handed to the service.
+        for name in ("witness_username", "witness_password", "witness_token"):
+            values.pop(name)
+        return values
+
+    def witness_credentials(self) -> dict:
+        return {
+            "username": self.cleaned_data["witness_username"],
+            "password": self.cleaned_data["witness_password"],
+            "token": self.cleaned_data["witness_token"],
+        }
 
     @property
     def asks_outside_usual_confirmation(self) -> bool:

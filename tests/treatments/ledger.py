@@ -71,3 +71,39 @@ def current_code(user, *, steps_ahead: int = 0) -> str:
     clock = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
     clock.time = time.time() + steps_ahead * device.step  # the clock django-otp reads
     return str(clock.token()).zfill(device.digits)
+
+
+def checker():
+    """A clinician who checks deliveries in the tests that only need stock on the shelf."""
+    from tests.factories import UserFactory
+
+    return UserFactory(username="stockcheck", first_name="Sol", last_name="Check", role="Clinician")
+
+
+def exact_draw(*, drug: str, dose_mg, by) -> list[ledger.Draw]:
+    """A draw of exactly ``dose_mg`` (no waste) from a container in stock, delivered now if
+    none holds enough: ketamine in mg from a 500 mg vial, esketamine in whole devices."""
+    from decimal import Decimal
+
+    dose_mg = Decimal(dose_mg)
+    product = products()["ketamine" if drug == "ketamine" else "esketamine_3"]
+    amount = product.units_for_mg(dose_mg) if dose_mg > 0 else Decimal(1)
+    for container in ledger.usable_containers(drug=drug):
+        if container.balance >= amount:
+            return [ledger.Draw(container.pk, amount)]
+    number = StockContainer.objects.count() + 1
+    prefix = "K" if drug == "ketamine" else "E"
+    labels = tuple(f"{prefix}-T{number + i:03d}" for i in range(1 if drug == "ketamine" else 2))
+    second = checker()
+    second.is_active = True
+    second.save(update_fields=["is_active"])
+    made = stocked(
+        by=by,
+        checked_by=second,
+        product="ketamine" if drug == "ketamine" else "esketamine_3",
+        labels=labels,
+    )
+    # Off duty again: an active clinician more would receive the clinicians' alerts.
+    second.is_active = False
+    second.save(update_fields=["is_active"])
+    return [ledger.Draw(made[0].pk, amount)]

@@ -7,9 +7,16 @@ from decimal import Decimal
 from django.utils import timezone
 
 from tests.factories import PatientFactory
+from tests.treatments.ledger import exact_draw
 from treatments import limits
 from treatments.dosing import DEFAULT_INFUSION_MINUTES, Route
-from treatments.models import PlanVersion, TreatmentChair, TreatmentPlan, TreatmentSession
+from treatments.models import (
+    PlanVersion,
+    RemsEnrollment,
+    TreatmentChair,
+    TreatmentPlan,
+    TreatmentSession,
+)
 from treatments.services import sessions as services
 
 NORMAL_VITALS = {
@@ -25,9 +32,19 @@ FULL_ALDRETE = {"activity": 2, "respiration": 2, "circulation": 2, "consciousnes
 
 
 def booked_session(
-    *, by, route: Route = Route.IV, dose_mg: str = "35.0", starts_at=None, patient=None
+    *,
+    by,
+    route: Route = Route.IV,
+    dose_mg: str = "35.0",
+    starts_at=None,
+    patient=None,
+    rems_enrolled: bool = True,
 ) -> TreatmentSession:
+    """A booked session of a new plan; for esketamine the patient is enrolled in the REMS
+    unless ``rems_enrolled`` is False."""
     patient = patient or PatientFactory(sex_at_birth="male")
+    if route == Route.ESKETAMINE_NASAL and rems_enrolled:
+        enrolled(patient, by=by)
     plan = TreatmentPlan.objects.create(
         patient=patient, status=TreatmentPlan.Status.ACTIVE, created_by=by
     )
@@ -60,6 +77,19 @@ def booked_session(
         ends_at=starts_at + timedelta(hours=2),
         booked_by=by,
     )
+
+
+def enrolled(patient, *, by) -> RemsEnrollment:
+    """The patient's REMS enrollment, signed a month ago (the REMS pages record it in use)."""
+    signed = date(2026, 1, 1)
+    enrollment, _ = RemsEnrollment.objects.get_or_create(
+        patient=patient,
+        defaults={
+            "patient_signed_on": signed, "prescriber": by, "prescriber_signed_on": signed,
+            "enrolled_on": signed, "recorded_by": by,
+        },
+    )  # fmt: skip
+    return enrollment
 
 
 def free_chair(starts_at, ends_at) -> TreatmentChair:
@@ -139,13 +169,14 @@ def administered(
     if started_at is None:
         started_at, stopped_at = observed_long_enough(session)
     esketamine = session.plan_version.route == Route.ESKETAMINE_NASAL
+    drug = "esketamine" if esketamine else "ketamine"
     return services.session_administer(
         session=session,
         by=by,
-        drug="esketamine" if esketamine else "ketamine",
+        drug=drug,
         dose_given_mg=session.plan_version.dose_mg,
         dose_difference_reason="",
-        lot_number="LOT-123",
+        draws=exact_draw(drug=drug, dose_mg=session.plan_version.dose_mg, by=by),
         route=session.plan_version.route,
         started_at=started_at,
         stopped_at=stopped_at,

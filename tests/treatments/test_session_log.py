@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from tests.conftest import sign_in
+from tests.treatments.ledger import exact_draw
 from tests.treatments.sessions import (
     FULL_ALDRETE,
     administered,
@@ -191,10 +192,13 @@ def test_a_pregnancy_test_is_needed_where_pregnancy_is_possible(clinician_user, 
 def _administer(session, by, **overrides):
     values = {
         "drug": "ketamine", "dose_given_mg": Decimal("35.0"), "dose_difference_reason": "",
-        "lot_number": "LOT-9", "route": Route.IV, "started_at": timezone.now(),
-        "stopped_at": None,
+        "route": Route.IV, "started_at": timezone.now(), "stopped_at": None,
     }  # fmt: skip
-    return services.session_administer(session=session, by=by, **{**values, **overrides})
+    values.update(overrides)
+    values.setdefault(
+        "draws", exact_draw(drug=values["drug"], dose_mg=values["dose_given_mg"], by=by)
+    )
+    return services.session_administer(session=session, by=by, **values)
 
 
 def test_a_dose_different_from_the_plan_needs_a_reason(clinician_user):
@@ -215,15 +219,30 @@ def test_a_dose_different_from_the_plan_needs_a_reason(clinician_user):
     assert session.dose_given_mg == Decimal("40.0")
 
 
-def test_administration_needs_a_lot_number(clinician_user):
+def test_administration_needs_the_container_drawn_from(clinician_user):
     session = booked_session(by=clinician_user)
     checked_in(session, by=clinician_user)
     pre_dose(session, by=clinician_user)
 
     with pytest.raises(ValidationError) as error:
-        _administer(session, clinician_user, lot_number=" ")
+        _administer(session, clinician_user, draws=[])
 
-    assert "lot_number" in error.value.message_dict
+    assert error.value.message_dict["draws"] == ["Choose the container the dose was drawn from."]
+    session.refresh_from_db()
+    assert session.administration_started_at is None
+
+
+def test_the_dose_and_its_lot_come_from_the_container_picked(clinician_user):
+    session = booked_session(by=clinician_user)
+    checked_in(session, by=clinician_user)
+    pre_dose(session, by=clinician_user)
+
+    _administer(session, clinician_user)
+
+    session.refresh_from_db()
+    [entry] = session.ledger_entries.all()
+    assert (entry.kind, entry.quantity) == ("administered", Decimal("-35.0"))
+    assert session.lot_number == entry.container.lot
 
 
 # --- Monitoring ------------------------------------------------------------------------------
@@ -693,7 +712,8 @@ def test_the_rems_page_assembles_the_monitoring_form(clinician, clinician_user):
     page = response.content.decode()
     assert "125 minutes" in page
     assert "56.0 mg" in page
-    assert "LOT-123" in page
+    session.refresh_from_db()
+    assert session.lot_number.startswith("LOT-E-") and session.lot_number in page
     assert "Benzodiazepines" in page
     assert "Yes: Lorazepam 0.5 mg at 07:00" in page
     # Blood pressure before dosing, at about 40 minutes and before discharge.
@@ -732,9 +752,10 @@ def test_opening_the_session_page_is_audited(front_desk, front_desk_user, clinic
 # --- The page's cost -------------------------------------------------------------------------
 
 # The user and the clinic's session, the roles, the OTP device, the session with its patient,
-# plan version and chair, the staff it names, then its vitals, events and addenda, and the
+# plan version and chair, the staff it names, then its vitals, events and addenda, what the dose
+# took from the controlled-substance stock (the ledger's entries of the session), and the
 # audit entry.
-QUERIES = 10
+QUERIES = 11
 
 
 def test_the_session_page_costs_the_same_with_2_or_20_vitals_rows(
@@ -1103,8 +1124,9 @@ def test_the_page_asks_to_confirm_a_dose_outside_the_usual_range_and_keeps_it(
 ):
     session = _ready(clinician_user)
     data = {
-        "drug": "ketamine", "route": "iv", "dose_given_mg": "30.0", "lot_number": "KET-1",
-        "started_at": timezone.localtime().strftime("%H:%M"),
+        "drug": "ketamine", "route": "iv", "dose_given_mg": "30.0",
+        "container_1": str(exact_draw(drug="ketamine", dose_mg=30, by=clinician_user)[0].container_id),
+        "drawn_1": "30", "started_at": timezone.localtime().strftime("%H:%M"),
         "dose_difference_reason": "Nausea at the last session",
     }  # fmt: skip
 
@@ -1116,7 +1138,7 @@ def test_the_page_asks_to_confirm_a_dose_outside_the_usual_range_and_keeps_it(
         "30 mg is outside the usual range for IV infusion (0.5-1 mg/kg at 70 kg, 35-70 mg)" in page
     )
     assert "I confirm this dose outside the usual range" in page
-    assert 'value="30.0"' in page and 'value="KET-1"' in page
+    assert 'value="30.0"' in page and 'value="30"' in page
     response = _post(
         clinician, session, "session_administer",
         {**data, "confirm_outside_usual": "on", "outside_usual_reason": "Nausea last time"},

@@ -25,11 +25,13 @@ from .. import forms_sessions as forms
 from .. import limits
 from .. import session_rules as rules
 from ..dosing import ROUTE_LABELS, Route
-from ..models import SessionEvent, TreatmentSession, VitalsReading
+from ..models import TreatmentSession, VitalsReading
 from ..selectors import sessions as selectors
+from ..services import ledger
 from ..services import sessions as services
 from ..services.booking import session_closed_refusal
 from . import post_or_back
+from . import rems as rems_views
 
 # A stage's form posts to its own address; opened by GET, it goes back to the session page.
 stage_post = post_or_back("treatments:session_detail")
@@ -151,7 +153,22 @@ def _page_state(session: TreatmentSession) -> dict:
         "pregnancy_applies": services.pregnancy_test_applies(session),
         "route_label": ROUTE_LABELS.get(Route(route), route) if route else "",
         "aldrete_min": settings.CLINIC_DISCHARGE_ALDRETE_MIN,
+        "ledger_entries": _ledger_entries(session),
     }
+
+
+def _ledger_entries(session: TreatmentSession) -> list:
+    """What the dose took from the stock: given and wasted, container by container."""
+    if session.administration_started_at is None:
+        return []
+    entries = list(
+        session.ledger_entries.select_related("container__product", "witness").order_by(
+            "sequence"
+        )
+    )
+    for entry in entries:
+        entry.amount = -entry.quantity
+    return entries
 
 
 def _initial_forms(session: TreatmentSession) -> dict:
@@ -190,6 +207,7 @@ def _initial_forms(session: TreatmentSession) -> dict:
         shown["fasting_form"] = forms.FastingDecisionForm(day=day)
         shown["administration_form"] = forms.AdministrationForm(
             day=day,
+            containers=_usable_containers(version),
             initial={
                 "drug": "esketamine" if version.route == Route.ESKETAMINE_NASAL else "ketamine",
                 "route": version.route,
@@ -301,11 +319,39 @@ def session_fasting_decision(request, pk: int):
 @role_required(CLINICIAN)
 @stage_post
 def session_administer(request, pk: int):
-    return _stage(
-        request, pk, form_class=forms.AdministrationForm, form_name="administration_form",
-        service=services.session_administer, anchor="administration",
-        done="Recorded the administration. Monitoring has started.",
-    )  # fmt: skip
+    """The dose given, from the containers picked; a waste is witnessed by a second clinician
+    who types their own password and authenticator code into this form."""
+    session = _session_or_404(pk)
+    closed = session_closed_refusal(session)
+    if closed:
+        messages.error(request, closed)
+        return redirect("treatments:session_detail", pk=session.pk)
+    form = forms.AdministrationForm(
+        request.POST,
+        day=_day(session),
+        containers=_usable_containers(services.dosing_version(session)),
+    )
+    if form.is_valid():
+        credentials = form.witness_credentials()
+
+        def witness():
+            return ledger.witness_confirm(request=request, by=request.user, **credentials)
+
+        try:
+            services.session_administer(
+                session=session, by=request.user, witness=witness, **form.service_kwargs()
+            )
+        except ValidationError as error:
+            _add_errors(request, form, error)
+        else:
+            messages.success(request, "Recorded the administration. Monitoring has started.")
+            return redirect(_detail_url(session, "administration"))
+    return _render_session(request, session, status=400, administration_form=form)
+
+
+def _usable_containers(version) -> list:
+    drug = "esketamine" if version.route == Route.ESKETAMINE_NASAL else "ketamine"
+    return ledger.usable_containers(drug=drug)
 
 
 @role_required(CLINICIAN)
@@ -406,77 +452,12 @@ def sessions_to_sign(request):
 @role_required(CLINICIAN)
 @require_GET
 def session_rems(request, pk: int):
-    """The esketamine REMS Patient Monitoring Form's data, assembled from the session."""
+    """The esketamine REMS Patient Monitoring Form's data, assembled from the session, with its
+    status: due date, to submit or submitted (the page is built in views/rems.py, which also
+    shows it again with a refused "Mark as submitted")."""
     session = _session_or_404(pk)
     route = session.route_given or session.plan_version.route
     if route != Route.ESKETAMINE_NASAL:
         raise Http404("The REMS form is for intranasal esketamine sessions.")
     record_access(request, session)
-    vitals = list(session.vitals.all())
-    baseline = next((v for v in vitals if v.kind == VitalsReading.Kind.BASELINE), None)
-    monitoring = [v for v in vitals if v.kind != VitalsReading.Kind.BASELINE]
-    after = services.readings_after_administration(session, vitals)
-    if session.discharged_at:
-        after = [v for v in after if v.taken_at <= session.discharged_at]
-    last = after[-1] if after else None
-    before_discharge_bp = next((v for v in reversed(after) if v.systolic is not None), None)
-    events = list(session.events.all())
-    monitoring_minutes = None
-    if session.administration_started_at and session.discharged_at:
-        elapsed = session.discharged_at - session.administration_started_at
-        monitoring_minutes = int(elapsed / timedelta(minutes=1))
-    check_minutes = settings.CLINIC_ESKETAMINE_BP_CHECK_MINUTES
-    at_check = None
-    if session.administration_started_at:
-        at_check = rules.bp_check_reading(
-            session.administration_started_at, monitoring, check_minutes=check_minutes
-        )
-    bp = limits.blood_pressure()
-    acceptable_before = None
-    if baseline is not None:
-        acceptable_before = rules.dosing_bp_acceptable(
-            baseline.systolic,
-            baseline.diastolic,
-            gate_systolic=bp.gate_systolic,
-            gate_diastolic=bp.gate_diastolic,
-            decision=session.bp_gate_decision,
-        )
-    acceptable_after = None
-    if last is not None:
-        acceptable_after = not rules.range_flags(last) or bool(
-            session.discharge_vitals_accepted_note
-        )
-    sedation = [v.sedation_moaa_s for v in monitoring if v.sedation_moaa_s is not None]
-    dissociation = [v.dissociation for v in monitoring if v.dissociation is not None]
-    deepest = min(sedation) if sedation else None
-    return render(
-        request,
-        "treatments/sessions/rems.html",
-        {
-            "session": session,
-            "patient": session.patient,
-            "medications": selectors.rems_concomitant_medications(patient_id=session.patient_id),
-            "monitoring_minutes": monitoring_minutes,
-            "baseline": baseline,
-            "bp_gate": bp.gate_text,
-            "bp_gated": baseline is not None
-            and rules.bp_above_gate(
-                baseline.systolic,
-                baseline.diastolic,
-                gate_systolic=bp.gate_systolic,
-                gate_diastolic=bp.gate_diastolic,
-            ),
-            "bp_check_minutes": check_minutes,
-            "bp_at_check": at_check,
-            "bp_before_discharge": before_discharge_bp,
-            "last_reading": last,
-            "last_reading_flags": rules.range_flags(last) if last else [],
-            "acceptable_before": acceptable_before,
-            "acceptable_after": acceptable_after,
-            "deepest_sedation": deepest,
-            "deepest_sedation_depth": rules.sedation_depth(deepest) if deepest is not None else "",
-            "highest_dissociation": max(dissociation) if dissociation else None,
-            "adverse_events": [e for e in events if e.kind == SessionEvent.Kind.ADVERSE_EVENT],
-            "side_effects": [e for e in events if e.kind == SessionEvent.Kind.SIDE_EFFECT],
-        },
-    )
+    return rems_views.monitoring_form_page(request, session)

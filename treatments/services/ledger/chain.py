@@ -76,18 +76,18 @@ def entry_content(entry: LedgerEntry) -> dict:
     }
     if entry.kind == LedgerEntry.Kind.RECEIPT:
         container, receipt = entry.container, entry.receipt
-        content["delivery"] = {
-            "supplier": receipt.supplier,
-            "invoice_number": receipt.invoice_number,
-            "received_on": receipt.received_on.isoformat(),
-            "received_by": receipt.received_by_id,
-            "checked_by": receipt.checked_by_id,
-            "label": container.label,
-            "lot": container.lot,
-            "expires_on": container.expires_on.isoformat(),
-            "quantity_received": str(container.quantity_received.normalize()),
-            "product": container.product_id,
-        }
+        content.update(
+            delivery_supplier=receipt.supplier,
+            delivery_invoice_number=receipt.invoice_number,
+            delivery_received_on=receipt.received_on,
+            delivery_received_by=receipt.received_by_id,
+            delivery_checked_by=receipt.checked_by_id,
+            container_label=container.label,
+            container_lot=container.lot,
+            container_expires_on=container.expires_on,
+            container_quantity_received=Decimal(container.quantity_received),
+            container_product=container.product_id,
+        )
     return content
 
 

@@ -87,7 +87,7 @@ def receipt_record(
                     lot=c.lot.strip(),
                     expires_on=c.expires_on,
                     storage=c.storage.strip(),
-                    quantity_received=c.product.units_per_container,
+                    quantity_received=Decimal(c.product.units_per_container),
                 )
                 for c in containers
             )

@@ -1,17 +1,20 @@
 """Administration: what blocks dosing, the dose given checked against the plan, its stop time."""
 
+from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 
 from intake.selectors import patient_latest_measurements
 
 from ... import limits
 from ... import session_rules as rules
 from ...dosing import ROUTE_LABELS, Route, given_dose_check
-from ...models import PlanVersion, TreatmentSession, VitalsReading
+from ...models import LedgerEntry, PlanVersion, RemsEnrollment, TreatmentSession, VitalsReading
+from ..ledger import Draw, Witness, draws_check, session_use_record
 from .before_dose import bp_gated, fasting_shortfalls
 from .common import Status, copy_fields, locked, not_in_future, session_route
 from .monitoring import monitoring_open
@@ -69,6 +72,16 @@ def _dosing_gaps(
                     "Record whether a benzodiazepine or other sedative was taken today.",
                 )
             )
+    if session_route(session) == Route.ESKETAMINE_NASAL and not rems_enrolled(
+        session.patient_id, on=timezone.localdate(session.starts_at)
+    ):
+        gaps.append(
+            (
+                ("the patient's REMS enrollment",),
+                "The patient is not enrolled in the esketamine (Spravato) REMS: record the "
+                "enrollment, signed by the patient and the prescriber, before the first dose.",
+            )
+        )
     if session.pregnancy_test == "positive":
         gaps.append(
             (
@@ -77,6 +90,11 @@ def _dosing_gaps(
             )
         )
     return gaps
+
+
+def rems_enrolled(patient_id: int, *, on) -> bool:
+    """The patient's REMS enrollment is recorded, enrolled on or before ``on``."""
+    return RemsEnrollment.objects.filter(patient_id=patient_id, enrolled_on__lte=on).exists()
 
 
 def administration_blockers(session: TreatmentSession, baseline: VitalsReading | None) -> list[str]:
@@ -189,21 +207,28 @@ def session_administer(
     drug: str,
     dose_given_mg: Decimal,
     dose_difference_reason: str,
-    lot_number: str,
     route: str,
     started_at: datetime,
     stopped_at: datetime | None,
+    draws: list[Draw],
+    waste_method: str = "",
+    witness: Callable[[], Witness] | Witness | None = None,
     confirm_outside_usual: bool = False,
     outside_usual_reason: str = "",
 ) -> TreatmentSession:
     """The dose given: by the plan's route only (another route needs a plan amendment),
     within the route's guardrails and absolute cap (outside the usual range: confirmed with
-    a reason), and for intranasal esketamine whole devices, 56 mg at the first session."""
+    a reason), and for intranasal esketamine whole devices, 56 mg at the first session.
+
+    The dose comes out of the controlled-substance ledger in the same transaction: ``draws``
+    are the containers drawn from and how much (mg, or esketamine devices). What was drawn
+    and not given is the waste, computed here, never typed: it needs a method of disposal and
+    a witness, a second clinician confirming with their own password and authenticator code
+    (``witness`` is called for that only once everything else is accepted, so a refused form
+    does not use up the witness's code)."""
     errors: dict[str, str | ValidationError] = {}
     if drug not in DRUGS:
         errors["drug"] = "Choose ketamine or esketamine."
-    if not lot_number.strip():
-        errors["lot_number"] = "Enter the lot number."
     not_in_future(started_at, "started_at", errors)
     if stopped_at is not None and stopped_at < started_at:
         errors["stopped_at"] = "The stop time is before the start."
@@ -220,15 +245,32 @@ def session_administer(
             confirm_outside_usual=confirm_outside_usual,
             outside_usual_reason=outside_usual_reason, started_at=started_at, errors=errors,
         )  # fmt: skip
+        containers, split = [], []
+        if drug in DRUGS and "dose_given_mg" not in errors and dose_given_mg:
+            containers, split, draw_errors = draws_check(
+                drug=drug, draws=draws, given_mg=dose_given_mg, on=started_at
+            )
+            errors.update(draw_errors)
+        wasted = sum((part.wasted for part in split), Decimal(0))
+        if wasted and waste_method not in LedgerEntry.Method.values:
+            errors["waste_method"] = "Choose how the waste was disposed of."
         if errors:
             raise ValidationError(errors)
+        confirmed = None
+        if wasted:
+            if witness is None:
+                unit = containers[0].product.get_unit_display()
+                raise ValidationError(
+                    {"witness_username": f"The waste ({wasted} {unit}) needs a witness."}
+                )
+            confirmed = witness() if callable(witness) else witness
         fresh.plan_version = version
         fresh.drug = drug
         fresh.route_given = route
         fresh.dose_given_mg = dose_given_mg
         fresh.dose_difference_reason = dose_difference_reason.strip()
         fresh.dose_outside_usual_reason = reason
-        fresh.lot_number = lot_number.strip()
+        fresh.lot_number = ", ".join(sorted({c.lot for c in containers}))[:40]
         fresh.administration_started_at = started_at
         fresh.administration_stopped_at = stopped_at
         fresh.status = Status.IN_PROGRESS
@@ -238,6 +280,10 @@ def session_administer(
             "administration_stopped_at", "status",
         ]  # fmt: skip
         fresh.save(update_fields=fields)
+        session_use_record(
+            session_id=fresh.pk, by=by, containers=containers, split=split,
+            occurred_at=started_at, waste_method=waste_method, witness=confirmed,
+        )  # fmt: skip
     copy_fields(session, fresh, fields)
     return session
 
