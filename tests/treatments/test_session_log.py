@@ -1123,10 +1123,11 @@ def test_the_page_asks_to_confirm_a_dose_outside_the_usual_range_and_keeps_it(
     clinician, clinician_user
 ):
     session = _ready(clinician_user)
+    [draw] = exact_draw(drug="ketamine", dose_mg=30, by=clinician_user)
     data = {
         "drug": "ketamine", "route": "iv", "dose_given_mg": "30.0",
-        "container_1": str(exact_draw(drug="ketamine", dose_mg=30, by=clinician_user)[0].container_id),
-        "drawn_1": "30", "started_at": timezone.localtime().strftime("%H:%M"),
+        "container_1": str(draw.container_id), "drawn_1": "30",
+        "started_at": timezone.localtime().strftime("%H:%M"),
         "dose_difference_reason": "Nausea at the last session",
     }  # fmt: skip
 
