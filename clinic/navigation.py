@@ -23,6 +23,7 @@ LINKS: tuple[tuple[str, str, frozenset, frozenset], ...] = (
     ("Chair board", "treatments:chair_board", frozenset({FD, CL}), frozenset()),
     ("Alerts", "intake:alert_list", frozenset({CL}), frozenset()),
     ("Screening", "treatments:screening_worklist", frozenset({CL}), frozenset()),
+    ("Controlled substances", "treatments:ledger_stock", frozenset({CL, AD}), frozenset()),
     ("Tasks", "treatments:task_list", frozenset({FD}), frozenset()),
     ("Follow-ups", "followups:worklist", frozenset({FD, CL}), frozenset()),
     ("Outcomes", "followups:outcomes", frozenset({CL, AD}), frozenset()),
