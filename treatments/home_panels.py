@@ -15,10 +15,11 @@ from django.utils import timezone
 from clinic.home import register_panel
 from clinic.roles import CLINICIAN, FRONT_DESK, has_role
 
-from . import limits
+from . import ledger_rules, limits
 from .models import SessionEvent, StaffTask, TreatmentSession, VitalsReading
 from .screening_rules import RESULT_LABELS, Result
 from .selectors import booking as booking_selectors
+from .selectors import rems as rems_selectors
 from .selectors import screening as selectors
 from .selectors import sessions as session_selectors
 from .selectors.booking import day_bounds
@@ -315,6 +316,38 @@ def sessions_to_sign_panel(request: HttpRequest) -> dict | None:
     }
 
 
+REMS_FORMS_SHOWN = 5
+
+
+def rems_forms_due_panel(request: HttpRequest) -> dict | None:
+    """Clinicians: esketamine monitoring forms still to submit, the first few (those within 2
+    days of the 7-day limit urgent), the list behind it. One query."""
+    if not has_role(request.user, [CLINICIAN]):
+        return None
+    total, sessions = rems_selectors.forms_to_submit_first(limit=REMS_FORMS_SHOWN)
+    today = timezone.localdate()
+    items = [
+        {
+            "lead": f"due {session.due:%m/%d}",
+            "text": session.patient.full_name,
+            "url": reverse("treatments:session_rems", args=[session.pk]),
+            "detail": f"Session of {timezone.localtime(session.administration_started_at):%m/%d}",
+            "urgent": ledger_rules.rems_form_urgent(session.due, today),
+        }
+        for session in sessions
+    ]
+    forms_due = reverse("treatments:rems_forms_due")
+    return {
+        "title": "REMS monitoring forms due",
+        "audience": CLINICIAN,
+        "counts": [{"label": "Forms to submit", "count": total, "url": forms_due}],
+        "items": items,
+        "items_more": max(total - len(items), 0),
+        "link": {"label": "Open the forms due", "url": forms_due},
+        "urgent": any(item["urgent"] for item in items),
+    }
+
+
 def register() -> None:
     # Orders place a panel within its role's part of the page (clinic.home).
     register_panel("treatments-arrivals", arrivals_panel, order=10)
@@ -323,3 +356,4 @@ def register() -> None:
     register_panel("treatments-session-alerts", session_alerts_panel, order=11)
     register_panel("treatments-sessions-to-sign", sessions_to_sign_panel, order=20)
     register_panel("treatments-screening", screenings_to_review_panel, order=22)
+    register_panel("treatments-rems-forms", rems_forms_due_panel, order=21)

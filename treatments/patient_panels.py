@@ -15,6 +15,7 @@ from intake.patient_panels import register as register_patient_panel
 from .models import Screening, TreatmentPlan
 from .screening_rules import RESULT_LABELS, Result
 from .selectors import plans as plan_selectors
+from .selectors import rems as rems_selectors
 from .selectors import screening as selectors
 from .services.booking_tasks import TITLE
 
@@ -131,6 +132,39 @@ def plan_panel(request: HttpRequest, patient: Patient) -> dict | None:
     }
 
 
+REMS_NOT_ENROLLED = (
+    "Not enrolled: an esketamine session cannot be dosed until the enrollment is recorded."
+)
+
+
+def rems_panel(request: HttpRequest, patient: Patient) -> dict | None:
+    """Clinicians: the patient's esketamine REMS enrollment, for a patient with an esketamine
+    plan or already enrolled. One query."""
+    if not has_role(request.user, [CLINICIAN]):
+        return None
+    card = rems_selectors.patient_rems_card(patient_id=patient.pk)
+    if card.enrolled_on is None and not card.esketamine_planned:
+        return None
+    link = {"url": reverse("treatments:rems_enroll", args=[patient.pk])}
+    if card.enrolled_on is None:
+        return {
+            "title": "Esketamine REMS",
+            "badge": {"label": "Not enrolled", "style": "text-bg-warning"},
+            "text": REMS_NOT_ENROLLED,
+            "link": {**link, "label": "Record the REMS enrollment"},
+        }
+    return {
+        "title": "Esketamine REMS",
+        "badge": {"label": "Enrolled", "style": "text-bg-success"},
+        "rows": [
+            {"label": "Enrolled on", "value": day(card.enrolled_on)},
+            {"label": "Prescriber", "value": card.prescriber_name},
+        ],
+        "link": {**link, "label": "Open the enrollment"},
+    }
+
+
 def register() -> None:
     register_patient_panel("treatments-screening", screening_panel, order=10)
     register_patient_panel("treatments-plan", plan_panel, order=20)
+    register_patient_panel("treatments-rems", rems_panel, order=25)

@@ -1,9 +1,141 @@
-"""Reads of the esketamine REMS: whether a patient is enrolled, their enrollment, the
-Patient Monitoring Forms still to submit."""
+"""Reads of the esketamine REMS: whether a patient is enrolled, their enrollment, a session's
+Patient Monitoring Form status, the forms still to submit."""
 
-from ..models import RemsEnrollment
+from dataclasses import dataclass
+from datetime import date
+
+from django.db.models import Count, Exists, F, OuterRef, QuerySet, Window
+from django.utils import timezone
+
+from intake.models import Patient
+
+from .. import ledger_rules
+from ..dosing import Route
+from ..models import LedgerEntry, PlanVersion, RemsEnrollment, RemsFormSubmission, TreatmentSession
+
+Status = TreatmentSession.Status
 
 
 def patient_rems_enrolled(patient_id: int) -> bool:
     """Whether the patient's REMS enrollment is recorded (the gate before an esketamine dose)."""
     return RemsEnrollment.objects.filter(patient_id=patient_id).exists()
+
+
+def patient_rems_enrollment(*, patient_id: int) -> RemsEnrollment | None:
+    return RemsEnrollment.objects.select_related("prescriber").filter(patient_id=patient_id).first()
+
+
+@dataclass(frozen=True)
+class PatientRems:
+    """What the patient page's REMS card shows."""
+
+    esketamine_planned: bool
+    enrolled_on: date | None
+    prescriber_name: str
+
+
+def patient_rems_card(*, patient_id: int) -> PatientRems:
+    """The patient's enrollment (if any) and whether any plan of theirs is for esketamine, in
+    one query (the patient page costs one query per card)."""
+    row = (
+        Patient.objects.filter(pk=patient_id)
+        .annotate(
+            esketamine_planned=Exists(
+                PlanVersion.objects.filter(
+                    plan__patient=OuterRef("pk"), route=Route.ESKETAMINE_NASAL
+                )
+            ),
+            enrolled_on=F("rems_enrollment__enrolled_on"),
+            prescriber_first=F("rems_enrollment__prescriber__first_name"),
+            prescriber_last=F("rems_enrollment__prescriber__last_name"),
+            prescriber_username=F("rems_enrollment__prescriber__username"),
+        )
+        .values(
+            "esketamine_planned",
+            "enrolled_on",
+            "prescriber_first",
+            "prescriber_last",
+            "prescriber_username",
+        )
+        .first()
+    ) or {}
+    name = f"{row.get('prescriber_first') or ''} {row.get('prescriber_last') or ''}".strip()
+    return PatientRems(
+        esketamine_planned=bool(row.get("esketamine_planned")),
+        enrolled_on=row.get("enrolled_on"),
+        prescriber_name=name or row.get("prescriber_username") or "",
+    )
+
+
+# --- A session's Patient Monitoring Form --------------------------------------------------------
+
+
+def form_day(session: TreatmentSession) -> date:
+    """The session's day in the clinic's zone: the day of the dose (of the booking, before it)."""
+    return timezone.localdate(session.administration_started_at or session.starts_at)
+
+
+def form_due(session: TreatmentSession) -> date:
+    return ledger_rules.rems_form_due(form_day(session))
+
+
+def session_form_submission(*, session_id: int) -> RemsFormSubmission | None:
+    return (
+        RemsFormSubmission.objects.select_related("submitted_by")
+        .filter(session_id=session_id)
+        .first()
+    )
+
+
+def session_lots(*, session_id: int) -> list[str]:
+    """The lots of the containers the session's dose was given from (entries not reversed), in
+    the order they were drawn: the REMS form's lot number."""
+    lots = (
+        LedgerEntry.objects.filter(
+            session_id=session_id,
+            kind=LedgerEntry.Kind.ADMINISTERED,
+            reversed_by__isnull=True,
+        )
+        .order_by("sequence")
+        .values_list("container__lot", flat=True)
+    )
+    return list(dict.fromkeys(lots))
+
+
+# --- The forms still to submit ------------------------------------------------------------------
+
+
+def forms_to_submit() -> QuerySet[TreatmentSession]:
+    """Completed (discharged) esketamine sessions whose form is not submitted, oldest due first.
+
+    Read through the partial index on completed esketamine sessions (requested in
+    /tmp/h/requests.md, see the README's REMS section): the anti-join with the submissions is
+    then over those sessions only."""
+    return (
+        TreatmentSession.objects.filter(route_given=Route.ESKETAMINE_NASAL, status=Status.COMPLETED)
+        .exclude(Exists(RemsFormSubmission.objects.filter(session=OuterRef("pk"))))
+        .order_by("administration_started_at", "id")
+    )
+
+
+def forms_to_submit_count() -> int:
+    return forms_to_submit().count()
+
+
+def forms_to_submit_rows(*, limit: int) -> list[TreatmentSession]:
+    """The first ``limit`` forms to submit with their patients, each with ``due``."""
+    sessions = list(forms_to_submit().select_related("patient")[:limit])
+    for session in sessions:
+        session.due = form_due(session)
+    return sessions
+
+
+def forms_to_submit_first(*, limit: int) -> tuple[int, list[TreatmentSession]]:
+    """How many forms are to submit and the first ``limit`` with their patients (each with
+    ``due``): one query, the total a window over the whole match."""
+    sessions = list(
+        forms_to_submit().select_related("patient").annotate(total=Window(Count("id")))[:limit]
+    )
+    for session in sessions:
+        session.due = form_due(session)
+    return (sessions[0].total if sessions else 0), sessions
