@@ -266,11 +266,8 @@ class AdministrationForm(StageForm):
         self.fields["container_1"].choices = [("", "Choose the container"), *choices]
         self.fields["container_2"].choices = [("", "None"), *choices]
 
-    def add_error(self, field, error):
-        # The ledger's refusals of the draws are shown beside the first container.
-        if field == "draws":
-            field = "container_1"
-        super().add_error(field, error)
+    # The ledger's refusals of the draws are shown beside the first container.
+    error_aliases = {"draws": "container_1"}
 
     def service_kwargs(self) -> dict:
         values = super().service_kwargs()

@@ -65,6 +65,7 @@ def _add_errors(request, form, error: ValidationError) -> None:
         # The errors themselves, not their messages: a form reads their codes (a dose
         # outside the usual range asks for a confirmation).
         for field, field_errors in error.error_dict.items():
+            field = getattr(form, "error_aliases", {}).get(field, field)
             form.add_error(field if field in form.fields else None, field_errors)
     else:
         messages.error(request, " ".join(error.messages))
@@ -162,9 +163,7 @@ def _ledger_entries(session: TreatmentSession) -> list:
     if session.administration_started_at is None:
         return []
     entries = list(
-        session.ledger_entries.select_related("container__product", "witness").order_by(
-            "sequence"
-        )
+        session.ledger_entries.select_related("container__product", "witness").order_by("sequence")
     )
     for entry in entries:
         entry.amount = -entry.quantity
@@ -339,7 +338,11 @@ def session_administer(request, pk: int):
 
         try:
             services.session_administer(
-                session=session, by=request.user, witness=witness, **form.service_kwargs()
+                session=session,
+                by=request.user,
+                # No witness named: the service says a waste needs one.
+                witness=witness if credentials["username"].strip() else None,
+                **form.service_kwargs(),
             )
         except ValidationError as error:
             _add_errors(request, form, error)
