@@ -1,9 +1,10 @@
 """A whole IV session in a real browser: the front desk books it on the plan's booking page,
 finds it on the chair board and checks the patient in (seeing no clinical data); the clinician
-records the checks and baseline vitals, the dose, a vitals reading (flagged when out of range),
-the infusion's stop time, a resolved reading an hour later, the discharge, and signs the note,
-which then locks. axe finds nothing serious on the session page. An IV discharge is refused 30
-minutes after the infusion ends and allowed after 60, the clock moved as the patient is observed.
+records the checks and baseline vitals, the dose (drawn from a vial in stock), a vitals reading
+(flagged when out of range), the infusion's stop time, a resolved reading an hour later, the
+discharge, and signs the note, which then locks. axe finds nothing serious on the session page.
+An IV discharge is refused 30 minutes after the infusion ends and allowed after 60, the clock
+moved as the patient is observed.
 """
 
 import re
@@ -19,6 +20,7 @@ from tests.browser.test_accessibility import serious_violations
 from tests.conftest import CLINIC_DAY
 from tests.factories import PatientFactory
 from tests.treatments.booking import active_plan, chair
+from tests.treatments.ledger import stocked
 from tests.treatments.sessions import administered, booked_session, checked_in, pre_dose
 from treatments.models import TreatmentSession
 
@@ -40,9 +42,11 @@ def _wait(page, clock, minutes: int) -> None:
 
 
 def test_a_whole_iv_session_from_check_in_to_a_signed_note(
-    page, live_server, clinician_user, front_desk_user, clinic_clock
+    page, live_server, clinician_user, second_clinician_user, front_desk_user, clinic_clock
 ):
     patient = PatientFactory(legal_first_name="Leo", legal_last_name="Marsh", sex_at_birth="male")
+    # A vial delivered to the clinic's stock, the dose to be drawn from it.
+    stocked(by=clinician_user, checked_by=second_clinician_user, labels=("K-001",))
     plan = active_plan(by=clinician_user, patient=patient, start_date=timezone.localdate())
     chair("Chair 1")
     chair("Chair 2")
@@ -90,9 +94,16 @@ def test_a_whole_iv_session_from_check_in_to_a_signed_note(
     _record_before_the_dose(page, hours_since_food="7")
     expect(page.get_by_role("status").first).to_contain_text("baseline vitals")
 
-    page.get_by_label("Lot number").fill("KET-2291")
+    # The dose is drawn from the vial picked, exactly: nothing to waste, no witness asked.
+    dose = page.get_by_label("Dose given (mg)").input_value()
+    pick_container(page, "Container drawn from", "K-001")
+    page.get_by_label("Amount drawn from it").fill(dose)
     page.get_by_role("button", name="Record the administration").click()
     expect(page.get_by_role("status").first).to_contain_text("Monitoring has started")
+    administration = page.get_by_role("region", name="Administration")
+    drawn = re.escape(dose.removesuffix(".0"))
+    expect(administration).to_contain_text(re.compile(rf"Administered from K-001\s*{drawn} mg"))
+    expect(administration).not_to_contain_text("Wasted")
 
     _type_vitals(page, systolic="166", diastolic="92", heart_rate="84", spo2="97", sedation="4")
     vitals = page.get_by_role("table", name=re.compile("Vitals after the dose"))
@@ -164,6 +175,14 @@ def test_an_iv_discharge_is_refused_30_minutes_after_the_infusion_and_allowed_af
     session.refresh_from_db()
     assert session.status == TreatmentSession.Status.COMPLETED
     assert timezone.localtime(session.discharged_at).strftime("%H:%M") == "10:00"
+
+
+def pick_container(page, field: str, label: str) -> None:
+    """Choose a container in ``field`` by its label ("K-001"), as the clinician reads it at the
+    start of the option (the product, lot, expiry and what is left follow)."""
+    select = page.get_by_label(field)
+    option = select.get_by_role("option", name=re.compile(f"^{re.escape(label)}: "))
+    select.select_option(label=option.text_content())
 
 
 def _type_vitals(
