@@ -670,9 +670,10 @@ def test_the_clinician_home_costs_the_same_however_much_is_going_on(
 
     # session, user, TOTP device, roles; alerts by kind (one aggregate); session alerts: the
     # blood-pressure decisions waiting, the adverse events (one query with their total);
-    # sessions to sign; screenings to review (one aggregate); intakes to review; follow-ups
-    # (tasks, surveys: two aggregates); maintenance reviews due
-    with django_assert_num_queries(13):
+    # sessions to sign; REMS monitoring forms due (one query with their total); screenings to
+    # review (one aggregate); intakes to review; follow-ups (tasks, surveys: two aggregates);
+    # maintenance reviews due
+    with django_assert_num_queries(14):
         response = clinician.get(HOME_URL)
     page = response.content.decode()
     alerts = panel(page, "Session alerts")
