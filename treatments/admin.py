@@ -1,11 +1,13 @@
 """Treatment records in the admin: read-only (they are written by services and signed), and
 clinical, so shown to superusers alone (``clinic.admin_patient_data.PatientDataAdmin``); the
-chairs are the clinic admin's to set up."""
+chairs are the clinic admin's to set up. The controlled-substance ledger is in
+``admin_ledger``."""
 
 from django.contrib import admin
 
 from intake.admin import ReadOnlyAdmin
 
+from . import admin_ledger  # noqa: F401 - registers the controlled-substance ledger's pages
 from .models import (
     AssessmentFinding,
     PlanVersion,
