@@ -101,7 +101,8 @@ def container_rows(data=None, *, suggested_labels: list[str]):
     label (as a placeholder, so a row left blank stays blank)."""
     formset = ReceivedContainerFormSet(data, prefix="containers")
     # The products are read once for the whole formset, not once a row.
-    products = list(formset.forms[0].fields["product"].choices)
+    # (Iterated, not list()-ed: list() would ask the iterator its length, a COUNT query.)
+    products = [choice for choice in formset.forms[0].fields["product"].choices]  # noqa: C416
     for row, suggestion in zip(formset.forms, suggested_labels, strict=False):
         row.fields["label"].widget.attrs["placeholder"] = suggestion
         row.fields["product"].widget.choices = products
