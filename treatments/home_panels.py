@@ -7,6 +7,7 @@ sessions to sign and screenings to review. Each costs one or two queries.
 
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db.models import Count, Exists, OuterRef, Q, Subquery, Window
 from django.http import HttpRequest
 from django.urls import reverse
@@ -19,6 +20,7 @@ from . import ledger_rules, limits
 from .models import SessionEvent, StaffTask, TreatmentSession, VitalsReading
 from .screening_rules import RESULT_LABELS, Result
 from .selectors import booking as booking_selectors
+from .selectors import counts as count_selectors
 from .selectors import rems as rems_selectors
 from .selectors import screening as selectors
 from .selectors import sessions as session_selectors
@@ -348,6 +350,71 @@ def rems_forms_due_panel(request: HttpRequest) -> dict | None:
     }
 
 
+# --- Clinicians: the controlled-substance counts ------------------------------------------------
+
+
+def discrepancies_panel(request: HttpRequest) -> dict | None:
+    """Clinicians, urgent: every count that did not match the ledger and is not explained yet
+    (21 CFR 1301.76: a loss is reported within one business day of discovery). One query."""
+    if not has_role(request.user, [CLINICIAN]):
+        return None
+    total, open_ones = count_selectors.open_discrepancies()
+    if not total:
+        return None
+    items = []
+    for discrepancy in open_ones:
+        product = discrepancy.container.product
+        difference = discrepancy.difference
+        sign = "+" if difference > 0 else ""
+        counted_at = timezone.localtime(discrepancy.count_entry.occurred_at)
+        items.append(
+            {
+                "lead": discrepancy.container.label,
+                "text": f"{sign}{count_selectors.quantity_text(difference, product)}",
+                "url": reverse("treatments:ledger_discrepancy", args=[discrepancy.pk]),
+                "detail": f"Count of {counted_at:%m/%d/%Y %H:%M}",
+                "urgent": True,
+            }
+        )
+    return {
+        "title": "Controlled-substance discrepancies",
+        "audience": CLINICIAN,
+        "counts": [
+            {
+                "label": "Counts that do not match the ledger: to resolve",
+                "count": total,
+                "url": "#open-discrepancies",
+                "urgent": True,
+            }
+        ],
+        "items_title": "Open discrepancies",
+        "items_id": "open-discrepancies",
+        "items": items,
+        "items_more": max(total - len(items), 0),
+        "link": {"label": "Open the counts", "url": reverse("treatments:ledger_counts")},
+        "urgent": True,
+    }
+
+
+def daily_count_panel(request: HttpRequest) -> dict | None:
+    """Clinicians: on a clinic day, with stock on the shelf, the end-of-day count not done yet
+    (the setting CLINIC_LEDGER_DAILY_COUNT). One query, none on a closed day."""
+    if not settings.CLINIC_LEDGER_DAILY_COUNT or not has_role(request.user, [CLINICIAN]):
+        return None
+    today = timezone.localdate()
+    if today.weekday() not in limits.opening_hours():
+        return None
+    if not count_selectors.daily_count_due(today=today):
+        return None
+    url = f"{reverse('treatments:ledger_count_new')}?kind=daily"
+    return {
+        "title": "End-of-day count",
+        "audience": CLINICIAN,
+        "items": [{"text": "Today's controlled-substance count is not done yet", "url": url}],
+        "link": {"label": "Start today's count", "url": url},
+    }
+
+
 def register() -> None:
     # Orders place a panel within its role's part of the page (clinic.home).
     register_panel("treatments-arrivals", arrivals_panel, order=10)
@@ -356,4 +423,6 @@ def register() -> None:
     register_panel("treatments-session-alerts", session_alerts_panel, order=11)
     register_panel("treatments-sessions-to-sign", sessions_to_sign_panel, order=20)
     register_panel("treatments-screening", screenings_to_review_panel, order=22)
+    register_panel("treatments-discrepancies", discrepancies_panel, order=5)
+    register_panel("treatments-daily-count", daily_count_panel, order=25)
     register_panel("treatments-rems-forms", rems_forms_due_panel, order=21)

@@ -116,3 +116,20 @@ def rems_form_due(session_day: date) -> date:
 def rems_form_urgent(due: date, today: date) -> bool:
     """Within 2 days of the limit (or past it)."""
     return (due - today).days <= REMS_FORM_URGENT_DAYS
+
+
+# --- DEA Form 106 -----------------------------------------------------------------------------
+
+# The complete DEA Form 106 is filed within 45 days of discovering the theft or loss.
+DEA_FORM_106_DAYS = 45
+
+
+def dea_notice_due(discovered_on: date) -> date:
+    """The day written notice of a theft or significant loss is due at the DEA field office:
+    within one business day of discovery (21 CFR 1301.76(b)), so the next weekday after the
+    day it was discovered (a Friday's discovery is due on Monday). Federal holidays are not
+    skipped: the date errs early, never late."""
+    due = discovered_on + timedelta(days=1)
+    while due.weekday() >= 5:  # Saturday, Sunday
+        due += timedelta(days=1)
+    return due
