@@ -108,9 +108,9 @@ def session_lots(*, session_id: int) -> list[str]:
 def forms_to_submit() -> QuerySet[TreatmentSession]:
     """Completed (discharged) esketamine sessions whose form is not submitted, oldest due first.
 
-    Read through the partial index on completed esketamine sessions (requested in
-    /tmp/h/requests.md, see the README's REMS section): the anti-join with the submissions is
-    then over those sessions only."""
+    Read through the partial index on completed esketamine sessions in the order their forms
+    fall due (``session_rems_forms``): the anti-join with the submissions (unique on the
+    session) is then over those sessions only, not over every session of the clinic."""
     return (
         TreatmentSession.objects.filter(route_given=Route.ESKETAMINE_NASAL, status=Status.COMPLETED)
         .exclude(Exists(RemsFormSubmission.objects.filter(session=OuterRef("pk"))))
