@@ -1,9 +1,12 @@
-"""A believable demo clinic: one user per role, about twenty patients and their intakes.
+"""A believable demo clinic: one user per role (two clinicians, so a waste can be witnessed),
+about twenty patients, their intakes, six months of treatment history and a month of the
+controlled-substance ledger.
 
 It lives in the top app because it seeds every app below it. Safe to run again: it only adds
 what is missing.
 """
 
+import base64
 import random
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
@@ -13,6 +16,7 @@ from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from clinic.roles import CLINIC_ADMIN, CLINICIAN, FRONT_DESK
 from followups.models import Survey
@@ -25,6 +29,7 @@ from intake.services.patients import patient_record_measurement, patient_registe
 from treatments import limits
 from treatments.models import (
     AssessmentFinding,
+    LedgerEntry,
     Screening,
     ScreeningDetermination,
     TreatmentChair,
@@ -39,13 +44,21 @@ from treatments.services.screening import finding_record, screening_determine
 from treatments.session_rules import ALDRETE_CRITERIA
 
 from ._demo_history import seed_history
+from ._demo_ledger import seed_ledger, seed_rems
 
 DEMO_PASSWORD = "demo-clinic-2026"
 DEMO_USERS = [
     ("frontdesk", "Maria", "Alvarez", FRONT_DESK),
     ("clinician", "Dr. Sam", "Okafor", CLINICIAN),
     ("admin", "Priya", "Raman", CLINIC_ADMIN),
+    ("nurse", "Jordan", "Ellis, RN", CLINICIAN),
 ]
+# The nurse witnesses the demo's wastes: a witness confirms with their own password and
+# authenticator code, so the nurse has an authenticator with this published demo key (add it
+# to an authenticator app, or `oathtool --totp -b <key>`). The other demo users have none: with
+# `make run`'s two-factor requirement off they sign in with the password alone.
+DEMO_WITNESS = "nurse"
+DEMO_WITNESS_KEY = b"demo-witness-key-26!".hex()  # 20 bytes, as django-otp makes them
 FIRST_NAMES = [
     "Emily",
     "James",
@@ -114,7 +127,14 @@ class Command(BaseCommand):
                 user.is_staff = role == CLINIC_ADMIN
                 user.save()
                 user.groups.set([Group.objects.get(name=role)])
-                staff[role] = user
+                staff.setdefault(role, user)
+                if username == DEMO_WITNESS:
+                    nurse = user
+                    if not TOTPDevice.objects.filter(user=user, confirmed=True).exists():
+                        TOTPDevice.objects.create(
+                            user=user, name="Demo authenticator", key=DEMO_WITNESS_KEY,
+                            confirmed=True,
+                        )  # fmt: skip
 
             created_count = 0
             for index, (first, last) in enumerate(zip(FIRST_NAMES, LAST_NAMES, strict=True)):
@@ -161,22 +181,38 @@ class Command(BaseCommand):
             _seed_screenings(staff[CLINICIAN])
             _seed_chairs()
             _seed_plans_and_sessions(staff[CLINICIAN], staff[FRONT_DESK])
-            _seed_followups(staff[CLINICIAN])
+            live = _seed_followups(staff[CLINICIAN])
             treated = seed_history(
                 clinician=staff[CLINICIAN],
                 front_desk=staff[FRONT_DESK],
                 patients=list(Patient.objects.order_by("pk")[HISTORY_PATIENTS]),
             )
+            # The month's ledger, in the order it happened: the follow-up sessions' doses are
+            # given in it, drawn from the vials in use that day.
+            ledgered = seed_ledger(
+                clinician=staff[CLINICIAN],
+                nurse=nurse,
+                live=[session for session, *_ in live],
+                administer=_administer_demo_dose,
+            )
+            for session, anxiety, side_effects in live:
+                _finish_demo_session(session, staff[CLINICIAN], anxiety, side_effects)
+            seed_rems(clinician=staff[CLINICIAN])
 
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo clinic ready: {created_count} new patients, {intakes} new intakes, "
-                f"{treated} treatment histories."
+                f"{treated} treatment histories, {ledgered} controlled-substance ledger entries."
             )
         )
         self.stdout.write(f"Demo logins (password for all: {DEMO_PASSWORD}):")
         for username, _, _, role in DEMO_USERS:
             self.stdout.write(f"  {username:<10} {role}")
+        key = base64.b32encode(bytes.fromhex(DEMO_WITNESS_KEY)).decode()
+        self.stdout.write(
+            f"The {DEMO_WITNESS}'s authenticator key (witnessing a waste, and the {DEMO_WITNESS}'s "
+            f"sign-in, ask for its code): {key}"
+        )
 
 
 # Patients without an intake in the demo who get six months of treatment history.
@@ -347,13 +383,14 @@ def _seed_plans_and_sessions(clinician, front_desk) -> None:
             )
 
 
-def _seed_followups(clinician) -> None:
-    """Two completed sessions in the past for the first treated patient, so the follow-up
-    worklist and the communication log have something on them: each logged stage by stage
-    through the session services, as a clinician would (so every rule of the log holds), its
-    check-in surveys scheduled by the discharge (the worker's sweep sends the ones already due),
-    the first session's 24-hour survey answered, and the second's reporting a severe headache
-    (an escalation)."""
+def _seed_followups(clinician) -> list[tuple[TreatmentSession, list[int], list[dict]]]:
+    """Two sessions in the past for the first treated patient, so the follow-up worklist and
+    the communication log have something on them: each logged stage by stage through the
+    session services, as a clinician would (so every rule of the log holds). Here the patient
+    arrives and is checked before the dose; the dose is given in the ledger's month
+    (``seed_ledger``), from the vial in use that day; ``_finish_demo_session`` then logs the
+    rest. Returns each session with its 24-hour check-in's answers: the first session's
+    answered, the second's reporting a severe headache (an escalation)."""
 
     plan = (
         TreatmentPlan.objects.filter(status=TreatmentPlan.Status.ACTIVE)
@@ -362,7 +399,7 @@ def _seed_followups(clinician) -> None:
         .first()
     )
     if plan is None or plan.sessions.filter(status=TreatmentSession.Status.COMPLETED).exists():
-        return
+        return []
     version = plan_current_version(plan)
     open_days = limits.opening_hours()
     answers = [
@@ -370,6 +407,7 @@ def _seed_followups(clinician) -> None:
         (8, [1, 1, 1, 1, 0, 1, 1], [{"effect": "nausea", "severity": "mild"}]),
         (2, [1, 1, 0, 1, 0, 1, 0], [{"effect": "headache", "severity": "severe"}]),
     ]
+    live = []
     for days_ago, anxiety, side_effects in answers:
         day = timezone.localdate() - timedelta(days=days_ago)
         while day.weekday() not in open_days:
@@ -392,28 +430,40 @@ def _seed_followups(clinician) -> None:
             ends_at=ends,
             booked_by=clinician,
         )
-        _log_demo_session(session, clinician)
-        session.refresh_from_db()
-        survey = Survey.objects.get(session=session, offset_label="24h")
-        survey_results_record(
-            survey=survey,
-            gad7=None,
-            checkin_anxiety=anxiety,
-            phq9=None,
-            safety_answer=0,
-            feeling=7,
-            side_effects=side_effects,
-            now=session.discharged_at + timedelta(days=1),
-        )
+        _log_demo_arrival(session, clinician)
+        live.append((session, anxiety, side_effects))
+    return live
 
 
-def _log_demo_session(session, clinician) -> None:
-    """An IV session logged through the session services at the times it happened: arrival,
-    checks and baseline vitals, the plan's dose over its infusion time, vitals every 15 minutes
-    until sedation and dissociation resolved, and discharge after the hour of observation (the
-    discharge schedules the follow-ups)."""
+def _finish_demo_session(session, clinician, anxiety: list[int], side_effects: list[dict]) -> None:
+    """After the dose: the monitoring and discharge (which schedules the check-in surveys; the
+    worker's sweep sends the ones already due), then the 24-hour check-in answered."""
+    _log_demo_recovery(session, clinician)
+    session.refresh_from_db()
+    survey = Survey.objects.get(session=session, offset_label="24h")
+    survey_results_record(
+        survey=survey,
+        gad7=None,
+        checkin_anxiety=anxiety,
+        phq9=None,
+        safety_answer=0,
+        feeling=7,
+        side_effects=side_effects,
+        now=session.discharged_at + timedelta(days=1),
+    )
 
-    version = session.plan_version
+
+# An IV session logged through the session services at the times it happened: arrival, checks
+# and baseline vitals, the plan's dose over its infusion time, vitals every 15 minutes until
+# sedation and dissociation resolved, and discharge after the hour of observation.
+
+
+def _demo_dose_times(session) -> tuple[datetime, datetime]:
+    started = session.starts_at + timedelta(minutes=15)
+    return started, started + timedelta(minutes=session.plan_version.infusion_minutes or 40)
+
+
+def _log_demo_arrival(session, clinician) -> None:
     starts = session.starts_at
     log.session_check_in(
         session=session,
@@ -440,19 +490,31 @@ def _log_demo_session(session, clinician) -> None:
         respiratory_rate=14,
         taken_at=starts + timedelta(minutes=5),
     )
-    started = starts + timedelta(minutes=15)
-    stopped = started + timedelta(minutes=version.infusion_minutes or 40)
+
+
+def _administer_demo_dose(session, *, by, draws, witness) -> datetime:
+    """The plan's dose, drawn as ``draws`` (the rest of the draw wasted, witnessed); called
+    by ``seed_ledger`` at the time the dose was given. Returns that time."""
+    version = session.plan_version
+    started, stopped = _demo_dose_times(session)
     log.session_administer(
         session=session,
-        by=clinician,
+        by=by,
         drug="ketamine",
         dose_given_mg=version.dose_mg,
         dose_difference_reason="",
-        lot_number="DEMO-LOT-1",
         route=version.route,
         started_at=started,
         stopped_at=stopped,
+        draws=draws,
+        waste_method=LedgerEntry.Method.DRUG_DISPOSAL_CONTAINER if witness else "",
+        witness=witness,
     )
+    return started
+
+
+def _log_demo_recovery(session, clinician) -> None:
+    started, stopped = _demo_dose_times(session)
     # (minutes after the start of the dose, systolic, MOAA/S, CADSS-6)
     for minutes, systolic, sedation, dissociation in (
         (15, 132, 4, 6), (30, 138, 4, 8), (40, 140, 4, 5), (60, 130, 5, 2), (90, 124, 5, 0),
