@@ -279,6 +279,28 @@ def _open_links(base_url: str, links: list[dict], prefix: str) -> list[dict]:
         return list(pool.map(lambda link: _open_link(base_url, link, prefix), links))
 
 
+# The dose the clinic day's "dose given" posts, drawn exactly (no waste: no witness).
+DOSE_MG = 35
+
+
+def _dose_containers(doses: int, clinician, checker) -> list[int]:
+    """A delivery of 500 mg vials for the run's doses, and the vial each dose is drawn from in
+    turn: each vial serves as many doses as it holds, so no post finds its vial empty."""
+    if not doses:
+        return []
+    from django.utils import timezone
+
+    from tests.treatments.ledger import stocked
+
+    per_vial = 500 // DOSE_MG
+    stamp = timezone.now().strftime("%y%m%d%H%M%S")
+    labels = tuple(f"B{stamp}-{n:03d}" for n in range(math.ceil(doses / per_vial)))
+    vials = stocked(
+        by=clinician, checked_by=checker, labels=labels, invoice_number=f"BENCH-{stamp}"
+    )
+    return [vials[n // per_vial].pk for n in range(doses)]
+
+
 def prepare(base_url: str, clinics: int, seconds: int, out: Path, staff_session):
     """Write what the locust users need to ``out`` (JSON): sessions, links, ids, pools."""
     from django.contrib.auth import get_user_model
@@ -396,6 +418,9 @@ def prepare(base_url: str, clinics: int, seconds: int, out: Path, staff_session)
     for session in pools["dose given"]:
         helpers.checked_in(session, by=front_desk)
         helpers.pre_dose(session, by=clinician)
+    dose_containers = _dose_containers(
+        len(pools["dose given"]), clinician, users.objects.get(username="nurse")
+    )
     for session in [*pools["vitals"], *pools["discharge"]]:
         helpers.checked_in(session, by=front_desk)
         helpers.pre_dose(session, by=clinician)
@@ -444,6 +469,7 @@ def prepare(base_url: str, clinics: int, seconds: int, out: Path, staff_session)
         "surnames": surnames,
         "sessions": sessions_seen,
         "pools": {kind: [s.pk for s in items] for kind, items in pools.items()},
+        "dose_containers": dose_containers,
         "bookings": [[plan, day, at] for plan, (day, at) in zip(plans, slots, strict=True)],
         "followup_tasks": tasks,
         "chair": chair.pk,

@@ -47,6 +47,8 @@ MIN_FILL_SECONDS = 3.5  # intake.services.inquiries.MIN_FILL_SECONDS (3), and a 
 POOLS = {
     kind: iter(ids) for kind, ids in DATA["pools"].items() if kind in ("dose given", "discharge")
 }
+# The vial each dose is drawn from, in the order of the dose given pool (clinic_day.prepare).
+POOLS["dose given"] = zip(POOLS["dose given"], DATA["dose_containers"], strict=True)
 BOOKINGS = iter(DATA["bookings"])  # (plan, day, time): a free slot for a plan with one to book
 staff_turn = {who: itertools.count() for who in DATA["staff"]}
 patient_turn = {"intake": itertools.count(), "survey": itertools.count()}
@@ -233,9 +235,10 @@ class Clinician(Staff):
         )
 
     def do_dose_given(self):
-        session = next(POOLS["dose given"], None)
+        session, container = next(POOLS["dose given"], (None, None))
         if session is None:
             return self.do_vitals()
+        # Drawn exactly as given from the vial set aside for it: no waste, so no witness.
         self.post(
             "dose given",
             f"/sessions/{session}/administration/",
@@ -243,7 +246,8 @@ class Clinician(Staff):
                 "drug": "ketamine",
                 "route": "iv",
                 "dose_given_mg": "35.0",
-                "lot_number": "LOT-123",
+                "container_1": str(container),
+                "drawn_1": "35.0",
                 "started_at": clock(),
             },
         )

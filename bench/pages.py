@@ -73,6 +73,11 @@ PK_SOURCES = (
     ("tasks/", "staff_task"),
     ("plans/", "plan"),
     ("sessions/", "session"),
+    # The controlled-substance ledger (the demo's month: bulk data leaves it empty).
+    ("ledger/containers/", "stock_container"),
+    ("ledger/counts/", "stock_count"),
+    ("ledger/discrepancies/", "discrepancy"),
+    ("ledger/entries/", "ledger_entry"),
 )
 
 
@@ -113,9 +118,13 @@ def page_ids() -> dict[str, int | None]:
     from intake.models import ClinicalAlert, ConsultationRequest, Intake
     from treatments.dosing import Route
     from treatments.models import (
+        Discrepancy,
+        LedgerEntry,
         PlanVersion,
         Screening,
         StaffTask,
+        StockContainer,
+        StockCount,
         TreatmentPlan,
         TreatmentSession,
     )
@@ -168,6 +177,18 @@ def page_ids() -> dict[str, int | None]:
             StaffTask.objects.filter(status="open", source_kind=TASK_SOURCE), own=False
         ),
         "outbox_message": first(OutboxEntry.objects.filter(status="failed"), own=False),
+        # The container with the longest history (the vial in use), the latest count (the
+        # biennial inventory in the demo), the latest discrepancy, the latest waste (the page
+        # that reverses it).
+        "stock_container": StockContainer.objects.annotate(entries_made=Count("entries"))
+        .order_by("-entries_made", "pk")
+        .values_list("pk", flat=True)
+        .first(),
+        "stock_count": StockCount.objects.order_by("-counted_at", "-pk")
+        .values_list("pk", flat=True)
+        .first(),
+        "discrepancy": first(Discrepancy.objects.all(), own=False),
+        "ledger_entry": first(LedgerEntry.objects.filter(kind="waste"), own=False),
     }
 
 

@@ -10,6 +10,10 @@ It lives in the top app because it seeds every app below it. The rows are histor
 bulk (ids reserved up front, COPY on PostgreSQL), not a replay of the services, drawn from a
 seeded random so two runs with the same options make the same clinic. Bulk patients are marked
 by their email domain, which is how ``--reset`` finds them again.
+
+The controlled-substance ledger is left to ``seed_demo`` (its month of history): a bulk
+session keeps the lot of its dose as text on the session, and has no ledger entries (a chain
+of a million entries would be a replay through the ledger's services, one at a time).
 """
 
 import gc
