@@ -139,11 +139,11 @@ def count_detail(request, pk: int):
             "totals": selectors.inventory_totals(entries),
             # The ledger's figures and the discrepancies are the clinicians' (the admin reads
             # what was counted).
-            "differences": [
-                entry
-                for entry in entries
-                if _kinds_seen(request) is None and hasattr(entry, "discrepancy")
-            ],
+            "differences": (
+                [entry for entry in entries if hasattr(entry, "discrepancy")]
+                if has_role(request.user, [CLINICIAN])
+                else []
+            ),
         },
     )
 
