@@ -40,6 +40,16 @@ NO_PATIENT_RECORD = {
     # Entries name the records they are about: reading who opened what is the clinic admin's
     # job, and the trail is append-only.
     "auditlog.logentry": "the audit trail",
+    # The controlled-substance ledger (treatments.admin_ledger): stock, quantities and staff.
+    # An entry's session is shown to superusers as its number alone, never with a patient.
+    "treatments.dearegistration": "the clinic's DEA registrations",
+    "treatments.controlledproduct": "the controlled products stocked",
+    "treatments.stockreceipt": "deliveries of controlled substances",
+    "treatments.stockcontainer": "vials and device packs in stock",
+    "treatments.stockcount": "counts and inventories of the stock",
+    "treatments.ledgerentry": "movements of stock, no patient named",
+    "treatments.discrepancy": "counts that did not match the ledger",
+    "treatments.discrepancyresolution": "how a count's difference was explained",
 }
 
 # Patients' rows the clinic admin reads in the admin (audited); every other table of them is
