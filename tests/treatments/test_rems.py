@@ -182,12 +182,12 @@ def test_an_enrolled_patient_without_a_plan_still_shows_the_enrollment(
         (
             {"prescriber_signed_on": "2026-11-04", "enrolled_on": "2026-11-03"},
             "enrolled_on",
-            "The enrollment cannot be before both signatures of the enrollment form.",
+            "The enrollment cannot be before either signature of the enrollment form.",
         ),
         (
             {"patient_signed_on": "2026-11-04", "enrolled_on": "2026-11-02"},
             "enrolled_on",
-            "The enrollment cannot be before both signatures of the enrollment form.",
+            "The enrollment cannot be before either signature of the enrollment form.",
         ),
     ],
 )

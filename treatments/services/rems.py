@@ -44,7 +44,7 @@ def rems_enrollment_record(
     _not_in_future(errors, "enrolled_on", enrolled_on, today)
     if not errors and enrolled_on < max(patient_signed_on, prescriber_signed_on):
         errors["enrolled_on"] = ValidationError(
-            "The enrollment cannot be before both signatures of the enrollment form."
+            "The enrollment cannot be before either signature of the enrollment form."
         )
     if prescriber is None:
         errors["prescriber"] = ValidationError("Choose the prescriber who signed.")
