@@ -22,11 +22,18 @@ from .services.sessions import OUTSIDE_USUAL
 
 
 def container_choice_label(container) -> str:
-    """A container as the clinician picks it: label, product, lot, expiry and what is left."""
+    """A container as the clinician picks it, what tells it apart first (a phone shows the
+    start): label, strength, what is left, lot, expiry."""
+    product = container.product
+    strength = (
+        f"{product.strength_mg_per_ml.normalize():f} mg/mL"
+        if product.unit == product.Unit.MG
+        else f"{product.mg_per_device.normalize():f} mg devices"
+    )
     return (
-        f"{container.label}: {container.product.name}, lot {container.lot}, "
-        f"expires {container.expires_on:%d %b %Y}, {container.balance.normalize():f} "
-        f"{container.product.get_unit_display()} left"
+        f"{container.label} · {strength} · {container.balance.normalize():f} "
+        f"{product.get_unit_display()} left · lot {container.lot} · "
+        f"expires {container.expires_on:%d %b %Y}"
     )
 
 

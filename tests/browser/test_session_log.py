@@ -179,9 +179,9 @@ def test_an_iv_discharge_is_refused_30_minutes_after_the_infusion_and_allowed_af
 
 def pick_container(page, field: str, label: str) -> None:
     """Choose a container in ``field`` by its label ("K-001"), as the clinician reads it at the
-    start of the option (the product, lot, expiry and what is left follow)."""
+    start of the option (the strength, what is left, lot and expiry follow)."""
     select = page.get_by_label(field)
-    option = select.get_by_role("option", name=re.compile(f"^{re.escape(label)}: "))
+    option = select.get_by_role("option", name=re.compile(f"^{re.escape(label)} · "))
     select.select_option(label=option.text_content())
 
 
