@@ -220,6 +220,7 @@ CLINICIAN_PANELS = (
     "Alerts",
     "Session alerts",
     "Sessions to sign",
+    "REMS monitoring forms due",
     "Screenings to review",
     "Intakes to review",
     "Follow-ups",
