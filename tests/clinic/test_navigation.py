@@ -51,6 +51,7 @@ def test_the_clinician_sees_alerts_screening_and_outcomes(clinician):
         "Chair board",
         "Alerts",
         "Screening",
+        "Controlled substances",
         "Follow-ups",
         "Outcomes",
     ]
@@ -58,6 +59,7 @@ def test_the_clinician_sees_alerts_screening_and_outcomes(clinician):
 
 def test_the_clinic_admin_sees_the_administration(clinic_admin):
     assert labels(clinic_admin, reverse("followups:outcomes")) == [
+        "Controlled substances",
         "Outcomes",
         "Screening rules",
         "Administration",
@@ -129,7 +131,7 @@ def test_the_links_are_worked_out_once_per_set_of_roles(front_desk, clinician_us
     labels(sign_in(front_desk, clinician_user))
 
     assert front_desk_count == 8
-    assert len(reversed_names) == 16
+    assert len(reversed_names) == 17
 
 
 def test_nobody_signed_in_sees_no_menu(client, db):

@@ -42,6 +42,8 @@ def stocked(
         by=by,
         checked_by=checked_by,
         supplier="Henry Schein",
+        supplier_address="1 Schein Plaza, Melville, NY 11747",
+        supplier_dea_number="RH0216843",
         invoice_number=invoice_number or f"INV-{labels[0]}",
         received_on=timezone.localdate(),
         containers=[

@@ -76,6 +76,8 @@ class Month:
             by=self.clinician,
             checked_by=self.witness,
             supplier="Henry Schein",
+            supplier_address="1 Schein Plaza, Melville, NY 11747",
+            supplier_dea_number="RH0216843",
             invoice_number=invoice,
             received_on=today,
             containers=containers,

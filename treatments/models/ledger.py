@@ -99,6 +99,9 @@ class StockReceipt(models.Model):
 
     registration = models.ForeignKey(DeaRegistration, on_delete=models.PROTECT, related_name="+")
     supplier = models.CharField(max_length=200)
+    # 21 CFR 1304.22(a)(2)(iv): the supplier's name, address and DEA registration number.
+    supplier_address = models.CharField(max_length=300)
+    supplier_dea_number = models.CharField("supplier's DEA registration number", max_length=9)
     invoice_number = models.CharField(max_length=60)
     received_on = models.DateField()
     received_by = models.ForeignKey(

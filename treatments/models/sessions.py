@@ -141,6 +141,14 @@ class TreatmentSession(models.Model):
                 condition=models.Q(signed_at__isnull=True, status__in=["in_progress", "completed"]),
                 name="session_to_sign_order",
             ),
+            # The REMS monitoring forms due (treatments.selectors.rems): the completed
+            # esketamine sessions in the order their forms fall due; the anti-join with the
+            # submissions is then over these rows only.
+            models.Index(
+                fields=["administration_started_at", "id"],
+                condition=models.Q(route_given="esketamine_in", status="completed"),
+                name="session_rems_forms",
+            ),
             # A drug recall: every session given from one lot (the admin's session search).
             models.Index(
                 fields=["lot_number"], condition=~models.Q(lot_number=""), name="session_lot"

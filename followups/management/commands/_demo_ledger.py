@@ -125,6 +125,8 @@ def _deliver(clinician, nurse, day: date, containers: list[tuple[str, str, int]]
         by=clinician,
         checked_by=nurse,
         supplier=SUPPLIER,
+        supplier_address="4400 Distribution Parkway, Dallas, TX 75236",
+        supplier_dea_number="RH0216843",
         invoice_number=f"INV-{day:%Y%m%d}-{containers[0][1]}",
         received_on=day,
         containers=[

@@ -78,6 +78,8 @@ def entry_content(entry: LedgerEntry) -> dict:
         container, receipt = entry.container, entry.receipt
         content.update(
             delivery_supplier=receipt.supplier,
+            delivery_supplier_address=receipt.supplier_address,
+            delivery_supplier_dea_number=receipt.supplier_dea_number,
             delivery_invoice_number=receipt.invoice_number,
             delivery_received_on=receipt.received_on,
             delivery_received_by=receipt.received_by_id,

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from clinic.roles import CLINICIAN, has_role
 
+from ... import ledger_rules as rules
 from ...models import ControlledProduct, LedgerEntry, StockContainer, StockReceipt
 from .chain import EntrySpec, append, clinic_registration, container_balances
 from .witness import Witness
@@ -33,15 +34,24 @@ def receipt_record(
     by,
     checked_by,
     supplier: str,
+    supplier_address: str,
+    supplier_dea_number: str,
     invoice_number: str,
     received_on: date,
     containers: list[ReceivedContainer],
 ) -> StockReceipt:
     """A delivery, each container full as it came (a vial's mg, a pack's devices), received by
-    one clinician and checked against the invoice by another."""
+    one clinician and checked against the invoice by another; the supplier named with its
+    address and DEA registration number, as 21 CFR 1304.22 asks of each receipt."""
     errors: dict[str, str] = {}
     if not supplier.strip():
         errors["supplier"] = "Enter the supplier."
+    if not supplier_address.strip():
+        errors["supplier_address"] = "Enter the supplier's address (as on the invoice)."
+    supplier_dea_number = supplier_dea_number.strip().upper()
+    problem = rules.dea_number_problem(supplier_dea_number)
+    if problem:
+        errors["supplier_dea_number"] = f"The supplier's DEA number: {problem}"
     if not invoice_number.strip():
         errors["invoice_number"] = "Enter the invoice number."
     if received_on > timezone.localdate():
@@ -73,6 +83,8 @@ def receipt_record(
             receipt = StockReceipt.objects.create(
                 registration=registration,
                 supplier=supplier.strip(),
+                supplier_address=supplier_address.strip(),
+                supplier_dea_number=supplier_dea_number,
                 invoice_number=invoice_number.strip(),
                 received_on=received_on,
                 received_by=by,
