@@ -10,6 +10,7 @@ from django import forms
 from django.contrib import admin
 
 from clinic.admin import LargeTableAdmin
+from clinic.forms import ClinicModelForm
 from clinic.roles import CLINIC_ADMIN, has_role
 
 from . import ledger_rules
@@ -26,7 +27,7 @@ from .models import (
 from .selectors.ledger import with_balance
 
 
-class DeaRegistrationForm(forms.ModelForm):
+class DeaRegistrationForm(ClinicModelForm):
     class Meta:
         model = DeaRegistration
         fields = ["number", "name", "address"]
@@ -65,7 +66,8 @@ class ControlledProductAdmin(admin.ModelAdmin):
     list_filter = ["drug", "active"]
 
     def get_readonly_fields(self, request, obj=None):
-        if obj is not None and LedgerEntry.objects.filter(product=obj).exists():
+        # (An unsaved product, the add page's, has no entries.)
+        if obj is not None and obj.pk and LedgerEntry.objects.filter(product=obj).exists():
             return PRODUCT_CONTENT
         return []
 
@@ -96,7 +98,14 @@ class LedgerRecordAdmin(LargeTableAdmin):
 
 @admin.register(StockReceipt)
 class StockReceiptAdmin(LedgerRecordAdmin):
-    list_display = ["received_on", "supplier", "invoice_number", "received_by", "checked_by"]
+    list_display = [
+        "received_on",
+        "supplier",
+        "supplier_dea_number",
+        "invoice_number",
+        "received_by",
+        "checked_by",
+    ]
     list_select_related = ["received_by", "checked_by"]
     ordering = ["-id"]
 

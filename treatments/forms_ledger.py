@@ -5,6 +5,7 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.forms import formset_factory
 
+from clinic.forms import ClinicForm
 from clinic.roles import CLINICIAN
 
 from .models import ControlledProduct, LedgerEntry
@@ -28,8 +29,19 @@ class ClinicianChoiceField(forms.ModelChoiceField):
         return obj.get_full_name() or obj.get_username()
 
 
-class ReceiptForm(forms.Form):
+class ReceiptForm(ClinicForm):
     supplier = forms.CharField(max_length=200)
+    supplier_address = forms.CharField(
+        label="Supplier's address",
+        max_length=300,
+        help_text="As on the invoice.",
+    )
+    supplier_dea_number = forms.CharField(
+        label="Supplier's DEA registration number",
+        max_length=9,
+        help_text="Two letters and seven digits, as on the invoice.",
+        widget=forms.TextInput(attrs={"autocapitalize": "characters", "spellcheck": "false"}),
+    )
     invoice_number = forms.CharField(label="Invoice number", max_length=60)
     received_on = forms.DateField(
         label="Date received", widget=forms.DateInput(attrs={"type": "date"})
@@ -57,7 +69,7 @@ class ProductChoiceField(forms.ModelChoiceField):
         return f"{obj.name} (NDC {obj.ndc})"
 
 
-class ReceivedContainerForm(forms.Form):
+class ReceivedContainerForm(ClinicForm):
     """One container of a delivery; a row left blank is ignored."""
 
     product = ProductChoiceField(
@@ -109,7 +121,7 @@ def container_rows(data=None, *, suggested_labels: list[str]):
     return formset
 
 
-class WitnessFields(forms.Form):
+class WitnessFields(ClinicForm):
     """The witness confirms on the same screen with their own credentials."""
 
     witness_username = forms.CharField(
@@ -155,7 +167,7 @@ class DisposalForm(WitnessFields):
     field_order = ["quantity", "method", "reason"]
 
 
-class ReversalForm(forms.Form):
+class ReversalForm(ClinicForm):
     reason = forms.CharField(
         label="Reason for the reversing entry",
         max_length=500,
@@ -164,7 +176,7 @@ class ReversalForm(forms.Form):
     )
 
 
-class EntryFilterForm(forms.Form):
+class EntryFilterForm(ClinicForm):
     product = ProductChoiceField(
         queryset=ControlledProduct.objects.all(), required=False, empty_label="All products"
     )

@@ -10,6 +10,7 @@ import pkgutil
 from collections.abc import Callable
 
 from django import forms
+from django.contrib.auth import get_user_model
 
 from intake.models import Patient
 from treatments.models import TreatmentChair
@@ -62,6 +63,8 @@ MAKERS: dict[str, Callable[..., forms.BaseForm]] = {
     ),
     "SurveyReviewForm": lambda cls, **kw: cls(escalated=True, **kw),
     "OutcomesPeriodForm": lambda cls, **kw: cls(today=datetime.date(2026, 11, 24), **kw),
+    # A delivery is checked by a clinician other than the one receiving it.
+    "ReceiptForm": lambda cls, **kw: cls(user=get_user_model()(username="receiving"), **kw),
 }
 
 

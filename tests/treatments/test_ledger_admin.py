@@ -138,6 +138,15 @@ def test_the_containers_list_shows_each_balance(clinic_admin, the_ledger):
     assert "450 mg" in page and "500 mg" in page
 
 
+def test_a_receipt_shows_the_suppliers_address_and_dea_number(clinic_admin, the_ledger):
+    page = clinic_admin.get(admin_url(StockReceipt, "changelist")).content.decode()
+    assert "Henry Schein" in page and "RH0216843" in page
+    receipt = StockReceipt.objects.get()
+    page = clinic_admin.get(admin_url(StockReceipt, "change", receipt.pk)).content.decode()
+    assert "1 Schein Plaza, Melville, NY 11747" in page and "RH0216843" in page
+    assert "Supplier&#x27;s DEA registration number" in page
+
+
 def test_the_clinic_admin_keeps_products_and_registrations(clinic_admin, the_ledger):
     ketamine = products()["ketamine"]
     page = clinic_admin.get(admin_url(ControlledProduct, "change", ketamine.pk)).content

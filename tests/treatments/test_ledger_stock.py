@@ -134,6 +134,8 @@ def test_the_stock_page_costs_the_same_however_long_the_ledger(
 def delivery(checked_by, *, rows=(), **fields) -> dict:
     data = {
         "supplier": "Henry Schein",
+        "supplier_address": "1 Schein Plaza, Melville, NY 11747",
+        "supplier_dea_number": "rh0216843",
         "invoice_number": "INV-7781",
         "received_on": timezone.localdate().isoformat(),
         "checked_by": checked_by.pk,
@@ -174,6 +176,8 @@ def test_a_delivery_puts_its_containers_in_stock(clinician, second_clinician_use
     assert "K-0001" in page and "K-0002" in page and "1000 mg" in page
     receipt = StockReceipt.objects.get()
     assert receipt.checked_by == second_clinician_user
+    assert receipt.supplier_address == "1 Schein Plaza, Melville, NY 11747"
+    assert receipt.supplier_dea_number == "RH0216843"  # as the certificate writes it
     assert [e.quantity for e in LedgerEntry.objects.order_by("sequence")] == [500, 500]
     # The next delivery suggests the label after the last one.
     assert "K-0003" in clinician.get(RECEIPT).content.decode()
@@ -194,6 +198,50 @@ def test_a_delivery_checked_by_the_one_receiving_it_is_refused_beside_the_field(
     assert 'value="McKesson Medical"' in page  # what was typed is kept
     assert 'value="K-0001"' in page and 'value="L2231"' in page
     assert not StockContainer.objects.exists()
+
+
+def test_the_delivery_form_asks_for_the_suppliers_address_and_dea_number(clinician):
+    page = clinician.get(RECEIPT).content.decode()
+    supplier = page.index('name="supplier"')
+    assert supplier < page.index('name="supplier_address"') < page.index('name="invoice_number"')
+    assert "Supplier&#x27;s address" in page
+    assert "Supplier&#x27;s DEA registration number" in page
+
+
+def test_a_bad_supplier_dea_number_is_refused_beside_its_field(clinician, second_clinician_user):
+    response = clinician.post(
+        RECEIPT,
+        delivery(
+            second_clinician_user,
+            rows=[vial_row("K-0001")],
+            supplier="McKesson Medical",
+            supplier_dea_number="RM1234567",
+        ),
+    )
+
+    assert response.status_code == 200
+    form = response.context["form"]
+    assert form.errors["supplier_dea_number"] == [
+        "The supplier's DEA number: RM1234567 fails the DEA check digit: "
+        "check it against the certificate."
+    ]
+    assert set(form.errors) == {"supplier_dea_number"}
+    page = response.content.decode()
+    assert 'value="RM1234567"' in page
+    assert 'value="McKesson Medical"' in page  # what was typed is kept
+    assert 'value="1 Schein Plaza, Melville, NY 11747"' in page
+    assert 'value="K-0001"' in page and 'value="L2231"' in page
+    assert not StockReceipt.objects.exists() and not StockContainer.objects.exists()
+
+
+def test_a_delivery_without_the_suppliers_address_is_refused(clinician, second_clinician_user):
+    response = clinician.post(
+        RECEIPT,
+        delivery(second_clinician_user, rows=[vial_row("K-0001")], supplier_address="  "),
+    )
+
+    assert response.context["form"].errors["supplier_address"] == ["This field is required."]
+    assert not StockReceipt.objects.exists()
 
 
 def test_an_invoice_recorded_twice_is_refused(clinician, second_clinician_user, vials):
@@ -392,6 +440,13 @@ def test_the_clinic_admin_sees_stock_but_no_patient(clinic_admin, clinician_user
     entry = LedgerEntry.objects.first()
     for url in (RECEIPT, dispose_url(vials[0]), reverse_url(entry)):
         assert clinic_admin.get(url).status_code == 403, url
+
+
+def test_the_container_page_names_the_supplier_with_its_address_and_dea_number(clinic_admin, vials):
+    page = clinic_admin.get(container_url(vials[0])).content.decode()
+
+    assert "Henry Schein" in page and "INV-K-0001" in page
+    assert "1 Schein Plaza, Melville, NY 11747" in page and "RH0216843" in page
 
 
 def test_a_clinician_sees_the_patient_and_the_view_is_audited(clinician, clinician_user, vials):

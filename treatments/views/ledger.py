@@ -112,6 +112,8 @@ def receipt_new(request):
                 by=request.user,
                 checked_by=form.cleaned_data["checked_by"],
                 supplier=form.cleaned_data["supplier"],
+                supplier_address=form.cleaned_data["supplier_address"],
+                supplier_dea_number=form.cleaned_data["supplier_dea_number"],
                 invoice_number=form.cleaned_data["invoice_number"],
                 received_on=form.cleaned_data["received_on"],
                 containers=[services.ReceivedContainer(**row) for row in rows.received()],
