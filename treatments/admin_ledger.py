@@ -11,7 +11,6 @@ from django.contrib import admin
 
 from clinic.admin import LargeTableAdmin
 from clinic.forms import ClinicModelForm
-from clinic.roles import CLINIC_ADMIN, has_role
 
 from . import ledger_rules
 from .models import (
@@ -77,14 +76,6 @@ class ControlledProductAdmin(admin.ModelAdmin):
 
 class LedgerRecordAdmin(LargeTableAdmin):
     """An append-only ledger table: read by the clinic admin, written by nobody here."""
-
-    def has_view_permission(self, request, obj=None):
-        # The clinic admin sees the ledger without patient names (issue 25), whichever of its
-        # tables their role's permissions name.
-        return super().has_view_permission(request, obj) or has_role(request.user, [CLINIC_ADMIN])
-
-    def has_module_permission(self, request):
-        return super().has_module_permission(request) or has_role(request.user, [CLINIC_ADMIN])
 
     def has_add_permission(self, request):
         return False
