@@ -11,6 +11,8 @@ from . import admin_ledger  # noqa: F401 - registers the controlled-substance le
 from .models import (
     AssessmentFinding,
     PlanVersion,
+    RemsEnrollment,
+    RemsFormSubmission,
     Screening,
     ScreeningDetermination,
     SessionAddendum,
@@ -163,3 +165,23 @@ class SessionAddendumAdmin(ReadOnlyAdmin):
     list_filter = ["created_at"]
     search_fields = ["session__patient__mrn", "text"]
     list_select_related = ["session", "author"]
+
+
+@admin.register(RemsEnrollment)
+class RemsEnrollmentAdmin(ReadOnlyAdmin):
+    """The esketamine REMS enrollments, recorded on the patient's page."""
+
+    list_display = ["patient", "enrolled_on", "prescriber", "recorded_by"]
+    list_filter = ["enrolled_on"]
+    search_fields = ["patient__mrn__exact", "^patient__legal_last_name"]
+    list_select_related = ["patient", "prescriber", "recorded_by"]
+
+
+@admin.register(RemsFormSubmission)
+class RemsFormSubmissionAdmin(ReadOnlyAdmin):
+    """The REMS Patient Monitoring Forms marked as submitted, from the session's REMS page."""
+
+    list_display = ["session", "submitted_on", "submitted_by"]
+    list_filter = ["submitted_on"]
+    search_fields = ["session__patient__mrn__exact"]
+    list_select_related = ["session", "submitted_by"]

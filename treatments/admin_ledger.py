@@ -43,6 +43,8 @@ class DeaRegistrationForm(ClinicModelForm):
 class DeaRegistrationAdmin(admin.ModelAdmin):
     form = DeaRegistrationForm
     list_display = ["number", "name", "address"]
+    list_filter = ["name"]
+    search_fields = ["=number", "name"]
 
     def has_delete_permission(self, request, obj=None):
         return False  # the ledger is kept under it
@@ -63,6 +65,7 @@ PRODUCT_CONTENT = [
 class ControlledProductAdmin(admin.ModelAdmin):
     list_display = ["name", "drug", "ndc", "unit", "active"]
     list_filter = ["drug", "active"]
+    search_fields = ["name", "=ndc"]
 
     def get_readonly_fields(self, request, obj=None):
         # (An unsaved product, the add page's, has no entries.)
@@ -98,6 +101,8 @@ class StockReceiptAdmin(LedgerRecordAdmin):
         "checked_by",
     ]
     list_select_related = ["received_by", "checked_by"]
+    list_filter = ["received_on"]
+    search_fields = ["=invoice_number", "supplier"]
     ordering = ["-id"]
 
 
@@ -122,6 +127,7 @@ class StockContainerAdmin(LedgerRecordAdmin):
 class StockCountAdmin(LedgerRecordAdmin):
     list_display = ["counted_at", "kind", "business", "counted_by"]
     list_filter = ["kind"]
+    search_fields = ["=counted_by__username"]
     list_select_related = ["counted_by"]
     ordering = ["-counted_at", "-id"]
 
@@ -168,6 +174,7 @@ class LedgerEntryAdmin(LedgerRecordAdmin):
         "witness",
     ]
     list_filter = ["kind", "product"]
+    search_fields = ["=sequence", "=container__label"]
     list_select_related = ["container", "container__product", "product", "by", "witness"]
     ordering = ["-sequence"]
     fields = LEDGER_ENTRY_FIELDS
@@ -194,6 +201,8 @@ class LedgerEntryAdmin(LedgerRecordAdmin):
 class DiscrepancyAdmin(LedgerRecordAdmin):
     list_display = ["opened_at", "container", "expected", "counted", "resolved"]
     list_select_related = ["container", "container__product", "resolution"]
+    list_filter = ["opened_at"]
+    search_fields = ["=container__label"]
     ordering = ["-opened_at", "-id"]
 
     @admin.display(boolean=True)
@@ -205,5 +214,6 @@ class DiscrepancyAdmin(LedgerRecordAdmin):
 class DiscrepancyResolutionAdmin(LedgerRecordAdmin):
     list_display = ["resolved_at", "discrepancy", "outcome", "loss_type", "resolved_by"]
     list_filter = ["outcome"]
+    search_fields = ["=discrepancy__container__label"]
     list_select_related = ["discrepancy", "discrepancy__container", "resolved_by"]
     ordering = ["-resolved_at", "-id"]

@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from tests.conftest import sign_in
-from tests.factories import UserFactory
+from tests.factories import PatientFactory, UserFactory
 from tests.treatments.ledger import products, stocked
 from tests.treatments.sessions import booked_session
 from treatments import ledger_rules as rules
@@ -42,7 +42,9 @@ def admin_url(model, action: str, *args) -> str:
 
 
 def a_session_given(container, *, by):
-    session = booked_session(by=by)
+    # A surname no other text on the admin's pages holds (a random one may be a staff name).
+    patient = PatientFactory(legal_first_name="Quentin", legal_last_name="Zyzzyva-Marsh")
+    session = booked_session(by=by, patient=patient)
     amount = Decimal(50)
     ledger.session_use_record(
         session_id=session.pk,
