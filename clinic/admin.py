@@ -21,6 +21,8 @@ from django.utils.functional import cached_property
 from . import admin_staff  # noqa: F401 - registers the staff and authenticator pages
 from .admin_search import SavedSearchMixin
 from .dates import day_time
+from .forms import LocationAdminForm, TypedInputAdmin
+from .models import Location, StaffLocation
 
 
 class CappedCountPaginator(Paginator):
@@ -240,3 +242,37 @@ def changes_in_clinic_time(entry: LogEntry) -> dict:
             values = [_stored_time_in_clinic_zone(value) for value in values]
         changes[name] = values
     return changes
+
+
+class StaffLocationInline(TypedInputAdmin, admin.TabularInline):
+    model = StaffLocation
+    extra = 1
+    verbose_name = "member of staff working here"
+    verbose_name_plural = "staff working here"
+    autocomplete_fields = ["user"]
+
+
+@admin.register(Location)
+class LocationAdmin(TypedInputAdmin, admin.ModelAdmin):
+    """A clinic of the chain: its details, hours, zone, registrations, and who works there.
+    Never deleted (sessions, patients and the ledger point at it): made inactive instead."""
+
+    form = LocationAdminForm
+    list_display = ["name", "time_zone", "dea_registration", "active"]
+    list_filter = ["active", "time_zone"]
+    search_fields = ["name"]
+    inlines = [StaffLocationInline]
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(StaffLocation)
+class StaffLocationAdmin(TypedInputAdmin, admin.ModelAdmin):
+    """Who works where, across the chain (also set on each location's page)."""
+
+    list_display = ["user", "location"]
+    list_filter = ["location"]
+    search_fields = ["user__username", "user__last_name"]
+    list_select_related = ["user", "location"]
+    autocomplete_fields = ["user"]

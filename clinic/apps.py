@@ -21,7 +21,13 @@ class ClinicConfig(AppConfig):
 
     def ready(self) -> None:
         # Imported in ready(), once the models are loaded (Django's place for start-up wiring).
+        from auditlog.registry import auditlog
+
         from . import checks  # noqa: F401 - registers the system checks
+        from .models import Location, StaffLocation
+
+        auditlog.register(Location)
+        auditlog.register(StaffLocation)
 
         post_migrate.connect(_resync_role_groups, dispatch_uid="clinic-resync-role-groups")
 

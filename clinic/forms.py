@@ -9,6 +9,9 @@ form is cleaned, so fields a form adds or replaces after its own ``__init__`` fo
 ``tests/clinic/test_hostile_input.py`` checks every form of the app and of the admin.
 """
 
+import re
+from zoneinfo import available_timezones
+
 from crispy_forms.helper import FormHelper
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
@@ -16,6 +19,7 @@ from django.core.exceptions import FieldDoesNotExist
 from django.core.validators import ProhibitNullCharactersValidator
 
 from .date_bounds import clinic_dates, has_window
+from .models import Location
 from .text_input import refuse_control_characters
 
 DATE_FIELDS = (forms.DateField, forms.DateTimeField, forms.SplitDateTimeField)
@@ -123,3 +127,74 @@ class TokenForm(ClinicForm):
         if not token.isdigit():
             raise forms.ValidationError("The code is 6 digits.")
         return token
+
+
+class LocationForm(ClinicForm):
+    """The location to work in, of the member of staff's own."""
+
+    location = forms.ChoiceField(
+        label="Where are you working?",
+        widget=forms.RadioSelect,
+        error_messages={"required": "Choose the location you are working at."},
+    )
+
+    def __init__(self, *args, choices, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["location"].choices = [
+            (str(location.pk), location.name) for location in choices
+        ]
+
+
+WEEKDAYS = (
+    ("mon", "Monday"),
+    ("tue", "Tuesday"),
+    ("wed", "Wednesday"),
+    ("thu", "Thursday"),
+    ("fri", "Friday"),
+    ("sat", "Saturday"),
+    ("sun", "Sunday"),
+)
+_HOURS = re.compile(r"^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$")
+
+
+class LocationAdminForm(ClinicModelForm):
+    """A location in the admin: its opening hours one weekday at a time ("08:00-18:00"; left
+    empty, the day is closed) rather than as JSON; its time zone from the zone names."""
+
+    time_zone = forms.ChoiceField(choices=[], help_text="Times at this location are shown in it.")
+
+    class Meta:
+        model = Location
+        fields = [
+            "name", "address", "phone", "time_zone", "dea_registration", "rems_setting_number",
+            "sender_name", "active", "display_order",
+        ]  # fmt: skip
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["time_zone"].choices = [(z, z) for z in sorted(available_timezones())]
+        hours = self.instance.opening_hours or {}
+        for day, label in WEEKDAYS:
+            self.fields[f"hours_{day}"] = forms.CharField(
+                label=f"{label} hours",
+                required=False,
+                max_length=11,
+                initial=hours.get(day, ""),
+                help_text="e.g. 08:00-18:00; empty: closed",
+            )
+
+    def clean(self):
+        cleaned = super().clean()
+        opening = {}
+        for day, label in WEEKDAYS:
+            value = (cleaned.get(f"hours_{day}") or "").strip()
+            if not value:
+                continue
+            if not _HOURS.match(value) or value[:5] >= value[6:]:
+                self.add_error(
+                    f"hours_{day}", f"{label}: opening and closing time, e.g. 08:00-18:00."
+                )
+            else:
+                opening[day] = value
+        self.instance.opening_hours = opening
+        return cleaned

@@ -64,6 +64,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     # After MessageMiddleware: it tells the signed-out user why, with a message.
     "clinic.middleware.SessionTimeoutMiddleware",
+    # The location a member of staff works in, and its time zone (CLINIC_CHAIN only).
+    "clinic.locations.LocationMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "clinic.audit.AuditlogMiddleware",  # auditlog's, with clinic.client_address's address
     "clinic.middleware.NoStoreMiddleware",
@@ -196,6 +198,10 @@ CONTENT_SECURITY_POLICY = {
 # --- Internationalisation and time ------------------------------------------------------------
 LANGUAGE_CODE = "en-us"
 CLINIC_TIME_ZONE = env.str("CLINIC_TIME_ZONE", default="America/Chicago")
+# A chain of clinics: locations with their own chairs, hours, time zone, staff and DEA
+# registration (clinic.models.Location, set up in the admin). Off, the installation is one clinic
+# (the first location, made from these settings) and shows no location anywhere.
+CLINIC_CHAIN = env.bool("CLINIC_CHAIN", default=False)
 TIME_ZONE = CLINIC_TIME_ZONE  # shown in the clinic's zone; stored in UTC
 USE_I18N = True
 USE_TZ = True

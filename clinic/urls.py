@@ -12,6 +12,7 @@ urlpatterns = [
     path("accounts/login/", views.staff_login, name="login"),
     path("accounts/two-factor/", views.two_factor, name="two_factor"),
     path("accounts/logout/", views.staff_logout, name="logout"),
+    path("location/", views.location_pick, name="location_pick"),
     path("healthz", views.healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("", include("intake.urls")),

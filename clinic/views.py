@@ -6,7 +6,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth import views as auth_views
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
@@ -14,8 +14,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 from django_otp import user_has_device
 
 from . import home as home_panels
-from . import services
-from .forms import StaffLoginForm, TokenForm
+from . import locations, services
+from .forms import LocationForm, StaffLoginForm, TokenForm
 from .middleware import SESSION_LAST_SEEN_KEY, SESSION_STARTED_KEY
 from .roles import (
     CLINIC_ADMIN,
@@ -163,3 +163,27 @@ def error_404(request, exception=None):
 
 def error_500(request):
     return render(request, "500.html", status=500)
+
+
+@role_required(*ROLES)
+@require_http_methods(["GET", "POST"])
+def location_pick(request):
+    """Where the member of staff works now: asked after sign-in when they have several
+    locations, and from the header's "Change" link."""
+    choices = locations.user_locations(request.user) if locations.chain_enabled() else []
+    if not choices:
+        raise Http404
+    form = LocationForm(request.POST or None, choices=choices)
+    if request.method == "POST" and form.is_valid():
+        location = locations.choose_location(request, int(form.cleaned_data["location"]))
+        if location is not None:
+            messages.success(request, f"You are working at {location.name}.")
+            return redirect(_safe_next(request, reverse("home")))
+    current = locations.current_location(request)
+    if current is not None and not form.is_bound:
+        form.initial["location"] = str(current.pk)
+    return render(
+        request,
+        "clinic/location_pick.html",
+        {"form": form, "next": _safe_next(request, "")},
+    )

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from django import forms
 from django.contrib.auth import get_user_model
 
+from clinic.models import Location
 from intake.models import Patient
 from treatments.models import TreatmentChair
 
@@ -65,6 +66,8 @@ MAKERS: dict[str, Callable[..., forms.BaseForm]] = {
     "OutcomesPeriodForm": lambda cls, **kw: cls(today=datetime.date(2026, 11, 24), **kw),
     # A delivery is checked by a clinician other than the one receiving it.
     "ReceiptForm": lambda cls, **kw: cls(user=get_user_model()(username="receiving"), **kw),
+    # The locations offered are the member of staff's own.
+    "LocationForm": lambda cls, **kw: cls(choices=[Location(pk=1, name="Austin")], **kw),
 }
 
 

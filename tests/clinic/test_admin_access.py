@@ -21,6 +21,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from clinic.admin_patient_data import PatientDataAdmin
+from clinic.locations import default_location
+from clinic.models import StaffLocation
 from followups.models import FollowUpCall, Survey, SurveyLink
 from intake.models import ConsultationRequest, Intake, IntakeAmendment
 from tests.conftest import sign_in
@@ -32,6 +34,8 @@ from treatments.models import SessionAddendum, SessionEvent, TreatmentSession
 NO_PATIENT_RECORD = {
     "auth.group": "the three roles",
     "auth.user": "staff accounts",
+    "clinic.location": "the chain's locations: address, hours, time zone, registrations",
+    "clinic.stafflocation": "which staff work at which location",
     "otp_totp.totpdevice": "staff members' second factors",
     "axes.accessattempt": "failed staff sign-ins",
     "axes.accesslog": "staff sign-ins",
@@ -84,6 +88,7 @@ def one_of_each(db, clinician_user):
     call_command("seed_demo", stdout=io.StringIO())
     now = timezone.now()
     patient = PatientFactory(legal_last_name="Okafor")
+    StaffLocation.objects.get_or_create(user=clinician_user, location=default_location())
     ConsultationRequest.objects.create(
         first_name="Ines",
         last_name="Moreau",
