@@ -57,6 +57,10 @@ LEFT_OUT = {
 # Pages whose row must be of one kind, by name -> which fixture's id fills them.
 LABEL_SOURCES = {
     "treatments:session_rems": "esketamine_session",  # the REMS form: esketamine only
+    # The patient's REMS enrollment: the patient of that session (enrolled).
+    "treatments:rems_enroll": "esketamine_patient",
+    # What DEA Form 106 asks: a discrepancy resolved as a loss or theft (the demo's).
+    "treatments:ledger_form_106": "loss_discrepancy",
     # The booking page proposes the sessions still to book: a plan with some, or it has no work.
     "treatments:plan_book": "plan_to_book",
 }
@@ -73,7 +77,7 @@ PK_SOURCES = (
     ("tasks/", "staff_task"),
     ("plans/", "plan"),
     ("sessions/", "session"),
-    # The controlled-substance ledger (the demo's month: bulk data leaves it empty).
+    # The controlled-substance ledger (the demo's month, and the bulk year: seed_bulk --ledger).
     ("ledger/containers/", "stock_container"),
     ("ledger/counts/", "stock_count"),
     ("ledger/discrepancies/", "discrepancy"),
@@ -144,6 +148,11 @@ def page_ids() -> dict[str, int | None]:
             queryset.order_by("-pk").values_list("pk", flat=True).first()
         )
 
+    esketamine_session = first(
+        TreatmentSession.objects.filter(
+            status="completed", plan_version__route=Route.ESKETAMINE_NASAL
+        )
+    )
     return {
         "patient": patient,
         "intake": first(Intake.objects.filter(status=Intake.Status.SUBMITTED)),
@@ -163,11 +172,10 @@ def page_ids() -> dict[str, int | None]:
             .filter(booked__lt=F("planned"))
         ),
         "session": first(TreatmentSession.objects.filter(status="completed")),
-        "esketamine_session": first(
-            TreatmentSession.objects.filter(
-                status="completed", plan_version__route=Route.ESKETAMINE_NASAL
-            )
-        ),
+        "esketamine_session": esketamine_session,
+        "esketamine_patient": TreatmentSession.objects.filter(pk=esketamine_session)
+        .values_list("patient_id", flat=True)
+        .first(),
         "survey": first(Survey.objects.filter(completed_at__isnull=False)),
         "inquiry": first(ConsultationRequest.objects.filter(status="new"), own=False)
         or first(ConsultationRequest.objects.all(), own=False),
@@ -177,17 +185,22 @@ def page_ids() -> dict[str, int | None]:
             StaffTask.objects.filter(status="open", source_kind=TASK_SOURCE), own=False
         ),
         "outbox_message": first(OutboxEntry.objects.filter(status="failed"), own=False),
-        # The container with the longest history (the vial in use), the latest count (the
-        # biennial inventory in the demo), the latest discrepancy, the latest waste (the page
-        # that reverses it).
+        # The container with the longest history (the vial in use), the count of the most
+        # containers (the newest of them: a bulk day's count at 100,000 patients, the biennial
+        # inventory in the demo), the latest discrepancy, the latest waste (the page that
+        # reverses it).
         "stock_container": StockContainer.objects.annotate(entries_made=Count("entries"))
         .order_by("-entries_made", "pk")
         .values_list("pk", flat=True)
         .first(),
-        "stock_count": StockCount.objects.order_by("-counted_at", "-pk")
+        "stock_count": StockCount.objects.annotate(counted_here=Count("entries"))
+        .order_by("-counted_here", "-counted_at", "-pk")
         .values_list("pk", flat=True)
         .first(),
         "discrepancy": first(Discrepancy.objects.all(), own=False),
+        "loss_discrepancy": first(
+            Discrepancy.objects.filter(resolution__outcome__in=["loss", "theft"]), own=False
+        ),
         "ledger_entry": first(LedgerEntry.objects.filter(kind="waste"), own=False),
     }
 

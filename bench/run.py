@@ -204,6 +204,26 @@ def data_step(config: Config) -> None:
             f"Data: WARNING: no seed_bulk command; benchmarking the demo data ({count:,} "
             f"patients, not {config.patients:,})"
         )
+    _bulk_ledger_ensure()
+
+
+def _bulk_ledger_ensure() -> None:
+    """The bulk sessions' controlled-substance ledger (``seed_bulk --ledger``), once: a
+    database seeded before it existed gets it added."""
+    from django.core.management import call_command
+
+    from followups.management.commands import _bulk_ledger
+    from treatments.models import TreatmentSession
+
+    bulk_sessions = TreatmentSession.objects.filter(
+        patient__email__endswith="@bulk.example.org", status="completed"
+    )
+    if not bulk_sessions.exists() or _bulk_ledger.bulk_ledger_exists():
+        return
+    print("Data: seeding the bulk ledger with seed_bulk --ledger")
+    started = time.monotonic()
+    call_command("seed_bulk", "--ledger")
+    print(f"Data: seed_bulk --ledger took {time.monotonic() - started:.0f} s")
 
 
 # --- What is measured ---------------------------------------------------------------------------

@@ -125,3 +125,99 @@ def test_seed_bulk_refuses_to_run_twice_unless_reset():
     assert Patient.objects.filter(email__endswith=BULK).count() == 9
     assert IntakeLink.objects.count() == Intake.objects.count()
     assert TreatmentPlan.objects.filter(patient__email__endswith=BULK).count() == 3
+
+
+@pytest.mark.django_db
+def test_seed_bulk_ledger_accounts_for_every_bulk_dose_and_its_chain_verifies():
+    from decimal import Decimal
+
+    from django.db.models import Min, Sum
+
+    from followups.management.commands._bulk_ledger import MAX_OPEN_VIALS
+    from treatments.models import (
+        Discrepancy,
+        LedgerEntry,
+        RemsEnrollment,
+        RemsFormSubmission,
+        StockContainer,
+        StockCount,
+    )
+    from treatments.selectors.rems import forms_to_submit
+
+    call_command("seed_bulk", patients=PATIENTS, stdout=StringIO())
+    out = StringIO()
+    call_command("seed_bulk", ledger=True, stdout=out)  # a step of its own, on the seeded clinic
+    assert "treatments_ledgerentry" in out.getvalue()
+
+    verified = StringIO()
+    call_command("ledger_verify", stdout=verified)
+    assert "chain intact" in verified.getvalue()
+
+    completed = TreatmentSession.objects.filter(patient__email__endswith=BULK, status="completed")
+    entries = LedgerEntry.objects.filter(session__in=completed)
+    # Every bulk dose was given from the ledger's containers, in full.
+    given = dict(
+        entries.filter(kind="administered")
+        .values_list("session")
+        .annotate(total=Sum("quantity"))
+        .values_list("session", "total")
+    )
+    assert len(given) == completed.count()
+    for session in completed:
+        units = session.dose_given_mg if session.drug == "ketamine" else session.dose_given_mg / 28
+        assert -given[session.pk] == Decimal(units).quantize(Decimal("0.1"))
+    # Some ketamine doses left waste, each witnessed by a second clinician.
+    wastes = entries.filter(kind="waste")
+    assert 0 < wastes.count() < completed.filter(drug="ketamine").count()
+    assert not wastes.filter(witness=None).exists()
+    assert not wastes.exclude(method="disposal_container").exists()
+    assert all(w.witness_id != w.by_id for w in wastes)
+
+    bulk_containers = StockContainer.objects.filter(label__regex=r"^[KE]-B")
+    # Each container's balance: what it received less what left it, never below zero.
+    for container in bulk_containers:
+        moved = LedgerEntry.objects.filter(container=container).aggregate(total=Sum("quantity"))
+        latest = LedgerEntry.objects.filter(container=container).order_by("-sequence").first()
+        # (SQLite sums decimals as floats: compared at the ledger's one decimal place.)
+        assert latest.container_balance == Decimal(moved["total"]).quantize(Decimal("0.1")) >= 0
+
+    # A blind count at the close of every day with doses, of every bulk container on the shelf;
+    # only a few vials open at once.
+    days = {timezone.localdate(s.administration_started_at) for s in completed}
+    daily = StockCount.objects.filter(kind="daily", entries__container__in=bulk_containers)
+    assert {timezone.localdate(c.counted_at) for c in daily.distinct()} <= days
+    last = daily.order_by("-counted_at").first()
+    on_shelf = {
+        c.pk
+        for c in bulk_containers
+        if LedgerEntry.objects.filter(container=c).order_by("-sequence").first().container_balance
+        > 0
+    }
+    assert set(last.entries.values_list("container", flat=True)) == on_shelf
+    for count in daily.distinct():
+        open_ones = count.entries.filter(counted__gt=0, container__product__drug="ketamine")
+        opened = [e for e in open_ones.select_related("container") if e.counted < 500]
+        assert len(opened) <= MAX_OPEN_VIALS + 1
+    assert not Discrepancy.objects.filter(resolution=None).exists()
+
+    # The REMS: every esketamine patient enrolled before their first dose; most forms submitted.
+    esketamine = completed.filter(drug="esketamine")
+    first_doses = dict(
+        esketamine.values_list("patient").annotate(first=Min("administration_started_at"))
+    )
+    enrollments = RemsEnrollment.objects.filter(patient__in=list(first_doses))
+    assert enrollments.count() == len(first_doses)
+    for enrollment in enrollments:
+        assert enrollment.enrolled_on <= timezone.localdate(first_doses[enrollment.patient_id])
+    submitted = RemsFormSubmission.objects.filter(session__in=esketamine)
+    if esketamine.exists():
+        assert submitted.count() >= esketamine.count() * 0.6
+        assert forms_to_submit().filter(patient__email__endswith=BULK).count() == (
+            esketamine.count() - submitted.count()
+        )
+
+    # Append-only: neither a second ledger nor --reset.
+    with pytest.raises(CommandError, match="append-only"):
+        call_command("seed_bulk", ledger=True, stdout=StringIO())
+    with pytest.raises(CommandError, match="append-only"):
+        call_command("seed_bulk", patients=6, reset=True, stdout=StringIO())

@@ -11,9 +11,12 @@ bulk (ids reserved up front, COPY on PostgreSQL), not a replay of the services, 
 seeded random so two runs with the same options make the same clinic. Bulk patients are marked
 by their email domain, which is how ``--reset`` finds them again.
 
-The controlled-substance ledger is left to ``seed_demo`` (its month of history): a bulk
-session keeps the lot of its dose as text on the session, and has no ledger entries (a chain
-of a million entries would be a replay through the ledger's services, one at a time).
+The controlled-substance ledger is a step of its own, ``--ledger`` (with ``--patients``, or
+alone on a database already filled): a year of deliveries, doses, witnessed wastes, daily
+counts and the esketamine REMS records for the bulk sessions, chained as the ledger's services
+chain it (``_bulk_ledger.py``). Without it the bulk sessions have no ledger entries (their lot
+stays the text on the session) and only ``seed_demo``'s month is in the ledger. The ledger is
+append-only, so once it is written ``--reset`` refuses: drop the database instead.
 """
 
 import gc
@@ -60,7 +63,8 @@ from treatments.screening_rules import RULESET_VERSION, Facts, Result, failed_tr
 from treatments.selectors.screening import QUESTION_WORDS, TREATMENT_WORDS
 
 from . import _bulk_rows as bulk
-from .seed_demo import DEMO_USERS
+from ._bulk_ledger import BulkLedger, bulk_ledger_exists
+from .seed_demo import DEMO_USERS, DEMO_WITNESS
 
 # Sessions start in one of these slots, on their own chair: a slot is as long as the longest
 # session (150 minutes of esketamine and monitoring), so two sessions on a chair never overlap.
@@ -126,7 +130,15 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("--patients", type=int, required=True, help="how many patients")
+        parser.add_argument("--patients", type=int, help="how many patients")
+        parser.add_argument(
+            "--ledger",
+            action="store_true",
+            help=(
+                "add the bulk sessions' controlled-substance ledger and REMS records (after "
+                "--patients, or alone on a database it filled earlier)"
+            ),
+        )
         parser.add_argument(
             "--clinics-days",
             dest="days",
@@ -141,6 +153,16 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         patients, days = options["patients"], options["days"]
+        if patients is None and not options["ledger"]:
+            raise CommandError("Give --patients N, or --ledger on a database already seeded.")
+        if options["ledger"] and bulk_ledger_exists():
+            raise CommandError(
+                "The bulk ledger is already here (it is append-only: to seed it again, drop "
+                "and re-create the database)."
+            )
+        if patients is None:
+            self._ledger(options)
+            return
         if patients < 3:
             raise CommandError("--patients must be at least 3.")
         if days < 60:
@@ -154,6 +176,11 @@ class Command(BaseCommand):
                     f"Bulk data is already here ({existing} bulk patients, {chairs} bulk "
                     "chairs). Pass --reset to delete it first, or drop and re-create the "
                     "database (faster at this size)."
+                )
+            if bulk_ledger_exists():
+                raise CommandError(
+                    "The bulk sessions have their controlled-substance ledger, which is "
+                    "append-only: --reset cannot delete them. Drop and re-create the database."
                 )
             self._step("Deleting the earlier bulk rows", _delete_bulk_rows)
         users = self._step("Demo staff", self._demo_staff)
@@ -182,6 +209,35 @@ class Command(BaseCommand):
         self.stdout.write(
             f"{seeder.chair_count} bulk chairs; staff logins are the demo's "
             f"({', '.join(username for username, *_ in DEMO_USERS)})."
+        )
+        if options["ledger"]:
+            self._ledger(options)
+
+    def _ledger(self, options) -> None:
+        """The bulk sessions' ledger and REMS records (``_bulk_ledger.py``)."""
+        started = clock.monotonic()
+        if not TreatmentSession.objects.filter(
+            patient__email__endswith="@" + bulk.BULK_EMAIL_DOMAIN, status="completed"
+        ).exists():
+            raise CommandError("No bulk sessions here: run seed_bulk --patients N first.")
+        users = self._demo_staff()
+        seeder = BulkLedger(
+            clinician_id=users["clinician"],
+            nurse_id=users[DEMO_WITNESS],
+            rng=random.Random(options["seed"]),
+            step=self._step,
+        )
+        seeder.run()
+        if connection.vendor == "postgresql":
+            self._step("VACUUM ANALYZE", _analyze)
+        self.stdout.write(self.style.SUCCESS(f"Bulk ledger ready in {_seconds(started)}."))
+        for table, count in sorted(seeder.counts.items()):
+            self.stdout.write(f"{table:<36}{count:>12,}")
+        kinds = ", ".join(f"{count:,} {kind}" for kind, count in seeder.specs_by_kind.items())
+        self.stdout.write(f"Entries: {kinds}.")
+        self.stdout.write(
+            f"At most {seeder.open_at_close} containers open at a day's close; "
+            f"{seeder.forms_due:,} REMS monitoring forms left to submit."
         )
 
     def _step(self, label, work, *args):
