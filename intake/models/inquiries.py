@@ -62,6 +62,10 @@ class ConsultationRequest(models.Model):
     consent_to_contact = models.BooleanField("consents to be contacted", default=False)
 
     status = models.CharField(max_length=10, choices=Status, default=Status.NEW)
+    # The location the request is for (the public form offers them in a chain).
+    location = models.ForeignKey(
+        "clinic.Location", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     # A keyed hash of the sender's IP address: enough to rate-limit, useless to anyone else.
     client_fingerprint = models.CharField(max_length=64, blank=True, editable=False)

@@ -77,6 +77,15 @@ class Patient(models.Model):
         blank=True,
         related_name="+",
     )
+    # The patient belongs to the chain (one record, one MRN); their home location is where
+    # they registered (null only in a database made before locations: read as the first).
+    home_location = models.ForeignKey(
+        "clinic.Location",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
 
     class Meta:
         ordering = ["legal_last_name", "legal_first_name", "id"]

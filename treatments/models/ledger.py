@@ -25,6 +25,15 @@ class DeaRegistration(models.Model):
     substances). The clinic's own is the setting ``CLINIC_DEA_REGISTRATION``."""
 
     number = models.CharField("DEA registration number", max_length=9, unique=True)
+    # The location it is held for (a registration per location that stores controlled
+    # substances); null: the installation's first location.
+    location = models.OneToOneField(
+        "clinic.Location",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="dea_registration_record",
+    )
     name = models.CharField("registrant name", max_length=200)
     address = models.CharField(max_length=300, blank=True)
 

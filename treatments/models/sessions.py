@@ -13,7 +13,12 @@ class TreatmentChair(models.Model):
     """A treatment room or chair: what a session occupies."""
 
     name = models.CharField(max_length=60, unique=True)
-    location = models.CharField(max_length=100, blank=True)
+    # The clinic location the chair is in (null only before locations: read as the first).
+    location = models.ForeignKey(
+        "clinic.Location", on_delete=models.PROTECT, null=True, blank=True, related_name="chairs"
+    )
+    # The room or wing within the location, as the staff call it.
+    room = models.CharField(max_length=100, blank=True)
     active = models.BooleanField(default=True)
     display_order = models.PositiveSmallIntegerField(default=0)
 
