@@ -18,6 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from clinic.locations import default_location
 from clinic.roles import CLINIC_ADMIN, CLINICIAN, FRONT_DESK
 from followups.models import Survey
 from followups.services.results import survey_results_record
@@ -340,9 +341,10 @@ DEMO_CHAIRS = [
 
 def _seed_chairs() -> None:
     """The treatment chairs (clinic admins manage them in the admin)."""
-    for order, (name, location) in enumerate(DEMO_CHAIRS):
+    location = default_location()
+    for order, (name, room) in enumerate(DEMO_CHAIRS):
         TreatmentChair.objects.get_or_create(
-            name=name, defaults={"location": location, "display_order": order}
+            name=name, defaults={"location": location, "room": room, "display_order": order}
         )
 
 
