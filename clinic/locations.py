@@ -72,7 +72,7 @@ def user_locations(user) -> list[Location]:
     permission check of a user not yet read)."""
     locations = Location.objects.filter(active=True)
     if not is_chain_wide(user):
-        locations = locations.filter(stafflocation__user=user)
+        locations = locations.filter(staff=user)
     return list(locations)
 
 
@@ -82,7 +82,7 @@ def patient_location_ids(user) -> list[int] | None:
     if not chain_enabled() or is_chain_wide(user):
         return None
     return list(
-        Location.objects.filter(stafflocation__user=user, active=True).values_list("pk", flat=True)
+        Location.objects.filter(staff=user, active=True).values_list("pk", flat=True)
     )
 
 
