@@ -236,7 +236,7 @@ class Command(BaseCommand):
         kinds = ", ".join(f"{count:,} {kind}" for kind, count in seeder.specs_by_kind.items())
         self.stdout.write(f"Entries: {kinds}.")
         self.stdout.write(
-            f"At most {seeder.open_at_close} containers open at a day's close; "
+            f"Open containers at a day's close: at most {seeder.open_at_close}; "
             f"{seeder.forms_due:,} REMS monitoring forms left to submit."
         )
 
@@ -413,7 +413,7 @@ class BulkClinic:
         chairs = TreatmentChair.objects.bulk_create(
             TreatmentChair(
                 name=f"{bulk.BULK_CHAIR_PREFIX} {number:0{width}d}",
-                location=f"Bulk wing, room {number // 4 + 1}",
+                room=f"Bulk wing, room {number // 4 + 1}",
                 display_order=100 + number,
             )
             for number in range(1, self.chair_count + 1)
