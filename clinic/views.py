@@ -170,9 +170,12 @@ def error_500(request):
 def location_pick(request):
     """Where the member of staff works now: asked after sign-in when they have several
     locations, and from the header's "Change" link."""
-    choices = locations.user_locations(request.user) if locations.chain_enabled() else []
-    if not choices:
+    if not locations.chain_enabled():
         raise Http404
+    choices = locations.user_locations(request.user)
+    if not choices:
+        # Signed in, but not (or no longer) assigned anywhere: say so, and who can fix it.
+        return render(request, "clinic/location_none.html", status=403)
     form = LocationForm(request.POST or None, choices=choices)
     if request.method == "POST" and form.is_valid():
         location = locations.choose_location(request, int(form.cleaned_data["location"]))

@@ -96,4 +96,5 @@ def test_staff_assigned_nowhere_are_told_so(front_desk, chain):
     response = front_desk.get(reverse("home"))
     assert response.status_code == 302
     page = front_desk.get(response.url)
-    assert page.status_code == 404
+    assert page.status_code == 403
+    assert "You are not assigned to a location" in page.content.decode()
