@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from clinic.home import register_panel
+from clinic.locations import current_location
 from clinic.roles import CLINICIAN, FRONT_DESK, has_role
 
 from . import ledger_rules, limits
@@ -326,7 +327,10 @@ def rems_forms_due_panel(request: HttpRequest) -> dict | None:
     days of the 7-day limit urgent), the list behind it. One query."""
     if not has_role(request.user, [CLINICIAN]):
         return None
-    total, sessions = rems_selectors.forms_to_submit_first(limit=REMS_FORMS_SHOWN)
+    location = current_location(request)  # a chain: the forms of the working location
+    total, sessions = rems_selectors.forms_to_submit_first(
+        limit=REMS_FORMS_SHOWN, location_id=location.pk if location is not None else None
+    )
     today = timezone.localdate()
     items = [
         {
@@ -358,7 +362,7 @@ def discrepancies_panel(request: HttpRequest) -> dict | None:
     (21 CFR 1301.76: a loss is reported within one business day of discovery). One query."""
     if not has_role(request.user, [CLINICIAN]):
         return None
-    total, open_ones = count_selectors.open_discrepancies()
+    total, open_ones = count_selectors.open_discrepancies(location=current_location(request))
     if not total:
         return None
     items = []
@@ -404,7 +408,7 @@ def daily_count_panel(request: HttpRequest) -> dict | None:
     today = timezone.localdate()
     if today.weekday() not in limits.opening_hours():
         return None
-    if not count_selectors.daily_count_due(today=today):
+    if not count_selectors.daily_count_due(today=today, location=current_location(request)):
         return None
     url = f"{reverse('treatments:ledger_count_new')}?kind=daily"
     return {

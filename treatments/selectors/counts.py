@@ -10,6 +10,8 @@ from django.conf import settings
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery, Window
 from django.utils import timezone
 
+from clinic.models import Location
+
 from ..models import (
     ControlledProduct,
     DeaRegistration,
@@ -72,11 +74,19 @@ def describe(product: ControlledProduct) -> ProductDescription:
 # --- The list of counts -------------------------------------------------------------------------
 
 
-def counts(*, kinds=None) -> QuerySet[StockCount]:
-    """Counts newest first, each with who counted and how many differences it found."""
+def _counts_of(*, kinds, registration_id: int | None) -> QuerySet[StockCount]:
     rows = StockCount.objects.all()
     if kinds is not None:
         rows = rows.filter(kind__in=kinds)
+    if registration_id is not None:
+        rows = rows.filter(registration_id=registration_id)
+    return rows
+
+
+def counts(*, kinds=None, registration_id: int | None = None) -> QuerySet[StockCount]:
+    """Counts newest first (under one registration if given: a chain's location), each with
+    who counted and how many differences it found."""
+    rows = _counts_of(kinds=kinds, registration_id=registration_id)
     return (
         rows.select_related("counted_by")
         .annotate(
@@ -87,11 +97,8 @@ def counts(*, kinds=None) -> QuerySet[StockCount]:
     )
 
 
-def counts_total(*, kinds=None) -> int:
-    rows = StockCount.objects.all()
-    if kinds is not None:
-        rows = rows.filter(kind__in=kinds)
-    return rows.count()
+def counts_total(*, kinds=None, registration_id: int | None = None) -> int:
+    return _counts_of(kinds=kinds, registration_id=registration_id).count()
 
 
 # --- One count or inventory ---------------------------------------------------------------------
@@ -315,21 +322,35 @@ def losses_before(resolution: DiscrepancyResolution) -> int:
 OPEN_DISCREPANCIES_SHOWN = 10
 
 
-def open_discrepancies() -> tuple[int, list[Discrepancy]]:
-    """Unresolved discrepancies, oldest first (the longest waiting first), with their container
-    and count: how many, and the first few; one query (the total is a window)."""
+def _registrations_of(location: Location | None) -> Q:
+    """A registration of the location: its own, or the one made before the chain that holds
+    its number (taken over on its first ledger write)."""
+    if location is None:
+        return Q(number=settings.CLINIC_DEA_REGISTRATION)
+    return Q(location=location) | Q(location__isnull=True, number=location.dea_registration)
+
+
+def open_discrepancies(*, location: Location | None = None) -> tuple[int, list[Discrepancy]]:
+    """Unresolved discrepancies (of the location's registration in a chain), oldest first (the
+    longest waiting first), with their container and count: how many, and the first few; one
+    query (the total is a window)."""
+    rows = Discrepancy.objects.filter(resolution__isnull=True)
+    if location is not None:
+        rows = rows.filter(
+            container__registration__in=DeaRegistration.objects.filter(_registrations_of(location))
+        )
     rows = list(
-        Discrepancy.objects.filter(resolution__isnull=True)
-        .select_related("container__product", "count_entry")
+        rows.select_related("container__product", "count_entry")
         .annotate(total=Window(Count("id")))
         .order_by("opened_at", "id")[:OPEN_DISCREPANCIES_SHOWN]
     )
     return (rows[0].total if rows else 0), rows
 
 
-def daily_count_due(*, today: date) -> bool:
-    """Whether the clinic's registration holds stock and has no end-of-day count today; one
-    query (none at all when the registration has never been made)."""
+def daily_count_due(*, today: date, location: Location | None = None) -> bool:
+    """Whether the clinic's registration (the location's in a chain) holds stock and has no
+    end-of-day count today; one query (none at all when the registration has never been
+    made)."""
     start, end = day_bounds(today)
     balance = Subquery(
         LedgerEntry.objects.filter(container=OuterRef("pk"))
@@ -345,7 +366,7 @@ def daily_count_due(*, today: date) -> bool:
         registration=OuterRef("pk"), kind=Kind.DAILY, counted_at__gte=start, counted_at__lt=end
     )
     return (
-        DeaRegistration.objects.filter(number=settings.CLINIC_DEA_REGISTRATION)
+        DeaRegistration.objects.filter(_registrations_of(location))
         .filter(Exists(in_stock), ~Exists(counted_today))
         .exists()
     )

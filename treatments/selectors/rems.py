@@ -4,9 +4,12 @@ Patient Monitoring Form status, the forms still to submit."""
 from dataclasses import dataclass
 from datetime import date
 
+from django.conf import settings
 from django.db.models import Count, Exists, F, OuterRef, QuerySet, Window
 from django.utils import timezone
 
+from clinic.locations import chain_enabled
+from clinic.models import Location
 from intake.models import Patient
 
 from .. import ledger_rules
@@ -105,37 +108,61 @@ def session_lots(*, session_id: int) -> list[str]:
 # --- The forms still to submit ------------------------------------------------------------------
 
 
-def forms_to_submit() -> QuerySet[TreatmentSession]:
-    """Completed (discharged) esketamine sessions whose form is not submitted, oldest due first.
+def forms_to_submit(*, location_id: int | None = None) -> QuerySet[TreatmentSession]:
+    """Completed (discharged) esketamine sessions whose form is not submitted, oldest due first
+    (in a chain, those at the location's chairs: its setting number submits them).
 
     Read through the partial index on completed esketamine sessions in the order their forms
     fall due (``session_rems_forms``): the anti-join with the submissions (unique on the
     session) is then over those sessions only, not over every session of the clinic."""
-    return (
-        TreatmentSession.objects.filter(route_given=Route.ESKETAMINE_NASAL, status=Status.COMPLETED)
-        .exclude(Exists(RemsFormSubmission.objects.filter(session=OuterRef("pk"))))
-        .order_by("administration_started_at", "id")
+    sessions = TreatmentSession.objects.filter(
+        route_given=Route.ESKETAMINE_NASAL, status=Status.COMPLETED
     )
+    if location_id is not None:
+        sessions = sessions.filter(chair__location_id=location_id)
+    return sessions.exclude(
+        Exists(RemsFormSubmission.objects.filter(session=OuterRef("pk")))
+    ).order_by("administration_started_at", "id")
 
 
-def forms_to_submit_count() -> int:
-    return forms_to_submit().count()
+def forms_to_submit_count(*, location_id: int | None = None) -> int:
+    return forms_to_submit(location_id=location_id).count()
 
 
-def forms_to_submit_rows(*, limit: int) -> list[TreatmentSession]:
+def forms_to_submit_rows(*, limit: int, location_id: int | None = None) -> list[TreatmentSession]:
     """The first ``limit`` forms to submit with their patients, each with ``due``."""
-    sessions = list(forms_to_submit().select_related("patient")[:limit])
+    sessions = list(forms_to_submit(location_id=location_id).select_related("patient")[:limit])
     for session in sessions:
         session.due = form_due(session)
     return sessions
 
 
-def forms_to_submit_first(*, limit: int) -> tuple[int, list[TreatmentSession]]:
+def forms_to_submit_first(
+    *, limit: int, location_id: int | None = None
+) -> tuple[int, list[TreatmentSession]]:
     """How many forms are to submit and the first ``limit`` with their patients (each with
     ``due``): one query, the total a window over the whole match."""
     sessions = list(
-        forms_to_submit().select_related("patient").annotate(total=Window(Count("id")))[:limit]
+        forms_to_submit(location_id=location_id)
+        .select_related("patient")
+        .annotate(total=Window(Count("id")))[:limit]
     )
     for session in sessions:
         session.due = form_due(session)
     return (sessions[0].total if sessions else 0), sessions
+
+
+def rems_setting_number(*, location: Location | None) -> str:
+    """The esketamine REMS healthcare setting number forms are submitted under: the location's
+    (a chain), else the setting."""
+    if location is not None and location.rems_setting_number:
+        return location.rems_setting_number
+    return settings.CLINIC_REMS_SETTING_NUMBER
+
+
+def session_rems_location(session: TreatmentSession) -> Location | None:
+    """The location a session's form is submitted from: its chair's, in a chain (one query at
+    most); None with one clinic."""
+    if not chain_enabled() or session.chair_id is None:
+        return None
+    return Location.objects.filter(chairs__pk=session.chair_id).first()

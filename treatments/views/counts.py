@@ -17,6 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
+from clinic.locations import current_location
 from clinic.roles import CLINIC_ADMIN, CLINICIAN, has_role, role_required
 from clinic.show_more import ShownRows, shown_sizes
 
@@ -25,6 +26,7 @@ from ..forms_counts import CountForm, ResolutionForm
 from ..models import Discrepancy, DiscrepancyResolution, StockCount
 from ..selectors import counts as selectors
 from ..services import ledger
+from .ledger import refuse_other_registration, working_registration
 
 Kind = StockCount.Kind
 LIST_SECTIONS = ("counts",)
@@ -40,14 +42,23 @@ def _count_or_404(request, pk: int) -> StockCount:
     kinds = _kinds_seen(request)
     if count is None or (kinds is not None and count.kind not in kinds):
         raise Http404
+    refuse_other_registration(request, count.registration_id)
     return count
 
 
-def _discrepancy_or_404(pk: int) -> Discrepancy:
+def _discrepancy_or_404(request, pk: int) -> Discrepancy:
     discrepancy = selectors.discrepancy_for_page(pk=pk)
     if discrepancy is None:
         raise Http404
+    refuse_other_registration(request, discrepancy.container.registration_id)
     return discrepancy
+
+
+def _registration_id_shown(request) -> int | None:
+    """The registration whose counts are listed: the working location's in a chain; None with
+    one clinic (every count is the clinic's, no query)."""
+    location = current_location(request)
+    return ledger.clinic_registration(location).pk if location is not None else None
 
 
 def _resolution(discrepancy: Discrepancy) -> DiscrepancyResolution | None:
@@ -73,8 +84,10 @@ def count_list(request):
     kinds = _kinds_seen(request)
     sizes = shown_sizes(request.GET, LIST_SECTIONS)
     shown = ShownRows.asked("counts", ("count", "counts"), sizes)
+    registration_id = _registration_id_shown(request)
     shown.fill(
-        list(selectors.counts(kinds=kinds)[: shown.size + 1]), selectors.counts_total(kinds=kinds)
+        list(selectors.counts(kinds=kinds, registration_id=registration_id)[: shown.size + 1]),
+        selectors.counts_total(kinds=kinds, registration_id=registration_id),
     )
     shown.link(reverse("treatments:ledger_counts"), sizes)
     return render(
@@ -92,7 +105,8 @@ def count_new(request):
     if kind not in Kind.values:
         raise Http404
     inventory = kind != Kind.DAILY
-    containers = ledger.containers_to_count()
+    registration = working_registration(request)
+    containers = ledger.containers_to_count(registration=registration)
     form = CountForm(request.POST or None, containers=containers, inventory=inventory)
     if request.method == "POST" and form.is_valid():
         try:
@@ -101,6 +115,7 @@ def count_new(request):
                 kind=kind,
                 counted=form.counted(),
                 business=form.cleaned_data.get("business", ""),
+                registration=registration,
             )
         except ValidationError as error:
             _add_errors(form, error)
@@ -175,7 +190,7 @@ def count_csv(request, pk: int):
 @role_required(CLINICIAN)
 def discrepancy_detail(request, pk: int):
     """The discrepancy and, while it is open, the form that resolves it."""
-    discrepancy = _discrepancy_or_404(pk)
+    discrepancy = _discrepancy_or_404(request, pk)
     resolution = _resolution(discrepancy)
     context = {
         "discrepancy": discrepancy,
@@ -214,7 +229,7 @@ def discrepancy_detail(request, pk: int):
 @role_required(CLINICIAN)
 def form_106(request, pk: int):
     """What DEA Form 106 asks for a loss or theft, printable, with the notice's deadline."""
-    discrepancy = _discrepancy_or_404(pk)
+    discrepancy = _discrepancy_or_404(request, pk)
     resolution = _resolution(discrepancy)
     if resolution is None or resolution.outcome not in selectors.LOSS_OUTCOMES:
         raise Http404

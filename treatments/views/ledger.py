@@ -14,10 +14,11 @@ from django.urls import reverse
 from django.utils import timezone
 
 from clinic.audit import record_accesses
+from clinic.locations import current_location
 from clinic.roles import CLINIC_ADMIN, CLINICIAN, has_role, role_required
 
 from .. import forms_ledger as forms
-from ..models import LedgerEntry, StockContainer
+from ..models import DeaRegistration, LedgerEntry, StockContainer
 from ..selectors import ledger as selectors
 from ..services import ledger as services
 from ..services.ledger.stock import REVERSIBLE
@@ -28,10 +29,25 @@ def _shows_patients(request) -> bool:
     return has_role(request.user, [CLINICIAN])
 
 
-def _container_or_404(pk: int) -> StockContainer:
+def working_registration(request) -> DeaRegistration:
+    """The registration the ledger's pages show and record under: the working location's in a
+    chain, the clinic's with one."""
+    return services.clinic_registration(current_location(request))
+
+
+def refuse_other_registration(request, registration_id: int) -> None:
+    """404 for a row of another location's registration (a chain); with one clinic every row
+    is the clinic's, and nothing is read."""
+    location = current_location(request)
+    if location is not None and services.clinic_registration(location).pk != registration_id:
+        raise Http404
+
+
+def _container_or_404(request, pk: int) -> StockContainer:
     container = selectors.container_for_page(pk=pk, today=timezone.localdate())
     if container is None:
         raise Http404
+    refuse_other_registration(request, container.registration_id)
     return container
 
 
@@ -52,7 +68,7 @@ def _add_errors(request, form, error: ValidationError) -> None:
 
 @role_required(CLINICIAN, CLINIC_ADMIN)
 def stock(request):
-    registration = services.clinic_registration()
+    registration = working_registration(request)
     products = selectors.stock_on_hand(registration=registration, today=timezone.localdate())
     containers = sorted((c for p in products for c in p.containers), key=lambda c: c.label)
     return render(
@@ -69,7 +85,7 @@ def stock(request):
 
 @role_required(CLINICIAN, CLINIC_ADMIN)
 def entry_list(request):
-    registration = services.clinic_registration()
+    registration = working_registration(request)
     filters = forms.EntryFilterForm(request.GET or None)
     chosen = filters.cleaned_data if filters.is_valid() else {}
     with_patients = _shows_patients(request)
@@ -100,7 +116,7 @@ def entry_list(request):
 
 @role_required(CLINICIAN)
 def receipt_new(request):
-    registration = services.clinic_registration()
+    registration = working_registration(request)
     next_labels = selectors.next_labels(registration=registration)
     suggested = _suggested_labels(next_labels)
     data = request.POST if request.method == "POST" else None
@@ -117,6 +133,7 @@ def receipt_new(request):
                 invoice_number=form.cleaned_data["invoice_number"],
                 received_on=form.cleaned_data["received_on"],
                 containers=[services.ReceivedContainer(**row) for row in rows.received()],
+                registration=registration,
             )
         except ValidationError as error:
             _receipt_errors(form, rows, error)
@@ -156,7 +173,7 @@ def _receipt_errors(form, rows, error: ValidationError) -> None:
 
 @role_required(CLINICIAN, CLINIC_ADMIN)
 def container_detail(request, pk: int):
-    container = _container_or_404(pk)
+    container = _container_or_404(request, pk)
     with_patients = _shows_patients(request)
     entries = selectors.container_entries(container=container, with_patients=with_patients)
     _audit_sessions(request, entries, with_patients)
@@ -174,7 +191,7 @@ def container_detail(request, pk: int):
 
 @role_required(CLINICIAN)
 def container_dispose(request, pk: int):
-    container = _container_or_404(pk)
+    container = _container_or_404(request, pk)
     form = forms.DisposalForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -215,6 +232,7 @@ def entry_reverse(request, pk: int):
     )
     if entry is None:
         raise Http404
+    refuse_other_registration(request, entry.registration_id)
     refusal = None
     if entry.kind not in REVERSIBLE:
         refusal = (

@@ -16,9 +16,10 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
 from clinic.audit import record_access, record_accesses
+from clinic.locations import current_location
 from clinic.roles import CLINICIAN, role_required
 from clinic.show_more import ShownRows, shown_sizes
-from intake.models import Patient
+from intake.access import patient_visible, visible_patients
 
 from .. import ledger_rules, limits
 from .. import session_rules as rules
@@ -50,7 +51,7 @@ def days_left_text(days_left: int) -> str:
 @require_http_methods(["GET", "POST"])
 def rems_enroll(request, pk: int):
     """Record the patient's REMS enrollment (once); opened again, the page shows it."""
-    patient = get_object_or_404(Patient, pk=pk)
+    patient = get_object_or_404(visible_patients(request), pk=pk)
     record_access(request, patient)
     enrollment = selectors.patient_rems_enrollment(patient_id=patient.pk)
     status = 200
@@ -82,9 +83,9 @@ def rems_enroll(request, pk: int):
 # --- A session's Patient Monitoring Form ---------------------------------------------------------
 
 
-def _esketamine_session_or_404(pk: int) -> TreatmentSession:
+def _esketamine_session_or_404(request, pk: int) -> TreatmentSession:
     session = session_selectors.session_for_page(pk=pk)
-    if session is None:
+    if session is None or not patient_visible(request, session.patient_id):
         raise Http404
     if (session.route_given or session.plan_version.route) != Route.ESKETAMINE_NASAL:
         raise Http404("The REMS form is for intranasal esketamine sessions.")
@@ -167,7 +168,9 @@ def _form_status(session: TreatmentSession, submit_form: RemsFormSubmitForm | No
     submission = selectors.session_form_submission(session_id=session.pk)
     lots = selectors.session_lots(session_id=session.pk)
     status = {
-        "rems_setting_number": settings.CLINIC_REMS_SETTING_NUMBER,
+        "rems_setting_number": selectors.rems_setting_number(
+            location=selectors.session_rems_location(session)
+        ),
         "submission": submission,
         "lots": lots or ([session.lot_number] if session.lot_number else []),
         "due": None,
@@ -208,7 +211,7 @@ def monitoring_form_page(
 @post_or_back("treatments:session_rems")
 def rems_form_submit(request, pk: int):
     """Mark the session's monitoring form as submitted to the REMS."""
-    session = _esketamine_session_or_404(pk)
+    session = _esketamine_session_or_404(request, pk)
     record_access(request, session)
     form = RemsFormSubmitForm(request.POST)
     if form.is_valid():
@@ -238,7 +241,12 @@ def rems_forms_due(request):
     20 at a time (``?due=40`` shows 40)."""
     sizes = shown_sizes(request.GET, FORMS_DUE_SECTIONS)
     due = ShownRows.asked("due", ("form", "forms"), sizes)
-    due.fill(selectors.forms_to_submit_rows(limit=due.size + 1), selectors.forms_to_submit_count())
+    location = current_location(request)
+    location_id = location.pk if location is not None else None
+    due.fill(
+        selectors.forms_to_submit_rows(limit=due.size + 1, location_id=location_id),
+        selectors.forms_to_submit_count(location_id=location_id),
+    )
     due.link(reverse("treatments:rems_forms_due"), sizes)
     today = timezone.localdate()
     for session in due.rows:
@@ -248,5 +256,5 @@ def rems_forms_due(request):
     return render(
         request,
         "treatments/rems/forms_due.html",
-        {"due": due, "rems_setting_number": settings.CLINIC_REMS_SETTING_NUMBER},
+        {"due": due, "rems_setting_number": selectors.rems_setting_number(location=location)},
     )

@@ -2,7 +2,13 @@
 disposals, reversing entries, counts and inventories, and discrepancies. Every entry goes
 through ``chain.append``."""
 
-from .chain import ChainBreak, chain_breaks, clinic_registration, container_balances
+from .chain import (
+    ChainBreak,
+    chain_breaks,
+    clinic_registration,
+    container_balances,
+    session_location,
+)
 from .counts import containers_to_count, count_record, discrepancy_resolve
 from .stock import ReceivedContainer, container_dispose, entry_reverse, receipt_record
 from .use import Draw, draws_check, session_use_record, usable_containers
@@ -23,6 +29,7 @@ __all__ = [
     "draws_check",
     "entry_reverse",
     "receipt_record",
+    "session_location",
     "session_use_record",
     "usable_containers",
     "witness_confirm",

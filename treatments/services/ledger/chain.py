@@ -16,17 +16,55 @@ from django.core.exceptions import ValidationError
 from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
+from clinic.locations import chain_enabled, default_location
+from clinic.models import Location
+
 from ... import ledger_rules as rules
 from ...models import DeaRegistration, LedgerEntry, StockContainer
 
 
-def clinic_registration() -> DeaRegistration:
-    """The clinic's DEA registration (the setting), made on first use."""
-    registration, _ = DeaRegistration.objects.get_or_create(
-        number=settings.CLINIC_DEA_REGISTRATION,
-        defaults={"name": settings.CLINIC_NAME, "address": settings.CLINIC_DEA_ADDRESS},
+def clinic_registration(location: Location | None = None) -> DeaRegistration:
+    """The DEA registration the ledger is kept under, made on first use.
+
+    One clinic (``CLINIC_CHAIN`` off): the setting's number, whatever ``location`` says, one
+    query as always. A chain: ``location``'s (the first location's when none is given), with
+    the number on the location; a registration made before the chain (no location yet) is
+    taken over by the location holding its number."""
+    if not chain_enabled():
+        registration, _ = DeaRegistration.objects.get_or_create(
+            number=settings.CLINIC_DEA_REGISTRATION,
+            defaults={"name": settings.CLINIC_NAME, "address": settings.CLINIC_DEA_ADDRESS},
+        )
+        return registration
+    location = location or default_location()
+    registration = DeaRegistration.objects.filter(location=location).first()
+    if registration is not None:
+        return registration
+    if not location.dea_registration:
+        raise ValidationError(
+            f"{location.name} has no DEA registration number: a clinic admin adds it to the "
+            "location before its controlled substances are recorded."
+        )
+    registration, created = DeaRegistration.objects.get_or_create(
+        number=location.dea_registration,
+        defaults={"name": location.name, "address": location.address, "location": location},
     )
+    if not created:
+        if registration.location_id not in (None, location.pk):
+            raise ValidationError(
+                f"DEA registration {registration.number} is held for another location."
+            )
+        DeaRegistration.objects.filter(pk=registration.pk).update(location=location)
+        registration.location = location
     return registration
+
+
+def session_location(session) -> Location | None:
+    """The location a session's doses are drawn in: its chair's, in a chain (one query);
+    None with one clinic (no query: the ledger is the clinic's)."""
+    if not chain_enabled():
+        return None
+    return Location.objects.filter(chairs__pk=session.chair_id).first()
 
 
 @dataclass

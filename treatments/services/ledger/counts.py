@@ -9,6 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from ...models import (
+    DeaRegistration,
     Discrepancy,
     DiscrepancyResolution,
     LedgerEntry,
@@ -40,11 +41,12 @@ def count_record(
     counted: dict[int, Decimal],
     counted_at: datetime | None = None,
     business: str = "",
+    registration: DeaRegistration | None = None,
 ) -> StockCount:
-    """A count of every container on the shelf. Each container's count is an entry in the
-    ledger (what was counted beside what the ledger expected); a difference opens a
-    discrepancy."""
-    registration = clinic_registration()
+    """A count of every container on the shelf under ``registration`` (the working
+    location's; the clinic's by default). Each container's count is an entry in the ledger
+    (what was counted beside what the ledger expected); a difference opens a discrepancy."""
+    registration = registration or clinic_registration()
     errors: dict[str, str] = {}
     if kind not in StockCount.Kind.values:
         errors["kind"] = "Choose the kind of count."

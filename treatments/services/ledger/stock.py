@@ -13,7 +13,13 @@ from django.utils import timezone
 from clinic.roles import CLINICIAN, has_role
 
 from ... import ledger_rules as rules
-from ...models import ControlledProduct, LedgerEntry, StockContainer, StockReceipt
+from ...models import (
+    ControlledProduct,
+    DeaRegistration,
+    LedgerEntry,
+    StockContainer,
+    StockReceipt,
+)
 from .chain import EntrySpec, append, clinic_registration, container_balances
 from .witness import Witness
 
@@ -39,10 +45,12 @@ def receipt_record(
     invoice_number: str,
     received_on: date,
     containers: list[ReceivedContainer],
+    registration: DeaRegistration | None = None,
 ) -> StockReceipt:
     """A delivery, each container full as it came (a vial's mg, a pack's devices), received by
     one clinician and checked against the invoice by another; the supplier named with its
-    address and DEA registration number, as 21 CFR 1304.22 asks of each receipt."""
+    address and DEA registration number, as 21 CFR 1304.22 asks of each receipt. Received
+    under ``registration`` (the working location's; the clinic's by default)."""
     errors: dict[str, str] = {}
     if not supplier.strip():
         errors["supplier"] = "Enter the supplier."
@@ -72,7 +80,7 @@ def receipt_record(
             errors["containers"] = "Each container needs a label and a lot."
         elif container.expires_on <= received_on:
             errors["containers"] = f"{container.label} is already past its expiry date."
-    registration = clinic_registration()
+    registration = registration or clinic_registration()
     if StockContainer.objects.filter(registration=registration, label__in=labels).exists():
         errors["containers"] = "A container with that label is already in the ledger."
     if errors:

@@ -11,6 +11,8 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from clinic.models import Location
+
 from ... import ledger_rules as rules
 from ...models import LedgerEntry, StockContainer
 from .chain import EntrySpec, append, clinic_registration, container_balances
@@ -25,12 +27,14 @@ class Draw:
     drawn: Decimal
 
 
-def usable_containers(*, drug: str, today=None) -> list[StockContainer]:
-    """The containers a clinician may draw this drug from: under the clinic's registration,
-    not expired, not empty; in use before unopened, then the earliest expiry first. Each with
-    ``balance``; two queries."""
+def usable_containers(
+    *, drug: str, today=None, location: Location | None = None
+) -> list[StockContainer]:
+    """The containers a clinician may draw this drug from: under the registration of the
+    location (the clinic's with one), not expired, not empty; in use before unopened, then the
+    earliest expiry first. Each with ``balance``; two queries."""
     today = today or timezone.localdate()
-    registration = clinic_registration()
+    registration = clinic_registration(location)
     containers = list(
         StockContainer.objects.filter(
             registration=registration, product__drug=drug, expires_on__gte=today
@@ -47,9 +51,15 @@ def usable_containers(*, drug: str, today=None) -> list[StockContainer]:
 
 
 def draws_check(
-    *, drug: str, draws: list[Draw], given_mg: Decimal, on: datetime
+    *,
+    drug: str,
+    draws: list[Draw],
+    given_mg: Decimal,
+    on: datetime,
+    location: Location | None = None,
 ) -> tuple[list[StockContainer], list[rules.DrawSplit], dict]:
-    """Check the draws against the containers and the dose given; returns the containers, the
+    """Check the draws against the containers of the location's registration (the session's
+    chair's location; the clinic's with one) and the dose given; returns the containers, the
     split of each draw into given and wasted, and the errors by field (``draws`` for the
     containers and amounts)."""
     errors: dict[str, str] = {}
@@ -61,7 +71,7 @@ def draws_check(
     found = {
         c.pk: c
         for c in StockContainer.objects.filter(
-            pk__in=ids, registration=clinic_registration()
+            pk__in=ids, registration=clinic_registration(location)
         ).select_related("product")
     }
     containers = [found.get(i) for i in ids]
@@ -117,6 +127,7 @@ def session_use_record(
     occurred_at: datetime,
     waste_method: str,
     witness: Witness | None,
+    location: Location | None = None,
 ) -> list[LedgerEntry]:
     """Write the dose given and the waste of each container (call inside the session's
     transaction, after ``draws_check``)."""
@@ -145,4 +156,4 @@ def session_use_record(
                     **common,
                 )
             )
-    return append(clinic_registration(), specs)
+    return append(clinic_registration(location), specs)

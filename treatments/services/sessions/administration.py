@@ -14,7 +14,7 @@ from ... import limits
 from ... import session_rules as rules
 from ...dosing import ROUTE_LABELS, Route, given_dose_check
 from ...models import LedgerEntry, PlanVersion, RemsEnrollment, TreatmentSession, VitalsReading
-from ..ledger import Draw, Witness, draws_check, session_use_record
+from ..ledger import Draw, Witness, draws_check, session_location, session_use_record
 from .before_dose import bp_gated, fasting_shortfalls
 from .common import Status, copy_fields, locked, not_in_future, session_route
 from .monitoring import monitoring_open
@@ -246,9 +246,10 @@ def session_administer(
             outside_usual_reason=outside_usual_reason, started_at=started_at, errors=errors,
         )  # fmt: skip
         containers, split = [], []
+        location = session_location(fresh)  # the stock drawn from is the chair's location's
         if drug in DRUGS and "dose_given_mg" not in errors and dose_given_mg:
             containers, split, draw_errors = draws_check(
-                drug=drug, draws=draws, given_mg=dose_given_mg, on=started_at
+                drug=drug, draws=draws, given_mg=dose_given_mg, on=started_at, location=location
             )
             errors.update(draw_errors)
         wasted = sum((part.wasted for part in split), Decimal(0))
@@ -283,6 +284,7 @@ def session_administer(
         session_use_record(
             session_id=fresh.pk, by=by, containers=containers, split=split,
             occurred_at=started_at, waste_method=waste_method, witness=confirmed,
+            location=location,
         )  # fmt: skip
     copy_fields(session, fresh, fields)
     return session
