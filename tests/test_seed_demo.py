@@ -9,9 +9,11 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.utils import timezone
 
+from clinic.models import Location
 from clinic.roles import CLINIC_ADMIN, CLINICIAN, FRONT_DESK
 from followups.models import Survey
 from intake.models import Assessment, Intake, Patient
+from treatments import ledger_rules as rules
 from treatments import limits
 from treatments.ledger_rules import rems_form_urgent
 from treatments.models import (
@@ -29,6 +31,7 @@ from treatments.services import ledger
 from treatments.services import sessions as services
 
 CHICAGO = ZoneInfo("America/Chicago")
+DENVER = ZoneInfo("America/Denver")
 
 
 @pytest.mark.django_db
@@ -47,11 +50,13 @@ def test_seed_demo_makes_one_user_per_role_and_patients_and_is_idempotent(capsys
     }
     assert get_user_model().objects.get(username="admin").is_staff
     assert get_user_model().objects.get(username="frontdesk").check_password("demo-clinic-2026")
-    assert Patient.objects.count() == 20  # the second run added nobody
-    assert Intake.objects.count() == 10
-    assert Intake.objects.filter(status="submitted").count() == 8
-    assert TreatmentPlan.objects.filter(status="active").count() == 2 + 3  # + maintenance
-    assert TreatmentPlan.objects.filter(status="completed").count() == 5  # six months of history
+    assert Patient.objects.count() == 20 + 4  # Austin's and El Paso's; the second run added nobody
+    assert Intake.objects.count() == 10 + 1
+    assert Intake.objects.filter(status="submitted").count() == 8 + 1
+    # Austin: 2 + 3 (+ maintenance); El Paso: one starting.
+    assert TreatmentPlan.objects.filter(status="active").count() == 2 + 3 + 1
+    # Six months of history: 5 in Austin, 2 in El Paso.
+    assert TreatmentPlan.objects.filter(status="completed").count() == 5 + 2
     assert Survey.objects.filter(status="completed").count() > 50
     # The check-in's anxiety since the treatment is its own instrument, never a GAD-7; the
     # two-week questionnaires follow no infusion of an induction series but its last.
@@ -69,7 +74,7 @@ def test_seed_demo_makes_one_user_per_role_and_patients_and_is_idempotent(capsys
         Survey.objects.filter(content="scores").count()
         < Survey.objects.filter(content="checkin").count()
     )
-    assert TreatmentSession.objects.filter(status="booked").count() == 6
+    assert TreatmentSession.objects.filter(status="booked").count() == 6 + 3
     assert "frontdesk" in first_output and "demo-clinic-2026" in first_output
     assert "nurse" in first_output and "authenticator key" in first_output
     assert all(p.measurements.exists() for p in Patient.objects.all())
@@ -209,3 +214,47 @@ def test_the_demo_s_esketamine_patients_are_enrolled_and_one_form_is_due(clinici
     assert len(due) == 1 and due[0] == esketamine.order_by("starts_at").last()
     assert rems_form_urgent(rems_selectors.form_due(due[0]), timezone.localdate())
     assert RemsFormSubmission.objects.count() == esketamine.count() - 1
+
+
+@pytest.mark.django_db
+def test_the_demo_is_a_chain_of_two_locations_in_two_time_zones():
+    call_command("seed_demo", stdout=io.StringIO())
+    call_command("seed_demo", stdout=io.StringIO())
+
+    austin, el_paso = Location.objects.order_by("display_order")
+    assert (austin.name, austin.time_zone) == ("Austin", "America/Chicago")
+    assert (el_paso.name, el_paso.time_zone) == ("El Paso", "America/Denver")
+    # Each its own DEA registration number, valid.
+    assert el_paso.dea_registration != austin.dea_registration
+    assert rules.dea_number_problem(el_paso.dea_registration) is None
+    assert el_paso.rems_setting_number != austin.rems_setting_number
+    assert set(el_paso.opening_hours) == {"mon", "tue", "wed", "thu", "fri"}
+
+    # Who works where: the front desk and the clinician at both (asked where they work when
+    # CLINIC_CHAIN is on), the nurse in Austin only.
+    def places(username):
+        user = get_user_model().objects.get(username=username)
+        return sorted(user.clinic_locations.values_list("name", flat=True))
+
+    assert places("frontdesk") == places("clinician") == ["Austin", "El Paso"]
+    assert places("nurse") == ["Austin"]
+
+    # Chairs at both; El Paso's patients have their home there and their sessions on its
+    # chairs, inside its hours in Mountain time.
+    assert austin.chairs.count() == 3 and el_paso.chairs.count() == 2
+    at_el_paso = Patient.objects.filter(home_location=el_paso)
+    assert at_el_paso.count() == 4
+    assert not Patient.objects.filter(home_location=el_paso, city="Austin").exists()
+    sessions = TreatmentSession.objects.filter(chair__location=el_paso)
+    assert set(sessions.values_list("patient__home_location", flat=True)) == {el_paso.pk}
+    assert sessions.filter(status="completed").exists()
+    booked = sessions.filter(status="booked")
+    assert booked.count() == 3
+    for session in booked:
+        local = session.starts_at.astimezone(DENVER)
+        assert local.hour == 10 and local.weekday() < 5
+    # Austin's sessions stay on Austin's chairs; its ledger month is Austin's registration's.
+    assert not TreatmentSession.objects.filter(
+        chair__location=austin, patient__home_location=el_paso
+    ).exists()
+    assert not StockContainer.objects.exclude(registration__number=austin.dea_registration).exists()

@@ -17,6 +17,7 @@ import random
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from django.utils import timezone
 
@@ -78,21 +79,32 @@ def _answers(total: int, items: int) -> list[int]:
     return answers
 
 
-def seed_history(*, clinician, front_desk, patients: list[Patient]) -> int:
-    """Write the history for ``patients`` (one course each); returns how many were treated."""
+def seed_history(
+    *,
+    clinician,
+    front_desk,
+    patients: list[Patient],
+    chairs: list[TreatmentChair] | None = None,
+    zone: ZoneInfo | None = None,
+    courses: tuple[Course, ...] = COURSES,
+) -> int:
+    """Write the history for ``patients`` (one of ``courses`` each) on ``chairs`` (every active
+    chair by default) at hours of ``zone`` (the clinic's by default: a location's chairs, its
+    zone); returns how many were treated."""
     if TreatmentPlan.objects.filter(patient__in=patients).exists():
         return 0
     now = timezone.now()
-    zone = timezone.get_current_timezone()
-    chairs = list(TreatmentChair.objects.filter(active=True).order_by("display_order"))
+    zone = zone or timezone.get_current_timezone()
+    if chairs is None:
+        chairs = list(TreatmentChair.objects.filter(active=True).order_by("display_order"))
     sessions: list[TreatmentSession] = []
     plans_versions = []
-    for index, (patient, course) in enumerate(zip(patients, COURSES, strict=False)):
+    for index, (patient, course) in enumerate(zip(patients, courses, strict=False)):
         amount, unit, infusion = DOSES[course.route]
         weight = Decimal("75.0")
         dose_mg = amount * weight if unit == "mg/kg" else amount
-        start_day = timezone.localdate() - timedelta(days=course.days_ago)
-        last_day = timezone.localdate() - timedelta(days=3)
+        start_day = timezone.localdate(timezone=zone) - timedelta(days=course.days_ago)
+        last_day = timezone.localdate(timezone=zone) - timedelta(days=3)
         plan = TreatmentPlan.objects.create(
             patient=patient,
             status=TreatmentPlan.Status.ACTIVE

@@ -1,6 +1,7 @@
 """A believable demo clinic: one user per role (two clinicians, so a waste can be witnessed),
 about twenty patients, their intakes, six months of treatment history and a month of the
-controlled-substance ledger.
+controlled-substance ledger; and a second location, El Paso (Mountain time), with its own
+chairs, hours, DEA registration and a few patients, for the chain (``CLINIC_CHAIN=1``).
 
 It lives in the top app because it seeds every app below it. Safe to run again: it only adds
 what is missing.
@@ -19,6 +20,7 @@ from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from clinic.locations import default_location
+from clinic.models import Location, StaffLocation
 from clinic.roles import CLINIC_ADMIN, CLINICIAN, FRONT_DESK
 from followups.models import Survey
 from followups.services.results import survey_results_record
@@ -44,7 +46,7 @@ from treatments.services.plans import plan_activate, plan_create
 from treatments.services.screening import finding_record, screening_determine
 from treatments.session_rules import ALDRETE_CRITERIA
 
-from ._demo_history import seed_history
+from ._demo_history import COURSES, seed_history
 from ._demo_ledger import seed_ledger, seed_rems
 
 DEMO_PASSWORD = "demo-clinic-2026"
@@ -199,16 +201,19 @@ class Command(BaseCommand):
             for session, anxiety, side_effects in live:
                 _finish_demo_session(session, staff[CLINICIAN], anxiety, side_effects)
             seed_rems(clinician=staff[CLINICIAN])
+            el_paso = _seed_el_paso(staff, nurse=nurse)
 
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo clinic ready: {created_count} new patients, {intakes} new intakes, "
-                f"{treated} treatment histories, {ledgered} controlled-substance ledger entries."
+                f"{treated} treatment histories, {ledgered} controlled-substance ledger entries; "
+                f"El Paso: {el_paso} new patients."
             )
         )
         self.stdout.write(f"Demo logins (password for all: {DEMO_PASSWORD}):")
         for username, _, _, role in DEMO_USERS:
-            self.stdout.write(f"  {username:<10} {role}")
+            where = " and ".join(DEMO_WORKPLACES[username])
+            self.stdout.write(f"  {username:<10} {role:<12} works at {where}")
         key = base64.b32encode(bytes.fromhex(DEMO_WITNESS_KEY)).decode()
         self.stdout.write(
             f"The {DEMO_WITNESS}'s authenticator key (witnessing a waste, and the {DEMO_WITNESS}'s "
@@ -221,12 +226,14 @@ HISTORY_PATIENTS = slice(12, 20)
 DEMO_SUBMITTED = 8  # the first patients have submitted intakes; the next are under way
 
 
-def _seed_intakes(front_desk) -> int:
+def _seed_intakes(front_desk, patients: list[Patient] | None = None) -> int:
     """Submitted intakes with varied scores, one in progress, one just invited, one with a
-    PHQ-9 item 9 answer that raised an alert."""
+    PHQ-9 item 9 answer that raised an alert (of the first patients, or of ``patients``: the
+    first ones' answers)."""
     meta = {"ip": "127.0.0.1", "user_agent": "seed_demo"}
     made = 0
-    patients = list(Patient.objects.order_by("id")[: DEMO_SUBMITTED + 2])
+    if patients is None:
+        patients = list(Patient.objects.order_by("id")[: DEMO_SUBMITTED + 2])
     for index, patient in enumerate(patients):
         if patient.intakes.exists():
             continue
@@ -297,10 +304,13 @@ def _seed_intakes(front_desk) -> int:
     return made
 
 
-def _seed_screenings(clinician) -> None:
+def _seed_screenings(clinician, patients: list[Patient] | None = None) -> None:
     """Assessment findings for the submitted intakes (one with severe blood pressure), and a
-    few signed determinations, so the worklist shows every kind of result."""
+    few signed determinations, so the worklist shows every kind of result (of ``patients``:
+    the first one's, approved)."""
     submitted = Intake.objects.filter(status=Intake.Status.SUBMITTED).select_related("patient")
+    if patients is not None:
+        submitted = submitted.filter(patient__in=patients)
     for index, intake in enumerate(submitted.order_by("patient_id")):
         patient = intake.patient
         if AssessmentFinding.objects.filter(patient=patient).exists():
@@ -338,6 +348,43 @@ DEMO_CHAIRS = [
     ("Chair 3", "Bluebonnet room"),
 ]
 
+# --- The second location ------------------------------------------------------------------------
+
+AUSTIN = "Austin"  # the demo's name for the first location (made from the settings)
+EL_PASO = "El Paso"
+EL_PASO_DETAILS = {
+    "address": "4800 N Mesa Street, Suite 210, El Paso, TX 79912",
+    "phone": "(915) 555-0100",
+    "time_zone": "America/Denver",  # Mountain time, an hour behind Austin
+    "opening_hours": dict.fromkeys(("mon", "tue", "wed", "thu", "fri"), "09:00-17:00"),
+    "dea_registration": "FE5432101",  # its own registration (a valid check digit)
+    "rems_setting_number": "HCS-0000915",
+    "sender_name": "Lone Star Ketamine Clinic El Paso",
+    "display_order": 1,
+}
+EL_PASO_CHAIRS = [
+    ("El Paso chair 1", "Mesa room"),
+    ("El Paso chair 2", "Franklin room"),
+]
+# Who works where. With CLINIC_CHAIN=1 the front desk, the clinician and the admin pick a
+# location after signing in and can switch from the header; the nurse works in Austin only.
+DEMO_WORKPLACES = {
+    "frontdesk": (AUSTIN, EL_PASO),
+    "clinician": (AUSTIN, EL_PASO),
+    "admin": (AUSTIN, EL_PASO),
+    "nurse": (AUSTIN,),
+}
+EL_PASO_PATIENTS = [
+    ("Lucia", "Castillo"),
+    ("Marco", "Dominguez"),
+    ("Rosa", "Ibarra"),
+    ("Tomas", "Villalobos"),
+]
+# The first two have a completed IV series there (months ago, before the ledger's month: El
+# Paso's ledger starts empty); the third is screened, approved and booked there; the fourth is
+# new. (No esketamine at El Paso: the demo's one REMS form due stays Austin's.)
+EL_PASO_COURSES = (COURSES[1], COURSES[3])
+
 
 def _seed_chairs() -> None:
     """The treatment chairs (clinic admins manage them in the admin)."""
@@ -346,6 +393,111 @@ def _seed_chairs() -> None:
         TreatmentChair.objects.get_or_create(
             name=name, defaults={"location": location, "room": room, "display_order": order}
         )
+
+
+def _seed_el_paso(staff: dict, *, nurse) -> int:
+    """The second location: El Paso with its chairs and hours in Mountain time and its own DEA
+    registration; the first location named Austin; who works where; a few patients whose home
+    is El Paso, two with treatment history on its chairs at Mountain hours, one approved and
+    booked there. Returns how many patients were new."""
+    austin = default_location()
+    if austin.name != AUSTIN and not Location.objects.filter(name=AUSTIN).exists():
+        austin.name = AUSTIN
+        austin.save(update_fields=["name"])
+    el_paso, _ = Location.objects.get_or_create(name=EL_PASO, defaults=EL_PASO_DETAILS)
+    by_name = {AUSTIN: austin, EL_PASO: el_paso}
+    users = {user.username: user for user in (*staff.values(), nurse)}
+    for username, places in DEMO_WORKPLACES.items():
+        for place in places:
+            StaffLocation.objects.get_or_create(user=users[username], location=by_name[place])
+    chairs = []
+    for order, (name, room) in enumerate(EL_PASO_CHAIRS, start=len(DEMO_CHAIRS)):
+        chair, _ = TreatmentChair.objects.get_or_create(
+            name=name, defaults={"location": el_paso, "room": room, "display_order": order}
+        )
+        chairs.append(chair)
+
+    patients, made = [], 0
+    for index, (first, last) in enumerate(EL_PASO_PATIENTS):
+        rng = random.Random(500 + index)
+        dob = date(1968, 1, 1) + timedelta(days=rng.randrange(0, 365 * 34))
+        patient = Patient.objects.filter(
+            legal_first_name=first, legal_last_name=last, date_of_birth=dob
+        ).first()
+        if patient is None:
+            patient = patient_register(
+                created_by=staff[FRONT_DESK],
+                details={
+                    "legal_first_name": first,
+                    "legal_last_name": last,
+                    "date_of_birth": dob,
+                    "sex_at_birth": "female" if index % 2 == 0 else "male",
+                    "email": f"{first.lower()}.{last.lower()}@example.com",
+                    "mobile": f"+1915555{index:04d}",
+                    "preferred_contact": "sms",
+                    "consent_sms": True,
+                    "consent_email": True,
+                    "address_line1": f"{300 + index * 11} Montana Avenue",
+                    "city": "El Paso",
+                    "state": "TX",
+                    "postal_code": f"7990{index + 2}",
+                    "emergency_contact_name": f"{rng.choice(FIRST_NAMES)} {last}",
+                    "emergency_contact_relationship": "Spouse",
+                    "emergency_contact_phone": f"+1915556{index:04d}",
+                },
+                allow_duplicate=True,
+            )
+            patient_record_measurement(
+                patient=patient,
+                recorded_by=staff[FRONT_DESK],
+                weight_kg=Decimal(rng.randrange(550, 1000)) / 10,
+                height_cm=Decimal(rng.randrange(1550, 1900)) / 10,
+            )
+            made += 1
+        if patient.home_location_id != el_paso.pk:
+            Patient.objects.filter(pk=patient.pk).update(home_location=el_paso)
+        patients.append(patient)
+    seed_history(
+        clinician=staff[CLINICIAN],
+        front_desk=staff[FRONT_DESK],
+        patients=patients[: len(EL_PASO_COURSES)],
+        chairs=chairs,
+        zone=el_paso.zone,
+        courses=EL_PASO_COURSES,
+    )
+    starting = patients[len(EL_PASO_COURSES)]
+    if not TreatmentPlan.objects.filter(patient=starting).exists():
+        _seed_intakes(staff[FRONT_DESK], patients=[starting])
+        _seed_screenings(staff[CLINICIAN], patients=[starting])
+        _book_el_paso_series(starting, chairs, el_paso, staff[CLINICIAN], staff[FRONT_DESK])
+    return made
+
+
+def _book_el_paso_series(patient, chairs, el_paso, clinician, front_desk) -> None:
+    """An IV induction plan for the approved El Paso patient, its first three sessions booked
+    on El Paso's chairs at 10:00 Mountain time on its next open days (today's if still ahead),
+    as the front desk books them."""
+    plan = plan_create(
+        patient=patient, created_by=clinician, prescriber=clinician, indication="gad",
+        route="iv", dose_amount=Decimal("0.5"), infusion_minutes=40, phase="induction",
+        sessions_planned=6, span_weeks=3, start_date=timezone.localdate(timezone=el_paso.zone),
+        goals="Fewer panic attacks; driving again.",
+    )  # fmt: skip
+    plan_activate(plan=plan, user=clinician)
+    day = timezone.localdate(timezone=el_paso.zone)
+    booked = 0
+    while booked < 3:
+        starts = datetime.combine(day, time(10), tzinfo=el_paso.zone)
+        if WEEKDAYS[day.weekday()] in el_paso.opening_hours and starts > timezone.now():
+            chair = chairs[booked % len(chairs)]
+            session_book(plan=plan, chair=chair, starts_at=starts, booked_by=front_desk)
+            booked += 1
+            day += timedelta(days=2)
+        else:
+            day += timedelta(days=1)
+
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
 def _seed_plans_and_sessions(clinician, front_desk) -> None:
@@ -419,7 +571,7 @@ def _seed_followups(clinician) -> list[tuple[TreatmentSession, list[int], list[d
         ends = starts + timedelta(minutes=120)
         busy = TreatmentSession.objects.filter(starts_at__lt=ends, ends_at__gt=starts)
         chair = (
-            TreatmentChair.objects.filter(active=True)
+            TreatmentChair.objects.filter(active=True, location=default_location())
             .exclude(pk__in=busy.values("chair_id"))
             .first()
         )
