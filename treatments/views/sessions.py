@@ -20,6 +20,7 @@ from django.views.decorators.http import require_GET
 from clinic.audit import record_access
 from clinic.roles import CLINICIAN, FRONT_DESK, has_role, role_required
 from clinic.show_more import ShownRows, shown_sizes
+from intake.access import patient_visible
 
 from .. import forms_sessions as forms
 from .. import limits
@@ -47,9 +48,9 @@ STATUS_STYLES = {
 }
 
 
-def _session_or_404(pk: int) -> TreatmentSession:
+def _session_or_404(request, pk: int) -> TreatmentSession:
     session = selectors.session_for_page(pk=pk)
-    if session is None:
+    if session is None or not patient_visible(request, session.patient_id):
         raise Http404
     return session
 
@@ -206,7 +207,7 @@ def _initial_forms(session: TreatmentSession) -> dict:
         shown["fasting_form"] = forms.FastingDecisionForm(day=day)
         shown["administration_form"] = forms.AdministrationForm(
             day=day,
-            containers=_usable_containers(version),
+            containers=_usable_containers(session, version),
             initial={
                 "drug": "esketamine" if version.route == Route.ESKETAMINE_NASAL else "ketamine",
                 "route": version.route,
@@ -252,14 +253,14 @@ def _detail_url(session: TreatmentSession, anchor: str) -> str:
 @role_required(CLINICIAN, FRONT_DESK)
 @require_GET
 def session_detail(request, pk: int):
-    return _render_session(request, _session_or_404(pk))
+    return _render_session(request, _session_or_404(request, pk))
 
 
 def _stage(request, pk: int, *, form_class, form_name: str, service, anchor: str, done: str):
     """Bind a stage's form, call its service, and show the page again with any errors. A
     session cancelled meanwhile (the page was opened before) is refused saying so, whatever
     the form holds."""
-    session = _session_or_404(pk)
+    session = _session_or_404(request, pk)
     closed = session_closed_refusal(session)
     if closed:
         messages.error(request, closed)
@@ -320,7 +321,7 @@ def session_fasting_decision(request, pk: int):
 def session_administer(request, pk: int):
     """The dose given, from the containers picked; a waste is witnessed by a second clinician
     who types their own password and authenticator code into this form."""
-    session = _session_or_404(pk)
+    session = _session_or_404(request, pk)
     closed = session_closed_refusal(session)
     if closed:
         messages.error(request, closed)
@@ -328,7 +329,7 @@ def session_administer(request, pk: int):
     form = forms.AdministrationForm(
         request.POST,
         day=_day(session),
-        containers=_usable_containers(services.dosing_version(session)),
+        containers=_usable_containers(session, services.dosing_version(session)),
     )
     if form.is_valid():
         credentials = form.witness_credentials()
@@ -352,9 +353,10 @@ def session_administer(request, pk: int):
     return _render_session(request, session, status=400, administration_form=form)
 
 
-def _usable_containers(version) -> list:
+def _usable_containers(session: TreatmentSession, version) -> list:
+    """The stock the dose may come from: its chair's location's (the clinic's with one)."""
     drug = "esketamine" if version.route == Route.ESKETAMINE_NASAL else "ketamine"
-    return ledger.usable_containers(drug=drug)
+    return ledger.usable_containers(drug=drug, location=ledger.session_location(session))
 
 
 @role_required(CLINICIAN)
@@ -398,7 +400,7 @@ def session_discharge(request, pk: int):
 @role_required(CLINICIAN)
 @stage_post
 def session_sign(request, pk: int):
-    session = _session_or_404(pk)
+    session = _session_or_404(request, pk)
     try:
         services.session_sign(session=session, by=request.user)
     except ValidationError as error:
@@ -410,7 +412,7 @@ def session_sign(request, pk: int):
 @role_required(CLINICIAN)
 @stage_post
 def session_addendum_add(request, pk: int):
-    session = _session_or_404(pk)
+    session = _session_or_404(request, pk)
     form = forms.AddendumForm(request.POST)
     if form.is_valid():
         try:
@@ -458,7 +460,7 @@ def session_rems(request, pk: int):
     """The esketamine REMS Patient Monitoring Form's data, assembled from the session, with its
     status: due date, to submit or submitted (the page is built in views/rems.py, which also
     shows it again with a refused "Mark as submitted")."""
-    session = _session_or_404(pk)
+    session = _session_or_404(request, pk)
     route = session.route_given or session.plan_version.route
     if route != Route.ESKETAMINE_NASAL:
         raise Http404("The REMS form is for intranasal esketamine sessions.")
