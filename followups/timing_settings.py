@@ -1,15 +1,42 @@
-"""The clinic's follow-up settings, parsed (and checked at start-up by the app config)."""
+"""The clinic's follow-up settings, parsed (and checked at start-up by the app config), and the
+zone a patient's messages follow: in a chain of clinics, the clock of the location the patient
+is booked at (a patient booked in El Paso is reminded in Mountain time)."""
 
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
+from clinic.locations import chain_enabled
+from clinic.models import Location
+
 from . import timing_rules
 
 
 def clinic_zone() -> ZoneInfo:
     return ZoneInfo(settings.CLINIC_TIME_ZONE)
+
+
+def session_location(session) -> Location | None:
+    """The location whose clock a session's reminders, surveys and tasks follow: its chair's,
+    in a chain. None with one clinic (no query: the clinic's settings are the clock), or for
+    a chair from before locations."""
+    if not chain_enabled():
+        return None
+    return session.chair.location
+
+
+def patient_location(patient) -> Location | None:
+    """The location whose clock and name a message about no session follows (an intake link,
+    a request to call): the patient's home location, in a chain; None with one clinic."""
+    if not chain_enabled():
+        return None
+    return patient.home_location
+
+
+def location_zone(location: Location | None) -> ZoneInfo:
+    """The location's zone; the clinic's (CLINIC_TIME_ZONE) with one clinic or none known."""
+    return location.zone if location is not None else clinic_zone()
 
 
 def reminder_offsets() -> tuple[timing_rules.Offset, ...]:

@@ -11,7 +11,13 @@ from clinic.forms import ClinicForm, ClinicModelForm
 from . import units
 from .form_fields import US_STATES, PhoneInput
 from .models import ConsultationRequest, ContactChannel, InquiryConcern, Patient, ReferralSource
-from .services.inquiries import INQUIRY_FIELDS, NO_CONCERN, NO_CONSENT, inquiry_errors
+from .services.inquiries import (
+    INQUIRY_FIELDS,
+    NO_CONCERN,
+    NO_CONSENT,
+    NO_LOCATION,
+    inquiry_errors,
+)
 from .services.questionnaires import intake_link_channel_refusal
 
 
@@ -375,12 +381,35 @@ class ConsultationRequestForm(ClinicModelForm):
             },
         }
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, locations=(), **kwargs):
+        """``locations``: those a chain of several offers (``inquiry_locations``); none, no
+        question."""
         super().__init__(*args, **kwargs)
         self.fields["date_of_birth"].validators.append(birth_dates)
         self.fields["date_of_birth"].input_formats = ["%Y-%m-%d", "%m/%d/%Y"]
+        self.locations = {location.pk: location for location in locations}
+        if self.locations:
+            self.fields["location"] = forms.TypedChoiceField(
+                label="Which location?",
+                coerce=int,
+                choices=[
+                    (location.pk, f"{location.name}, {location.address}".rstrip(", "))
+                    for location in locations
+                ],
+                widget=forms.RadioSelect,
+                help_text="The clinic you would like to go to.",
+                error_messages={"required": NO_LOCATION, "invalid_choice": NO_LOCATION},
+            )
         self.helper = FormHelper()
         self.helper.form_tag = False
+
+    @property
+    def asks_location(self) -> bool:
+        return bool(self.locations)
+
+    def chosen_location(self):
+        """The location chosen (None when the form does not ask)."""
+        return self.locations.get(self.cleaned_data.get("location"))
 
     def clean(self):
         cleaned = super().clean()

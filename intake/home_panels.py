@@ -5,6 +5,7 @@ from django.http import HttpRequest
 from django.urls import reverse
 
 from clinic.home import once, register_panel
+from clinic.locations import current_location_id
 from clinic.roles import CLINICIAN, FRONT_DESK, has_role
 
 from . import selectors
@@ -49,7 +50,11 @@ def new_inquiries_panel(request: HttpRequest) -> dict | None:
     if not has_role(request.user, [FRONT_DESK]):
         return None
     new, held = ConsultationRequest.Status.NEW, ConsultationRequest.Status.HELD
-    counts = ConsultationRequest.objects.filter(status__in=[new, held]).aggregate(
+    requests = ConsultationRequest.objects.filter(status__in=[new, held])
+    location_id = current_location_id(request)
+    if location_id is not None:  # a chain: the location worked in, as its queue shows
+        requests = requests.filter(location_id=location_id)
+    counts = requests.aggregate(
         new=Count("id", filter=Q(status=new)), held=Count("id", filter=Q(status=held))
     )  # from the queue's index
     url = f"{reverse('intake:inquiry_list')}?status={new}"

@@ -45,6 +45,7 @@ from collections.abc import Callable, Iterable
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
@@ -53,6 +54,8 @@ from django.db.models import Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
+from clinic.locations import chain_enabled
+from clinic.models import Location
 from clinic.notifications import NotificationError, send_email_message, send_sms_message
 from intake.contact import patient_channel
 from intake.models import IntakeLink
@@ -194,7 +197,7 @@ class _Batch:
     now: datetime
     claim: uuid.UUID
     report: SweepReport
-    zone: object = None
+    zone: ZoneInfo | None = None  # the clinic's; in a chain, each row's location's (_zone)
     quiet: timing_rules.QuietHours | None = None
     to_task: list[OutboxEntry] = field(default_factory=list)
     to_send: list[tuple[OutboxEntry, str]] = field(default_factory=list)
@@ -258,9 +261,13 @@ def outbox_sweep(
     OutboxEntry.objects.filter(pk__in=due, status=Status.SCHEDULED, due_at__lte=now).update(
         status=Status.SENDING, claim_token=claim, claimed_at=now, send_started_at=None
     )
+    related = ["patient", "session", "survey", "intake_link__intake"]
+    if chain_enabled():
+        # Each message's location (its name, phone and clock), read in the same query.
+        related += ["session__chair__location", "patient__home_location"]
     claimed = list(
         OutboxEntry.objects.filter(claim_token=claim, status=Status.SENDING).select_related(
-            "patient", "session", "survey", "intake_link__intake"
+            *related
         )
     )
     report.claimed = len(claimed)
@@ -401,6 +408,21 @@ def _phone_task(entry: OutboxEntry, *, due_at: datetime) -> OutboxEntry:
     )
 
 
+def _location(entry: OutboxEntry) -> Location | None:
+    """The location a message is from, in a chain: the session's (a reminder, a survey after
+    it), else the patient's home location (an intake link, a request to call). None with one
+    clinic."""
+    if entry.session_id:
+        return timing_settings.session_location(entry.session)
+    return timing_settings.patient_location(entry.patient)
+
+
+def _zone(entry: OutboxEntry, batch: _Batch) -> ZoneInfo:
+    """The clock the row's quiet hours are read on: its location's in a chain."""
+    location = _location(entry)
+    return location.zone if location is not None else batch.zone
+
+
 def _sort(entry: OutboxEntry, batch: _Batch) -> None:
     """Decide what happens to one claimed row: a task to create, a message to send now, or
     cancelled, deferred or failed without sending."""
@@ -422,7 +444,8 @@ def _sort(entry: OutboxEntry, batch: _Batch) -> None:
     if entry.purpose == Purpose.INTAKE_LINK:
         _sort_intake_link(entry, batch)
         return
-    in_quiet = batch.quiet is not None and batch.quiet.contains(batch.now, batch.zone)
+    zone = _zone(entry, batch)
+    in_quiet = batch.quiet is not None and batch.quiet.contains(batch.now, zone)
     if entry.purpose == Purpose.APPOINTMENT_REMINDER:
         session = entry.session
         if session.status != TreatmentSession.Status.BOOKED:
@@ -432,7 +455,7 @@ def _sort(entry: OutboxEntry, batch: _Batch) -> None:
             _cancel(entry, "Too close to the appointment to remind", batch)
             return
         if in_quiet:
-            morning = timing_rules.quiet_end_after(batch.now, batch.quiet, batch.zone)
+            morning = timing_rules.quiet_end_after(batch.now, batch.quiet, zone)
             if morning <= session.starts_at - timing_rules.REMINDER_MIN_NOTICE:
                 _defer(entry, morning, batch)
             else:
@@ -440,7 +463,7 @@ def _sort(entry: OutboxEntry, batch: _Batch) -> None:
             return
     elif entry.purpose == Purpose.CALL_US:
         if in_quiet:
-            _defer(entry, timing_rules.quiet_end_after(batch.now, batch.quiet, batch.zone), batch)
+            _defer(entry, timing_rules.quiet_end_after(batch.now, batch.quiet, zone), batch)
             return
     else:
         survey = entry.survey
@@ -451,7 +474,7 @@ def _sort(entry: OutboxEntry, batch: _Batch) -> None:
             _cancel(entry, "The survey has closed", batch)
             return
         if in_quiet:
-            _defer(entry, timing_rules.quiet_end_after(batch.now, batch.quiet, batch.zone), batch)
+            _defer(entry, timing_rules.quiet_end_after(batch.now, batch.quiet, zone), batch)
             return
     channel, why_not = patient_channel(entry.patient)
     if channel is None:
@@ -545,16 +568,20 @@ def _prepare_links(batch: _Batch) -> None:
 
 
 def _message_for(entry: OutboxEntry, batch: _Batch) -> messages.PatientMessage:
+    location = _location(entry)
     if entry.purpose == Purpose.APPOINTMENT_REMINDER:
-        return messages.appointment_reminder(entry.session.starts_at)
+        return messages.appointment_reminder(entry.session.starts_at, location=location)
     if entry.purpose == Purpose.INTAKE_LINK:
         return messages.intake_link(
-            batch.urls[entry.pk], expires_at=entry.intake_link.expires_at, now=batch.now
+            batch.urls[entry.pk],
+            expires_at=entry.intake_link.expires_at,
+            now=batch.now,
+            location=location,
         )
     if entry.purpose == Purpose.CALL_US:
-        return messages.please_call_us()
+        return messages.please_call_us(location=location)
     return messages.survey_invitation(
-        batch.urls[entry.pk], resend=entry.purpose == Purpose.SURVEY_RESEND
+        batch.urls[entry.pk], resend=entry.purpose == Purpose.SURVEY_RESEND, location=location
     )
 
 
@@ -605,5 +632,7 @@ def _next_after_survey_message(entry: OutboxEntry, batch: _Batch) -> OutboxEntry
         session_id=entry.session_id,
         survey_id=entry.survey_id,
         idempotency_key=f"survey:{entry.survey_id}:resend:{number}",
-        due_at=timing_rules.patient_message_time(batch.now + wait, batch.quiet, batch.zone),
+        due_at=timing_rules.patient_message_time(
+            batch.now + wait, batch.quiet, _zone(entry, batch)
+        ),
     )

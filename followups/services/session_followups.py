@@ -13,6 +13,7 @@ questionnaires about one course of treatment.
 """
 
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.utils import timezone
@@ -31,8 +32,14 @@ def _key_time(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y%m%dT%H%MZ")
 
 
+def _session_zone(session: TreatmentSession) -> ZoneInfo:
+    """The clock of the session's location (in a chain; the clinic's otherwise): its reminders,
+    quiet hours, surveys and tasks keep that clock's times across a daylight-saving change."""
+    return timing_settings.location_zone(timing_settings.session_location(session))
+
+
 def _reminders(session: TreatmentSession, now: datetime) -> list[OutboxEntry]:
-    zone, quiet = timing_settings.clinic_zone(), timing_settings.quiet_hours()
+    zone, quiet = _session_zone(session), timing_settings.quiet_hours()
     entries = []
     for offset in timing_settings.reminder_offsets():
         due = timing_rules.reminder_time(session.starts_at, offset, quiet, zone)
@@ -77,10 +84,10 @@ def reminders_on_cancelled(*, session: TreatmentSession, user) -> None:
     )
 
 
-def _days_after(moment: datetime, days: int) -> datetime:
-    """The same clock time ``days`` later on the clinic's calendar."""
+def _days_after(session: TreatmentSession, moment: datetime, days: int) -> datetime:
+    """The same clock time ``days`` later on the calendar of the session's location."""
     return timing_rules.after(
-        moment, timing_rules.Offset(f"{days}d", days * 24 * 60), timing_settings.clinic_zone()
+        moment, timing_rules.Offset(f"{days}d", days * 24 * 60), _session_zone(session)
     )
 
 
@@ -112,7 +119,7 @@ def _survey_entries(
 ) -> list[OutboxEntry]:
     """The session's surveys at ``timings`` after ``finished_at`` (those not yet written, and
     none due before ``not_before``), and their invitations."""
-    zone, quiet = timing_settings.clinic_zone(), timing_settings.quiet_hours()
+    zone, quiet = _session_zone(session), timing_settings.quiet_hours()
     surveys = [
         Survey(
             patient_id=session.patient_id,
@@ -149,8 +156,8 @@ def _survey_entries(
 
 
 def followups_on_session_completed(*, session: TreatmentSession, user) -> None:
-    """Surveys at the clinic's offsets after discharge, the front desk's booking tasks, and
-    the maintenance review when an induction series ends."""
+    """Surveys at the clinic's offsets after discharge (on the clock of the session's location),
+    the front desk's booking tasks, and the maintenance review when an induction series ends."""
     finished_at = session.discharged_at or timezone.now()
     series_finished = _series_finished(session)
     entries = _survey_entries(
@@ -162,7 +169,7 @@ def followups_on_session_completed(*, session: TreatmentSession, user) -> None:
                 patient_id=session.patient_id,
                 kind=TaskKind.INTEGRATION_BOOKING,
                 key=f"session:{session.pk}:integration",
-                due_at=_days_after(finished_at, settings.CLINIC_INTEGRATION_BOOKING_DAYS),
+                due_at=_days_after(session, finished_at, settings.CLINIC_INTEGRATION_BOOKING_DAYS),
                 session=session,
             )
         )
@@ -172,7 +179,7 @@ def followups_on_session_completed(*, session: TreatmentSession, user) -> None:
                 patient_id=session.patient_id,
                 kind=TaskKind.FOLLOWUP_BOOKING,
                 key=f"plan:{session.plan_id}:followup_visit",
-                due_at=_days_after(finished_at, settings.CLINIC_FOLLOWUP_VISIT_DAYS),
+                due_at=_days_after(session, finished_at, settings.CLINIC_FOLLOWUP_VISIT_DAYS),
                 session=session,
             )
         )

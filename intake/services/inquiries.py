@@ -26,6 +26,9 @@ from django.db.models import CharField, Count, ExpressionWrapper, F, QuerySet
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
+from clinic.locations import chain_enabled, default_location
+from clinic.models import Location
+
 from ..models import ConsultationRequest, InquiryConcern, Patient
 from .patients import ConsentGiven, patient_register
 
@@ -58,6 +61,7 @@ FORM_STAMP_FIELD = "form_stamp"
 
 NO_CONCERN = "Tick at least one thing you would like help with."
 NO_CONSENT = "Please agree to be contacted, so we can reply to you."
+NO_LOCATION = "Choose the location you would like to go to."
 
 Status = ConsultationRequest.Status
 
@@ -96,6 +100,26 @@ class InquiryNotHeld(Exception):
 
 
 # --- The public form --------------------------------------------------------------------------
+
+
+def inquiry_locations() -> list[Location]:
+    """The locations the public form offers, in display order: the active ones of a chain of
+    several. None to choose from (no question asked) with one clinic, or a chain of one."""
+    if not chain_enabled():
+        return []
+    locations = list(Location.objects.filter(active=True))
+    return locations if len(locations) > 1 else []
+
+
+def _inquiry_location(location: Location | None) -> Location:
+    """The location a request is for: the one the visitor chose; with nothing to choose from,
+    the installation's one. Raises ValidationError when there was a choice and none (or a
+    closed location) was made."""
+    if location is not None and location.active:
+        return location
+    if location is None and not inquiry_locations():
+        return default_location()
+    raise ValidationError({"location": NO_LOCATION})
 
 
 def inquiry_form_stamp() -> str:
@@ -176,12 +200,16 @@ def _audited_without_client_address():
             auditlog_value.set(outer)
 
 
-def inquiry_submit(*, details: dict, client_ip: str) -> ConsultationRequest | None:
+def inquiry_submit(
+    *, details: dict, client_ip: str, location: Location | None = None
+) -> ConsultationRequest | None:
     """Store a consultation request sent from the public page.
 
     ``details`` is what the form sent: the INQUIRY_FIELDS plus the honeypot ("website") and the
-    signed form stamp. Returns None, storing nothing, when no form of ours was shown for it
-    (no genuine stamp); a request that may be a robot's is stored HELD with its reason.
+    signed form stamp; ``location`` the location chosen (a chain of several asks; otherwise
+    the request is the installation's location's). Returns None, storing nothing, when no
+    form of ours was shown for it (no genuine stamp); a request that may be a robot's is
+    stored HELD with its reason.
     Raises InquiryFormExpired for a page opened more than a day ago, InquiryRateLimited when
     this address has sent CLINIC_INQUIRY_RATE_PER_HOUR requests in the last hour, and
     ValidationError for details that break the rules.
@@ -202,6 +230,10 @@ def inquiry_submit(*, details: dict, client_ip: str) -> ConsultationRequest | No
         concern_details=details.get("concern_details", ""),
         consent=bool(details.get("consent_to_contact")),
     )
+    try:
+        location = _inquiry_location(location)
+    except ValidationError as error:
+        errors.update({field: messages[0] for field, messages in error.message_dict.items()})
     if errors:
         raise ValidationError(errors)
 
@@ -221,8 +253,10 @@ def inquiry_submit(*, details: dict, client_ip: str) -> ConsultationRequest | No
         held_reason=held_reason,
         client_fingerprint=fingerprint,
         patient=None,
+        location=location,
     )
-    inquiry.full_clean()
+    # The location was just read (or chosen from those read): no query to check it exists.
+    inquiry.full_clean(exclude=["location"])
     with _audited_without_client_address():
         inquiry.save()
     if held_reason:
@@ -235,10 +269,17 @@ def inquiry_submit(*, details: dict, client_ip: str) -> ConsultationRequest | No
 # --- The front desk's queue -------------------------------------------------------------------
 
 
-def inquiry_queue(*, status: str) -> QuerySet[ConsultationRequest]:
+def _for_location(location_id: int | None) -> QuerySet[ConsultationRequest]:
+    """Every request (one clinic), or, in a chain, those for the location worked in."""
+    requests = ConsultationRequest.objects.all()
+    return requests if location_id is None else requests.filter(location_id=location_id)
+
+
+def inquiry_queue(*, status: str, location_id: int | None = None) -> QuerySet[ConsultationRequest]:
     """New and held requests oldest first (the person who has waited longest is next);
-    handled ones most recently handled first."""
-    queryset = ConsultationRequest.objects.filter(status=status)
+    handled ones most recently handled first. ``location_id``: in a chain, the location
+    worked in (its requests only); None, every request."""
+    queryset = _for_location(location_id).filter(status=status)
     if status in (Status.NEW, Status.HELD):
         # Nobody has handled them: no patient or member of staff to show beside them. The
         # mobile comes as stored (E.164, ``stored_mobile``): parsing each row's number into a
@@ -251,12 +292,12 @@ def inquiry_queue(*, status: str) -> QuerySet[ConsultationRequest]:
     return queryset.select_related("patient", "handled_by").order_by("-handled_at", "-id")
 
 
-def inquiry_status_counts() -> dict[str, int]:
+def inquiry_status_counts(*, location_id: int | None = None) -> dict[str, int]:
     """How many inquiries are in each status, in one query (grouped by status, from the
-    ``inquiry_queue`` index alone)."""
+    ``inquiry_queue`` index alone with one clinic)."""
     counts = dict.fromkeys(Status.values, 0)
     counts.update(
-        ConsultationRequest.objects.values_list("status").annotate(Count("status")).order_by()
+        _for_location(location_id).values_list("status").annotate(Count("status")).order_by()
     )
     return counts
 

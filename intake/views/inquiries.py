@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from clinic.audit import record_access
 from clinic.client_address import client_ip
+from clinic.locations import current_location_id
 from clinic.roles import FRONT_DESK, public_view, role_required
 
 from ..forms import ConsultationRequestForm, InquiryCloseForm, PatientForm, PatientRegistrationForm
@@ -50,19 +51,29 @@ def _request_page(request, form, *, notice: str = "", status: int = 200):
 @public_view
 @require_http_methods(["GET", "POST"])
 def consultation_request(request):
+    # A chain of several locations asks which one; one clinic asks nothing (and reads nothing).
+    locations = services.inquiry_locations()
     if request.method == "GET":
-        form = ConsultationRequestForm(initial={"form_stamp": services.inquiry_form_stamp()})
+        form = ConsultationRequestForm(
+            initial={"form_stamp": services.inquiry_form_stamp()}, locations=locations
+        )
         return _request_page(request, form)
-    form = ConsultationRequestForm(request.POST)
+    form = ConsultationRequestForm(request.POST, locations=locations)
     if not form.is_valid():
         return _request_page(request, form, status=400)
     try:
-        services.inquiry_submit(details=form.inquiry_details(), client_ip=client_ip(request))
+        services.inquiry_submit(
+            details=form.inquiry_details(),
+            client_ip=client_ip(request),
+            location=form.chosen_location(),
+        )
     except services.InquiryFormExpired:
         # A person who left the page open overnight: everything they typed, a fresh stamp.
         data = request.POST.copy()
         data["form_stamp"] = services.inquiry_form_stamp()
-        return _request_page(request, ConsultationRequestForm(data), notice="expired")
+        return _request_page(
+            request, ConsultationRequestForm(data, locations=locations), notice="expired"
+        )
     except services.InquiryRateLimited:
         return _request_page(request, form, notice="rate_limited", status=429)
     except ValidationError as error:
@@ -89,8 +100,12 @@ def inquiry_list(request):
     # Held requests have no tab of their own: they are listed apart on the new ones' page.
     if status not in Status.values or status == Status.HELD:
         status = Status.NEW
-    counts = services.inquiry_status_counts()
-    paginator = Paginator(services.inquiry_queue(status=status), QUEUE_PAGE_SIZE)
+    # In a chain, the requests for the location worked in; with one clinic, every request.
+    location_id = current_location_id(request)
+    counts = services.inquiry_status_counts(location_id=location_id)
+    paginator = Paginator(
+        services.inquiry_queue(status=status, location_id=location_id), QUEUE_PAGE_SIZE
+    )
     # The tab's count is known already: spare the paginator its COUNT query.
     paginator.count = counts[status]
     page = paginator.get_page(request.GET.get("page"))
@@ -104,7 +119,9 @@ def inquiry_list(request):
     ]
     held = []
     if status == Status.NEW and counts[Status.HELD]:
-        held = list(services.inquiry_queue(status=Status.HELD)[:HELD_SHOWN])
+        held = list(
+            services.inquiry_queue(status=Status.HELD, location_id=location_id)[:HELD_SHOWN]
+        )
     return render(
         request,
         "intake/inquiries/list.html",
@@ -119,10 +136,14 @@ def inquiry_list(request):
     )
 
 
-def _inquiry_or_404(pk: int) -> ConsultationRequest:
-    return get_object_or_404(
-        ConsultationRequest.objects.select_related("patient", "handled_by", "released_by"), pk=pk
-    )
+def _inquiry_or_404(request, pk: int) -> ConsultationRequest:
+    """The inquiry; in a chain, only one for the location worked in (another's answers 404,
+    as it is not in this location's queue)."""
+    inquiries = ConsultationRequest.objects.select_related("patient", "handled_by", "released_by")
+    location_id = current_location_id(request)
+    if location_id is not None:
+        inquiries = inquiries.filter(location_id=location_id)
+    return get_object_or_404(inquiries, pk=pk)
 
 
 def _detail_page(request, inquiry, close_form, *, status: int = 200):
@@ -147,13 +168,13 @@ def _refuse_handled(request, error: services.InquiryNotNew | services.InquiryNot
 @role_required(FRONT_DESK)
 @require_GET
 def inquiry_detail(request, pk: int):
-    return _detail_page(request, _inquiry_or_404(pk), InquiryCloseForm())
+    return _detail_page(request, _inquiry_or_404(request, pk), InquiryCloseForm())
 
 
 @role_required(FRONT_DESK)
 @require_POST
 def inquiry_close(request, pk: int):
-    inquiry = _inquiry_or_404(pk)
+    inquiry = _inquiry_or_404(request, pk)
     form = InquiryCloseForm(request.POST)
     if not form.is_valid():
         return _detail_page(request, inquiry, form, status=400)
@@ -173,7 +194,7 @@ def inquiry_close(request, pk: int):
 @role_required(FRONT_DESK)
 @require_POST
 def inquiry_release(request, pk: int):
-    inquiry = _inquiry_or_404(pk)
+    inquiry = _inquiry_or_404(request, pk)
     try:
         services.inquiry_release(inquiry=inquiry, user=request.user)
     except services.InquiryNotHeld as error:
@@ -185,7 +206,7 @@ def inquiry_release(request, pk: int):
 @role_required(FRONT_DESK)
 @require_POST
 def inquiry_discard(request, pk: int):
-    inquiry = _inquiry_or_404(pk)
+    inquiry = _inquiry_or_404(request, pk)
     try:
         services.inquiry_discard_as_spam(inquiry=inquiry, user=request.user)
     except services.InquiryNotHeld as error:
@@ -198,7 +219,7 @@ def inquiry_discard(request, pk: int):
 @require_http_methods(["GET", "POST"])
 def inquiry_register_patient(request, pk: int):
     """The patient registration form, started from what the inquiry says."""
-    inquiry = _inquiry_or_404(pk)
+    inquiry = _inquiry_or_404(request, pk)
     if inquiry.status != Status.NEW:
         return _refuse_handled(request, services.InquiryNotNew(inquiry))
     if request.method == "GET":
@@ -238,7 +259,7 @@ def inquiry_register_patient(request, pk: int):
 @require_POST
 def inquiry_link_patient(request, pk: int):
     """The inquiry is from someone already registered: link it to their record."""
-    inquiry = _inquiry_or_404(pk)
+    inquiry = _inquiry_or_404(request, pk)
     patient_id = request.POST.get("patient", "")
     if not patient_id.isdigit():
         raise Http404
