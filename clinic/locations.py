@@ -48,7 +48,7 @@ def default_location() -> Location:
             opening_hours=settings.CLINIC_OPENING_HOURS,
             dea_registration=settings.CLINIC_DEA_REGISTRATION,
             rems_setting_number=settings.CLINIC_REMS_SETTING_NUMBER,
-            sender_name=settings.CLINIC_NAME,
+            sender_name=settings.CLINIC_MESSAGE_NAME,
         )
     return location
 

@@ -30,7 +30,8 @@ class Location(models.Model):
     rems_setting_number = models.CharField(
         "esketamine REMS healthcare setting number", max_length=30, blank=True
     )
-    # The name patients see on this location's messages.
+    # The name patients see on this location's messages: neutral, naming no treatment (a text
+    # is read on a lock screen), like CLINIC_MESSAGE_NAME, which a blank one falls back to.
     sender_name = models.CharField(max_length=100, blank=True)
     active = models.BooleanField(default=True)
     display_order = models.PositiveSmallIntegerField(default=0)

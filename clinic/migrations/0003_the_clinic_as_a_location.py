@@ -21,7 +21,7 @@ def make_location(apps, schema_editor):
         opening_hours=settings.CLINIC_OPENING_HOURS,
         dea_registration=settings.CLINIC_DEA_REGISTRATION,
         rems_setting_number=settings.CLINIC_REMS_SETTING_NUMBER,
-        sender_name=settings.CLINIC_NAME,
+        sender_name=settings.CLINIC_MESSAGE_NAME,
     )
     StaffLocation.objects.bulk_create(
         StaffLocation(user=user, location=location)

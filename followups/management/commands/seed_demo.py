@@ -359,7 +359,7 @@ EL_PASO_DETAILS = {
     "opening_hours": dict.fromkeys(("mon", "tue", "wed", "thu", "fri"), "09:00-17:00"),
     "dea_registration": "FE5432101",  # its own registration (a valid check digit)
     "rems_setting_number": "HCS-0000915",
-    "sender_name": "Lone Star Ketamine Clinic El Paso",
+    "sender_name": "Lone Star Wellness El Paso",
     "display_order": 1,
 }
 EL_PASO_CHAIRS = [
