@@ -9,11 +9,38 @@ pages: an access entry for each record a page shows, list or change page.
 
 Searches over patients are POSTed and kept in the session under a random key, so the list's
 URL, the browser's history and the access logs carry the key, never a name or an MRN.
+
+In a chain of clinics, every patient-data table shows the rows of the patients the member of
+staff may see (their locations' patients; every one for chain-wide staff), and the change page
+of any other answers 404 as the app's pages do. The rule is intake's (``intake.access``): this
+module sits below intake, so intake registers it here when it starts.
 """
+
+from collections.abc import Callable
+
+from django.db.models import QuerySet
+from django.http import Http404, HttpRequest
 
 from .admin import LargeTableAdmin
 from .admin_search import SavedSearchMixin
 from .audit import record_access, record_accesses
+from .locations import chain_enabled
+
+# Rows (of any patient-data table) cut to the patients the request may see.
+PatientScope = Callable[[HttpRequest, QuerySet], QuerySet]
+_patient_scope: list[PatientScope] = []
+
+
+def register_patient_scope(scope: PatientScope) -> None:
+    """Set (or replace: ``ready()`` may run more than once) the location rule."""
+    _patient_scope[:] = [scope]
+
+
+def patient_rows_visible(request: HttpRequest, rows: QuerySet) -> QuerySet:
+    if _patient_scope:
+        return _patient_scope[0](request, rows)
+    # A chain without its rule registered shows nothing rather than every location's patients.
+    return rows.none() if chain_enabled() else rows
 
 
 class SavedSearchAdmin(SavedSearchMixin, LargeTableAdmin):
@@ -46,6 +73,17 @@ class PatientDataAdmin(SavedSearchAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return self._shown_to(request) and super().has_delete_permission(request, obj)
+
+    def get_queryset(self, request):
+        return patient_rows_visible(request, super().get_queryset(request))
+
+    def get_object(self, request, object_id, from_field=None):
+        record = super().get_object(request, object_id, from_field)
+        if record is None and chain_enabled():
+            # Not the admin's "perhaps it was deleted?" redirect: a patient of another location
+            # is no different from one who does not exist.
+            raise Http404
+        return record
 
     def changelist_view(self, request, extra_context=None):
         response = super().changelist_view(request, extra_context)

@@ -9,9 +9,10 @@ class IntakeConfig(AppConfig):
         # Imported in ready(): these modules use the models, not loaded when this one is.
         from auditlog.registry import auditlog
 
-        from . import home_panels, models
+        from . import access, home_panels, models
 
         home_panels.register()
+        access.register()
 
         for model in (
             models.Patient,

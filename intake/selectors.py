@@ -17,6 +17,7 @@ from phonenumbers import NumberParseException
 
 from clinic.dates import day
 
+from .access import LocationIds, scope_patients
 from .models import (
     MRN_PREFIX,
     ClinicalAlert,
@@ -58,9 +59,11 @@ def _as_phone(text: str) -> PhoneNumber | None:
     return number if number.is_valid() else None
 
 
-def recent_patients(*, limit: int) -> QuerySet[Patient]:
-    """The latest registered, newest first (``patient_rows`` reads the columns a list shows)."""
-    return Patient.objects.order_by("-created_at", "-id")[:limit]
+def recent_patients(*, limit: int, location_ids: LocationIds = None) -> QuerySet[Patient]:
+    """The latest registered, newest first (``patient_rows`` reads the columns a list shows);
+    in a chain, of the patients seen at ``location_ids`` (``intake.access``)."""
+    patients = scope_patients(Patient.objects.all(), location_ids)
+    return patients.order_by("-created_at", "-id")[:limit]
 
 
 NAME_PARTS = ("legal_last_name", "legal_first_name", "preferred_name")
@@ -98,15 +101,17 @@ def _criteria(query: str) -> Q | list[str] | None:
     return _name_words(text)
 
 
-def patient_search(*, query: str) -> QuerySet[Patient]:
+def patient_search(*, query: str, location_ids: LocationIds = None) -> QuerySet[Patient]:
     """Find patients by name, MRN, date of birth (YYYY-MM-DD or MM/DD/YYYY) or phone number:
-    every patient who matches, in no order (``patient_search_page`` gives a page in order)."""
+    every patient who matches, in no order (``patient_search_page`` gives a page in order);
+    in a chain, among the patients seen at ``location_ids`` (``intake.access``)."""
     criteria = _criteria(query)
     if criteria is None:
         return Patient.objects.none()
+    patients = scope_patients(Patient.objects.all(), location_ids)
     if isinstance(criteria, Q):
-        return Patient.objects.filter(criteria)
-    return Patient.objects.filter(reduce(and_, map(_starts_a_name, criteria)))
+        return patients.filter(criteria)
+    return patients.filter(reduce(and_, map(_starts_a_name, criteria)))
 
 
 def _code_point_collation(vendor: str) -> str:
@@ -190,7 +195,7 @@ def _name_search_sql(vendor: str, words: int) -> str:
     return "\nUNION\n".join(branches) + "\nORDER BY last_key, first_key, id\nLIMIT %(limit)s"
 
 
-def patient_search_page(*, query: str, limit: int) -> list[tuple]:
+def patient_search_page(*, query: str, limit: int, location_ids: LocationIds = None) -> list[tuple]:
     """The first ``limit`` patients ``patient_search`` finds, in name order (``name_sort_key``),
     as the values ``patient_rows`` makes rows of.
 
@@ -200,10 +205,14 @@ def patient_search_page(*, query: str, limit: int) -> list[tuple]:
     ``limit`` of a name part it matches. At 100,000 patients, "Ma" (6,154 matches) took 12 ms
     in PostgreSQL read and sorted whole, and 0.4 ms this way. The statement is written out
     (``_name_search_sql``): built with the ORM, its three parts cost 2 ms to compile. It is
-    not prepared on the server, whose generic plan would not see each search's prefix."""
+    not prepared on the server, whose generic plan would not see each search's prefix.
+
+    In a chain (``location_ids`` not None) a member of staff searches among the patients of
+    their locations (``intake.access``): the ORM's statement, with the location rule in it."""
     criteria = _criteria(query)
-    if not isinstance(criteria, list):
-        return list(_in_name_order(patient_search(query=query))[:limit])
+    if not isinstance(criteria, list) or location_ids is not None:
+        found = patient_search(query=query, location_ids=location_ids)
+        return list(_in_name_order(found)[:limit])
     # The longest word narrows each part's scan the most; the others filter what it reads.
     words = sorted(criteria, key=len, reverse=True)
     params = {
@@ -286,13 +295,15 @@ def patient_likely_duplicates(
     return list(queryset.order_by("legal_last_name", "legal_first_name")[:10])
 
 
-def patient_record(*, pk: int) -> Patient | None:
+def patient_record(*, pk: int, location_ids: LocationIds = None) -> Patient | None:
     """The patient, with ``created_by`` holding the registering user's names (the rest of
-    that user loads on access), or None. One query (``get()``: ``first()`` would order by
-    name, which costs more to build than the query costs to run)."""
+    that user loads on access), or None (also for a patient not seen at ``location_ids``, in a
+    chain). One query (``get()``: ``first()`` would order by name, which costs more to build
+    than the query costs to run)."""
     try:
         return (
-            Patient.objects.select_related("created_by")
+            scope_patients(Patient.objects.all(), location_ids)
+            .select_related("created_by")
             .only(
                 *(field.name for field in Patient._meta.concrete_fields),
                 "created_by__username",
@@ -308,12 +319,13 @@ def patient_record(*, pk: int) -> Patient | None:
 HEADING_FIELDS = ("id", "legal_first_name", "legal_last_name", "preferred_name", "mrn")
 
 
-def patient_heading(*, pk: int) -> Patient | None:
+def patient_heading(*, pk: int, location_ids: LocationIds = None) -> Patient | None:
     """The patient with only what a page about their record shows of them and writes in the
     audit trail: names and MRN (``str()``, ``full_name``, ``display_name``). Any other field
-    would cost a query of its own. One query, or None."""
+    would cost a query of its own. One query, or None (also for a patient not seen at
+    ``location_ids``, in a chain: ``intake.access``)."""
     try:
-        return Patient.objects.only(*HEADING_FIELDS).get(pk=pk)
+        return scope_patients(Patient.objects.all(), location_ids).only(*HEADING_FIELDS).get(pk=pk)
     except Patient.DoesNotExist:
         return None
 

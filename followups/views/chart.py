@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET
 
 from clinic.audit import record_access
 from clinic.roles import CLINICIAN, role_required
+from intake.access import patient_scope
 from intake.selectors import patient_heading
 
 from ..chart import page, timeline
@@ -21,7 +22,7 @@ from ..chart import page, timeline
 @require_GET
 def patient_chart(request, pk: int):
     # One query: when treatment started comes from the sessions the chart reads anyway.
-    patient = patient_heading(pk=pk)
+    patient = patient_heading(pk=pk, location_ids=patient_scope(request))
     if patient is None:
         raise Http404
     record_access(request, patient)

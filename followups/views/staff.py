@@ -19,7 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from clinic.audit import record_access
 from clinic.roles import CLINICIAN, FRONT_DESK, has_role, role_required
 from clinic.show_more import more_label, shown_query, shown_sizes
-from intake.models import Patient
+from intake.access import patient_visible, visible_patients
 from intake.scoring import ANSWER_CHOICES, GAD7_ITEMS, PHQ9_ITEMS
 from treatments.models import StaffTask
 
@@ -139,7 +139,7 @@ def worklist(request):
 @require_POST
 def task_done(request, pk: int):
     task = selectors.followup_task(pk=pk, roles=task_roles_of(request.user))
-    if task is None:
+    if task is None or not patient_visible(request, task.patient_id):
         raise Http404
     form = TaskDoneForm(request.POST, prefix=f"task-{task.pk}")
     if form.is_valid():
@@ -166,7 +166,7 @@ def call_log(request, pk: int):
     """Log a phone call for a task: reaching the patient closes it, anything else keeps it open
     with the call listed."""
     task = selectors.followup_task(pk=pk, roles=task_roles_of(request.user))
-    if task is None:
+    if task is None or not patient_visible(request, task.patient_id):
         raise Http404
     form = FollowUpCallForm(request.POST or None)
     status = 200
@@ -278,7 +278,7 @@ def _render_survey(request, survey: Survey, form: SurveyReviewForm, *, status: i
 @require_http_methods(["GET", "POST"])
 def survey_detail(request, pk: int):
     survey = selectors.survey_for_review(pk=pk)
-    if survey is None:
+    if survey is None or not patient_visible(request, survey.patient_id):
         raise Http404
     form = SurveyReviewForm(request.POST or None, escalated=survey.escalated)
     if request.method != "POST":
@@ -303,7 +303,7 @@ def survey_detail(request, pk: int):
 @role_required(FRONT_DESK, CLINICIAN)
 @require_GET
 def communication_log(request, pk: int):
-    patient = get_object_or_404(Patient, pk=pk)
+    patient = get_object_or_404(visible_patients(request), pk=pk)
     record_access(request, patient)
     clinician = has_role(request.user, [CLINICIAN])
     surveys = (
@@ -330,6 +330,8 @@ def communication_log(request, pk: int):
 def send_again(request, pk: int):
     entry = selectors.outbox_entry(pk=pk)
     if entry is None or entry.purpose == OutboxEntry.Purpose.TASK:
+        raise Http404
+    if not patient_visible(request, entry.patient_id):
         raise Http404
     if outbox_services.outbox_send_again(entry=entry, user=request.user):
         messages.success(request, f"{entry.description}: it will be sent again shortly.")

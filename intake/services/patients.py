@@ -7,6 +7,9 @@ from decimal import Decimal
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from clinic.locations import default_location
+from clinic.models import Location
+
 from ..models import Patient, PatientMeasurement
 from ..selectors import patient_likely_duplicates
 
@@ -92,6 +95,7 @@ def patient_register(
     *,
     created_by,
     details: dict,
+    home_location: Location | None = None,
     weight_kg: Decimal | None = None,
     height_cm: Decimal | None = None,
     allow_duplicate: bool = False,
@@ -99,6 +103,10 @@ def patient_register(
     consents_given_before: dict[str, ConsentGiven] | None = None,
 ) -> Patient:
     """Create a patient. Unless ``allow_duplicate``, refuse when a likely duplicate exists.
+
+    The patient's home location is ``home_location`` (where they registered: the location the
+    registering member of staff works in, or the one a consultation request came from), else
+    the installation's first.
 
     Each consent ticked is recorded as given now through ``consent_source``, unless
     ``consents_given_before`` says the person gave it earlier (a consultation request)."""
@@ -115,10 +123,12 @@ def patient_register(
         )
         if candidates:
             raise PossibleDuplicate(candidates)
+    if home_location is None:
+        home_location = default_location()
     for attempt in range(5):
         try:
             with transaction.atomic():
-                patient = Patient(created_by=created_by, **details)
+                patient = Patient(created_by=created_by, home_location=home_location, **details)
                 ticked = [name for name in CONSENT_PROVENANCE if getattr(patient, name)]
                 _record_consent_changes(
                     patient, ticked, source=consent_source, given_before=consents_given_before

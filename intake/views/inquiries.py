@@ -19,8 +19,9 @@ from clinic.client_address import client_ip
 from clinic.locations import current_location_id
 from clinic.roles import FRONT_DESK, public_view, role_required
 
+from ..access import visible_patients
 from ..forms import ConsultationRequestForm, InquiryCloseForm, PatientForm, PatientRegistrationForm
-from ..models import ConsultationRequest, Patient
+from ..models import ConsultationRequest
 from ..selectors import national_phone
 from ..services import inquiries as services
 from ..services.patients import PossibleDuplicate, age_on
@@ -263,7 +264,7 @@ def inquiry_link_patient(request, pk: int):
     patient_id = request.POST.get("patient", "")
     if not patient_id.isdigit():
         raise Http404
-    patient = get_object_or_404(Patient, pk=patient_id)
+    patient = get_object_or_404(visible_patients(request), pk=patient_id)
     try:
         services.inquiry_convert(inquiry=inquiry, patient=patient, user=request.user)
     except services.InquiryNotNew as error:

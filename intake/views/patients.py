@@ -7,9 +7,11 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from clinic.audit import record_access
+from clinic.locations import working_location
 from clinic.roles import CLINICIAN, FRONT_DESK, role_required
 
 from .. import patient_panels, selectors
+from ..access import patient_scope, visible_patients
 from ..forms import MeasurementForm, PatientForm, PatientRegistrationForm, PatientSearchForm
 from ..models import Patient
 from ..services import patients as services
@@ -28,11 +30,15 @@ def patient_list(request):
         searched = True
         rows = selectors.patient_rows(
             selectors.patient_search_page(
-                query=form.cleaned_data["q"], limit=selectors.SEARCH_RESULT_LIMIT + 1
+                query=form.cleaned_data["q"],
+                limit=selectors.SEARCH_RESULT_LIMIT + 1,
+                location_ids=patient_scope(request),
             )
         )
     else:
-        recent = selectors.recent_patients(limit=RECENT_PATIENTS)
+        recent = selectors.recent_patients(
+            limit=RECENT_PATIENTS, location_ids=patient_scope(request)
+        )
         rows = selectors.patient_rows(selectors.row_values(recent))
     truncated = searched and len(rows) > selectors.SEARCH_RESULT_LIMIT
     return render(
@@ -59,6 +65,7 @@ def patient_register(request):
             patient = services.patient_register(
                 created_by=request.user,
                 details=details,
+                home_location=working_location(request),
                 allow_duplicate=form.cleaned_data["confirm_new_patient"],
                 **form.measurement_kwargs(),
             )
@@ -73,11 +80,11 @@ def patient_register(request):
 @role_required(FRONT_DESK, CLINICIAN)
 @require_http_methods(["GET"])
 def patient_detail(request, pk: int):
-    return _patient_page(request, _patient_or_404(pk), MeasurementForm())
+    return _patient_page(request, _patient_or_404(request, pk), MeasurementForm())
 
 
-def _patient_or_404(pk: int) -> Patient:
-    patient = selectors.patient_record(pk=pk)
+def _patient_or_404(request, pk: int) -> Patient:
+    patient = selectors.patient_record(pk=pk, location_ids=patient_scope(request))
     if patient is None:
         raise Http404
     return patient
@@ -105,7 +112,7 @@ def _patient_page(request, patient: Patient, measurement_form, *, status: int = 
 @role_required(FRONT_DESK, CLINICIAN)
 @require_http_methods(["GET", "POST"])
 def patient_edit(request, pk: int):
-    patient = get_object_or_404(Patient, pk=pk)
+    patient = get_object_or_404(visible_patients(request), pk=pk)
     # The form fills in a copy: the page keeps showing the stored record until it is saved,
     # and the service compares the typed values against what is stored.
     form = PatientForm(request.POST or None, instance=copy.copy(patient))
@@ -124,7 +131,7 @@ def patient_edit(request, pk: int):
 @role_required(FRONT_DESK, CLINICIAN)
 @require_http_methods(["POST"])
 def measurement_add(request, pk: int):
-    patient = _patient_or_404(pk)
+    patient = _patient_or_404(request, pk)
     form = MeasurementForm(request.POST)
     if form.is_valid():
         services.patient_record_measurement(

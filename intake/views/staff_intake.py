@@ -19,6 +19,7 @@ from clinic.roles import CLINICIAN, FRONT_DESK, has_role, role_required
 from clinic.show_more import ShownRows, shown_query, shown_sizes
 
 from .. import patient_panels, scoring, selectors
+from ..access import patient_visible, scope_rows, visible_patients
 from ..forms import AlertAcknowledgeForm, IntakeAmendmentForm, IntakeLinkForm
 from ..models import ClinicalAlert, Intake, IntakeLink, Patient
 from ..questionnaire import STEP_BY_SLUG
@@ -142,7 +143,7 @@ def _link_on_screen(request, *, issued, patient: Patient, back: str) -> HttpResp
 @role_required(FRONT_DESK, CLINICIAN)
 @require_POST
 def intake_link_send(request, pk: int):
-    patient = get_object_or_404(Patient, pk=pk)
+    patient = get_object_or_404(visible_patients(request), pk=pk)
     back = reverse("intake:patient_detail", args=[pk])
     form = IntakeLinkForm(request.POST, patient=patient)
     if not form.is_valid():
@@ -156,7 +157,7 @@ def intake_link_send(request, pk: int):
 @require_POST
 def intake_link_resend(request, pk: int):
     """A new link by the same way as the last one (or as chosen); the old links stop working."""
-    intake = get_object_or_404(Intake.objects.select_related("patient"), pk=pk)
+    intake = get_object_or_404(scope_rows(request, Intake.objects.select_related("patient")), pk=pk)
     back = _back(request, reverse("intake:intake_queue"))
     if intake.is_submitted:
         messages.error(request, "This intake has been submitted: there is no link to resend.")
@@ -172,7 +173,7 @@ def intake_link_resend(request, pk: int):
 @require_POST
 def intake_link_revoke(request, pk: int):
     """Stop the intake's links working, after a confirmation page. Answers so far are kept."""
-    intake = get_object_or_404(Intake.objects.select_related("patient"), pk=pk)
+    intake = get_object_or_404(scope_rows(request, Intake.objects.select_related("patient")), pk=pk)
     back = _back(request, reverse("intake:intake_queue"))
     if intake.is_submitted:
         messages.error(request, "This intake has been submitted: there is no link to revoke.")
@@ -283,7 +284,7 @@ def _sections_with_amendments(intake: Intake) -> list[dict]:
 @require_GET
 def intake_detail(request, pk: int):
     intake = selectors.intake_for_review(pk=pk)
-    if intake is None:
+    if intake is None or not patient_visible(request, intake.patient_id):
         raise Http404
     record_access(request, intake)
     context = {
@@ -321,7 +322,7 @@ def intake_detail(request, pk: int):
 @require_http_methods(["GET", "POST"])
 def intake_amend(request, pk: int):
     """Correct one answer of a submitted intake, with a reason; the original is kept."""
-    intake = get_object_or_404(Intake.objects.select_related("patient"), pk=pk)
+    intake = get_object_or_404(scope_rows(request, Intake.objects.select_related("patient")), pk=pk)
     detail = reverse("intake:intake_detail", args=[pk])
     if not intake.is_submitted:
         messages.error(request, "Only a submitted intake can be amended.")
@@ -427,7 +428,9 @@ def alert_list(request):
 def alert_acknowledge(request, pk: int):
     """Acknowledge from the alert list, or from the page that asked for it (``next``: a
     screening waiting to be approved), which the clinician is then brought back to."""
-    alert = get_object_or_404(ClinicalAlert.objects.select_related("patient"), pk=pk)
+    alert = get_object_or_404(
+        scope_rows(request, ClinicalAlert.objects.select_related("patient")), pk=pk
+    )
     form = AlertAcknowledgeForm(request.POST, prefix=f"alert-{alert.pk}")
     list_url = _alert_list_url(shown_sizes(request.GET, ALERT_SECTIONS))
     back = _back(request, list_url)

@@ -17,7 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from clinic.audit import record_access
 from clinic.roles import CLINICIAN, FRONT_DESK, has_role, role_required
-from intake.models import Patient
+from intake.access import patient_visible, visible_patients
 
 from ..forms_plans import AmendForm, AsOfForm, PlanForm, StopForm
 from ..models import PlanVersion, TreatmentPlan
@@ -37,9 +37,9 @@ def _schedule(version: PlanVersion | None) -> dict | None:
     }
 
 
-def _plan_or_404(pk: int) -> TreatmentPlan:
+def _plan_or_404(request, pk: int) -> TreatmentPlan:
     plan = selectors.plan_for_page(pk=pk)
-    if plan is None:
+    if plan is None or not patient_visible(request, plan.patient_id):
         raise Http404
     return plan
 
@@ -50,7 +50,7 @@ def _plan_or_404(pk: int) -> TreatmentPlan:
 @role_required(CLINICIAN, FRONT_DESK)
 @require_GET
 def plan_list(request, pk: int):
-    patient = get_object_or_404(Patient, pk=pk)
+    patient = get_object_or_404(visible_patients(request), pk=pk)
     record_access(request, patient)
     plans = selectors.patient_plans(patient=patient)
     for plan in plans:
@@ -70,7 +70,7 @@ def plan_list(request, pk: int):
 @role_required(CLINICIAN)
 @require_http_methods(["GET", "POST"])
 def plan_new(request, pk: int):
-    patient = get_object_or_404(Patient, pk=pk)
+    patient = get_object_or_404(visible_patients(request), pk=pk)
     if request.method == "POST":
         form = PlanForm(request.POST)
         if form.is_valid():
@@ -157,11 +157,11 @@ def _render_plan(
 @role_required(CLINICIAN, FRONT_DESK)
 @require_GET
 def plan_detail(request, pk: int):
-    return _render_plan(request, _plan_or_404(pk))
+    return _render_plan(request, _plan_or_404(request, pk))
 
 
 def _status_action(request, pk: int, action, done: str):
-    plan = _plan_or_404(pk)
+    plan = _plan_or_404(request, pk)
     try:
         action(plan=plan, user=request.user)
     except ValidationError as error:
@@ -186,7 +186,7 @@ def plan_complete(request, pk: int):
 @role_required(CLINICIAN)
 @require_POST
 def plan_stop(request, pk: int):
-    plan = _plan_or_404(pk)
+    plan = _plan_or_404(request, pk)
     form = StopForm(request.POST)
     if form.is_valid():
         try:
@@ -218,7 +218,7 @@ def _version_initial(version: PlanVersion) -> dict:
 @require_http_methods(["GET", "POST"])
 def plan_edit(request, pk: int):
     """Edit a draft plan: version 1 is rewritten (an active plan is amended instead)."""
-    plan = _plan_or_404(pk)
+    plan = _plan_or_404(request, pk)
     if plan.status != TreatmentPlan.Status.DRAFT:
         messages.error(request, "Only a draft plan can be edited; an active plan is amended.")
         return redirect("treatments:plan_detail", pk=plan.pk)
@@ -248,7 +248,7 @@ def plan_edit(request, pk: int):
 @role_required(CLINICIAN)
 @require_http_methods(["GET", "POST"])
 def plan_amend(request, pk: int):
-    plan = _plan_or_404(pk)
+    plan = _plan_or_404(request, pk)
     if plan.status != TreatmentPlan.Status.ACTIVE:
         messages.error(request, "Only an active plan is amended.")
         return redirect("treatments:plan_detail", pk=plan.pk)

@@ -17,6 +17,7 @@ from clinic.audit import record_access
 from clinic.roles import CLINIC_ADMIN, CLINICIAN, FRONT_DESK, has_role, role_required
 from clinic.show_more import ShownRows, shown_query, shown_sizes
 from intake import selectors as intake_selectors
+from intake.access import patient_visible, scope_rows
 from intake.scoring import ANSWER_CHOICES
 
 from .. import limits
@@ -163,9 +164,9 @@ def _render_screening(
     )
 
 
-def _screening_or_404(pk: int) -> Screening:
+def _screening_or_404(request, pk: int) -> Screening:
     screening = selectors.screening_for_review(pk=pk)
-    if screening is None:
+    if screening is None or not patient_visible(request, screening.patient_id):
         raise Http404
     return screening
 
@@ -173,14 +174,14 @@ def _screening_or_404(pk: int) -> Screening:
 @role_required(CLINICIAN)
 @require_GET
 def screening_detail(request, pk: int):
-    return _render_screening(request, _screening_or_404(pk))
+    return _render_screening(request, _screening_or_404(request, pk))
 
 
 @role_required(CLINICIAN)
 @require_POST
 def screening_record_findings(request, pk: int):
     """Record the assessment's findings: the patient is screened again with them."""
-    screening = _screening_or_404(pk)
+    screening = _screening_or_404(request, pk)
     if not screening.is_current or hasattr(screening, "determination"):
         # A stale page: the screening was signed or replaced since it was opened.
         messages.error(
@@ -229,7 +230,7 @@ def _signed_message(screening: Screening, determination: ScreeningDetermination)
 @require_POST
 def screening_sign(request, pk: int):
     """Sign the clinician's determination. Signed means locked."""
-    screening = _screening_or_404(pk)
+    screening = _screening_or_404(request, pk)
     form = DeterminationForm(request.POST, can_override=screening.result == Result.NOT_A_CANDIDATE)
     if form.is_valid():
         try:
@@ -389,7 +390,9 @@ def task_list(request):
 @require_POST
 def task_done(request, pk: int):
     task = get_object_or_404(
-        StaffTask.objects.select_related("patient"), pk=pk, role__in=task_roles_of(request.user)
+        scope_rows(request, StaffTask.objects.select_related("patient")),
+        pk=pk,
+        role__in=task_roles_of(request.user),
     )
     form = TaskCompleteForm(request.POST, prefix=f"task-{task.pk}")
     if not form.is_valid():
