@@ -7,18 +7,22 @@ from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
+from clinic.models import Location, StaffLocation
 from followups.models import OutboxEntry, Survey, SurveyLink
 from intake.models import Assessment, Intake, IntakeLink, Patient
 from treatments.models import (
     HOLDING_STATUSES,
     Screening,
     StaffTask,
+    TreatmentChair,
     TreatmentPlan,
     TreatmentSession,
 )
 
 BULK = "@bulk.example.org"
 PATIENTS = 60
+BULK_LOCATION = "Bulk clinic"
+ZONES = {"America/Chicago", "America/Denver", "America/New_York", "America/Los_Angeles"}
 
 
 def _overlaps(sessions, key) -> list:
@@ -115,14 +119,61 @@ def test_seed_bulk_makes_a_believable_clinic_in_the_expected_proportions():
 
 
 @pytest.mark.django_db
+def test_seed_bulk_spreads_the_patients_and_chairs_over_locations_in_four_time_zones():
+    out = StringIO()
+    call_command("seed_bulk", patients=PATIENTS, stdout=out)
+
+    # 40 chairs (the least the seed makes): 10 locations of 4, their zones in turn.
+    locations = list(Location.objects.filter(name__startswith=BULK_LOCATION))
+    assert [location.name for location in locations][:2] == ["Bulk clinic 01", "Bulk clinic 02"]
+    assert len(locations) == 10
+    assert {location.time_zone for location in locations} == ZONES
+    assert locations[1].zone.key == "America/Denver"
+    chairs = TreatmentChair.objects.filter(name__startswith="Bulk chair")
+    assert set(Counter(chairs.values_list("location", flat=True)).values()) == {4}
+    assert "40 bulk chairs at 10 locations (4 each)" in out.getvalue()
+
+    # Every patient has a home among them, evenly, and is treated there only.
+    bulk = Patient.objects.filter(email__endswith=BULK)
+    homes = Counter(bulk.values_list("home_location", flat=True))
+    assert set(homes) == {location.pk for location in locations}
+    assert set(homes.values()) == {PATIENTS // 10}
+    sessions = TreatmentSession.objects.filter(patient__in=bulk).select_related(
+        "chair__location", "patient"
+    )
+    assert sessions.exists()
+    for session in sessions:
+        location = session.chair.location
+        assert location.pk == session.patient.home_location_id
+        # Inside the clinic's hours (08:00-18:00) in the location's own zone.
+        starts = timezone.localtime(session.starts_at, location.zone)
+        ends = timezone.localtime(session.ends_at, location.zone)
+        assert starts.hour >= 8 and (ends.hour, ends.minute) <= (18, 0), (location, starts)
+
+    # The demo's staff work at the first bulk location too (with CLINIC_CHAIN=1: pick it).
+    demo_staff = get_user_model().objects.filter(username__in=["frontdesk", "clinician"])
+    for user in demo_staff:
+        assert StaffLocation.objects.filter(user=user, location=locations[0]).exists()
+        assert not StaffLocation.objects.filter(user=user, location=locations[1]).exists()
+
+
+@pytest.mark.django_db
 def test_seed_bulk_refuses_to_run_twice_unless_reset():
     call_command("seed_bulk", patients=6, stdout=StringIO())
     with pytest.raises(CommandError, match="--reset"):
         call_command("seed_bulk", patients=6, stdout=StringIO())
 
-    call_command("seed_bulk", patients=9, reset=True, stdout=StringIO())
+    call_command("seed_bulk", patients=9, reset=True, locations=3, stdout=StringIO())
 
     assert Patient.objects.filter(email__endswith=BULK).count() == 9
+    # The earlier run's locations went with its chairs: 3 now, the 40 chairs over them.
+    locations = Location.objects.filter(name__startswith=BULK_LOCATION)
+    assert locations.count() == 3
+    assert set(
+        Counter(
+            TreatmentChair.objects.filter(location__in=locations).values_list("location", flat=True)
+        ).values()
+    ) == {14}
     assert IntakeLink.objects.count() == Intake.objects.count()
     assert TreatmentPlan.objects.filter(patient__email__endswith=BULK).count() == 3
 

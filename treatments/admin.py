@@ -5,6 +5,7 @@ chairs are the clinic admin's to set up. The controlled-substance ledger is in
 
 from django.contrib import admin
 
+from clinic.locations import default_location
 from intake.admin import ReadOnlyAdmin
 
 from . import admin_ledger  # noqa: F401 - registers the controlled-substance ledger's pages
@@ -89,12 +90,28 @@ class StaffTaskAdmin(ReadOnlyAdmin):
 
 @admin.register(TreatmentChair)
 class TreatmentChairAdmin(admin.ModelAdmin):
-    """Chairs and rooms are the one thing here clinic admins set up."""
+    """Chairs and rooms are the one thing here clinic admins set up: each at a location (its
+    board, hours and time zone) and in a room within it."""
 
-    list_display = ["name", "location", "active", "display_order"]
-    list_filter = ["active"]
-    search_fields = ["name", "location"]
+    fields = ["name", "location", "room", "active", "display_order"]
+    list_display = ["name", "location", "room", "active", "display_order"]
+    list_filter = ["location", "active"]
+    search_fields = ["name", "room", "location__name"]
     list_editable = ["active", "display_order"]
+    list_select_related = ["location"]
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        field = super().formfield_for_foreignkey(db_field, request, **kwargs)
+        if db_field.name == "location":
+            # Null only for chairs made before locations: a new one is placed somewhere.
+            field.required = True
+        return field
+
+    def get_changeform_initial_data(self, request):
+        initial = super().get_changeform_initial_data(request)
+        if "location" not in initial:
+            initial["location"] = default_location().pk
+        return initial
 
     def has_delete_permission(self, request, obj=None):
         return False  # deactivate instead: past sessions refer to it

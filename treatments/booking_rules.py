@@ -28,25 +28,30 @@ SLOT_STEP_MINUTES = 15
 ESKETAMINE_TWICE_WEEKLY_WEEKS = 4
 ESKETAMINE_WEEKLY_UNTIL_WEEK = 8
 ESKETAMINE_SECOND_DAY_OF_WEEK = 3
+# Who the opening hours are of, in a refusal (a chain's location says its name).
+THE_CLINIC = "The clinic"
 
 
 def _hours_text(opens: time, closes: time) -> str:
     return f"{opens:%H:%M}\N{EN DASH}{closes:%H:%M}"
 
 
-def opening_hours_refusal(starts: datetime, ends: datetime, hours: OpeningHours) -> str | None:
-    """Why a session from ``starts`` to ``ends`` (clinic time) cannot be booked, in words, or
-    None when the whole of it falls inside the opening hours of its day."""
+def opening_hours_refusal(
+    starts: datetime, ends: datetime, hours: OpeningHours, *, place: str = THE_CLINIC
+) -> str | None:
+    """Why a session from ``starts`` to ``ends`` (the local time of the ``place`` whose
+    ``hours`` these are) cannot be booked, in words, or None when the whole of it falls inside
+    the opening hours of its day."""
     day = starts.date()
     weekday = day.weekday()
     if weekday not in hours:
         open_days = ", ".join(WEEKDAY_PLURALS[d] for d in sorted(hours)) or "no day"
         return (
-            f"The clinic is closed on {WEEKDAY_PLURALS[weekday]} (it is open on {open_days}); "
+            f"{place} is closed on {WEEKDAY_PLURALS[weekday]} (it is open on {open_days}); "
             f"this session would be on {day:%A %m/%d/%Y}."
         )
     opens, closes = hours[weekday]
-    open_text = f"The clinic is open {_hours_text(opens, closes)} on {WEEKDAY_PLURALS[weekday]}"
+    open_text = f"{place} is open {_hours_text(opens, closes)} on {WEEKDAY_PLURALS[weekday]}"
     if starts.time() < opens:
         return f"{open_text}; this session would start at {starts:%H:%M}."
     closing = datetime.combine(day, closes, tzinfo=starts.tzinfo)

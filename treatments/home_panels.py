@@ -109,7 +109,8 @@ def arrivals_panel(request: HttpRequest) -> dict | None:
     """Front desk: who is still to arrive today (and who is late), and who is checked in."""
     if not has_role(request.user, [FRONT_DESK]):
         return None
-    counts = booking_selectors.arrivals_counts()
+    # A chain: the arrivals at the location the person works in.
+    counts = booking_selectors.arrivals_counts(location=current_location(request))
     board = reverse("treatments:chair_board")
     return {
         "title": "Arrivals",
@@ -148,8 +149,11 @@ def sessions_today_panel(request: HttpRequest) -> dict | None:
     if not has_role(request.user, [FRONT_DESK]):
         return None
     board = reverse("treatments:chair_board")
-    # The location the person last chose on the board (a chain shows one at a time).
-    scope = booking_selectors.chair_scope(preferred=request.session.get(CHAIR_LOCATION_KEY))
+    # A chain: the location the person works in; one clinic with many chairs over several
+    # locations: the one the person last chose on the board.
+    scope = booking_selectors.chair_scope(
+        workplace=current_location(request), preferred=request.session.get(CHAIR_LOCATION_KEY)
+    )
     chairs = booking_selectors.chairs_day(day=timezone.localdate(), scope=scope)
     free = [chair_day for chair_day in chairs if not chair_day.sessions]
     # A clinic's few chairs are each shown, free ones too; a chain's hundreds are not.
@@ -187,7 +191,8 @@ def sessions_today_panel(request: HttpRequest) -> dict | None:
             }
         )
     return {
-        "title": "Today's sessions" + ("" if scope.location is None else f" at {scope.location}"),
+        "title": "Today's sessions"
+        + ("" if scope.location is None else f" at {scope.location.name}"),
         "audience": FRONT_DESK,
         "counts": [{"label": "Booked today", "count": holding, "url": board}],
         "groups": groups,

@@ -8,11 +8,15 @@ that reads it, and the words shown to the clinician quote the same figures.
 from dataclasses import dataclass
 from datetime import time
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 
 from .dosing import Guardrail, Route, guardrails_from_settings
 from .screening_rules import ScreeningLimits
+
+if TYPE_CHECKING:
+    from clinic.models import Location
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
@@ -77,10 +81,15 @@ def _clock(text: str) -> time:
     return time(int(hours), int(minutes))
 
 
-def opening_hours() -> dict[int, tuple[time, time]]:
-    """Opening and closing time by weekday (Monday 0); a day not in the dict is closed."""
+def opening_hours(location: "Location | None" = None) -> dict[int, tuple[time, time]]:
+    """Opening and closing time by weekday (Monday 0); a day not in the dict is closed. The
+    ``location``'s own hours when given and set (a chain's location, read in its time zone),
+    else the clinic's CLINIC_OPENING_HOURS."""
+    spans = (location.opening_hours if location is not None else None) or (
+        settings.CLINIC_OPENING_HOURS
+    )
     hours = {}
-    for day, span in settings.CLINIC_OPENING_HOURS.items():
+    for day, span in spans.items():
         opens, closes = span.split("-")
         hours[WEEKDAYS.index(day.lower()[:3])] = (_clock(opens), _clock(closes))
     return hours

@@ -10,6 +10,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from clinic.models import Location
 from tests.treatments.booking import active_plan, book_session, chair, clinic_time
 from treatments.selectors.booking import ALL_CHAIRS_UP_TO, chair_scope
 from treatments.views.booking import CHAIR_LOCATION_KEY
@@ -20,15 +21,29 @@ BOARD = reverse("treatments:chair_board")
 TUESDAY = "2026-12-01"
 
 
+def place(name: str) -> Location:
+    """A location of the clinic (one clinic: CLINIC_CHAIN off), after the installation's own."""
+    number = int(name.split()[-1]) if name.split()[-1].isdigit() else 0
+    location, _ = Location.objects.get_or_create(
+        name=name, defaults={"time_zone": "America/Chicago", "display_order": 10 + number}
+    )
+    return location
+
+
 def chairs_in(locations: int, per_location: int = 4) -> dict[str, list]:
-    """``per_location`` chairs in each of ``locations`` rooms, in display order."""
+    """``per_location`` chairs in each of ``locations`` locations, in display order."""
     rooms = {}
     for room in range(1, locations + 1):
+        location = place(f"Room {room}")
         rooms[f"Room {room}"] = [
-            chair(f"Room {room} chair {n}", location=f"Room {room}", display_order=room * 10 + n)
+            chair(f"Room {room} chair {n}", location=location, display_order=room * 10 + n)
             for n in range(1, per_location + 1)
         ]
     return rooms
+
+
+def pk_of(name: str) -> str:
+    return str(Location.objects.get(name=name).pk)
 
 
 def fill(by, chairs, *, count: int, day: date = date(2026, 12, 1)) -> None:
@@ -55,7 +70,7 @@ def column_names(response) -> list[str]:
 def test_a_small_clinic_sees_every_chair_and_no_location_select(front_desk):
     # The demo: three chairs, each in its own room.
     for n, room in enumerate(("Willow room", "Cedar room", "Bluebonnet room"), start=1):
-        chair(f"Chair {n}", location=room, display_order=n)
+        chair(f"Chair {n}", location=place(room), display_order=n)
 
     response = front_desk.get(BOARD, {"date": TUESDAY})
 
@@ -87,13 +102,14 @@ def test_the_board_shows_the_first_location_then_the_one_chosen_and_remembers_it
     )
     assert first.text.count("<option ") == 4
 
-    chosen = front_desk.get(BOARD, {"date": TUESDAY, "location": "Room 3"})
+    room_3 = pk_of("Room 3")
+    chosen = front_desk.get(BOARD, {"date": TUESDAY, "location": room_3})
     assert column_names(chosen) == [c.name for c in rooms["Room 3"]]
     assert chosen.context["board"].session_count == 1
-    assert '<option value="Room 3" selected>Room 3</option>' in chosen.text
+    assert f'<option value="{room_3}" selected>Room 3</option>' in chosen.text
     # The day links keep the location.
-    assert 'href="?date=2026-12-02&amp;location=Room+3"' in chosen.text
-    assert front_desk.session[CHAIR_LOCATION_KEY] == "Room 3"
+    assert f'href="?date=2026-12-02&amp;location={room_3}"' in chosen.text
+    assert front_desk.session[CHAIR_LOCATION_KEY] == int(room_3)
 
     # The next day, without asking: the location chosen last.
     later = front_desk.get(BOARD, {"date": "2026-12-02"})
@@ -103,7 +119,8 @@ def test_the_board_shows_the_first_location_then_the_one_chosen_and_remembers_it
 def test_a_location_no_chair_has_is_not_kept(front_desk):
     rooms = chairs_in(4)
 
-    response = front_desk.get(BOARD, {"date": TUESDAY, "location": "Nowhere"})
+    nowhere = place("Nowhere")  # a location without chairs
+    response = front_desk.get(BOARD, {"date": TUESDAY, "location": str(nowhere.pk)})
 
     assert column_names(response) == [c.name for c in rooms["Room 1"]]
     assert CHAIR_LOCATION_KEY not in front_desk.session
@@ -118,8 +135,8 @@ def test_a_retired_chair_shows_on_its_locations_board_on_a_day_it_has_a_session(
     retired.active = False
     retired.save(update_fields=["active"])
 
-    tuesday = front_desk.get(BOARD, {"date": TUESDAY, "location": "Room 2"})
-    wednesday = front_desk.get(BOARD, {"date": "2026-12-02", "location": "Room 2"})
+    tuesday = front_desk.get(BOARD, {"date": TUESDAY, "location": pk_of("Room 2")})
+    wednesday = front_desk.get(BOARD, {"date": "2026-12-02", "location": pk_of("Room 2")})
 
     assert retired.name in column_names(tuesday)
     assert "(not in use)" in tuesday.text
@@ -160,7 +177,7 @@ def test_the_series_is_proposed_on_the_chosen_locations_chairs(front_desk, front
     url = reverse("treatments:plan_book", args=[plan.pk])
 
     first = front_desk.get(url)
-    chosen = front_desk.get(url, {"location": "Room 2"})
+    chosen = front_desk.get(url, {"location": pk_of("Room 2")})
 
     room_1 = [c.name for c in rooms["Room 1"]]
     room_2 = [c.name for c in rooms["Room 2"]]
@@ -173,7 +190,7 @@ def test_the_series_is_proposed_on_the_chosen_locations_chairs(front_desk, front
         chosen.text
     )
     # The booking form posts back to the location shown.
-    assert 'method="post" action="?location=Room+2"' in chosen.text
+    assert f'method="post" action="?location={pk_of("Room 2")}"' in chosen.text
 
 
 def test_booking_on_a_location_goes_back_to_it(front_desk, front_desk_user):
@@ -188,10 +205,10 @@ def test_booking_on_a_location_goes_back_to_it(front_desk, front_desk_user):
         "book_row": "1",
     }
 
-    response = front_desk.post(f"{url}?location=Room+2", data)
+    response = front_desk.post(f"{url}?location={pk_of('Room 2')}", data)
 
     assert response.status_code == 302
-    assert response.url == f"{url}?location=Room+2"
+    assert response.url == f"{url}?location={pk_of('Room 2')}"
     assert plan.sessions.get().chair == target
 
 
@@ -221,7 +238,7 @@ def test_rescheduling_offers_the_sessions_own_location_first(front_desk, front_d
     url = reverse("treatments:booking_manage", args=[session.pk])
 
     own = front_desk.get(url)
-    other = front_desk.get(url, {"location": "Room 4"})
+    other = front_desk.get(url, {"location": pk_of("Room 4")})
 
     assert chair_choices(own.context["slot_form"]) == [c.name for c in rooms["Room 3"]]
     # Another location's chairs, the session's own chair first (it keeps it unless changed).
@@ -229,7 +246,7 @@ def test_rescheduling_offers_the_sessions_own_location_first(front_desk, front_d
         rooms["Room 3"][2].name,
         *(c.name for c in rooms["Room 4"]),
     ]
-    assert f"{BOARD}?date=2026-12-01&amp;location=Room+3" in own.text
+    assert f"{BOARD}?date=2026-12-01&amp;location={pk_of('Room 3')}" in own.text
     assert f'action="{url}"' in other.text  # the location select shows this page again
 
 
@@ -239,7 +256,8 @@ def test_a_reschedule_to_another_locations_chair_through_the_page(front_desk, fr
     target = rooms["Room 4"][1]
 
     response = front_desk.post(
-        reverse("treatments:booking_reschedule", args=[session.pk]) + "?location=Room+4",
+        reverse("treatments:booking_reschedule", args=[session.pk])
+        + f"?location={pk_of('Room 4')}",
         {"starts_on": "2026-12-01", "starts_at_time": "13:00", "chair": target.pk},
     )
 
@@ -282,6 +300,6 @@ def test_the_home_page_board_shows_the_location_chosen_on_the_chair_board(
     assert "Today&#x27;s sessions at Room 1" in first or "Today's sessions at Room 1" in first
     assert "Room 1 chair 1" in first and "Room 3 chair 1" not in first
 
-    front_desk.get(BOARD, {"location": "Room 3"})
+    front_desk.get(BOARD, {"location": pk_of("Room 3")})
     chosen = front_desk.get(home).text
     assert "Room 3 chair 1" in chosen and "Room 1 chair 1" not in chosen

@@ -5,8 +5,10 @@ page's compact board and arrivals."""
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
-from django.db.models import Count, Min, Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
+
+from clinic.models import Location
 
 from .. import booking_rules, limits
 from ..dosing import Route, booking_minutes
@@ -34,37 +36,86 @@ ALL_CHAIRS_UP_TO = 12
 @dataclass(frozen=True)
 class ChairScope:
     """The chairs a booking page shows: ``location`` None for every chair (no choice to
-    make), else that location's, with ``locations`` to choose from in display order."""
+    make), else that location's, with ``locations`` to choose from in display order (one
+    clinic with many chairs), or none (a chain: the location the person works in).
 
-    location: str | None = None
-    locations: tuple[str, ...] = ()
+    ``includes_unplaced``: chairs with no location yet (made before locations) are read as
+    the first location's. ``chain``: the location's own hours and time zone apply (a chain);
+    without it the clinic's settings do, as they always have."""
+
+    location: Location | None = None
+    locations: tuple[Location, ...] = ()
+    includes_unplaced: bool = False
+    chain: bool = False
+
+    def chair_filter(self, prefix: str = "") -> Q:
+        """The scope as a filter on chairs (``prefix``: the path to the chair, e.g. "chair__")."""
+        if self.location is None:
+            return Q()
+        scoped = Q(**{f"{prefix}location": self.location.pk})
+        if self.includes_unplaced:
+            scoped |= Q(**{f"{prefix}location__isnull": True})
+        return scoped
 
     def chairs(self) -> QuerySet[TreatmentChair]:
-        chairs = TreatmentChair.objects.all()
-        return chairs if self.location is None else chairs.filter(location=self.location)
+        return TreatmentChair.objects.filter(self.chair_filter())
+
+    @property
+    def hours_location(self) -> Location | None:
+        """The location whose opening hours and zone the scope's bookings follow; None: the
+        clinic's settings (one clinic)."""
+        return self.location if self.chain else None
 
 
-def chair_scope(*, requested: str | None = None, preferred: str | None = None) -> ChairScope:
-    """Every chair while the clinic has few (ALL_CHAIRS_UP_TO) or one location; else the
-    ``requested`` location if a chair is there, else the ``preferred`` one (the person's last
-    choice, or the session's own location), else the first in display order. One query over
-    the chairs, grouped by location."""
+def _location_id(value) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def chair_scope(
+    *,
+    workplace: Location | None = None,
+    requested: str | None = None,
+    preferred: int | None = None,
+) -> ChairScope:
+    """In a chain (``workplace``, the location the person works in): that location's chairs,
+    no choice and no query. Otherwise every chair while the clinic has few (ALL_CHAIRS_UP_TO)
+    or one location; else the ``requested`` location (its id, from the query string) if a
+    chair is there, else the ``preferred`` one (the person's last choice, or the session's own
+    location), else the first in display order. One query over the chairs, grouped by
+    location; chairs with no location count as the first location's."""
+    if workplace is not None:
+        return ChairScope(location=workplace, chain=True)
     rows = (
-        TreatmentChair.objects.values_list("location")
-        .annotate(first=Min("display_order"), in_use=Count("pk", filter=Q(active=True)))
-        .order_by("first", "location")
+        TreatmentChair.objects.values_list("location", "location__name", "location__display_order")
+        .annotate(in_use=Count("pk", filter=Q(active=True)))
+        .order_by()
     )
-    in_use = {location: count for location, _, count in rows}  # every location, in order
-    offered = [location for location, count in in_use.items() if count]
-    if sum(in_use.values()) <= ALL_CHAIRS_UP_TO or len(offered) <= 1:
+    unplaced = 0
+    groups: dict[int, tuple[Location, int]] = {}
+    for location_id, name, order, count in rows:
+        if location_id is None:
+            unplaced += count
+        else:
+            groups[location_id] = (Location(pk=location_id, name=name, display_order=order), count)
+    ordered = sorted(groups.values(), key=lambda group: (group[0].display_order, group[0].name))
+    if ordered and unplaced:
+        first, count = ordered[0]
+        ordered[0] = (first, count + unplaced)
+    offered = [location for location, count in ordered if count]
+    if sum(count for _, count in ordered) <= ALL_CHAIRS_UP_TO or len(offered) <= 1:
         return ChairScope()
-    location = next(
-        (each for each in (requested, preferred) if each is not None and each in in_use),
-        offered[0],
+    wanted = (_location_id(requested), _location_id(preferred))
+    location = next((groups[pk][0] for pk in wanted if pk in groups), offered[0])
+    if location not in offered:  # a session's location: its chairs are all retired
+        offered = [each for each, count in ordered if count or each == location]
+    return ChairScope(
+        location=location,
+        locations=tuple(offered),
+        includes_unplaced=unplaced > 0 and location == ordered[0][0],
     )
-    if location not in offered:  # asked for by name (a session's): its chairs are all retired
-        offered = [each for each in in_use if each in offered or each == location]
-    return ChairScope(location=location, locations=tuple(offered))
 
 
 def day_bounds(day: date) -> tuple[datetime, datetime]:
@@ -154,8 +205,9 @@ def plan_series_proposal(
     starts today. Each date gets the first chair free at the default time, else the next time
     the patient and a chair are free inside the day's opening hours and not in the past (and,
     for intranasal esketamine, the minimum days from the patient's other esketamine sessions);
-    a day with no such time moves the session to the next day that has one. Four queries
-    whatever the length of the series."""
+    a day with no such time moves the session to the next day that has one. In a chain the
+    hours are the scope's location's, in its time zone (the one the request shows). Four
+    queries whatever the length of the series."""
     now = timezone.now()
     today = today or timezone.localdate(now)
     version = plan.versions.only(*SCHEDULE_FIELDS).order_by("-number").first()
@@ -164,12 +216,13 @@ def plan_series_proposal(
         .select_related("chair")
         .order_by("starts_at")
     )
+    scope = scope or ChairScope()
     chairs = bookable_chairs(scope=scope)
     proposal = SeriesProposal(version=version, booked=booked, chairs=chairs)
     dates = plan_proposed_dates(version)[len(booked) :]
     if not dates:
         return proposal
-    hours = limits.opening_hours()
+    hours = limits.opening_hours(scope.hours_location)
     esketamine = version.route == Route.ESKETAMINE_NASAL
     min_days = limits.esketamine_min_days_apart() if esketamine else 0
     if dates[0] < today:
@@ -308,7 +361,7 @@ def chair_board(*, day: date, scope: ChairScope | None = None) -> ChairBoard:
     column = {chair.pk: index for index, chair in enumerate(chairs)}
     held = {session.pk: _hours_held(session, day) for session in sessions}
     hours = {hour for session_hours in held.values() for hour in session_hours}
-    opening = limits.opening_hours().get(day.weekday())
+    opening = limits.opening_hours(scope.hours_location).get(day.weekday())
     if opening is not None:
         opens, closes = opening
         # The last row is the last hour a session can start in (none ends after closing).
@@ -344,7 +397,7 @@ def chairs_day(*, day: date, scope: ChairScope | None = None) -> list[ChairDay]:
     scope = scope or ChairScope()
     sessions = _sessions_on(start, end).exclude(status=TreatmentSession.Status.CANCELLED)
     if scope.location is not None:
-        sessions = sessions.filter(chair__location=scope.location)
+        sessions = sessions.filter(scope.chair_filter("chair__"))
     sessions = list(sessions)
     chair_ids = {session.chair_id for session in sessions}
     # Names only: a location may have many chairs, most of them free on a given day.
@@ -355,13 +408,19 @@ def chairs_day(*, day: date, scope: ChairScope | None = None) -> list[ChairDay]:
     return list(by_chair.values())
 
 
-def arrivals_counts(*, now: datetime | None = None) -> dict[str, int]:
+def arrivals_counts(
+    *, now: datetime | None = None, location: Location | None = None
+) -> dict[str, int]:
     """Today's sessions by arrival (one aggregate): booked and not arrived yet, of those the
-    ones past their start time, and checked in (waiting for the dose)."""
+    ones past their start time, and checked in (waiting for the dose); at chairs of
+    ``location`` only when given (a chain), else every session."""
     now = now or timezone.now()
     start, end = day_bounds(timezone.localdate(now))
     Status = TreatmentSession.Status
-    return TreatmentSession.objects.filter(starts_at__gte=start, starts_at__lt=end).aggregate(
+    sessions = TreatmentSession.objects.filter(starts_at__gte=start, starts_at__lt=end)
+    if location is not None:
+        sessions = sessions.filter(chair__location=location)
+    return sessions.aggregate(
         expected=Count("id", filter=Q(status=Status.BOOKED)),
         late=Count("id", filter=Q(status=Status.BOOKED, starts_at__lte=now)),
         checked_in=Count("id", filter=Q(status=Status.CHECKED_IN)),

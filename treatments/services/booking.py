@@ -16,6 +16,8 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from clinic.locations import chain_enabled, is_chain_wide
+from clinic.models import Location, StaffLocation
 from intake.models import Patient
 
 from .. import booking_rules, limits
@@ -131,6 +133,27 @@ def _when_text(moment: datetime) -> str:
     return f"{timezone.localtime(moment):%m/%d/%Y at %H:%M}"
 
 
+def _chair_location(chair: TreatmentChair) -> Location | None:
+    """The location whose hours and time zone a session on the chair follows: its own in a
+    chain; None (the clinic's settings) with one clinic, or for a chair placed nowhere yet."""
+    if not chain_enabled() or chair.location_id is None:
+        return None
+    return Location.objects.get(pk=chair.location_id)
+
+
+def _refuse_chair_elsewhere(*, location: Location | None, user) -> None:
+    """In a chain, a member of staff books only on the chairs of a location they work in
+    (chain-wide staff anywhere)."""
+    if location is None or user is None or is_chain_wide(user):
+        return
+    if not StaffLocation.objects.filter(user=user, location=location).exists():
+        raise ValidationError(
+            f"That chair is at {location.name}, where you are not assigned to work: choose a "
+            "chair of your location.",
+            code="chair_elsewhere",
+        )
+
+
 def _check_start(
     *,
     version: PlanVersion,
@@ -138,24 +161,34 @@ def _check_start(
     starts_at: datetime,
     ends_at: datetime,
     exclude_pk: int | None = None,
+    location: Location | None = None,
 ) -> None:
     """The rules on when a session may be: not in the past, not before the plan's start date,
-    the whole session inside the clinic's opening hours, and intranasal esketamine sessions of
-    the patient at least CLINIC_ESKETAMINE_MIN_DAYS_APART days apart. Each refusal in words."""
+    the whole session inside the opening hours (the ``location``'s, in its time zone, in a
+    chain; else the clinic's), and intranasal esketamine sessions of the patient at least
+    CLINIC_ESKETAMINE_MIN_DAYS_APART days apart. Each refusal in words."""
     if starts_at < timezone.now():
         raise ValidationError(
             f"This session would start on {_when_text(starts_at)}, which is in the past.",
             code="in_the_past",
         )
-    starts, ends = timezone.localtime(starts_at), timezone.localtime(ends_at)
+    zone = location.zone if location is not None else timezone.get_current_timezone()
+    starts, ends = timezone.localtime(starts_at, zone), timezone.localtime(ends_at, zone)
     if starts.date() < version.start_date:
         raise ValidationError(
             f"The plan starts on {version.start_date:%m/%d/%Y}: this session would be on "
             f"{starts:%m/%d/%Y}, before it.",
             code="before_plan_start",
         )
-    closed = booking_rules.opening_hours_refusal(starts, ends, limits.opening_hours())
+    closed = booking_rules.opening_hours_refusal(
+        starts,
+        ends,
+        limits.opening_hours(location),
+        place=location.name if location is not None else booking_rules.THE_CLINIC,
+    )
     if closed:
+        if location is not None:
+            closed += f" (Times are {location.name} time, {starts:%Z}.)"
         raise ValidationError(closed, code="clinic_closed")
     if version.route == Route.ESKETAMINE_NASAL:
         min_days = limits.esketamine_min_days_apart()
@@ -191,6 +224,8 @@ def session_book(
             locked_chair = _lock_chair_and_patient(**slot)
             if not locked_chair.active:
                 raise ValidationError(f"{locked_chair.name} is not in use.", code="chair_inactive")
+            location = _chair_location(locked_chair)
+            _refuse_chair_elsewhere(location=location, user=booked_by)
             plan = TreatmentPlan.objects.get(pk=plan.pk)
             if plan.status != TreatmentPlan.Status.ACTIVE:
                 raise ValidationError(
@@ -201,7 +236,11 @@ def session_book(
             version = plan_current_version(plan)
             ends_at = starts_at + timedelta(minutes=session_minutes(version))
             _check_start(
-                version=version, patient_id=plan.patient_id, starts_at=starts_at, ends_at=ends_at
+                version=version,
+                patient_id=plan.patient_id,
+                starts_at=starts_at,
+                ends_at=ends_at,
+                location=location,
             )
             slot.update(starts_at=starts_at, ends_at=ends_at)
             _refuse_clash(**slot)
@@ -256,6 +295,8 @@ def session_reschedule(
                 )
             if chair_id != session.chair_id and not locked_chair.active:
                 raise ValidationError(f"{locked_chair.name} is not in use.", code="chair_inactive")
+            location = _chair_location(locked_chair)
+            _refuse_chair_elsewhere(location=location, user=user)
             if session.plan.status != TreatmentPlan.Status.ACTIVE:
                 raise ValidationError(
                     "The plan is no longer active: cancel the session instead.",
@@ -269,6 +310,7 @@ def session_reschedule(
                 starts_at=starts_at,
                 ends_at=ends_at,
                 exclude_pk=session.pk,
+                location=location,
             )
             slot.update(starts_at=starts_at, ends_at=ends_at)
             _refuse_clash(**slot)

@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
 from clinic.date_bounds import clinic_dates
+from clinic.locations import current_location
 from clinic.roles import CLINICIAN, FRONT_DESK, role_required
 
 from ..forms_booking import CancelForm, SlotForm
@@ -30,7 +31,8 @@ STATUS_STYLES = {
 }
 
 
-# The location a person last chose for the board and the chair pickers (not health data).
+# The location (its id) a person last chose for the board and the chair pickers of one clinic
+# with many chairs (not health data); a chain shows the location the person works in.
 CHAIR_LOCATION_KEY = "treatments_chair_location"
 
 
@@ -43,22 +45,26 @@ def _when(session: TreatmentSession) -> str:
     return f"{starts:%m/%d/%Y} {starts:%H:%M}\N{EN DASH}{ends:%H:%M}"
 
 
-def _chair_scope(request, *, preferred: str | None = None) -> selectors.ChairScope:
-    """The chairs the page shows: the location asked for in the query string (then kept in the
-    session as the person's choice), else ``preferred``, else the last one chosen."""
+def chair_scope_for(request, *, preferred: int | None = None) -> selectors.ChairScope:
+    """The chairs the page shows. In a chain: the location the person works in. Otherwise the
+    location asked for in the query string (then kept in the session as the person's choice),
+    else ``preferred``, else the last one chosen (chair_scope decides whether to choose)."""
+    workplace = current_location(request)
+    if workplace is not None:
+        return selectors.chair_scope(workplace=workplace)
     requested = request.GET.get("location")
     remembered = request.session.get(CHAIR_LOCATION_KEY)
     scope = selectors.chair_scope(
         requested=requested, preferred=remembered if preferred is None else preferred
     )
-    if scope.location is not None and scope.location == requested != remembered:
-        request.session[CHAIR_LOCATION_KEY] = requested
+    if scope.locations and str(scope.location.pk) == requested and scope.location.pk != remembered:
+        request.session[CHAIR_LOCATION_KEY] = scope.location.pk
     return scope
 
 
 def _location_query(scope: selectors.ChairScope) -> str:
-    """The scope's location as a query string ("" when every chair is shown)."""
-    return "" if scope.location is None else urlencode({"location": scope.location})
+    """The location chosen in the page's select as a query string ("" without a select)."""
+    return urlencode({"location": scope.location.pk}) if scope.locations else ""
 
 
 # --- Booking a plan's series -----------------------------------------------------------------
@@ -107,7 +113,7 @@ def plan_book(request, pk: int):
         pk=pk,
         status=TreatmentPlan.Status.ACTIVE,
     )
-    scope = _chair_scope(request)
+    scope = chair_scope_for(request)
     proposal = selectors.plan_series_proposal(plan=plan, scope=scope)
     chairs = proposal.chairs
     if request.method == "GET":
@@ -186,8 +192,9 @@ def _booked_session(pk: int) -> TreatmentSession:
 
 
 def _manage_scope(request, session: TreatmentSession) -> selectors.ChairScope:
-    """The chairs to move the session to: its own location's unless another is asked for."""
-    return _chair_scope(request, preferred=session.chair.location)
+    """The chairs to move the session to: its own location's unless another is asked for (a
+    chain: the location the person works in)."""
+    return chair_scope_for(request, preferred=session.chair.location_id)
 
 
 def _slot_chairs(session: TreatmentSession, scope: selectors.ChairScope):
@@ -210,8 +217,8 @@ def _render_manage(request, session, scope, *, slot_form=None, cancel_form=None,
             chairs=_slot_chairs(session, scope),
         )
     board_query = {"date": f"{local.date():%Y-%m-%d}"}
-    if scope.location is not None:
-        board_query["location"] = session.chair.location
+    if scope.locations and session.chair.location_id is not None:
+        board_query["location"] = session.chair.location_id
     return render(
         request,
         "treatments/booking/manage.html",
@@ -313,7 +320,7 @@ def chair_board(request):
         clinic_dates(day)
     except (ValueError, ValidationError):  # not a date, or not one the clinic can mean
         day = timezone.localdate()
-    scope = _chair_scope(request)
+    scope = chair_scope_for(request)
     board = selectors.chair_board(day=day, scope=scope)
     for row in board.rows:
         for cell in row.cells:

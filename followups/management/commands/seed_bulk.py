@@ -6,6 +6,14 @@ year, each with its reminders, its check-in surveys (most answered, with their s
 re-sends and phone calls of the ones that were not. A few sessions are booked for today and
 the coming days so the chair board and the home pages have something on them.
 
+The clinic is a chain of ``--locations`` locations (50 by default; fewer for a small run, at
+least 4 chairs each), their time zones mixed (Central, Mountain, Eastern, Pacific in turn), the
+chairs spread evenly over them. Each patient's home is one of them (in turn) and every session
+of theirs is on its chairs at its local hours. The demo's staff (seed_demo) are assigned to the
+first bulk location as well as the demo's own, so with ``CLINIC_CHAIN=1`` they pick it after
+signing in and see its board, arrivals and patients: one location's share of the chain, as a
+member of staff who is not chain-wide sees it.
+
 It lives in the top app because it seeds every app below it. The rows are history written in
 bulk (ids reserved up front, COPY on PostgreSQL), not a replay of the services, drawn from a
 seeded random so two runs with the same options make the same clinic. Bulk patients are marked
@@ -26,13 +34,16 @@ import time as clock
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 from django.utils import timezone
 
+from clinic.models import Location, StaffLocation
 from followups.models import OutboxEntry, Survey, SurveyLink
 from followups.services.outbox import TASK_DETAILS, TASK_ROLES, TASK_SOURCE
 from intake.models import (
@@ -72,6 +83,11 @@ from .seed_demo import DEMO_USERS, DEMO_WITNESS
 SLOTS = (time(8, 0), time(10, 30), time(13, 0), time(15, 30))
 CHAIR_FILL = 0.8  # the share of chair slots the history uses: room to move a full day's sessions
 MIN_CHAIRS = 40
+LOCATIONS = 50  # the default; a run with fewer chairs has fewer (MIN_CHAIRS_PER_LOCATION each)
+MIN_CHAIRS_PER_LOCATION = 4
+LOCATION_PREFIX = "Bulk clinic"  # how --reset finds the bulk locations again
+# Location n's zone is the n-th of these, in turn.
+LOCATION_ZONES = ("America/Chicago", "America/Denver", "America/New_York", "America/Los_Angeles")
 INDUCTION_DAYS = (0, 2, 4, 7, 9, 11)
 ROUTES = (
     # route, weight of the route, dose amount, unit, infusion minutes, session minutes, drug
@@ -119,6 +135,7 @@ class PatientPlan:
     screening_pk: int = 0
     plan_pk: int = 0
     version_pks: tuple[int, int] = (0, 0)
+    location: int = 0  # the index of the patient's home location: every session of theirs is there
     booked: tuple[int, int, int] | None = None  # (day after today, chair index, slot)
     contact: dict = field(default_factory=dict)  # the intake's "about" step: ABOUT_RECORD_FIELDS
 
@@ -146,6 +163,12 @@ class Command(BaseCommand):
             default=365,
             help="how many days of history (default 365); more days need fewer chairs",
         )
+        parser.add_argument(
+            "--locations",
+            type=int,
+            default=LOCATIONS,
+            help=f"how many locations share the patients and chairs (default {LOCATIONS})",
+        )
         parser.add_argument("--seed", type=int, default=2026, help="the random seed")
         parser.add_argument(
             "--reset", action="store_true", help="delete the bulk rows of an earlier run first"
@@ -167,15 +190,18 @@ class Command(BaseCommand):
             raise CommandError("--patients must be at least 3.")
         if days < 60:
             raise CommandError("--clinics-days must be at least 60.")
+        if options["locations"] < 1:
+            raise CommandError("--locations must be at least 1.")
         started = clock.monotonic()
         existing = Patient.objects.filter(email__endswith="@" + bulk.BULK_EMAIL_DOMAIN).count()
         chairs = TreatmentChair.objects.filter(name__startswith=bulk.BULK_CHAIR_PREFIX).count()
+        chairs += Location.objects.filter(name__startswith=LOCATION_PREFIX).count()
         if existing or chairs:
             if not options["reset"]:
                 raise CommandError(
                     f"Bulk data is already here ({existing} bulk patients, {chairs} bulk "
-                    "chairs). Pass --reset to delete it first, or drop and re-create the "
-                    "database (faster at this size)."
+                    "chairs and locations). Pass --reset to delete it first, or drop and "
+                    "re-create the database (faster at this size)."
                 )
             if bulk_ledger_exists():
                 raise CommandError(
@@ -187,9 +213,11 @@ class Command(BaseCommand):
         seeder = BulkClinic(
             patients=patients,
             days=days,
+            locations=options["locations"],
             rng=random.Random(options["seed"]),
             front_desk_id=users["frontdesk"],
             clinician_id=users["clinician"],
+            staff_ids=list(users.values()),
             step=self._step,
         )
         # Millions of small tuples and no cycles among them: the cyclic collector only slows
@@ -207,8 +235,10 @@ class Command(BaseCommand):
             self.stdout.write(f"{table:<36}{count:>12,}")
         self.stdout.write(f"{'total':<36}{sum(seeder.writer.counts.values()):>12,}")
         self.stdout.write(
-            f"{seeder.chair_count} bulk chairs; staff logins are the demo's "
-            f"({', '.join(username for username, *_ in DEMO_USERS)})."
+            f"{seeder.chair_count} bulk chairs at {seeder.location_count} locations "
+            f"({seeder.chairs_per_location} each); staff logins are the demo's "
+            f"({', '.join(username for username, *_ in DEMO_USERS)}), who also work at "
+            f"{seeder.location_name(0)} (with CLINIC_CHAIN=1, pick it after signing in)."
         )
         if options["ledger"]:
             self._ledger(options)
@@ -262,12 +292,15 @@ def _seconds(started: float) -> str:
 
 
 class BulkClinic:
-    def __init__(self, *, patients, days, rng, front_desk_id, clinician_id, step):
+    def __init__(
+        self, *, patients, days, locations, rng, front_desk_id, clinician_id, staff_ids, step
+    ):
         self.count = patients
         self.days = days
         self.rng = rng
         self.front_desk_id = front_desk_id
         self.clinician_id = clinician_id
+        self.staff_ids = staff_ids
         self.step = step
         self.writer = bulk.RowWriter()
         self.now = timezone.now()
@@ -277,10 +310,21 @@ class BulkClinic:
         self.patients: list[PatientPlan] = []
         treated = math.ceil(patients / 3)
         expected_sessions = treated * 11
-        self.chair_count = max(
-            MIN_CHAIRS, math.ceil(expected_sessions / (days * len(SLOTS) * CHAIR_FILL))
-        )
+        needed = max(MIN_CHAIRS, math.ceil(expected_sessions / (days * len(SLOTS) * CHAIR_FILL)))
+        # Every location at least MIN_CHAIRS_PER_LOCATION chairs, all with as many: the patients
+        # are spread evenly, so each location's chairs fill as the whole clinic's did.
+        self.location_count = max(1, min(locations, needed // MIN_CHAIRS_PER_LOCATION))
+        self.chairs_per_location = math.ceil(needed / self.location_count)
+        self.chair_count = self.location_count * self.chairs_per_location
         self.chair_pks: list[int] = []
+        self.location_pks: list[int] = []
+        self.zones = [
+            ZoneInfo(LOCATION_ZONES[number % len(LOCATION_ZONES)])
+            for number in range(self.location_count)
+        ]
+
+    def location_name(self, number: int) -> str:
+        return f"{LOCATION_PREFIX} {number + 1:02d}"
 
     def run(self) -> None:
         if self.writer.postgres:
@@ -289,7 +333,7 @@ class BulkClinic:
             with connection.cursor() as cursor:
                 cursor.execute("SET synchronous_commit TO off")
         self.step("Planning patients and the chair schedule", self.plan)
-        self.step("Chairs", self.write_chairs)
+        self.step("Locations, their staff and chairs", self.write_chairs)
         self.step(f"Patients ({self.count:,}) and measurements", self.write_patients)
         self.step("Intakes, intake scores and alerts", self.write_intakes)
         self.step("Screenings, findings and determinations", self.write_screenings)
@@ -299,17 +343,20 @@ class BulkClinic:
 
     # --- Planning ----------------------------------------------------------------------
 
-    def at(self, day: int, moment: time) -> datetime:
-        """Clinic time on history day ``day`` (0 is ``days`` ago; ``days`` is today)."""
-        return datetime.combine(self.first_day + timedelta(days=day), moment, tzinfo=self.zone)
+    def at(self, day: int, moment: time, zone=None) -> datetime:
+        """Clinic time on history day ``day`` (0 is ``days`` ago; ``days`` is today), in
+        ``zone`` (a location's) if given."""
+        return datetime.combine(
+            self.first_day + timedelta(days=day), moment, tzinfo=zone or self.zone
+        )
 
     def plan(self) -> None:
         rng, days = self.rng, self.days
-        cap = self.chair_count * len(SLOTS)
-        used = [0] * days
+        cap = self.chairs_per_location * len(SLOTS)  # a location's chair slots a day
+        used_at = [[0] * days for _ in range(self.location_count)]
         route_weights = [route[1] for route in ROUTES]
         for index in range(self.count):
-            patient = PatientPlan(index=index)
+            patient = PatientPlan(index=index, location=index % self.location_count)
             patient.first = rng.choice(bulk.FIRST_NAMES)
             patient.last = rng.choice(bulk.SURNAMES)
             patient.sex = rng.choice(("female", "female", "male", "male", "undisclosed"))
@@ -341,7 +388,7 @@ class BulkClinic:
             if index % 3 == 0:
                 patient.route = rng.choices(ROUTES, weights=route_weights)[0]
                 patient.maintenance_every = rng.choice((21, 28, 28, 35))
-                self._book_history(patient, used, cap)
+                self._book_history(patient, used_at[patient.location], cap)
                 # Treated unless every chair was taken from the first day on (only when the
                 # history is too short for the patients).
                 patient.treated = bool(patient.session_days)
@@ -371,18 +418,24 @@ class BulkClinic:
                 days=rng.randrange(0, 3), minutes=rng.randrange(5, 300)
             )
             self.patients.append(patient)
-        # A fixed shuffle of a day's chair slots, so a quiet day's sessions are spread over the
-        # chairs and the hours rather than all on the first ones at 07:30.
+        # A fixed shuffle of a location's day of chair slots, so a quiet day's sessions are
+        # spread over its chairs and the hours rather than all on the first ones at 08:00.
         self.cells = list(range(cap))
         rng.shuffle(self.cells)
         # Today and the coming days: one booking each for some of the patients still in
-        # treatment, on the first chairs.
+        # treatment, at their home location, on its first chairs.
         ongoing = [patient for patient in self.patients if patient.series_cut_short]
         per_day = max(1, min(len(ongoing) // (BOOKED_DAYS * 3), 60, MIN_CHAIRS * len(SLOTS)))
+        taken: dict[tuple[int, int], int] = {}
+        per_location = self.chairs_per_location
         for number, patient in enumerate(ongoing[: per_day * BOOKED_DAYS]):
-            day, cell = divmod(number, per_day)
-            chair, slot = cell % MIN_CHAIRS, cell // MIN_CHAIRS
-            patient.booked = (day, chair, slot)
+            day = number // per_day
+            cell = taken.get((patient.location, day), 0)
+            if cell >= cap:
+                continue  # the location's day is full: no booking for this one
+            taken[(patient.location, day)] = cell + 1
+            chair, slot = cell % per_location, cell // per_location
+            patient.booked = (day, patient.location * per_location + chair, slot)
 
     def _book_history(self, patient: PatientPlan, used: list[int], cap: int) -> None:
         """An induction series from a random day, then maintenance sessions, each on the first
@@ -409,16 +462,40 @@ class BulkClinic:
     # --- Writing -----------------------------------------------------------------------
 
     def write_chairs(self) -> None:
+        """The locations (after the demo's in display order, with the clinic's hours in their
+        own zone), the demo staff at the first of them, and the chairs, each location's in a
+        run (chair n is at location (n - 1) // chairs_per_location)."""
+        first_order = 100
+        locations = Location.objects.bulk_create(
+            Location(
+                name=self.location_name(number),
+                address=f"{100 + number} Bulk Street",
+                time_zone=self.zones[number].key,
+                opening_hours=dict(settings.CLINIC_OPENING_HOURS),
+                sender_name=self.location_name(number),
+                display_order=first_order + number,
+            )
+            for number in range(self.location_count)
+        )
+        self.location_pks = [location.pk for location in locations]
+        StaffLocation.objects.bulk_create(
+            StaffLocation(user_id=user_id, location_id=self.location_pks[0])
+            for user_id in self.staff_ids
+        )
         width = len(str(self.chair_count))
+        per_location = self.chairs_per_location
         chairs = TreatmentChair.objects.bulk_create(
             TreatmentChair(
                 name=f"{bulk.BULK_CHAIR_PREFIX} {number:0{width}d}",
-                room=f"Bulk wing, room {number // 4 + 1}",
+                location_id=self.location_pks[(number - 1) // per_location],
+                room=f"Bulk wing, room {(number - 1) % per_location // 4 + 1}",
                 display_order=100 + number,
             )
             for number in range(1, self.chair_count + 1)
         )
         self.chair_pks = [chair.pk for chair in chairs]
+        self.writer.counts[Location._meta.db_table] = len(locations)
+        self.writer.counts[StaffLocation._meta.db_table] = len(self.staff_ids)
         self.writer.counts[TreatmentChair._meta.db_table] = len(chairs)
 
     def write_patients(self) -> None:
@@ -436,7 +513,7 @@ class BulkClinic:
                     "sms" if patient.consent_sms else "email", patient.consent_sms, True,
                     *(patient.contact[name] for name in ABOUT_RECORD_FIELDS),
                     patient.created_at, patient.created_at,
-                    self.front_desk_id,
+                    self.front_desk_id, self.location_pks[patient.location],
                 )  # fmt: skip
 
         self.writer.write(
@@ -445,6 +522,7 @@ class BulkClinic:
                 "id", "mrn", "legal_first_name", "legal_last_name", "date_of_birth",
                 "sex_at_birth", "preferred_contact", "consent_sms", "consent_email",
                 *ABOUT_RECORD_FIELDS, "created_at", "updated_at", "created_by_id",
+                "home_location_id",
             ),
             rows(),
         )  # fmt: skip
@@ -751,9 +829,12 @@ class BulkClinic:
         for patient in treated:
             route, _, _, _, _, minutes, drug = patient.route
             dose = _dose_mg(patient)
+            zone = self.zones[patient.location]
+            first_chair = patient.location * self.chairs_per_location
             for number, (day, cell) in enumerate(patient.session_days):
                 chair, slot = divmod(self.cells[cell], len(SLOTS))
-                starts = self.at(day, SLOTS[slot])
+                chair += first_chair  # the cell's chair is one of the location's
+                starts = self.at(day, SLOTS[slot], zone)
                 discharged = starts + timedelta(minutes=minutes)
                 version = patient.version_pks[int(number >= len(INDUCTION_DAYS))]
                 two_week = number >= len(INDUCTION_DAYS) - 1
@@ -773,7 +854,9 @@ class BulkClinic:
                 pk += 1
         for patient in booked:
             day, chair, slot = patient.booked
-            starts = datetime.combine(self.today + timedelta(days=day), SLOTS[slot], self.zone)
+            starts = datetime.combine(
+                self.today + timedelta(days=day), SLOTS[slot], self.zones[patient.location]
+            )
             self.booked_sessions.append((pk, patient, starts))
             version = patient.version_pks[int(len(patient.session_days) > len(INDUCTION_DAYS))]
             rows.append(
@@ -1170,6 +1253,8 @@ def _delete_bulk_rows() -> None:
             "DELETE FROM intake_patient WHERE email LIKE %s", ["%@" + bulk.BULK_EMAIL_DOMAIN]
         )
         TreatmentChair.objects.filter(name__startswith=bulk.BULK_CHAIR_PREFIX).delete()
+        # Their staff assignments go with them.
+        Location.objects.filter(name__startswith=LOCATION_PREFIX).delete()
 
 
 def _analyze() -> None:
