@@ -116,6 +116,17 @@ def test_the_board_shows_the_first_location_then_the_one_chosen_and_remembers_it
     assert column_names(later) == [c.name for c in rooms["Room 3"]]
 
 
+def test_a_chair_with_no_location_yet_is_shown_with_the_first_locations(front_desk):
+    rooms = chairs_in(4)
+    unplaced = chair("Chair from before locations", display_order=1)
+
+    first = front_desk.get(BOARD, {"date": TUESDAY})
+    other = front_desk.get(BOARD, {"date": TUESDAY, "location": pk_of("Room 2")})
+
+    assert column_names(first) == [unplaced.name, *(c.name for c in rooms["Room 1"])]
+    assert unplaced.name not in column_names(other)
+
+
 def test_a_location_no_chair_has_is_not_kept(front_desk):
     rooms = chairs_in(4)
 

@@ -334,3 +334,36 @@ def test_the_board_and_home_cost_the_same_queries_as_chairs_and_locations_grow(
     with django_assert_num_queries(len(home_few.captured_queries)):
         home = front_desk.get(HOME)
     assert panel(home, "Arrivals")["counts"][0]["count"] == 14
+
+
+# --- The chair admin ----------------------------------------------------------------------------
+
+
+def test_the_chair_admin_places_a_chair_at_a_location_and_filters_by_it(
+    clinic_admin, austin, el_paso, chairs
+):
+    add = reverse("admin:treatments_treatmentchair_add")
+    page = clinic_admin.get(add)
+    assert page.status_code == 200
+    assert '<select name="location"' in page.text and 'name="room"' in page.text
+
+    # A new chair is placed somewhere.
+    unplaced = clinic_admin.post(add, {"name": "El Paso 3", "room": "Mesa", "display_order": 3})
+    assert unplaced.status_code == 200 and "This field is required" in unplaced.text
+    response = clinic_admin.post(
+        add,
+        {
+            "name": "El Paso 3",
+            "location": str(el_paso.pk),
+            "room": "Mesa",
+            "active": "on",
+            "display_order": 3,
+        },
+    )
+    assert response.status_code == 302
+
+    listing = clinic_admin.get(
+        reverse("admin:treatments_treatmentchair_changelist"), {"location__id__exact": el_paso.pk}
+    )
+    shown = [chair.name for chair in listing.context["cl"].result_list]
+    assert shown == ["El Paso 1", "El Paso 2", "El Paso 3"]
