@@ -126,8 +126,13 @@ def test_every_url_with_an_id_is_placed():
 
 
 @pytest.fixture
-def austin(db):
-    return Location.objects.create(name="Austin", time_zone="America/Chicago", display_order=1)
+def austin(db, settings):
+    return Location.objects.create(
+        name="Austin",
+        time_zone="America/Chicago",
+        display_order=1,
+        dea_registration=settings.CLINIC_DEA_REGISTRATION,  # its doses are drawn from its stock
+    )
 
 
 @pytest.fixture
