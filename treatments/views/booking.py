@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from clinic.date_bounds import clinic_dates
 from clinic.locations import current_location
 from clinic.roles import CLINICIAN, FRONT_DESK, role_required
+from intake.access import scope_rows
 
 from ..forms_booking import CancelForm, SlotForm
 from ..models import TreatmentPlan, TreatmentSession
@@ -109,7 +110,7 @@ def _render_plan_book(request, plan, proposal, forms, scope, *, status=200):
 def plan_book(request, pk: int):
     """The series the plan proposes, one row per session still to book; book one row or all."""
     plan = get_object_or_404(
-        TreatmentPlan.objects.select_related("patient"),
+        scope_rows(request, TreatmentPlan.objects.select_related("patient")),
         pk=pk,
         status=TreatmentPlan.Status.ACTIVE,
     )
@@ -187,8 +188,9 @@ def _back_to_plan_book(plan, scope):
 # --- One booked session: move, cancel, no-show ------------------------------------------------
 
 
-def _booked_session(pk: int) -> TreatmentSession:
-    return get_object_or_404(TreatmentSession.objects.select_related("patient", "chair"), pk=pk)
+def _booked_session(request, pk: int) -> TreatmentSession:
+    sessions = scope_rows(request, TreatmentSession.objects.select_related("patient", "chair"))
+    return get_object_or_404(sessions, pk=pk)
 
 
 def _manage_scope(request, session: TreatmentSession) -> selectors.ChairScope:
@@ -245,14 +247,14 @@ def _render_manage(request, session, scope, *, slot_form=None, cancel_form=None,
 @role_required(FRONT_DESK, CLINICIAN)
 @require_GET
 def booking_manage(request, pk: int):
-    session = _booked_session(pk)
+    session = _booked_session(request, pk)
     return _render_manage(request, session, _manage_scope(request, session))
 
 
 @role_required(FRONT_DESK, CLINICIAN)
 @post_or_back("treatments:booking_manage")
 def booking_reschedule(request, pk: int):
-    session = _booked_session(pk)
+    session = _booked_session(request, pk)
     scope = _manage_scope(request, session)
     form = SlotForm(request.POST, chairs=_slot_chairs(session, scope))
     if form.is_valid():
@@ -274,7 +276,7 @@ def booking_reschedule(request, pk: int):
 @role_required(FRONT_DESK, CLINICIAN)
 @post_or_back("treatments:booking_manage")
 def booking_cancel(request, pk: int):
-    session = _booked_session(pk)
+    session = _booked_session(request, pk)
     form = CancelForm(request.POST)
     if form.is_valid():
         try:
@@ -298,7 +300,7 @@ def booking_cancel(request, pk: int):
 @role_required(FRONT_DESK, CLINICIAN)
 @post_or_back("treatments:booking_manage")
 def booking_no_show(request, pk: int):
-    session = _booked_session(pk)
+    session = _booked_session(request, pk)
     try:
         services.session_mark_no_show(session=session, user=request.user)
     except ValidationError as error:
