@@ -379,6 +379,8 @@ def inquiry_register_patient(
             weight_kg=weight_kg,
             height_cm=height_cm,
             consents_given_before=inquiry_consents_given(inquiry),
+            # The location the person asked at is their home location.
+            home_location=inquiry.location,
         )
         inquiry_convert(inquiry=inquiry, patient=patient, user=user)
     return patient

@@ -13,6 +13,7 @@ from django.test import Client
 from clinic.locations import LOCATION_SESSION_KEY, default_location
 from clinic.models import Location, StaffLocation
 from intake.models import ConsultationRequest
+from intake.services.inquiries import inquiry_register_patient
 from tests.conftest import sign_in
 from tests.intake.test_inquiries import (
     MARIA,
@@ -228,3 +229,20 @@ def test_the_chain_queue_query_count_is_constant(
         response = client.get(QUEUE_URL)
 
     assert len(queue_names(response)) == min(how_many, 20)
+
+
+def test_a_patient_registered_from_a_request_is_at_its_location(front_desk_user, requests_at_both):
+    _, el_paso = requests_at_both
+    inquiry = ConsultationRequest.objects.get(first_name="Eli")
+
+    patient = inquiry_register_patient(
+        inquiry=inquiry,
+        user=front_desk_user,
+        details={
+            "legal_first_name": "Eli", "legal_last_name": "Paso",
+            "date_of_birth": inquiry.date_of_birth, "email": inquiry.email,
+            "mobile": inquiry.mobile, "sex_at_birth": "female",
+        },
+    )  # fmt: skip
+
+    assert patient.home_location == el_paso
