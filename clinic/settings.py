@@ -66,6 +66,7 @@ MIDDLEWARE = [
     "clinic.middleware.SessionTimeoutMiddleware",
     # The location a member of staff works in, and its time zone (CLINIC_CHAIN only).
     "clinic.locations.LocationMiddleware",
+    "clinic.row_security.RowSecurityMiddleware",  # the location rule in PostgreSQL too
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "clinic.audit.AuditlogMiddleware",  # auditlog's, with clinic.client_address's address
     "clinic.middleware.NoStoreMiddleware",
