@@ -8,18 +8,24 @@ over months that a few minutes do not change. So a period's report is kept in th
 kept one runs out: the page opens at once, saying when its figures were worked out. Another
 period or a single route is worked out on the first request and kept the same way.
 
+In a chain of clinics a report is also of a location's patients, or of the patients a member of
+staff may see across the chain (``location_ids``): each such cut is kept under its own key, its
+period read on the location's clock. Beat works out the default period of the whole chain (what
+chain-wide staff and one clinic see); a location's is worked out on its first request.
+
 The report holds aggregate figures only (rates, medians, counts by route), no patient's record.
 When the cache cannot be reached, the report is worked out for the request.
 """
 
 import logging
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, tzinfo
 
 from django.conf import settings
 from django.core.cache import cache
 from django.utils import timezone
 
+from intake.access import LocationIds
 from treatments.dosing import ROUTE_LABELS
 
 from . import outcomes as rules
@@ -37,6 +43,8 @@ EFFECT_CODES = [code for code, _label in SIDE_EFFECTS]
 # v2: the report's figures changed shape (end-of-induction time points, symptomatic baselines):
 # a report kept by the previous version is not read back.
 _KEY = "clinic:outcomes:v2:{start}:{end}:{route}"
+# A report of some locations' patients (a chain) adds them to the key: ":at:3,7".
+_LOCATIONS_KEY = ":at:{ids}"
 
 
 @dataclass(frozen=True)
@@ -45,12 +53,27 @@ class OutcomeReport:
     computed_at: datetime
 
 
-def outcome_report(
-    *, start: datetime, end: datetime, route: str | None, fresh: bool = False
-) -> OutcomeReport:
-    """The report of [start, end) for ``route`` (None: every route): the kept one unless
-    ``fresh``, else worked out now and kept."""
+def report_key(
+    *, start: datetime, end: datetime, route: str | None, location_ids: LocationIds = None
+) -> str:
     key = _KEY.format(start=start.isoformat(), end=end.isoformat(), route=route or "all")
+    if location_ids is not None:
+        key += _LOCATIONS_KEY.format(ids=",".join(str(pk) for pk in sorted(set(location_ids))))
+    return key
+
+
+def outcome_report(
+    *,
+    start: datetime,
+    end: datetime,
+    route: str | None,
+    location_ids: LocationIds = None,
+    fresh: bool = False,
+) -> OutcomeReport:
+    """The report of [start, end) for ``route`` (None: every route) over the patients seen at
+    ``location_ids`` (None: every patient): the kept one unless ``fresh``, else worked out now
+    and kept."""
+    key = report_key(start=start, end=end, route=route, location_ids=location_ids)
     if not fresh:
         try:
             kept = cache.get(key)
@@ -60,7 +83,8 @@ def outcome_report(
         if kept is not None:
             return kept
     report = OutcomeReport(
-        rows=_rows(start=start, end=end, route=route), computed_at=timezone.now()
+        rows=_rows(start=start, end=end, route=route, location_ids=location_ids),
+        computed_at=timezone.now(),
     )
     try:
         cache.set(key, report, REPORT_SECONDS)
@@ -69,8 +93,12 @@ def outcome_report(
     return report
 
 
-def _rows(*, start: datetime, end: datetime, route: str | None) -> list[rules.RouteOutcomes]:
-    data = selectors.outcome_data(start=start, end=end, effects=EFFECT_CODES, route=route)
+def _rows(
+    *, start: datetime, end: datetime, route: str | None, location_ids: LocationIds
+) -> list[rules.RouteOutcomes]:
+    data = selectors.outcome_data(
+        start=start, end=end, effects=EFFECT_CODES, route=route, location_ids=location_ids
+    )
     rows = rules.clinic_outcomes(
         courses=data.courses,
         session_tallies=data.session_tallies,
@@ -84,7 +112,12 @@ def _rows(*, start: datetime, end: datetime, route: str | None) -> list[rules.Ro
 
 
 def clinic_today() -> date:
-    return timezone.now().astimezone(timing_settings.clinic_zone()).date()
+    return today_in(timing_settings.clinic_zone())
+
+
+def today_in(zone: tzinfo) -> date:
+    """Today on a location's clock (the clinic's, with one clinic)."""
+    return timezone.now().astimezone(zone).date()
 
 
 def default_report_refresh() -> OutcomeReport:

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import booking, counts, ledger, plans, rems, sessions
+from .views import booking, chain_reports, counts, ledger, plans, rems, sessions
 from .views import screening as views
 
 app_name = "treatments"
@@ -96,4 +96,6 @@ urlpatterns = [
         counts.form_106,
         name="ledger_form_106",
     ),
+    # A chain of clinics: every location's stock and inventories due.
+    path("ledger/locations/", chain_reports.chain_inventory, name="ledger_chain"),
 ]

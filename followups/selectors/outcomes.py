@@ -7,6 +7,11 @@ completed sessions of the period counted in SQL by route (sessions, answered 24-
 the side effects they report; then the sessions with a side effect or adverse event logged). The
 patient and session sets are passed on as subqueries, never as lists of ids, and no check-in's
 side effects are carried to Python: at 100,000 patients a period holds ~200,000 sessions.
+
+In a chain of clinics the figures can be cut to the patients of some locations
+(``location_ids``): those the patient access rule sees there (``intake.access.seen_at``: home
+location, or a session at one of its chairs), their first sessions and scores, and the completed
+sessions of those patients. The cut is a subquery like the rest: no query more.
 """
 
 import json
@@ -26,6 +31,7 @@ from django.db.models import (
     Subquery,
 )
 
+from intake.access import LocationIds, seen_at
 from intake.models import Assessment, Patient
 from treatments.models import PlanVersion, SessionEvent, TreatmentPlan, TreatmentSession
 
@@ -86,7 +92,13 @@ class ReportsSideEffect(Expression):
         )
 
 
-def _treated_patients(*, start: datetime, end: datetime, route: str | None) -> QuerySet[Patient]:
+def _patients_of(location_ids: list[int]) -> QuerySet[Patient]:
+    return Patient.objects.filter(seen_at(location_ids)).order_by().values("pk")
+
+
+def _treated_patients(
+    *, start: datetime, end: datetime, route: str | None, location_ids: LocationIds = None
+) -> QuerySet[Patient]:
     # The patients whose first completed session is in the period: one pass over the sessions
     # grouped by patient, instead of a first-session subquery for every patient of the clinic.
     first_in_period = (
@@ -120,17 +132,21 @@ def _treated_patients(*, start: datetime, end: datetime, route: str | None) -> Q
     )
     if route:
         patients = patients.filter(first_route=route)
+    if location_ids is not None:
+        patients = patients.filter(pk__in=_patients_of(location_ids))
     return patients
 
 
 def _completed_sessions(
-    *, start: datetime, end: datetime, route: str | None
+    *, start: datetime, end: datetime, route: str | None, location_ids: LocationIds = None
 ) -> QuerySet[TreatmentSession]:
     sessions = TreatmentSession.objects.filter(
         status=TreatmentSession.Status.COMPLETED, starts_at__gte=start, starts_at__lt=end
     ).order_by()  # the model's ordering (by chair name) is not needed to count
     if route:
         sessions = sessions.filter(plan_version__route=route)
+    if location_ids is not None:
+        sessions = sessions.filter(patient__in=_patients_of(location_ids))
     return sessions
 
 
@@ -182,12 +198,18 @@ def _session_tallies(
 
 
 def outcome_data(
-    *, start: datetime, end: datetime, effects: list[str], route: str | None = None
+    *,
+    start: datetime,
+    end: datetime,
+    effects: list[str],
+    route: str | None = None,
+    location_ids: LocationIds = None,
 ) -> OutcomeData:
     """Patients whose first completed session started in [start, end) with their scores, and the
     completed sessions that started in [start, end) counted by route (the side effects in
-    ``effects``); of one route when ``route`` is given."""
-    patients = _treated_patients(start=start, end=end, route=route)
+    ``effects``); of one route when ``route`` is given; of the patients seen at
+    ``location_ids`` when given (None: every patient)."""
+    patients = _treated_patients(start=start, end=end, route=route, location_ids=location_ids)
     ended = (TreatmentPlan.Status.COMPLETED, TreatmentPlan.Status.STOPPED)
     courses = {
         row["pk"]: outcomes.PatientCourse(
@@ -230,7 +252,7 @@ def outcome_data(
             taken.sort()
             course.scores[instrument] = [outcomes.Score(at, total) for at, _id, total in taken]
 
-    sessions = _completed_sessions(start=start, end=end, route=route)
+    sessions = _completed_sessions(start=start, end=end, route=route, location_ids=location_ids)
     return OutcomeData(
         courses=list(courses.values()),
         session_tallies=_session_tallies(sessions, effects=effects),

@@ -2,6 +2,10 @@
 days after the first session and after the end of the induction series, time to response, how
 long it lasted, and side effects; as a page and as a CSV of aggregate figures (no names or
 MRNs).
+
+In a chain of clinics the page counts the patients of one location (the working one unless
+another is chosen) or of the whole chain, among the locations whose patients the member of
+staff may see (every location for chain-wide staff), each period on that location's clock.
 """
 
 import csv
@@ -10,9 +14,11 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.http import HttpResponse, HttpResponseBadRequest
 from django.shortcuts import render
+from django.utils.text import slugify
 from django.views.decorators.http import require_GET
 
 from clinic.roles import CLINIC_ADMIN, CLINICIAN, role_required
+from intake.access import LocationIds, patient_scope
 
 from .. import outcomes as rules
 from .. import reports, timing_settings
@@ -22,16 +28,51 @@ from ..survey_questions import SIDE_EFFECTS
 
 
 def _period_form(request) -> OutcomesPeriodForm:
-    form = OutcomesPeriodForm(request.GET, today=reports.clinic_today())
+    workplace = getattr(request, "workplace", None)
+    if workplace is None:  # one clinic
+        form = OutcomesPeriodForm(request.GET, today=reports.clinic_today())
+    else:
+        form = OutcomesPeriodForm(
+            request.GET, locations=workplace.choices, default_location=workplace.location
+        )
     form.is_valid()
     return form
 
 
-def _report(form: OutcomesPeriodForm) -> reports.OutcomeReport:
-    start, end = form.bounds(timing_settings.clinic_zone())
+def _report_zone(form: OutcomesPeriodForm):
+    return form.zone() if "location" in form.fields else timing_settings.clinic_zone()
+
+
+def _location_ids(request, form: OutcomesPeriodForm) -> LocationIds:
+    """The patients counted: the chosen location's; for the whole chain those the member of
+    staff may see (None: every patient, as with one clinic)."""
+    location = form.chosen_location
+    if location is not None:
+        return [location.pk]
+    return patient_scope(request)
+
+
+def _report(request, form: OutcomesPeriodForm) -> reports.OutcomeReport:
+    start, end = form.bounds(_report_zone(form))
     return reports.outcome_report(
-        start=start, end=end, route=form.cleaned_data.get("route") or None
+        start=start,
+        end=end,
+        route=form.cleaned_data.get("route") or None,
+        location_ids=_location_ids(request, form),
     )
+
+
+def _query(form: OutcomesPeriodForm) -> str:
+    """The page's choices as a query string (the CSV of exactly this page, whatever default
+    filled the period or the location)."""
+    choices = {
+        "start": form.cleaned_data["start"].isoformat(),
+        "end": form.cleaned_data["end"].isoformat(),
+        "route": form.cleaned_data.get("route") or "",
+    }
+    if "location" in form.fields:
+        choices = {"location": form.cleaned_data["location"]} | choices
+    return urlencode(choices)
 
 
 def _score_tables(rows: list[rules.RouteOutcomes]) -> list[dict]:
@@ -66,8 +107,13 @@ def _score_tables(rows: list[rules.RouteOutcomes]) -> list[dict]:
 def outcomes(request):
     form = _period_form(request)
     context = {"form": form, "time_points": rules.TIME_POINTS, "anchors": rules.ANCHORS}
+    if "location" in form.fields:
+        context |= {
+            "chain": True,
+            "location_value": form.cleaned_data.get("location") or form["location"].value(),
+        }
     if form.is_valid():
-        report = _report(form)
+        report = _report(request, form)
         rows = report.rows
         effect_labels = dict(SIDE_EFFECTS)
         scope = rows[0]
@@ -99,15 +145,14 @@ def outcomes(request):
                 (point, _hours_or_days(point.opens), _hours_or_days(point.closes))
                 for point in rules.TIME_POINTS
             ],
-            # The CSV of exactly this page, whatever default filled the period.
-            "csv_query": urlencode(
-                {
-                    "start": form.cleaned_data["start"].isoformat(),
-                    "end": form.cleaned_data["end"].isoformat(),
-                    "route": form.cleaned_data.get("route") or "",
-                }
-            ),
+            "csv_query": _query(form),
         }
+        if "location" in form.fields:
+            context |= {
+                "report_location": form.chosen_location,
+                "report_zone": _report_zone(form),
+                "chain_wide": patient_scope(request) is None,
+            }
     return render(request, "followups/outcomes/outcomes.html", context)
 
 
@@ -123,10 +168,14 @@ def outcomes_csv(request):
     if not form.is_valid():
         errors = "; ".join(" ".join(messages) for messages in form.errors.values())
         return HttpResponseBadRequest(errors, content_type="text/plain; charset=utf-8")
-    rows = _report(form).rows
+    rows = _report(request, form).rows
     start, end = form.cleaned_data["start"], form.cleaned_data["end"]
     route = form.cleaned_data.get("route")
     filename = f"outcomes_{start:%Y-%m-%d}_to_{end:%Y-%m-%d}{f'_{route}' if route else ''}.csv"
+    if "location" in form.fields:
+        location = form.chosen_location
+        where = slugify(location.name) if location is not None else "whole-chain"
+        filename = filename.replace("outcomes_", f"outcomes_{where}_", 1)
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     writer = csv.writer(response)
