@@ -6,6 +6,7 @@ their follow-up worklist and the maintenance reviews due.
 """
 
 from datetime import datetime, timedelta
+from functools import cache, partial
 
 from django.db.models import Count, Q, Window
 from django.http import HttpRequest
@@ -13,8 +14,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from clinic.home import once, register_panel
+from clinic.locations import current_location_id
 from clinic.roles import CLINICIAN, FRONT_DESK, has_role
 from intake import selectors as intake_selectors
+from intake.access import at_location
 from treatments.models import StaffTask
 
 from . import selectors
@@ -43,44 +46,56 @@ def _worklist_url(role: str) -> str:
     return f"{url}?tasks={role}" if role == StaffTask.Role.FRONT_DESK else url
 
 
-def _open_outbox_tasks(role: str, before: datetime):
-    return StaffTask.objects.filter(
+def _open_outbox_tasks(role: str, before: datetime, location_id: int | None):
+    tasks = StaffTask.objects.filter(
         role=role, source_kind=TASK_SOURCE, status=StaffTask.Status.OPEN, due_at__lt=before
     )
+    return at_location(tasks, location_id)
 
 
 # --- Reads only the home page makes -------------------------------------------------------------
 
 
-def front_desk_task_counts() -> dict[str, int]:
+def front_desk_task_counts(*, location_id: int | None = None) -> dict[str, int]:
     """The front desk's open outbox tasks on its worklist (due today or before), by kind, and
-    how many are overdue (due before today). One aggregate, shared by two panels, answered
-    from the task worklist's covering index alone (so it counts indexed columns, not ``id``)."""
+    how many are overdue (due before today); of one location's patients, given
+    ``location_id``. One aggregate, shared by two panels, answered from the task worklist's
+    covering index alone (so it counts indexed columns, not ``id``)."""
     _, start, end = day_bounds(timezone.now())
-    return _open_outbox_tasks(StaffTask.Role.FRONT_DESK, end).aggregate(
+    return _open_outbox_tasks(StaffTask.Role.FRONT_DESK, end, location_id).aggregate(
         **{kind.value: Count("title", filter=Q(title=kind.label)) for kind in BOOKING_TASKS},
         overdue=Count("due_at", filter=Q(due_at__lt=start)),
     )
 
 
-def maintenance_reviews_due_count(*, now: datetime) -> int:
+@cache
+def front_desk_task_counts_at(location_id: int | None):
+    """``front_desk_task_counts`` of one location as a read of no arguments, the same object
+    for the same location, so the two panels showing it read it once (``clinic.home.once``)."""
+    return partial(front_desk_task_counts, location_id=location_id)
+
+
+def maintenance_reviews_due_count(*, now: datetime, location_id: int | None = None) -> int:
     _, _, end = day_bounds(now)
     return (
-        _open_outbox_tasks(StaffTask.Role.CLINICIAN, end)
+        _open_outbox_tasks(StaffTask.Role.CLINICIAN, end, location_id)
         .filter(title=TaskKind.MAINTENANCE_REVIEW.label)
         .count()
     )
 
 
-def recent_failed_messages(*, now: datetime) -> tuple[int, list[OutboxEntry]]:
+def recent_failed_messages(
+    *, now: datetime, location_id: int | None = None
+) -> tuple[int, list[OutboxEntry]]:
     """Messages to patients (not task rows) that failed in the last ``FAILED_RECENT_DAYS``
-    days: how many, and the newest few with their patient. One query (the total is a window
-    over the whole match)."""
+    days (to one location's patients, given ``location_id``): how many, and the newest few
+    with their patient. One query (the total is a window over the whole match)."""
+    failed = OutboxEntry.objects.filter(
+        status=OutboxEntry.Status.FAILED,
+        due_at__gte=now - timedelta(days=FAILED_RECENT_DAYS),
+    )
     entries = list(
-        OutboxEntry.objects.filter(
-            status=OutboxEntry.Status.FAILED,
-            due_at__gte=now - timedelta(days=FAILED_RECENT_DAYS),
-        )
+        at_location(failed, location_id)
         .exclude(purpose=OutboxEntry.Purpose.TASK)
         .select_related("patient")
         # What the list shows: not the whole records (each phone number is parsed as it loads).
@@ -101,7 +116,8 @@ def followups_to_book_panel(request: HttpRequest) -> dict | None:
     """Front desk: the appointments to book and calls to make that the outbox asked for."""
     if not has_role(request.user, [FRONT_DESK]):
         return None
-    counts = once(request, front_desk_task_counts)
+    # A chain: the working location's patients' tasks (as the worklist shows them).
+    counts = once(request, front_desk_task_counts_at(current_location_id(request)))
     url = _worklist_url(StaffTask.Role.FRONT_DESK)
     return {
         "title": "Follow-ups to book",
@@ -118,9 +134,10 @@ def overdue_panel(request: HttpRequest) -> dict | None:
     if not has_role(request.user, [FRONT_DESK]):
         return None
     now = timezone.now()
-    tasks = once(request, front_desk_task_counts)
-    intakes = once(request, intake_selectors.intake_queue_counts)
-    failed_total, failed = recent_failed_messages(now=now)
+    location_id = current_location_id(request)  # a chain: the working location's patients'
+    tasks = once(request, front_desk_task_counts_at(location_id))
+    intakes = once(request, intake_selectors.intake_queue_counts_at(location_id))
+    failed_total, failed = recent_failed_messages(now=now, location_id=location_id)
     items = []
     for entry in failed:
         patient = entry.patient
@@ -180,7 +197,9 @@ def followups_panel(request: HttpRequest) -> dict | None:
     worklist. Urgent when anything is escalated or overdue."""
     if not has_role(request.user, [CLINICIAN]):
         return None
-    counts = selectors.worklist_counts(role=StaffTask.Role.CLINICIAN, now=timezone.now())
+    counts = selectors.worklist_counts(
+        role=StaffTask.Role.CLINICIAN, now=timezone.now(), location_id=current_location_id(request)
+    )
     url = reverse("followups:worklist")
     return {
         "title": "Follow-ups",
@@ -209,7 +228,9 @@ def maintenance_reviews_panel(request: HttpRequest) -> dict | None:
     """Clinicians: patients whose maintenance plan is due a review (today or before)."""
     if not has_role(request.user, [CLINICIAN]):
         return None
-    count = maintenance_reviews_due_count(now=timezone.now())
+    count = maintenance_reviews_due_count(
+        now=timezone.now(), location_id=current_location_id(request)
+    )
     url = reverse("followups:worklist")
     return {
         "title": "Maintenance reviews",

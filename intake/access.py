@@ -26,7 +26,12 @@ from django.db.models import Exists, Q, QuerySet, Subquery
 from django.http import Http404, HttpRequest
 
 from clinic import admin_patient_data
-from clinic.locations import chain_enabled, is_chain_wide, patient_location_ids
+from clinic.locations import (
+    chain_enabled,
+    current_location_id,
+    is_chain_wide,
+    patient_location_ids,
+)
 from clinic.models import Location
 
 from .models import Patient
@@ -151,3 +156,26 @@ def _names_a_location(model: type[models.Model]) -> bool:
 def register() -> None:
     """Hand the rule to the admin's patient-data tables (from ``IntakeConfig.ready``)."""
     admin_patient_data.register_patient_scope(scope_rows)
+
+
+def at_location(rows: QuerySet, location_id: int | None) -> QuerySet:
+    """``rows`` (patients, or records that belong to a patient) cut to the patients of one
+    location, by the rule above: home there, or a session at one of its chairs. ``None`` (one
+    clinic): the rows unchanged, no filter and no query."""
+    if location_id is None:
+        return rows
+    path = patient_path(rows.model)
+    if path is None:
+        return rows
+    if path == "":
+        return rows.filter(seen_at([location_id]))
+    return rows.filter(
+        **{f"{path}__in": Patient.objects.filter(seen_at([location_id])).values("pk")}
+    )
+
+
+def at_working_location(request: HttpRequest, rows: QuerySet) -> QuerySet:
+    """``rows`` cut to the patients of the location the request works in: a worklist, a task
+    list or a home panel shows that location's, even to chain-wide staff (who switch to see
+    another's). One clinic: the rows unchanged, no query."""
+    return at_location(rows, current_location_id(request))

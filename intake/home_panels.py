@@ -9,6 +9,7 @@ from clinic.locations import current_location_id
 from clinic.roles import CLINICIAN, FRONT_DESK, has_role
 
 from . import selectors
+from .access import at_location
 from .models import ClinicalAlert, ConsultationRequest
 
 AlertKind = ClinicalAlert.Kind
@@ -20,9 +21,11 @@ ALERT_ROWS = (
 )
 
 
-def open_alert_counts() -> dict[str, int]:
-    """Unacknowledged alerts by kind, in one aggregate query."""
-    return ClinicalAlert.objects.filter(acknowledged_at__isnull=True).aggregate(
+def open_alert_counts(*, location_id: int | None = None) -> dict[str, int]:
+    """Unacknowledged alerts by kind (of one location's patients, given ``location_id``), in
+    one aggregate query."""
+    alerts = ClinicalAlert.objects.filter(acknowledged_at__isnull=True)
+    return at_location(alerts, location_id).aggregate(
         **{kind.value: Count("id", filter=Q(kind=kind)) for kind, _, _ in ALERT_ROWS}
     )
 
@@ -31,8 +34,9 @@ def intake_queue_panel(request: HttpRequest) -> dict | None:
     """Front desk: how many intakes are in each state, each linked to its tab of the queue."""
     if not has_role(request.user, [FRONT_DESK]):
         return None
-    # Shared with the front desk's overdue items (expired links), read once.
-    counts = once(request, selectors.intake_queue_counts)
+    # Shared with the front desk's overdue items (expired links), read once; a chain: the
+    # working location's.
+    counts = once(request, selectors.intake_queue_counts_at(current_location_id(request)))
     queue = reverse("intake:intake_queue")
     return {
         "title": "Intake",
@@ -74,7 +78,7 @@ def alerts_panel(request: HttpRequest) -> dict | None:
     """Clinicians: open alerts by kind; thoughts of self-harm are urgent."""
     if not has_role(request.user, [CLINICIAN]):
         return None
-    counts = open_alert_counts()
+    counts = open_alert_counts(location_id=current_location_id(request))
     alerts = reverse("intake:alert_list")
     return {
         "title": "Alerts",
@@ -98,7 +102,9 @@ def intakes_to_review_panel(request: HttpRequest) -> dict | None:
         "counts": [
             {
                 "label": f"Submitted in the last {selectors.QUEUE_RECENT_DAYS} days",
-                "count": selectors.intakes_to_review_count(),
+                "count": selectors.intakes_to_review_count(
+                    location_id=current_location_id(request)
+                ),
                 "url": submitted,
             }
         ],

@@ -4,7 +4,7 @@ queryset."""
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from functools import cache, reduce
+from functools import cache, partial, reduce
 from operator import and_, or_
 
 from django.db import connection, models
@@ -17,7 +17,7 @@ from phonenumbers import NumberParseException
 
 from clinic.dates import day
 
-from .access import LocationIds, scope_patients
+from .access import LocationIds, at_location, scope_patients
 from .models import (
     MRN_PREFIX,
     ClinicalAlert,
@@ -447,7 +447,9 @@ def _in_queue(now: datetime) -> tuple[Q, Q]:
     return open_or_revoked, Q(status=status.SUBMITTED, submitted_at__gte=recent)
 
 
-def intake_queue_counts(*, now: datetime | None = None) -> dict[str, int]:
+def intake_queue_counts(
+    *, now: datetime | None = None, location_id: int | None = None
+) -> dict[str, int]:
     """How many intakes each queue tab holds (``_queue_conditions``): two counts, each read from
     an index alone (the tabs' conditions OR-ed in one query would fetch every matching row
     from the table).
@@ -455,11 +457,14 @@ def intake_queue_counts(*, now: datetime | None = None) -> dict[str, int]:
     Those not submitted are counted by status, each split by its link's expiry: within the
     queue, an intake of an open status whose link has not run out (or has none) is on its
     status's tab, and the others are expired; a revoked one is on its tab once it has a link
-    expiry. (Five filtered counts in one aggregate cost three times as much to build.)"""
+    expiry. (Five filtered counts in one aggregate cost three times as much to build.)
+
+    ``location_id`` (a chain): the intakes of that location's patients only."""
     now = now or timezone.now()
     not_submitted, submitted = _in_queue(now)
+    intakes = at_location(Intake.objects.all(), location_id)
     by_status = (
-        Intake.objects.filter(not_submitted)
+        intakes.filter(not_submitted)
         .values("status")
         .annotate(
             # Columns of the index (status is never null), so the index alone answers.
@@ -479,8 +484,16 @@ def intake_queue_counts(*, now: datetime | None = None) -> dict[str, int]:
         else:
             counts[row["status"]] = row["live"]
             counts["expired"] += row["every"] - row["live"]
-    counts["submitted"] = Intake.objects.filter(submitted).count()
+    counts["submitted"] = intakes.filter(submitted).count()
     return counts
+
+
+@cache
+def intake_queue_counts_at(location_id: int | None):
+    """``intake_queue_counts`` of one location (None: every intake) as a read of no arguments,
+    the same object for the same location: the home page's panels read it once per request
+    (``clinic.home.once``)."""
+    return partial(intake_queue_counts, location_id=location_id)
 
 
 # What a queue row shows of an intake and its patient: not the answers, steps or flags (wide
@@ -490,11 +503,15 @@ QUEUE_PATIENT_COLUMNS = ("patient__mrn", "patient__legal_first_name", "patient__
 
 
 def intake_queue(
-    *, tab: str | None = None, now: datetime | None = None, limit: int = QUEUE_LIMIT
+    *,
+    tab: str | None = None,
+    now: datetime | None = None,
+    limit: int = QUEUE_LIMIT,
+    location_id: int | None = None,
 ) -> list[Intake]:
-    """The first ``limit`` rows of the front desk's intake queue, newest link first. Each
-    intake carries its patient and ``newest_link`` (or None), whatever the number of rows: two
-    queries."""
+    """The first ``limit`` rows of the front desk's intake queue, newest link first (of one
+    location's patients, given ``location_id``). Each intake carries its patient and
+    ``newest_link`` (or None), whatever the number of rows: two queries."""
     now = now or timezone.now()
     conditions = _queue_conditions(now)
     if tab in conditions:
@@ -503,7 +520,7 @@ def intake_queue(
         not_submitted, submitted = _in_queue(now)
         condition = not_submitted | submitted
     intakes = list(
-        Intake.objects.filter(condition)
+        at_location(Intake.objects.filter(condition), location_id)
         .select_related("patient")
         .only(*QUEUE_COLUMNS, *QUEUE_PATIENT_COLUMNS)
         .prefetch_related(_links_prefetch())
@@ -588,10 +605,11 @@ def intake_for_review(*, pk: int) -> Intake | None:
     )
 
 
-def intakes_to_review_count(*, now: datetime | None = None) -> int:
+def intakes_to_review_count(*, now: datetime | None = None, location_id: int | None = None) -> int:
     """Submitted in the last ``QUEUE_RECENT_DAYS`` (there is no "reviewed" mark yet)."""
     since = (now or timezone.now()) - timedelta(days=QUEUE_RECENT_DAYS)
-    return Intake.objects.filter(status=Intake.Status.SUBMITTED, submitted_at__gte=since).count()
+    intakes = Intake.objects.filter(status=Intake.Status.SUBMITTED, submitted_at__gte=since)
+    return at_location(intakes, location_id).count()
 
 
 # The latest acknowledged alerts the alert list shows, as the task list shows the latest 20 done.
@@ -615,19 +633,24 @@ def _alerts_with_patients(alerts: QuerySet[ClinicalAlert], *more: str) -> QueryS
     )
 
 
-def alerts_open(*, limit: int) -> list[ClinicalAlert]:
-    """The first ``limit`` unacknowledged alerts, urgent first, newest first, with their
-    patients' names (read in this order from the ``alert_open_order`` index)."""
+def _open_alerts(location_id: int | None) -> QuerySet[ClinicalAlert]:
+    return at_location(ClinicalAlert.objects.filter(acknowledged_at__isnull=True), location_id)
+
+
+def alerts_open(*, limit: int, location_id: int | None = None) -> list[ClinicalAlert]:
+    """The first ``limit`` unacknowledged alerts (of one location's patients, given
+    ``location_id``), urgent first, newest first, with their patients' names (read in this
+    order from the ``alert_open_order`` index)."""
     return list(
-        _alerts_with_patients(ClinicalAlert.objects.filter(acknowledged_at__isnull=True)).order_by(
-            "-urgent", "-created_at", "-id"
-        )[:limit]
+        _alerts_with_patients(_open_alerts(location_id)).order_by("-urgent", "-created_at", "-id")[
+            :limit
+        ]
     )
 
 
-def alerts_open_count() -> int:
+def alerts_open_count(*, location_id: int | None = None) -> int:
     """How many alerts wait for a clinician (counted from the ``alert_open`` index)."""
-    return ClinicalAlert.objects.filter(acknowledged_at__isnull=True).count()
+    return _open_alerts(location_id).count()
 
 
 def patient_open_item9_alerts(*, patient_id: int) -> list[ClinicalAlert]:
@@ -654,13 +677,15 @@ def alerts_for_source(*, source_kind: str, source_id: int) -> list[ClinicalAlert
     )
 
 
-def alerts_acknowledged(*, limit: int = ACKNOWLEDGED_ALERTS_SHOWN) -> list[ClinicalAlert]:
-    """The latest acknowledged alerts, with their patients' names and who acknowledged them."""
+def alerts_acknowledged(
+    *, limit: int = ACKNOWLEDGED_ALERTS_SHOWN, location_id: int | None = None
+) -> list[ClinicalAlert]:
+    """The latest acknowledged alerts (of one location's patients, given ``location_id``),
+    with their patients' names and who acknowledged them."""
+    acknowledged = ClinicalAlert.objects.filter(acknowledged_at__isnull=False)
     return list(
         _alerts_with_patients(
-            ClinicalAlert.objects.filter(acknowledged_at__isnull=False).select_related(
-                "acknowledged_by"
-            ),
+            at_location(acknowledged, location_id).select_related("acknowledged_by"),
             "acknowledged_at",
             "acknowledgement_note",
             "acknowledged_by",

@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from clinic.home import register_panel
-from clinic.locations import current_location
+from clinic.locations import current_location, current_location_id
 from clinic.roles import CLINICIAN, FRONT_DESK, has_role
 
 from . import ledger_rules, limits
@@ -26,6 +26,7 @@ from .selectors import rems as rems_selectors
 from .selectors import screening as selectors
 from .selectors import sessions as session_selectors
 from .selectors.booking import day_bounds
+from .selectors.sessions import at_chairs_of
 from .services import sessions as session_services
 from .views.booking import CHAIR_LOCATION_KEY, STATUS_STYLES
 
@@ -46,12 +47,15 @@ def _session_url(session_id: int, anchor: str = "") -> str:
 # --- Reads only the home page makes -------------------------------------------------------------
 
 
-def sessions_waiting_for_a_decision(*, now: datetime) -> list[TreatmentSession]:
+def sessions_waiting_for_a_decision(
+    *, now: datetime, location_id: int | None = None
+) -> list[TreatmentSession]:
     """Today's checked-in sessions waiting for a clinician's decision before the dose: a
     baseline blood pressure above the gate (the rule of ``services.bp_gated``, in SQL) or
     fasting shorter than the clinic's hours (``services.fasting_shortfalls``), with no
-    decision yet. Each with ``bp_waiting``, ``fasting_waiting`` and
-    ``baseline_systolic``/``baseline_diastolic``; one query."""
+    decision yet; at one location's chairs, given ``location_id`` ("today" is the day in the
+    zone the request shows: the location's, in a chain). Each with ``bp_waiting``,
+    ``fasting_waiting`` and ``baseline_systolic``/``baseline_diastolic``; one query."""
     start, end = day_bounds(timezone.localdate(now))
     baseline = VitalsReading.objects.filter(
         session=OuterRef("pk"), kind=VitalsReading.Kind.BASELINE
@@ -64,14 +68,14 @@ def sessions_waiting_for_a_decision(*, now: datetime) -> list[TreatmentSession]:
     fasting_short = Q(fasting_hours__lt=fasting.food_hours) | Q(
         clear_liquids_hours__lt=fasting.clear_liquid_hours
     )
+    checked_in = TreatmentSession.objects.filter(
+        (Exists(above_gate) & Q(bp_gate_decision="")) | (fasting_short & Q(fasting_decision="")),
+        starts_at__gte=start,
+        starts_at__lt=end,
+        status=TreatmentSession.Status.CHECKED_IN,
+    )
     sessions = list(
-        TreatmentSession.objects.filter(
-            (Exists(above_gate) & Q(bp_gate_decision=""))
-            | (fasting_short & Q(fasting_decision="")),
-            starts_at__gte=start,
-            starts_at__lt=end,
-            status=TreatmentSession.Status.CHECKED_IN,
-        )
+        at_chairs_of(checked_in, location_id)
         .select_related("patient", "chair")
         .annotate(
             above_gate=Exists(above_gate),
@@ -87,14 +91,18 @@ def sessions_waiting_for_a_decision(*, now: datetime) -> list[TreatmentSession]:
     return sessions
 
 
-def recent_adverse_events(*, now: datetime) -> tuple[int, list[SessionEvent]]:
-    """Adverse events of the last ``ADVERSE_EVENT_DAYS`` days: how many, and the newest few
-    with their session's patient. One query (the total is a window over the whole match)."""
+def recent_adverse_events(
+    *, now: datetime, location_id: int | None = None
+) -> tuple[int, list[SessionEvent]]:
+    """Adverse events of the last ``ADVERSE_EVENT_DAYS`` days (in sessions at one location's
+    chairs, given ``location_id``): how many, and the newest few with their session's patient.
+    One query (the total is a window over the whole match)."""
+    recent = SessionEvent.objects.filter(
+        kind=SessionEvent.Kind.ADVERSE_EVENT,
+        occurred_at__gte=now - timedelta(days=ADVERSE_EVENT_DAYS),
+    )
     events = list(
-        SessionEvent.objects.filter(
-            kind=SessionEvent.Kind.ADVERSE_EVENT,
-            occurred_at__gte=now - timedelta(days=ADVERSE_EVENT_DAYS),
-        )
+        at_chairs_of(recent, location_id, prefix="session__")
         .select_related("session__patient")
         .annotate(total=Window(Count("id")))
         .order_by("-occurred_at", "-id")[:ADVERSE_EVENTS_SHOWN]
@@ -134,7 +142,9 @@ def front_desk_tasks_panel(request: HttpRequest) -> dict | None:
     if not has_role(request.user, [FRONT_DESK]):
         return None
     tasks = reverse("treatments:task_list")
-    count = selectors.task_open_count(roles=[StaffTask.Role.FRONT_DESK])
+    count = selectors.task_open_count(
+        roles=[StaffTask.Role.FRONT_DESK], location_id=current_location_id(request)
+    )
     return {
         "title": "Tasks",
         "audience": FRONT_DESK,
@@ -210,10 +220,11 @@ def session_alerts_panel(request: HttpRequest) -> dict | None:
     if not has_role(request.user, [CLINICIAN]):
         return None
     now = timezone.now()
-    waiting_for_a_decision = sessions_waiting_for_a_decision(now=now)
+    location_id = current_location_id(request)  # a chain: the sessions at its chairs
+    waiting_for_a_decision = sessions_waiting_for_a_decision(now=now, location_id=location_id)
     waiting = [session for session in waiting_for_a_decision if session.bp_waiting]
     fasting_waiting = [session for session in waiting_for_a_decision if session.fasting_waiting]
-    adverse_total, adverse = recent_adverse_events(now=now)
+    adverse_total, adverse = recent_adverse_events(now=now, location_id=location_id)
     bp_items = [
         {
             "lead": f"{timezone.localtime(session.starts_at):%H:%M}",
@@ -297,7 +308,7 @@ def screenings_to_review_panel(request: HttpRequest) -> dict | None:
     """Clinicians: the worklist's size, by result, flagged first."""
     if not has_role(request.user, [CLINICIAN]):
         return None
-    counts = selectors.screening_worklist_counts()
+    counts = selectors.screening_worklist_counts(location_id=current_location_id(request))
     worklist = reverse("treatments:screening_worklist")
     return {
         "title": "Screenings to review",
@@ -314,7 +325,7 @@ def sessions_to_sign_panel(request: HttpRequest) -> dict | None:
     """Clinicians: session notes waiting for a signature (the list they open)."""
     if not has_role(request.user, [CLINICIAN]):
         return None
-    count = session_selectors.sessions_to_sign_count()
+    count = session_selectors.sessions_to_sign_count(location_id=current_location_id(request))
     worklist = reverse("treatments:sessions_to_sign")
     return {
         "title": "Sessions to sign",

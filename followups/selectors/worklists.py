@@ -19,12 +19,13 @@ from django.db.models import (
     Subquery,
     prefetch_related_objects,
 )
+from django.utils import timezone
 
 from clinic import show_more
+from intake.access import at_location
 from intake.models import Assessment, ClinicalAlert, Patient
 from treatments.models import StaffTask
 
-from .. import timing_settings
 from ..models import FollowUpCall, OutboxEntry, Survey
 
 TASK_SOURCE = "outbox"  # StaffTask.source_kind of the tasks the outbox sweep makes
@@ -132,8 +133,9 @@ class Worklist:
 
 
 def day_bounds(now: datetime) -> tuple[date, datetime, datetime]:
-    """Today in the clinic's zone, and when it starts and ends (DST-safe: each from its date)."""
-    zone = timing_settings.clinic_zone()
+    """Today in the zone the request shows (the working location's in a chain, the clinic's
+    otherwise), and when it starts and ends (DST-safe: each from its date)."""
+    zone = timezone.get_current_timezone()
     today = now.astimezone(zone).date()
     start = datetime.combine(today, time.min, tzinfo=zone)
     end = datetime.combine(today + timedelta(days=1), time.min, tzinfo=zone)
@@ -147,28 +149,36 @@ def day_bounds(now: datetime) -> tuple[date, datetime, datetime]:
 # surveys reviewed by survey_reviewed. The filters below are those indexes' conditions.
 
 
-def _open_tasks(role: str) -> QuerySet[StaffTask]:
-    return StaffTask.objects.filter(
+# ``location_id`` (a chain): the rows of that location's patients only (``intake.access``).
+
+
+def _open_tasks(role: str, location_id: int | None = None) -> QuerySet[StaffTask]:
+    tasks = StaffTask.objects.filter(
         role=role, source_kind=TASK_SOURCE, status=StaffTask.Status.OPEN
     )
+    return at_location(tasks, location_id)
 
 
-def _done_tasks(role: str, since: datetime) -> QuerySet[StaffTask]:
-    return StaffTask.objects.filter(
+def _done_tasks(role: str, since: datetime, location_id: int | None) -> QuerySet[StaffTask]:
+    tasks = StaffTask.objects.filter(
         role=role, source_kind=TASK_SOURCE, status=StaffTask.Status.DONE, completed_at__gte=since
     )
+    return at_location(tasks, location_id)
 
 
-def _to_review(*, escalated: bool | None = None) -> QuerySet[Survey]:
+def _to_review(location_id: int | None, *, escalated: bool | None = None) -> QuerySet[Survey]:
     """Answered surveys no clinician has reviewed yet: escalated ones, calm ones, or all."""
-    surveys = Survey.objects.filter(status=Survey.Status.COMPLETED, reviewed_at__isnull=True)
+    surveys = at_location(
+        Survey.objects.filter(status=Survey.Status.COMPLETED, reviewed_at__isnull=True),
+        location_id,
+    )
     if escalated is None:
         return surveys
     return surveys.exclude(escalations=[]) if escalated else surveys.filter(escalations=[])
 
 
-def _reviewed(since: datetime) -> QuerySet[Survey]:
-    return Survey.objects.filter(reviewed_at__gte=since)
+def _reviewed(since: datetime, location_id: int | None) -> QuerySet[Survey]:
+    return at_location(Survey.objects.filter(reviewed_at__gte=since), location_id)
 
 
 # The columns a worklist row shows, not whole records: a patient's phone numbers are parsed as
@@ -260,14 +270,16 @@ def score_summary(survey: Survey) -> str:
     )
 
 
-def worklist_counts(*, role: str, now: datetime, done: bool = False) -> dict[str, int]:
+def worklist_counts(
+    *, role: str, now: datetime, done: bool = False, location_id: int | None = None
+) -> dict[str, int]:
     """How many rows each worklist section has: ``escalations`` (clinicians' list only, else
     0), ``due_today``, ``overdue``, and with ``done=True`` also ``done`` (the last DONE_DAYS).
     The home panel's numbers. Queries: one on tasks, and one on surveys for clinicians; with
     ``done``, one more on each."""
     _, start, end = day_bounds(now)
     counts = (
-        _open_tasks(role)
+        _open_tasks(role, location_id)
         .filter(due_at__lt=end)
         .aggregate(
             due_today=Count("due_at", filter=Q(due_at__gte=start)),
@@ -278,7 +290,7 @@ def worklist_counts(*, role: str, now: datetime, done: bool = False) -> dict[str
     clinical = role == StaffTask.Role.CLINICIAN
     if clinical:
         # Counted columns are the index's (not "id"), so the counts read the index only.
-        surveys = _to_review().aggregate(
+        surveys = _to_review(location_id).aggregate(
             # Named apart from the field: an aggregate named "escalations" would shadow it.
             escalated=Count("escalations", filter=~Q(escalations=[])),
             calm_today=Count("completed_at", filter=Q(escalations=[], completed_at__gte=start)),
@@ -289,13 +301,19 @@ def worklist_counts(*, role: str, now: datetime, done: bool = False) -> dict[str
         counts["overdue"] += surveys["calm_overdue"]
     if done:
         since = now - timedelta(days=DONE_DAYS)
-        counts["done"] = _done_tasks(role, since).count()
+        counts["done"] = _done_tasks(role, since, location_id).count()
         if clinical:
-            counts["done"] += _reviewed(since).count()
+            counts["done"] += _reviewed(since, location_id).count()
     return counts
 
 
-def worklist(*, role: str, now: datetime, sizes: Mapping[str, int] | None = None) -> Worklist:
+def worklist(
+    *,
+    role: str,
+    now: datetime,
+    sizes: Mapping[str, int] | None = None,
+    location_id: int | None = None,
+) -> Worklist:
     """The follow-up worklist of one role (a ``StaffTask.Role`` value), escalations first.
 
     Clinicians' list also holds answered check-in surveys: escalated ones first (they need a
@@ -308,7 +326,7 @@ def worklist(*, role: str, now: datetime, sizes: Mapping[str, int] | None = None
     and done; the calls of the open ones), clinicians' 13 (and the counts of surveys to review
     and reviewed; the surveys escalated, to review today, overdue and reviewed; the scores of
     those shown), whatever the number of rows (calls and scores are not read when no row needs
-    them).
+    them). ``location_id`` (a chain): the tasks and surveys of that location's patients.
     """
     sizes = sizes or {}
     clinical = role == StaffTask.Role.CLINICIAN
@@ -346,7 +364,7 @@ def worklist(*, role: str, now: datetime, sizes: Mapping[str, int] | None = None
         del sections["escalations"]
     for slug, section in sections.items():
         section.size = min(max(sizes.get(slug, SECTION_PAGE), 1), SECTION_MAX)
-    counts = worklist_counts(role=role, now=now, done=True)
+    counts = worklist_counts(role=role, now=now, done=True, location_id=location_id)
     for slug, key in (
         ("escalations", "escalations"),
         ("due-today", "due_today"),
@@ -360,7 +378,7 @@ def worklist(*, role: str, now: datetime, sizes: Mapping[str, int] | None = None
         # One row past the page tells "more" apart even if a count raced a change.
         return list(rows[: sections[slug].size + 1])
 
-    open_tasks = _task_rows(_open_tasks(role)).order_by("due_at", "id")
+    open_tasks = _task_rows(_open_tasks(role, location_id)).order_by("due_at", "id")
     due_tasks = first("due-today", open_tasks.filter(due_at__gte=start, due_at__lt=end))
     overdue_tasks = first("overdue", open_tasks.filter(due_at__lt=start))
     # As a list on each task (to_attr): Django builds no queryset per task to hold its calls.
@@ -373,7 +391,7 @@ def worklist(*, role: str, now: datetime, sizes: Mapping[str, int] | None = None
         ),
     )
     done_tasks = first(
-        "done", _task_rows(_done_tasks(role, since)).order_by("-completed_at", "-id")
+        "done", _task_rows(_done_tasks(role, since, location_id)).order_by("-completed_at", "-id")
     )
     rows = {
         "due-today": [WorklistItem(task=task) for task in due_tasks],
@@ -383,12 +401,12 @@ def worklist(*, role: str, now: datetime, sizes: Mapping[str, int] | None = None
     if clinical:
         escalated = first(
             "escalations",
-            _survey_rows(_to_review(escalated=True)).order_by("completed_at", "id"),
+            _survey_rows(_to_review(location_id, escalated=True)).order_by("completed_at", "id"),
         )
         for survey in escalated:
             survey.escalation_reasons = escalation_reasons(survey)
-        calm = _survey_rows(_to_review(escalated=False)).order_by("completed_at", "id")
-        reviewed = _survey_rows(_reviewed(since)).order_by("-reviewed_at", "-id")
+        calm = _survey_rows(_to_review(location_id, escalated=False)).order_by("completed_at", "id")
+        reviewed = _survey_rows(_reviewed(since, location_id)).order_by("-reviewed_at", "-id")
         for slug, surveys in (
             ("escalations", escalated),
             ("due-today", first("due-today", calm.filter(completed_at__gte=start))),

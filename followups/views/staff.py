@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from clinic.audit import record_access
+from clinic.locations import current_location_id
 from clinic.roles import CLINICIAN, FRONT_DESK, has_role, role_required
 from clinic.show_more import more_label, shown_query, shown_sizes
 from intake.access import patient_visible, visible_patients
@@ -96,7 +97,10 @@ def _render_worklist(
         role = requested if clinician and requested in StaffTask.Role.values else None
         role = role or (StaffTask.Role.CLINICIAN if clinician else StaffTask.Role.FRONT_DESK)
     sizes = _section_sizes(request.GET)
-    worklist = selectors.worklist(role=role, now=timezone.now(), sizes=sizes)
+    # A chain: the working location's patients' tasks and surveys, its day.
+    worklist = selectors.worklist(
+        role=role, now=timezone.now(), sizes=sizes, location_id=current_location_id(request)
+    )
     bound_shown = False
     for section in worklist.sections:
         if section.more and not section.at_most:

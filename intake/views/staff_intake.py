@@ -15,6 +15,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from clinic.audit import record_access
+from clinic.locations import current_location_id
 from clinic.roles import CLINICIAN, FRONT_DESK, has_role, role_required
 from clinic.show_more import ShownRows, shown_query, shown_sizes
 
@@ -203,11 +204,12 @@ def intake_queue(request):
     if tab not in selectors.QUEUE_TAB_SLUGS:
         tab = None
     now = timezone.now()
-    counts = selectors.intake_queue_counts(now=now)
+    location_id = current_location_id(request)  # a chain: the working location's intakes
+    counts = selectors.intake_queue_counts(now=now, location_id=location_id)
     sizes = shown_sizes(request.GET, QUEUE_SECTIONS)
     queue = ShownRows.asked("queue", ("intake", "intakes"), sizes)
     queue.fill(
-        selectors.intake_queue(tab=tab, now=now, limit=queue.size + 1),
+        selectors.intake_queue(tab=tab, now=now, limit=queue.size + 1, location_id=location_id),
         counts[tab] if tab else sum(counts.values()),
     )
     queue_url = reverse("intake:intake_queue")
@@ -386,9 +388,11 @@ def _render_alerts(request, *, bound=None, status: int = 200) -> HttpResponse:
     latest acknowledged; ``bound`` is an acknowledgement that failed, shown with its errors in
     its alert's card."""
     sizes = shown_sizes(request.GET, ALERT_SECTIONS)
+    location_id = current_location_id(request)  # a chain: the working location's patients'
     open_alerts = ShownRows.asked("open", ("open alert", "open alerts"), sizes)
     open_alerts.fill(
-        selectors.alerts_open(limit=open_alerts.size + 1), selectors.alerts_open_count()
+        selectors.alerts_open(limit=open_alerts.size + 1, location_id=location_id),
+        selectors.alerts_open_count(location_id=location_id),
     )
     open_alerts.link(reverse("intake:alert_list"), sizes)
     # The query string brings an error or the list after an acknowledgement back to the same
@@ -410,7 +414,7 @@ def _render_alerts(request, *, bound=None, status: int = 200) -> HttpResponse:
         "intake/staff/alerts.html",
         {
             "open_alerts": open_alerts,
-            "acknowledged": selectors.alerts_acknowledged(),
+            "acknowledged": selectors.alerts_acknowledged(location_id=location_id),
             "shown": selectors.ACKNOWLEDGED_ALERTS_SHOWN,
         },
         status=status,

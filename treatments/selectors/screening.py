@@ -6,6 +6,7 @@ from decimal import Decimal
 from django.db.models import Case, Count, F, IntegerField, Q, QuerySet, Value, When
 from django.utils import timezone
 
+from intake.access import at_location
 from intake.medications import flag_medications
 from intake.models import Intake
 from intake.questionnaire import SCREENING_QUESTIONS, STEP_BY_SLUG, TREATMENTS
@@ -98,7 +99,16 @@ _WORKLIST_COLUMNS = (
 _WORKLIST_ORDER = ("flag_order", "intake__submitted_at", "created_at", "id")
 
 
-def screening_worklist(*, limit: int | None = None) -> QuerySet[Screening]:
+def _pending(location_id: int | None) -> QuerySet[Screening]:
+    """The current screenings awaiting a decision (of one location's patients, given
+    ``location_id``)."""
+    pending = Screening.objects.filter(is_current=True, status=Screening.Status.PENDING)
+    return at_location(pending, location_id)
+
+
+def screening_worklist(
+    *, limit: int | None = None, location_id: int | None = None
+) -> QuerySet[Screening]:
     """Current screenings awaiting a decision: a PHQ-9 item 9 answer above "Not at all" first,
     then the other flagged ones, then the longest waiting; the first ``limit`` of them.
 
@@ -107,8 +117,8 @@ def screening_worklist(*, limit: int | None = None) -> QuerySet[Screening]:
     answer and submission time), so every waiting screening is joined to its intake to sort
     them: that sort reads only narrow columns (the screening's from the screening_worklist
     index, the intake's by key) and picks the ids of the ``limit`` first, and only those rows
-    are read whole."""
-    pending = Screening.objects.filter(is_current=True, status=Screening.Status.PENDING)
+    are read whole. ``location_id`` (a chain): the screenings of that location's patients."""
+    pending = _pending(location_id)
     rows = pending
     if limit is not None:
         first = pending.alias(flag_order=_FLAG_ORDER).order_by(*_WORKLIST_ORDER)
@@ -169,10 +179,10 @@ def screening_history(*, patient_id: int, exclude_pk: int) -> list[Screening]:
     )
 
 
-def screening_worklist_counts() -> dict[str, int]:
+def screening_worklist_counts(*, location_id: int | None = None) -> dict[str, int]:
     """How many screenings await a decision, by result (one aggregate query, answered from the
     worklist's partial index alone: hence counting ``result``, never null, not ``id``)."""
-    return Screening.objects.filter(is_current=True, status=Screening.Status.PENDING).aggregate(
+    return _pending(location_id).aggregate(
         **{result.value: Count("result", filter=Q(result=result)) for result in Result}
     )
 
@@ -230,12 +240,12 @@ def _first_of_each_role(
     return rows[:limit]
 
 
-def tasks_open(*, roles: list[str], limit: int) -> list[StaffTask]:
-    """The first ``limit`` open tasks of ``roles``, soonest due first (undated last), each with
-    its patient and author. One query per role, read from the task_worklist index in order
-    however many tasks are open."""
+def tasks_open(*, roles: list[str], limit: int, location_id: int | None = None) -> list[StaffTask]:
+    """The first ``limit`` open tasks of ``roles`` (of one location's patients, given
+    ``location_id``), soonest due first (undated last), each with its patient and author. One
+    query per role, read from the task_worklist index in order however many tasks are open."""
     tasks = (
-        StaffTask.objects.filter(status=StaffTask.Status.OPEN)
+        at_location(StaffTask.objects.filter(status=StaffTask.Status.OPEN), location_id)
         .select_related("patient", "created_by")
         .only(
             *("patient", "role", "title", "details", "status", "due_at", "created_at"),
@@ -257,11 +267,12 @@ def tasks_open(*, roles: list[str], limit: int) -> list[StaffTask]:
     )
 
 
-def tasks_recently_done(*, roles: list[str]) -> list[StaffTask]:
-    """The TASKS_DONE_SHOWN tasks of ``roles`` done last, with who did them. One query per
-    role, read from the task_done_latest index in order however many tasks were ever done."""
+def tasks_recently_done(*, roles: list[str], location_id: int | None = None) -> list[StaffTask]:
+    """The TASKS_DONE_SHOWN tasks of ``roles`` done last (of one location's patients, given
+    ``location_id``), with who did them. One query per role, read from the task_done_latest
+    index in order however many tasks were ever done."""
     tasks = (
-        StaffTask.objects.filter(status=StaffTask.Status.DONE)
+        at_location(StaffTask.objects.filter(status=StaffTask.Status.DONE), location_id)
         .select_related("patient", "completed_by")
         .only(
             *("patient", "role", "title", "status", "completed_at", "outcome", "completed_by"),
@@ -279,5 +290,6 @@ def tasks_recently_done(*, roles: list[str]) -> list[StaffTask]:
     )
 
 
-def task_open_count(*, roles: list[str]) -> int:
-    return StaffTask.objects.filter(role__in=roles, status=StaffTask.Status.OPEN).count()
+def task_open_count(*, roles: list[str], location_id: int | None = None) -> int:
+    tasks = StaffTask.objects.filter(role__in=roles, status=StaffTask.Status.OPEN)
+    return at_location(tasks, location_id).count()

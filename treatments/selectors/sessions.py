@@ -36,18 +36,29 @@ def session_for_page(*, pk: int) -> TreatmentSession | None:
 AWAITING_SIGNATURE = (TreatmentSession.Status.IN_PROGRESS, TreatmentSession.Status.COMPLETED)
 
 
-def sessions_to_sign() -> QuerySet[TreatmentSession]:
-    """Administered or discharged sessions whose note is not signed yet, oldest first."""
-    return TreatmentSession.objects.filter(
-        status__in=AWAITING_SIGNATURE, signed_at__isnull=True
+def at_chairs_of(sessions: QuerySet, location_id: int | None, prefix: str = "") -> QuerySet:
+    """``sessions`` (or rows reaching a session through ``prefix``, as "session__") held at a
+    chair of one location: a session belongs where it is given, whoever's patient it is.
+    ``None`` (one clinic): unchanged."""
+    if location_id is None:
+        return sessions
+    return sessions.filter(**{f"{prefix}chair__location": location_id})
+
+
+def sessions_to_sign(*, location_id: int | None = None) -> QuerySet[TreatmentSession]:
+    """Administered or discharged sessions whose note is not signed yet, oldest first (at one
+    location's chairs, given ``location_id``)."""
+    return at_chairs_of(
+        TreatmentSession.objects.filter(status__in=AWAITING_SIGNATURE, signed_at__isnull=True),
+        location_id,
     ).order_by("starts_at", "id")
 
 
-def sessions_to_sign_count() -> int:
-    return sessions_to_sign().count()
+def sessions_to_sign_count(*, location_id: int | None = None) -> int:
+    return sessions_to_sign(location_id=location_id).count()
 
 
-def sessions_awaiting_signature() -> QuerySet[TreatmentSession]:
+def sessions_awaiting_signature(*, location_id: int | None = None) -> QuerySet[TreatmentSession]:
     """Administered or discharged sessions whose note is not signed yet, oldest first.
 
     One query: the patient and the chair are joined, and what signing reads from the vitals
@@ -56,7 +67,7 @@ def sessions_awaiting_signature() -> QuerySet[TreatmentSession]:
     vitals = VitalsReading.objects.filter(session=OuterRef("pk"))
     baseline = vitals.filter(kind=VitalsReading.Kind.BASELINE).order_by("taken_at", "id")
     return (
-        sessions_to_sign()
+        sessions_to_sign(location_id=location_id)
         .select_related("patient", "chair")
         .annotate(
             has_baseline=Exists(baseline),

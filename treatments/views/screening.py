@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from clinic.audit import record_access
+from clinic.locations import current_location_id
 from clinic.roles import CLINIC_ADMIN, CLINICIAN, FRONT_DESK, has_role, role_required
 from clinic.show_more import ShownRows, shown_query, shown_sizes
 from intake import selectors as intake_selectors
@@ -54,10 +55,11 @@ def _descriptions(screening: Screening) -> list[str]:
 def screening_worklist(request):
     """The screenings awaiting a decision, 20 at a time (``?waiting=40`` shows 40)."""
     sizes = shown_sizes(request.GET, WORKLIST_SECTIONS)
+    location_id = current_location_id(request)  # a chain: the working location's patients'
     waiting = ShownRows.asked("waiting", ("screening", "screenings"), sizes)
     waiting.fill(
-        list(selectors.screening_worklist(limit=waiting.size + 1)),
-        sum(selectors.screening_worklist_counts().values()),
+        list(selectors.screening_worklist(limit=waiting.size + 1, location_id=location_id)),
+        sum(selectors.screening_worklist_counts(location_id=location_id).values()),
     )
     waiting.link(reverse("treatments:screening_worklist"), sizes)
     for screening in waiting.rows:
@@ -335,11 +337,12 @@ def _render_tasks(request, *, bound: tuple[int, TaskCompleteForm] | None = None,
     """The open tasks, soonest due first, 20 at a time (``?open=40`` shows 40), and the latest
     done; ``bound`` is a Mark-done form that failed, shown with its errors in its task's row."""
     roles = task_roles_of(request.user)
+    location_id = current_location_id(request)  # a chain: the working location's patients'
     sizes = shown_sizes(request.GET, TASK_SECTIONS)
     open_tasks = ShownRows.asked("open", ("open task", "open tasks"), sizes)
     open_tasks.fill(
-        selectors.tasks_open(roles=roles, limit=open_tasks.size + 1),
-        selectors.task_open_count(roles=roles),
+        selectors.tasks_open(roles=roles, limit=open_tasks.size + 1, location_id=location_id),
+        selectors.task_open_count(roles=roles, location_id=location_id),
     )
     open_tasks.link(reverse("treatments:task_list"), sizes)
     # The query string brings an error or the list after a task is done back to the same rows.
@@ -364,7 +367,7 @@ def _render_tasks(request, *, bound: tuple[int, TaskCompleteForm] | None = None,
         # Its row is no longer among those shown (the list moved on): say why nothing changed.
         errors = [error for errors in bound[1].errors.values() for error in errors]
         messages.error(request, f"The task was not marked done: {' '.join(errors)}")
-    done = selectors.tasks_recently_done(roles=roles)
+    done = selectors.tasks_recently_done(roles=roles, location_id=location_id)
     for task in done:
         task.patient_url = reverse("intake:patient_detail", args=[task.patient_id])
     return render(

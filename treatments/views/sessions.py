@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from clinic.audit import record_access
+from clinic.locations import current_location_id
 from clinic.roles import CLINICIAN, FRONT_DESK, has_role, role_required
 from clinic.show_more import ShownRows, shown_sizes
 from intake.access import patient_visible
@@ -440,9 +441,10 @@ def sessions_to_sign(request):
     20 at a time (``?unsigned=40`` shows 40)."""
     sizes = shown_sizes(request.GET, TO_SIGN_SECTIONS)
     unsigned = ShownRows.asked("unsigned", ("session", "sessions"), sizes)
+    location_id = current_location_id(request)  # a chain: the sessions at its chairs
     unsigned.fill(
-        list(selectors.sessions_awaiting_signature()[: unsigned.size + 1]),
-        selectors.sessions_to_sign_count(),
+        list(selectors.sessions_awaiting_signature(location_id=location_id)[: unsigned.size + 1]),
+        selectors.sessions_to_sign_count(location_id=location_id),
     )
     unsigned.link(reverse("treatments:sessions_to_sign"), sizes)
     for session in unsigned.rows:
