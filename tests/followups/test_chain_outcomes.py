@@ -61,12 +61,13 @@ def _completed(by, *, starts_at: datetime) -> None:
 
 def write_chain(by, austin, el_paso, *, austin_cohort=COHORT[:2]) -> None:
     """Austin: the hand cohort's first two patients (A and B; H treated before the period,
-    a patient booked, not treated). El Paso, on its own chair: A a day later, and a patient
+    a patient booked, not treated). El Paso, on its own chair: A (and H) again, and a patient
     first treated late on 30 June on its clock."""
     write_cohort(by, austin_cohort, base=BASE)
     _move_new_patients(austin)
     mesa = TreatmentChair.objects.create(name="Mesa 1", location=el_paso)
-    write_cohort(by, COHORT[:1], base=BASE + timedelta(days=1))
+    # Twelve hours off Austin's times: written on the free chairs first, then moved to Mesa 1.
+    write_cohort(by, COHORT[:1], base=BASE + timedelta(hours=12))
     _completed(by, starts_at=LATE_IN_EL_PASO)
     _move_new_patients(el_paso, mesa)
 
