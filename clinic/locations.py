@@ -81,9 +81,7 @@ def patient_location_ids(user) -> list[int] | None:
     a chain-wide member of staff)."""
     if not chain_enabled() or is_chain_wide(user):
         return None
-    return list(
-        Location.objects.filter(staff=user, active=True).values_list("pk", flat=True)
-    )
+    return list(Location.objects.filter(staff=user, active=True).values_list("pk", flat=True))
 
 
 # Pages a member of staff reaches before a location is chosen.
