@@ -340,7 +340,8 @@ REMS_FORMS_SHOWN = 5
 
 def rems_forms_due_panel(request: HttpRequest) -> dict | None:
     """Clinicians: esketamine monitoring forms still to submit, the first few (those within 2
-    days of the 7-day limit urgent), the list behind it. One query."""
+    days of the 7-day limit urgent), the list behind it. Two queries
+    on the forms' index: how many (the index alone) and the first few (the scan stops there)."""
     if not has_role(request.user, [CLINICIAN]):
         return None
     location = current_location(request)  # a chain: the forms of the working location

@@ -671,12 +671,13 @@ def test_the_clinician_home_costs_the_same_however_much_is_going_on(
 
     # session, user, TOTP device, roles; alerts by kind (one aggregate); session alerts: the
     # blood-pressure decisions waiting, the adverse events (one query with their total);
-    # sessions to sign; REMS monitoring forms due (one query with their total); screenings to
-    # review (one aggregate); intakes to review; follow-ups (tasks, surveys: two aggregates);
-    # maintenance reviews due; the controlled-substance discrepancies open (one query with
-    # their total) and whether today's end-of-day count is due (one query: stock on the shelf
-    # and no count today; noon is a clinic day)
-    with django_assert_num_queries(16):
+    # sessions to sign; REMS monitoring forms due (two queries: how many, and the first five;
+    # one query with a window total made PostgreSQL read every completed esketamine session to
+    # return five); screenings to review (one aggregate); intakes to review; follow-ups (tasks,
+    # surveys: two aggregates); maintenance reviews due; the controlled-substance discrepancies
+    # open (one query with their total) and whether today's end-of-day count is due (one
+    # query: stock on the shelf and no count today; noon is a clinic day)
+    with django_assert_num_queries(17):
         response = clinician.get(HOME_URL)
     page = response.content.decode()
     alerts = panel(page, "Session alerts")

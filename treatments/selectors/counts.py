@@ -7,7 +7,8 @@ from datetime import date
 from decimal import Decimal
 
 from django.conf import settings
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery, Window
+from django.db.models import Count, Exists, IntegerField, OuterRef, Q, QuerySet, Subquery, Window
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from clinic.models import Location
@@ -83,15 +84,31 @@ def _counts_of(*, kinds, registration_id: int | None) -> QuerySet[StockCount]:
     return rows
 
 
+def _entries_of_count(*, differences: bool) -> Subquery:
+    """How many entries the outer count has (of them with a discrepancy if ``differences``):
+    a subquery in the SELECT, evaluated for each row returned only."""
+    entries = LedgerEntry.objects.filter(count=OuterRef("pk"))
+    if differences:
+        entries = entries.filter(discrepancy__isnull=False)
+    return Subquery(
+        entries.order_by().values("count").annotate(n=Count("pk")).values("n"),
+        output_field=IntegerField(),
+    )
+
+
 def counts(*, kinds=None, registration_id: int | None = None) -> QuerySet[StockCount]:
     """Counts newest first (under one registration if given: a chain's location), each with
-    who counted and how many differences it found."""
+    who counted and how many differences it found.
+
+    The entries are counted by subqueries in the SELECT, for the rows of the page only (a
+    grouped join counted every count's entries before the page's limit); a count with no
+    entry has 0."""
     rows = _counts_of(kinds=kinds, registration_id=registration_id)
     return (
         rows.select_related("counted_by")
         .annotate(
-            differences=Count("entries", filter=Q(entries__discrepancy__isnull=False)),
-            containers=Count("entries"),
+            differences=Coalesce(_entries_of_count(differences=True), 0),
+            containers=Coalesce(_entries_of_count(differences=False), 0),
         )
         .order_by("-counted_at", "-id")
     )

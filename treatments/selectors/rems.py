@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from django.conf import settings
-from django.db.models import Count, Exists, F, OuterRef, QuerySet, Window
+from django.db.models import Exists, F, OuterRef, QuerySet
 from django.utils import timezone
 
 from clinic.locations import chain_enabled
@@ -141,15 +141,15 @@ def forms_to_submit_first(
     *, limit: int, location_id: int | None = None
 ) -> tuple[int, list[TreatmentSession]]:
     """How many forms are to submit and the first ``limit`` with their patients (each with
-    ``due``): one query, the total a window over the whole match."""
-    sessions = list(
-        forms_to_submit(location_id=location_id)
-        .select_related("patient")
-        .annotate(total=Window(Count("id")))[:limit]
+    ``due``): two queries, both on the partial index ``session_rems_forms``. The first rows are
+    read in the index's order and the scan stops at the ``limit``-th; the count reads the
+    sessions from the index alone (an index-only scan, anti-joined with the submissions). A
+    window total over the first rows made PostgreSQL fetch every completed esketamine
+    session, with its patient, to return five."""
+    return (
+        forms_to_submit_count(location_id=location_id),
+        forms_to_submit_rows(limit=limit, location_id=location_id),
     )
-    for session in sessions:
-        session.due = form_due(session)
-    return (sessions[0].total if sessions else 0), sessions
 
 
 def rems_setting_number(*, location: Location | None) -> str:

@@ -20,6 +20,7 @@ from clinic.roles import CLINIC_ADMIN, CLINICIAN, has_role, role_required
 from .. import forms_ledger as forms
 from ..models import DeaRegistration, LedgerEntry, StockContainer
 from ..selectors import ledger as selectors
+from ..selectors import ledger_entries
 from ..services import ledger as services
 from ..services.ledger.stock import REVERSIBLE
 
@@ -89,7 +90,7 @@ def entry_list(request):
     filters = forms.EntryFilterForm(request.GET or None)
     chosen = filters.cleaned_data if filters.is_valid() else {}
     with_patients = _shows_patients(request)
-    page = selectors.entries_page(
+    page = ledger_entries.entries_page(
         registration=registration,
         with_patients=with_patients,
         page_number=request.GET.get("page"),
