@@ -419,13 +419,16 @@ def discrepancies_panel(request: HttpRequest) -> dict | None:
 
 def daily_count_panel(request: HttpRequest) -> dict | None:
     """Clinicians: on a clinic day, with stock on the shelf, the end-of-day count not done yet
-    (the setting CLINIC_LEDGER_DAILY_COUNT). One query, none on a closed day."""
+    (the setting CLINIC_LEDGER_DAILY_COUNT). One query, none on a closed day: the stock on
+    hand's rows of the registration, not every container ever received."""
+    from .selectors.ledger import daily_count_due
+
     if not settings.CLINIC_LEDGER_DAILY_COUNT or not has_role(request.user, [CLINICIAN]):
         return None
     today = timezone.localdate()
     if today.weekday() not in limits.opening_hours():
         return None
-    if not count_selectors.daily_count_due(today=today, location=current_location(request)):
+    if not daily_count_due(today=today, location=current_location(request)):
         return None
     url = f"{reverse('treatments:ledger_count_new')}?kind=daily"
     return {

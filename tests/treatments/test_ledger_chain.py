@@ -16,9 +16,15 @@ from django.db.models import F, ProtectedError
 from django.test import override_settings
 from django.utils import timezone
 
-from treatments.models import LEDGER_TABLES, DeaRegistration, LedgerEntry, StockReceipt
+from treatments.models import (
+    LEDGER_TABLES,
+    DeaRegistration,
+    LedgerEntry,
+    StockOnHand,
+    StockReceipt,
+)
 from treatments.services import ledger
-from treatments.services.ledger.chain import EntrySpec, append
+from treatments.services.ledger.chain import EntrySpec, append, stock_on_hand_rebuild
 
 from .ledger import PASSWORD, current_code, stocked
 
@@ -122,13 +128,17 @@ def at(entry) -> str:
 def test_an_untouched_chain_verifies_clean(chain):
     assert list(ledger.chain_breaks(ledger.clinic_registration())) == []
     out, err, error = verify()
-    assert (out, err, error) == ("FK1234563: 9 entries, chain intact.\n", "", None)
+    assert (out, err, error) == (
+        "FK1234563: 9 entries, chain intact, stock on hand matches.\n",
+        "",
+        None,
+    )
 
 
 def test_the_chain_is_checked_for_one_registration_by_its_number(chain):
     out, _, error = verify("--registration", "fk1234563")
     assert error is None
-    assert out == "FK1234563: 9 entries, chain intact.\n"
+    assert out == "FK1234563: 9 entries, chain intact, stock on hand matches.\n"
     _, _, error = verify("--registration", "AB1234563")
     assert str(error) == "No DEA registration AB1234563 in the ledger."
 
@@ -277,6 +287,77 @@ def test_a_reversing_entry_is_how_a_mistake_is_corrected(chain, clinician_user):
     )
     assert LedgerEntry.objects.get(pk=waste.pk).quantity == Decimal("-5.0")
     assert verify()[2] is None
+
+
+# --- The stock on hand (a projection of the chain, checked by ledger_verify) ------------------
+
+
+def on_hand() -> dict[str, Decimal]:
+    return {
+        row.container.label: row.balance for row in StockOnHand.objects.select_related("container")
+    }
+
+
+def test_the_stock_on_hand_is_the_containers_with_something_left(chain):
+    assert on_hand() == {"K-001": Decimal("370.0"), "K-002": Decimal("500.0")}
+    assert StockOnHand not in LEDGER_TABLES
+
+
+def test_an_emptied_container_leaves_the_stock_on_hand_and_a_reversal_brings_it_back(
+    chain, clinician_user, second_clinician_user
+):
+    first = chain[0].container
+    [given] = given_and_wasted(
+        by=clinician_user, witness=second_clinician_user, container=first, drawn=370,
+        given_mg=370,
+    )  # fmt: skip
+    assert on_hand() == {"K-002": Decimal("500.0")}
+    assert [c.label for c in ledger.containers_to_count()] == ["K-002"]
+    ledger.entry_reverse(by=clinician_user, entry=given, reason="Not given: the session stopped.")
+    assert on_hand() == {"K-001": Decimal("370.0"), "K-002": Decimal("500.0")}
+    assert verify()[2] is None
+
+
+def test_verify_names_a_tampered_stock_on_hand_row(chain):
+    second = chain[1].container
+    StockOnHand.objects.filter(container=second).update(balance=Decimal(499))
+    out, err, error = verify()
+    assert out == ""
+    assert err == (
+        "FK1234563: the stock on hand of container K-002 does not match the chain: its row "
+        "says 499.0, the chain 500.0 (1 container differs; chain.stock_on_hand_rebuild "
+        "rebuilds it from the entries).\n"
+    )
+    assert str(error) == "The stock on hand does not match the chain under 1 of 1 registration."
+
+
+def test_verify_names_a_missing_row_and_a_rebuild_makes_it_again(chain):
+    StockOnHand.objects.all().delete()
+    _, err, error = verify()
+    assert error is not None
+    assert "container K-001 does not match the chain: it has no row, the chain 370.0" in err
+    assert "2 containers differ" in err
+    assert stock_on_hand_rebuild(ledger.clinic_registration()) == 2
+    assert on_hand() == {"K-001": Decimal("370.0"), "K-002": Decimal("500.0")}
+    assert verify()[2] is None
+
+
+def test_verify_names_a_row_left_for_an_emptied_container(chain, clinician_user):
+    first = chain[0].container
+    ledger.container_dispose(
+        by=clinician_user,
+        container=first,
+        quantity=None,
+        method=LedgerEntry.Method.REVERSE_DISTRIBUTOR,
+        reason="Expired.",
+        witness=ledger.Witness(user=chain[-1].by, confirmed_at=timezone.now()),
+    )
+    assert "K-001" not in on_hand()
+    StockOnHand.objects.create(
+        container=first, registration=first.registration, product=first.product, balance=5
+    )
+    _, err, _ = verify()
+    assert "container K-001 does not match the chain: its row says 5.0, the chain 0.0" in err
 
 
 # --- The witness ------------------------------------------------------------------------------

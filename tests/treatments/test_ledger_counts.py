@@ -464,8 +464,9 @@ def test_the_count_form_costs_the_same_however_many_containers(
     _more_stock(clinician_user, second_clinician_user, 100, how_many)
     clinician.get(NEW_DAILY)  # warm-up
 
-    # session, user, TOTP device, roles; the registration; the containers; their balances
-    with django_assert_num_queries(7):
+    # session, user, TOTP device, roles; the registration; the containers on the shelf (the
+    # stock on hand's rows, with their balances)
+    with django_assert_num_queries(6):
         response = clinician.get(NEW_DAILY)
     assert response.content.decode().count("mg on the shelf") == how_many
 

@@ -18,8 +18,9 @@ from zoneinfo import ZoneInfo
 import time_machine
 from django.utils import timezone
 
-from treatments.models import Discrepancy, LedgerEntry, StockContainer
+from treatments.models import Discrepancy, LedgerEntry, StockContainer, StockOnHand
 from treatments.services import ledger
+from treatments.services.ledger.chain import chain_balances, stock_on_hand_differences
 
 from .ledger import products
 
@@ -261,6 +262,13 @@ def test_a_month_of_the_ledger_balances_to_the_milligram(
             + sums[Kind.REVERSAL]
         )
         assert balances[container_id] == equation == shelf, container_id
+
+    # --- The stock on hand (kept by append) is the chain's balances above 0 ----------------
+    chain = chain_balances(StockContainer.objects.all())
+    on_hand = dict(StockOnHand.objects.values_list("container_id", "balance"))
+    assert on_hand == {pk: balance for pk, balance in chain.items() if balance and balance > 0}
+    assert on_hand  # the month ends with stock on the shelf
+    assert stock_on_hand_differences(ledger.clinic_registration()) == []
 
     # --- ... every product, and what patients were given -----------------------------------
     containers = StockContainer.objects.values_list("pk", "product_id")

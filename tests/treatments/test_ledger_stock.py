@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 import time_machine
 from auditlog.models import LogEntry
+from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
@@ -23,6 +24,7 @@ from tests.treatments.sessions import booked_session
 from treatments import ledger_rules as rules
 from treatments.models import LedgerEntry, StockContainer, StockReceipt
 from treatments.services import ledger
+from treatments.services.ledger.chain import EntrySpec, append
 
 STOCK = reverse("treatments:ledger_stock")
 ENTRIES = reverse("treatments:ledger_entries")
@@ -127,6 +129,52 @@ def test_the_stock_page_costs_the_same_however_long_the_ledger(
     with django_assert_num_queries(7, info="5 containers, 9 entries"):
         page = clinician.get(STOCK).content.decode()
     assert "E-0003" in page and "6 devices" in page
+
+
+def emptied(labels, *, by, witness) -> list:
+    """A delivery of a vial per label, each then disposed of whole: containers received once,
+    nothing left in them."""
+    containers = stocked(by=by, checked_by=witness, labels=labels)
+    with transaction.atomic():
+        append(
+            ledger.clinic_registration(),
+            [
+                EntrySpec(
+                    kind=LedgerEntry.Kind.DISPOSAL,
+                    container=container,
+                    quantity=-container.quantity_received,
+                    by_id=by.pk,
+                    witness_id=witness.pk,
+                    occurred_at=timezone.now(),
+                    method=LedgerEntry.Method.REVERSE_DISTRIBUTOR,
+                    reason="Recalled lot.",
+                )
+                for container in containers
+            ],
+        )
+    return containers
+
+
+def test_the_stock_page_costs_the_same_however_many_containers_were_emptied(
+    clinician, clinician_user, second_clinician_user, vials, django_assert_num_queries
+):
+    """The page reads the stock on hand (the containers with something left), not every
+    container ever received: 50 emptied containers cost nothing and are not listed."""
+    clinician.get(STOCK)
+    with django_assert_num_queries(7, info="2 containers on the shelf, none emptied"):
+        clinician.get(STOCK)
+
+    gone = emptied(
+        tuple(f"K-9{n:03d}" for n in range(50)), by=clinician_user, witness=second_clinician_user
+    )
+    with django_assert_num_queries(7, info="2 containers on the shelf, 50 emptied"):
+        page = clinician.get(STOCK).content.decode()
+    assert "K-0001" in page and "K-0002" in page
+    assert not any(container.label in page for container in gone)
+    assert "1000 mg" in page
+    assert [c.label for c in ledger.containers_to_count()] == ["K-0001", "K-0002"]
+    assert [c.label for c in ledger.usable_containers(drug="ketamine")] == ["K-0001", "K-0002"]
+    assert ledger.container_balances([gone[0].pk]) == {gone[0].pk: Decimal(0)}
 
 
 # --- A delivery -------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ from .ledger import (
     LedgerEntry,
     StockContainer,
     StockCount,
+    StockOnHand,
     StockReceipt,
 )
 from .plans import PlanVersion, TreatmentPlan
@@ -40,6 +41,7 @@ __all__ = [
     "StaffTask",
     "StockContainer",
     "StockCount",
+    "StockOnHand",
     "StockReceipt",
     "TreatmentChair",
     "TreatmentPlan",

@@ -389,6 +389,40 @@ class DiscrepancyResolution(models.Model):
         return f"Resolution of discrepancy {self.discrepancy_id}: {self.get_outcome_display()}"
 
 
+class StockOnHand(models.Model):
+    """What is on the shelf now: one row per container with something left in it, its balance
+    (its latest ledger entry's ``container_balance``).
+
+    A projection of the ledger, NOT part of it: not chained, not append-only (not in
+    ``LEDGER_TABLES``, the trigger does not guard it). ``chain.append()`` keeps it in step in
+    the same transaction (a container's row is written with its new balance, and deleted when
+    the balance reaches 0; a reversal that refills an emptied container brings it back), so
+    the stock page, the blind count and the administration step read the few dozen
+    containers on the shelf instead of the latest entry of every container ever received.
+    The entries remain the record: ``chain.stock_on_hand_rebuild(registration)`` rebuilds it
+    from them, and ``manage.py ledger_verify`` names the first container whose row differs."""
+
+    container = models.OneToOneField(
+        StockContainer, on_delete=models.CASCADE, primary_key=True, related_name="on_hand"
+    )
+    registration = models.ForeignKey(DeaRegistration, on_delete=models.CASCADE, related_name="+")
+    product = models.ForeignKey(ControlledProduct, on_delete=models.CASCADE, related_name="+")
+    balance = models.DecimalField(**QUANTITY)
+
+    class Meta:
+        verbose_name = "stock on hand"
+        verbose_name_plural = "stock on hand"
+        indexes = [
+            models.Index(fields=["registration", "product"], name="stock_on_hand_by_product"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(balance__gt=0), name="stock_on_hand_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.container_id}: {self.balance}"
+
+
 # The tables the append-only trigger guards (migration 0017).
 LEDGER_TABLES = (
     StockReceipt,

@@ -1,18 +1,31 @@
 """Reads of the controlled-substance ledger: the stock on hand, one container with its history,
 the full ledger page by page. Each costs a fixed number of queries however long the ledger
-grows: balances are the latest entry's (``chain.container_balances``' subquery, served by the
-``ledger_container_latest`` index), never a sum over the history."""
+grows: the shelf is the ``StockOnHand`` projection (the containers with something left, kept
+by ``chain.append``), so it costs what is on the shelf, not every container ever received;
+one container's balance is its latest entry's (served by the ``ledger_container_latest``
+index), never a sum over the history."""
 
 import re
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
+from django.conf import settings
 from django.core.paginator import Page, Paginator
-from django.db.models import OuterRef, QuerySet, Subquery
+from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
+
+from clinic.models import Location
 
 from .. import ledger_rules as rules
-from ..models import ControlledProduct, DeaRegistration, LedgerEntry, StockContainer
+from ..models import (
+    ControlledProduct,
+    DeaRegistration,
+    LedgerEntry,
+    StockContainer,
+    StockCount,
+    StockOnHand,
+)
+from .booking import day_bounds
 
 State = rules.ContainerState
 
@@ -49,13 +62,8 @@ def with_balance(containers: QuerySet[StockContainer]) -> QuerySet[StockContaine
 def stock_on_hand(*, registration: DeaRegistration, today: date) -> list[ProductStock]:
     """Every active product (and any other still in stock) with its balance and how many of
     its containers are unopened, in use or expired; each container with something left in it
-    carries ``balance`` and ``state``. Two queries."""
-    containers = (
-        with_balance(StockContainer.objects.filter(registration=registration))
-        .filter(balance__gt=0)
-        .select_related("product")
-        .order_by("label")
-    )
+    carries ``balance`` and ``state``. Two queries, over the containers on the shelf only."""
+    containers = on_shelf(registration=registration)
     active = ControlledProduct.objects.filter(active=True)
     by_product: dict[int, ProductStock] = {product.pk: ProductStock(product) for product in active}
     for container in containers:
@@ -75,6 +83,52 @@ def stock_on_hand(*, registration: DeaRegistration, today: date) -> list[Product
         elif container.state == State.EXPIRED:
             stock.expired += 1
     return sorted(by_product.values(), key=lambda s: (s.product.drug, s.product.name))
+
+
+def on_shelf(*, registration: DeaRegistration, **filters) -> list[StockContainer]:
+    """The registration's containers with something left in them (the stock on hand), by
+    label, each with its product and ``balance``; ``filters`` narrow the containers
+    (``product__drug=``, ``expires_on__gte=``). One query."""
+    rows = (
+        StockOnHand.objects.filter(
+            registration=registration,
+            **{f"container__{name}": value for name, value in filters.items()},
+        )
+        .select_related("container__product")
+        .order_by("container__label")
+    )
+    containers = []
+    for row in rows:
+        container = row.container
+        container.balance = row.balance
+        containers.append(container)
+    return containers
+
+
+def daily_count_due(*, today: date, location: Location | None = None) -> bool:
+    """Whether the clinic's registration (the location's in a chain) holds stock and has no
+    end-of-day count today; one query (none at all when the registration has never been
+    made), over the stock on hand's rows of the registration only."""
+    start, end = day_bounds(today)
+    in_stock = StockOnHand.objects.filter(registration=OuterRef("pk"))
+    counted_today = StockCount.objects.filter(
+        registration=OuterRef("pk"),
+        kind=StockCount.Kind.DAILY,
+        counted_at__gte=start,
+        counted_at__lt=end,
+    )
+    if location is None:
+        registrations = Q(number=settings.CLINIC_DEA_REGISTRATION)
+    else:
+        # Its own, or the one made before the chain that holds its number.
+        registrations = Q(location=location) | Q(
+            location__isnull=True, number=location.dea_registration
+        )
+    return (
+        DeaRegistration.objects.filter(registrations)
+        .filter(Exists(in_stock), ~Exists(counted_today))
+        .exists()
+    )
 
 
 def container_for_page(*, pk: int, today: date) -> StockContainer | None:

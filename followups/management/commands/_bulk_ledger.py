@@ -9,7 +9,8 @@ the product's balances after it, the previous entry's hash, its own hash over
 ``chain.entry_content``), then written with ``bulk_create`` in batches, all in one transaction
 (the ledger is append-only: a half-written year could never be taken back out). The chain
 continues the registration's (the demo's month comes first); ``manage.py ledger_verify``
-checks it.
+checks it. The stock on hand (the projection ``append`` keeps) gets the bulk containers left
+on the shelf at the end, in one ``bulk_create``.
 
 What the year holds, under the clinic's DEA registration (``clinic_registration()``):
 
@@ -58,6 +59,7 @@ from treatments.models import (
     RemsFormSubmission,
     StockContainer,
     StockCount,
+    StockOnHand,
     StockReceipt,
     TreatmentSession,
 )
@@ -415,6 +417,22 @@ class BulkLedger:
                 batch = []
         LedgerEntry.objects.bulk_create(batch)
         self.counts["treatments_ledgerentry"] += len(self.specs)
+        # The stock on hand (append() keeps it; these entries bypass append()): the bulk
+        # containers left on the shelf, in one bulk_create.
+        on_hand = StockOnHand.objects.bulk_create(
+            [
+                StockOnHand(
+                    container=container,
+                    registration=self.registration,
+                    product_id=container.product_id,
+                    balance=container_balance[container.pk].quantize(ONE),
+                )
+                for container in self.containers
+                if container_balance.get(container.pk, Decimal(0)) > 0
+            ],
+            batch_size=BATCH,
+        )
+        self.counts["treatments_stockonhand"] += len(on_hand)
         self.specs_by_kind = Counter(spec.kind for spec in self.specs)
         self.open_at_close = self._open_at_close()
         del self.specs

@@ -3,7 +3,9 @@
 Every write to the ledger comes here: the registration's row is locked for the transaction, so
 entries under one registration are numbered and chained one at a time; each entry's balances
 (its container's and its product's) are the previous ones plus its quantity, and its hash
-covers its content and the previous entry's hash.
+covers its content and the previous entry's hash. ``append`` keeps the stock on hand (the
+``StockOnHand`` projection: the containers with something left) in step in the same
+transaction; ``stock_on_hand_rebuild`` makes it again from the entries.
 """
 
 from collections.abc import Iterator
@@ -13,6 +15,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
@@ -20,7 +23,7 @@ from clinic.locations import chain_enabled, default_location
 from clinic.models import Location
 
 from ... import ledger_rules as rules
-from ...models import DeaRegistration, LedgerEntry, StockContainer
+from ...models import DeaRegistration, LedgerEntry, StockContainer, StockOnHand
 
 
 def clinic_registration(location: Location | None = None) -> DeaRegistration:
@@ -132,12 +135,25 @@ def entry_content(entry: LedgerEntry) -> dict:
 
 
 def container_balances(container_ids) -> dict[int, Decimal]:
-    """Each container's balance now (its latest entry's); one query."""
+    """Each container's balance now, from the stock on hand (0 for an emptied one); one
+    query."""
+    ids = list(container_ids)
+    balances = dict.fromkeys(ids, Decimal(0))
+    balances.update(
+        StockOnHand.objects.filter(container_id__in=ids).values_list("container_id", "balance")
+    )
+    return balances
+
+
+def chain_balances(containers) -> dict[int, Decimal]:
+    """Each container's balance as the chain has it (its latest entry's, None before its
+    first); one query. What ``append`` reads (under the registration's lock): an entry's
+    balance comes from the entries, never from the projection."""
     latest = LedgerEntry.objects.filter(container=OuterRef("pk")).order_by("-sequence")
     return dict(
-        StockContainer.objects.filter(pk__in=list(container_ids))
-        .annotate(balance=Subquery(latest.values("container_balance")[:1]))
-        .values_list("pk", "balance")
+        containers.annotate(balance=Subquery(latest.values("container_balance")[:1])).values_list(
+            "pk", "balance"
+        )
     )
 
 
@@ -157,7 +173,9 @@ def append(registration: DeaRegistration, specs: list[EntrySpec]) -> list[Ledger
     )
     sequence = last["sequence"] if last else 0
     previous_hash = last["entry_hash"] if last else rules.GENESIS_HASH
-    by_container = container_balances({spec.container.pk for spec in specs})
+    by_container = chain_balances(
+        StockContainer.objects.filter(pk__in={spec.container.pk for spec in specs})
+    )
     product_ids = {spec.container.product_id for spec in specs}
     by_product = _product_balances(registration, product_ids)
     recorded_at = timezone.now()
@@ -205,7 +223,102 @@ def append(registration: DeaRegistration, specs: list[EntrySpec]) -> list[Ledger
         entry.entry_hash = rules.entry_hash(previous_hash, entry_content(entry))
         previous_hash = entry.entry_hash
         entries.append(entry)
-    return LedgerEntry.objects.bulk_create(entries)
+    entries = LedgerEntry.objects.bulk_create(entries)
+    _stock_on_hand_update(registration, entries)
+    return entries
+
+
+def _stock_on_hand_update(registration: DeaRegistration, entries: list[LedgerEntry]) -> None:
+    """The touched containers' rows of the stock on hand: written with their last balance,
+    deleted when it is 0 (one query each way, only when needed)."""
+    last = {entry.container_id: entry for entry in entries}
+    emptied = [pk for pk, entry in last.items() if entry.container_balance <= 0]
+    if emptied:
+        StockOnHand.objects.filter(container_id__in=emptied).delete()
+    rows = [
+        StockOnHand(
+            container_id=pk,
+            registration_id=registration.pk,
+            product_id=entry.product_id,
+            balance=entry.container_balance,
+        )
+        for pk, entry in last.items()
+        if entry.container_balance > 0
+    ]
+    if rows:
+        StockOnHand.objects.bulk_create(
+            rows, update_conflicts=True, unique_fields=["container"], update_fields=["balance"]
+        )
+
+
+def stock_on_hand_rebuild(registration: DeaRegistration) -> int:
+    """Make the registration's stock on hand again from its entries (each container's latest
+    balance, those above 0); returns how many containers are on the shelf."""
+    with transaction.atomic():
+        DeaRegistration.objects.select_for_update().filter(pk=registration.pk).exists()
+        StockOnHand.objects.filter(registration=registration).delete()
+        rows = [
+            StockOnHand(
+                container_id=pk,
+                registration_id=registration.pk,
+                product_id=product_id,
+                balance=balance,
+            )
+            for pk, product_id, balance in _chain_on_shelf(registration)
+        ]
+        StockOnHand.objects.bulk_create(rows, batch_size=2000)
+    return len(rows)
+
+
+def _chain_on_shelf(registration: DeaRegistration):
+    """(container, product, balance) of each container the chain has above 0, by label."""
+    latest = LedgerEntry.objects.filter(container=OuterRef("pk")).order_by("-sequence")
+    return (
+        StockContainer.objects.filter(registration=registration)
+        .annotate(balance=Subquery(latest.values("container_balance")[:1]))
+        .filter(balance__gt=0)
+        .order_by("label")
+        .values_list("pk", "product_id", "balance")
+    )
+
+
+@dataclass(frozen=True)
+class StockDifference:
+    label: str
+    chain: Decimal  # the container's latest entry's balance (0: emptied)
+    projection: Decimal | None  # its stock on hand row's (None: no row)
+
+
+def stock_on_hand_differences(registration: DeaRegistration) -> list[StockDifference]:
+    """The containers whose stock on hand row does not say what the chain says, by label:
+    a missing row, a row of an emptied container, a different balance. Two queries."""
+    chain = {pk: balance for pk, _, balance in _chain_on_shelf(registration)}
+    projection = dict(
+        StockOnHand.objects.filter(registration=registration).values_list("container_id", "balance")
+    )
+    differing = {
+        pk for pk in chain.keys() | projection.keys() if chain.get(pk) != projection.get(pk)
+    }
+    labels = (
+        dict(StockContainer.objects.filter(pk__in=differing).values_list("pk", "label"))
+        if differing
+        else {}
+    )
+    return sorted(
+        (
+            StockDifference(
+                labels.get(pk, f"container {pk}"),
+                _tenths(chain.get(pk, Decimal(0))),
+                None if projection.get(pk) is None else _tenths(projection[pk]),
+            )
+            for pk in differing
+        ),
+        key=lambda d: d.label,
+    )
+
+
+def _tenths(value) -> Decimal:
+    return Decimal(value).quantize(Decimal("0.1"))
 
 
 def _product_balances(registration: DeaRegistration, product_ids) -> dict[int, Decimal]:

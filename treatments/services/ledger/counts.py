@@ -16,7 +16,8 @@ from ...models import (
     StockContainer,
     StockCount,
 )
-from .chain import EntrySpec, append, clinic_registration, container_balances
+from ...selectors.ledger import on_shelf
+from .chain import EntrySpec, append, clinic_registration
 
 Kind = LedgerEntry.Kind
 Outcome = DiscrepancyResolution.Outcome
@@ -24,14 +25,11 @@ Outcome = DiscrepancyResolution.Outcome
 
 def containers_to_count(*, registration=None) -> list[StockContainer]:
     """What a count lists: every container with something left in it under the registration
-    (expired ones too, until they are disposed of), by label; two queries. The figures are not
-    given to the page (the count is blind)."""
+    (expired ones too, until they are disposed of), by label. The figures are not
+    given to the page (the count is blind): ``balance`` is on each container for the service
+    only. One query (the stock on hand's rows), however many containers were ever received."""
     registration = registration or clinic_registration()
-    containers = list(
-        StockContainer.objects.filter(registration=registration).select_related("product")
-    )
-    balances = container_balances(c.pk for c in containers)
-    return [c for c in containers if (balances.get(c.pk) or 0) > 0]
+    return on_shelf(registration=registration)
 
 
 def count_record(

@@ -15,6 +15,7 @@ from clinic.models import Location
 
 from ... import ledger_rules as rules
 from ...models import LedgerEntry, StockContainer
+from ...selectors.ledger import on_shelf
 from .chain import EntrySpec, append, clinic_registration, container_balances
 from .witness import Witness
 
@@ -32,20 +33,11 @@ def usable_containers(
 ) -> list[StockContainer]:
     """The containers a clinician may draw this drug from: under the registration of the
     location (the clinic's with one), not expired, not empty; in use before unopened, then the
-    earliest expiry first. Each with ``balance``; two queries."""
+    earliest expiry first. Each with ``balance``; two queries (the registration, the stock on
+    hand's rows), over the containers on the shelf only."""
     today = today or timezone.localdate()
     registration = clinic_registration(location)
-    containers = list(
-        StockContainer.objects.filter(
-            registration=registration, product__drug=drug, expires_on__gte=today
-        ).select_related("product")
-    )
-    balances = container_balances(c.pk for c in containers)
-    usable = []
-    for container in containers:
-        container.balance = balances.get(container.pk) or Decimal(0)
-        if container.balance > 0:
-            usable.append(container)
+    usable = on_shelf(registration=registration, product__drug=drug, expires_on__gte=today)
     usable.sort(key=lambda c: (c.balance >= c.quantity_received, c.expires_on, c.label))
     return usable
 
