@@ -7,6 +7,7 @@ from datetime import date
 import pytest
 from playwright.sync_api import expect
 
+from clinic.models import Location
 from tests.browser.conftest import log_in, screenshot
 from tests.factories import PatientFactory
 from tests.treatments.booking import active_plan, book_session, chair, clinic_time
@@ -55,10 +56,14 @@ def test_the_front_desk_books_a_proposed_session_after_a_refusal_in_words(
 def test_the_front_desk_of_a_chain_picks_the_location_whose_chairs_the_board_shows(
     page, live_server, front_desk_user
 ):
-    # More chairs than one board shows, in four rooms: the board shows one room at a time.
+    # More chairs than one board shows, at four locations: the board shows one at a time.
+    places = {}
     for room in range(1, 5):
+        places[room] = Location.objects.create(
+            name=f"Room {room}", time_zone="America/Chicago", display_order=room
+        )
         for n in range(1, 5):
-            chair(f"Room {room} chair {n}", location=f"Room {room}", display_order=room * 10 + n)
+            chair(f"Room {room} chair {n}", location=places[room], display_order=room * 10 + n)
     patient = PatientFactory(legal_first_name="Ana", legal_last_name="Soto")
     plan = active_plan(by=front_desk_user, patient=patient, start_date=date(2026, 11, 30))
     book_session(
@@ -82,5 +87,5 @@ def test_the_front_desk_of_a_chain_picks_the_location_whose_chairs_the_board_sho
 
     # The next day keeps the room chosen.
     page.get_by_role("link", name="Next day").click()
-    expect(page.get_by_label("Location")).to_have_value("Room 3")
+    expect(page.get_by_label("Location")).to_have_value(str(places[3].pk))
     expect(page.get_by_role("columnheader", name="Room 3 chair 1")).to_be_visible()
