@@ -21,6 +21,7 @@ from .models import (
     LedgerEntry,
     StockContainer,
     StockCount,
+    StockOnHand,
     StockReceipt,
 )
 from .selectors.ledger import with_balance
@@ -217,3 +218,15 @@ class DiscrepancyResolutionAdmin(LedgerRecordAdmin):
     search_fields = ["=discrepancy__container__label"]
     list_select_related = ["discrepancy", "discrepancy__container", "resolved_by"]
     ordering = ["-resolved_at", "-id"]
+
+
+@admin.register(StockOnHand)
+class StockOnHandAdmin(LedgerRecordAdmin):
+    """What is on the shelf now, container by container: a projection of the ledger kept by
+    its writes (and checked by ``ledger_verify``), read-only here like the ledger."""
+
+    list_display = ["container", "product", "balance", "registration"]
+    list_filter = ["product"]
+    search_fields = ["=container__label"]
+    list_select_related = ["container", "product", "registration"]
+    ordering = ["container__label"]

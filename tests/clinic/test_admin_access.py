@@ -51,6 +51,7 @@ NO_PATIENT_RECORD = {
     "treatments.stockreceipt": "deliveries of controlled substances",
     "treatments.stockcontainer": "vials and device packs in stock",
     "treatments.stockcount": "counts and inventories of the stock",
+    "treatments.stockonhand": "what is on the shelf now, container by container",
     "treatments.ledgerentry": "movements of stock, no patient named",
     "treatments.discrepancy": "counts that did not match the ledger",
     "treatments.discrepancyresolution": "how a count's difference was explained",
