@@ -258,3 +258,16 @@ def test_the_demo_is_a_chain_of_two_locations_in_two_time_zones():
         chair__location=austin, patient__home_location=el_paso
     ).exists()
     assert not StockContainer.objects.exclude(registration__number=austin.dea_registration).exists()
+
+
+@pytest.mark.django_db
+def test_the_demo_seeds_with_the_chain_on_too(settings):
+    """`CLINIC_CHAIN=1 make run`: every booking is by staff who work at the chair's location."""
+    settings.CLINIC_CHAIN = True
+
+    call_command("seed_demo", stdout=io.StringIO())
+
+    assert set(Location.objects.values_list("name", flat=True)) == {"Austin", "El Paso"}
+    out = io.StringIO()
+    call_command("ledger_verify", stdout=out)
+    assert "chain intact, stock on hand matches" in out.getvalue()

@@ -180,6 +180,9 @@ class Command(BaseCommand):
                 )
                 created_count += 1
 
+            # Who works where, before anything is booked (in a chain a booking is refused on
+            # a chair of a location the booker does not work at).
+            _seed_workplaces(staff, nurse=nurse)
             intakes = _seed_intakes(staff[FRONT_DESK])
             _seed_screenings(staff[CLINICIAN])
             _seed_chairs()
@@ -395,11 +398,9 @@ def _seed_chairs() -> None:
         )
 
 
-def _seed_el_paso(staff: dict, *, nurse) -> int:
-    """The second location: El Paso with its chairs and hours in Mountain time and its own DEA
-    registration; the first location named Austin; who works where; a few patients whose home
-    is El Paso, two with treatment history on its chairs at Mountain hours, one approved and
-    booked there. Returns how many patients were new."""
+def _seed_workplaces(staff: dict, *, nurse) -> tuple[Location, Location]:
+    """The two locations (the first named Austin, El Paso in Mountain time) and who works
+    where; (austin, el_paso)."""
     austin = default_location()
     if austin.name != AUSTIN and not Location.objects.filter(name=AUSTIN).exists():
         austin.name = AUSTIN
@@ -410,6 +411,15 @@ def _seed_el_paso(staff: dict, *, nurse) -> int:
     for username, places in DEMO_WORKPLACES.items():
         for place in places:
             StaffLocation.objects.get_or_create(user=users[username], location=by_name[place])
+    return austin, el_paso
+
+
+def _seed_el_paso(staff: dict, *, nurse) -> int:
+    """The second location: El Paso with its chairs and hours in Mountain time and its own DEA
+    registration; the first location named Austin; who works where; a few patients whose home
+    is El Paso, two with treatment history on its chairs at Mountain hours, one approved and
+    booked there. Returns how many patients were new."""
+    _, el_paso = _seed_workplaces(staff, nurse=nurse)
     chairs = []
     for order, (name, room) in enumerate(EL_PASO_CHAIRS, start=len(DEMO_CHAIRS)):
         chair, _ = TreatmentChair.objects.get_or_create(
