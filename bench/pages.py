@@ -111,10 +111,14 @@ def staff_routes() -> list[StaffRoute]:
     return list(walk(get_resolver("clinic.urls").url_patterns))
 
 
-def page_ids() -> dict[str, int | None]:
+def page_ids(location_id: int | None = None) -> dict[str, int | None]:
     """Real rows to open: the patient with the most sessions, then theirs where they have one
     (their latest intake, screening, plan, completed session, answered survey), else the
-    newest open one of the clinic (an inquiry, an alert, a task, a failed message)."""
+    newest open one of the clinic (an inquiry, an alert, a task, a failed message).
+
+    With ``location_id`` (a chain, ``BENCH_CHAIN=1``): rows of that location only, the ones
+    its staff open (patients whose home it is and their rows, its inquiries); the ledger's
+    rows are the chain's as without it."""
     from django.db.models import Count, F, OuterRef, Q, Subquery
 
     from followups.models import OutboxEntry, Survey
@@ -133,8 +137,11 @@ def page_ids() -> dict[str, int | None]:
         TreatmentSession,
     )
 
+    def here(queryset, field="patient__home_location"):
+        return queryset.filter(**{field: location_id}) if location_id else queryset
+
     busiest = (
-        TreatmentSession.objects.exclude(patient__legal_first_name="Benchmark")
+        here(TreatmentSession.objects.exclude(patient__legal_first_name="Benchmark"))
         .values("patient")
         .annotate(sessions=Count("id"))
         .order_by("-sessions", "patient")
@@ -142,11 +149,16 @@ def page_ids() -> dict[str, int | None]:
     )
     patient = busiest["patient"] if busiest else None
 
-    def first(queryset, own=True):
+    def first(queryset, own=True, scoped=True):
+        queryset = here(queryset) if scoped else queryset
         mine = queryset.filter(patient_id=patient) if own and patient else queryset
         return mine.order_by("-pk").values_list("pk", flat=True).first() or (
             queryset.order_by("-pk").values_list("pk", flat=True).first()
         )
+
+    def first_inquiry(queryset):
+        # An inquiry's location is its own (no patient yet).
+        return here(queryset, "location").order_by("-pk").values_list("pk", flat=True).first()
 
     esketamine_session = first(
         TreatmentSession.objects.filter(
@@ -177,8 +189,8 @@ def page_ids() -> dict[str, int | None]:
         .values_list("patient_id", flat=True)
         .first(),
         "survey": first(Survey.objects.filter(completed_at__isnull=False)),
-        "inquiry": first(ConsultationRequest.objects.filter(status="new"), own=False)
-        or first(ConsultationRequest.objects.all(), own=False),
+        "inquiry": first_inquiry(ConsultationRequest.objects.filter(status="new"))
+        or first_inquiry(ConsultationRequest.objects.all()),
         "alert": first(ClinicalAlert.objects.filter(acknowledged_at__isnull=True), own=False),
         "staff_task": first(StaffTask.objects.filter(status="open"), own=False),
         "followup_task": first(
@@ -197,11 +209,13 @@ def page_ids() -> dict[str, int | None]:
         .order_by("-counted_here", "-counted_at", "-pk")
         .values_list("pk", flat=True)
         .first(),
-        "discrepancy": first(Discrepancy.objects.all(), own=False),
+        "discrepancy": first(Discrepancy.objects.all(), own=False, scoped=False),
         "loss_discrepancy": first(
-            Discrepancy.objects.filter(resolution__outcome__in=["loss", "theft"]), own=False
+            Discrepancy.objects.filter(resolution__outcome__in=["loss", "theft"]),
+            own=False,
+            scoped=False,
         ),
-        "ledger_entry": first(LedgerEntry.objects.filter(kind="waste"), own=False),
+        "ledger_entry": first(LedgerEntry.objects.filter(kind="waste"), own=False, scoped=False),
     }
 
 

@@ -8,7 +8,7 @@
 
 Knobs (environment): BENCH_DATABASE_URL, BENCH_CACHE_URL, BENCH_PATIENTS, BENCH_SECONDS,
 BENCH_CEILING_SECONDS, BENCH_USERS, BENCH_WORKERS, BENCH_PAGES, BENCH_SWEEP_REMINDERS,
-BENCH_SMALL_DATABASE_URL, BENCH_SMALL_PATIENTS, BENCH_SIZES_ROUNDS. See
+BENCH_SMALL_DATABASE_URL, BENCH_SMALL_PATIENTS, BENCH_SIZES_ROUNDS, BENCH_CHAIN. See
 bench/README.md for what is measured and the targets.
 """
 
@@ -48,6 +48,9 @@ DEMO_PASSWORD = "demo-clinic-2026"  # noqa: S105 (the seeded demo users' publish
 CEILING = "ceiling"
 # Patients whose intake the patient-facing pages are measured on, one per simulated user.
 INTAKE_PATIENT_FIRST_NAME = "Benchmark"
+# With BENCH_CHAIN=1 (CLINIC_CHAIN on): where the demo staff work, seed_bulk's first location
+# (the demo users are assigned to it), chosen after signing in as its staff choose it.
+CHAIN_LOCATION = "Bulk clinic 01"
 CSRF_FIELD_RE = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 
 
@@ -71,6 +74,7 @@ class Config:
     sizes_rounds: int
     clinics: int
     day_seconds: int
+    chain: bool = False
 
     @classmethod
     def from_env(cls) -> "Config":
@@ -95,6 +99,7 @@ class Config:
             sizes_rounds=env.int("BENCH_SIZES_ROUNDS", default=3),
             clinics=env.int("BENCH_CLINICS", default=50),
             day_seconds=env.int("BENCH_DAY_SECONDS", default=300),
+            chain=env.bool("BENCH_CHAIN", default=False),
         )
 
 
@@ -169,6 +174,8 @@ def server_environment(config: Config) -> dict[str, str]:
         # Every simulated visitor of the clinic day comes from 127.0.0.1: the consultation
         # form's limit per address (5 an hour) would refuse all but the first five.
         "CLINIC_INQUIRY_RATE_PER_HOUR": "1000000",
+        # A chain of clinics (BENCH_CHAIN=1): staff work at one location, chosen after sign-in.
+        "CLINIC_CHAIN": "true" if config.chain else "false",
     }
 
 
@@ -253,6 +260,20 @@ class Fixtures:
     page_ids: dict = field(default_factory=dict)  # bench/pages.py: the rows each page opens
 
 
+def chain_location_id() -> int | None:
+    """The location the staff sessions work at with CLINIC_CHAIN on (None: one clinic)."""
+    from django.conf import settings
+
+    from clinic.models import Location
+
+    if not settings.CLINIC_CHAIN:
+        return None
+    location = Location.objects.filter(name=CHAIN_LOCATION).values_list("pk", flat=True).first()
+    if location is None:
+        raise BenchError(f"BENCH_CHAIN=1: no location {CHAIN_LOCATION!r} (seed_bulk makes it)")
+    return location
+
+
 def fixtures_prepare(config: Config) -> Fixtures:
     from django.contrib.auth import get_user_model
     from django.db.models import Count
@@ -263,10 +284,14 @@ def fixtures_prepare(config: Config) -> Fixtures:
     from intake.services.patients import patient_register
     from treatments.models import TreatmentSession
 
+    location = chain_location_id()
+    # In a chain, the patients of the location the staff work at.
+    here = {"home_location": location} if location else {}
     busiest = (
         TreatmentSession.objects.filter(status=TreatmentSession.Status.COMPLETED)
         # Not the benchmark's own patients (the clinic day's chair has hundreds of sessions).
         .exclude(patient__legal_first_name=INTAKE_PATIENT_FIRST_NAME)
+        .filter(**{f"patient__{key}": value for key, value in here.items()})
         .values("patient")
         .annotate(sessions=Count("id"))
         .order_by("-sessions", "patient")
@@ -297,7 +322,8 @@ def fixtures_prepare(config: Config) -> Fixtures:
         search_name=chart_patient.legal_last_name,
         search_full_name=f"{chart_patient.legal_last_name}, {chart_patient.legal_first_name}",
         search_prefix=(
-            Patient.objects.annotate(prefix=Upper(Left("legal_last_name", 2)))
+            Patient.objects.filter(**here)
+            .annotate(prefix=Upper(Left("legal_last_name", 2)))
             .values("prefix")
             .annotate(patients=Count("id"))
             .order_by("-patients", "prefix")
@@ -306,7 +332,7 @@ def fixtures_prepare(config: Config) -> Fixtures:
         ).title(),
         intake_patient_ids=intake_patients,
         patients=Patient.objects.count(),
-        page_ids=pages.page_ids(),
+        page_ids=pages.page_ids(location),
     )
 
 
@@ -375,6 +401,17 @@ def staff_session(base_url: str, username: str) -> requests.Session:
     )
     # The clinic admin's home is the admin site.
     _expect_redirect(answer, "/admin/" if username == "admin" else "/", f"Signing in as {username}")
+    location = chain_location_id()
+    if location is not None:
+        # A chain: the demo staff work at several locations and pick one, as after any sign-in.
+        form = client.get(f"{base_url}/location/", timeout=30)
+        answer = client.post(
+            f"{base_url}/location/",
+            data={"location": location, "csrfmiddlewaretoken": _csrf_token(form)},
+            allow_redirects=False,
+            timeout=30,
+        )
+        _expect_redirect(answer, "/", f"Choosing {CHAIN_LOCATION} as {username}")
     return client
 
 
@@ -776,6 +813,9 @@ def pages_bench(
             group.append(
                 replace(load(page, sessions, server.base_url, config, run_dir), user=page.role)
             )
+            # A page of seconds leaves wrk's last requests queued in gunicorn when wrk stops:
+            # wait until they are answered, or they would be the next page's figures.
+            server.wait_until_up()
             if index % FLOOR_EVERY == 0 or index == len(others):
                 after = measure_floors()
                 for result in group:
@@ -818,6 +858,7 @@ def day_bench(config: Config, run_dir: Path, fixtures: Fixtures) -> tuple[str, l
 
 
 def bench(config: Config, run_dir: Path, started: datetime, steps: set[str]) -> int:
+    from clinic.models import Location
     from intake.models import Patient
 
     ceilings, results, misses = [], [], []
@@ -829,6 +870,13 @@ def bench(config: Config, run_dir: Path, started: datetime, steps: set[str]) -> 
         f"- machine: {os.cpu_count()} CPUs, shared by gunicorn, PostgreSQL and the load generator",
         f"- load average at the start: {load_average()}",
     ]
+    location = chain_location_id()
+    if location is not None:
+        sections.append(
+            f"- chain: CLINIC_CHAIN on, {Location.objects.count()} locations; the staff work at "
+            f"{CHAIN_LOCATION} ({Patient.objects.filter(home_location=location).count():,} "
+            "patients whose home it is)"
+        )
     fixtures = None
     if steps & {"pages", "day"}:
         collectstatic()
