@@ -26,6 +26,7 @@ from .selectors import rems as rems_selectors
 from .selectors import screening as selectors
 from .selectors import sessions as session_selectors
 from .selectors.booking import day_bounds
+from .selectors.ledger import daily_count_due
 from .selectors.sessions import at_chairs_of
 from .services import sessions as session_services
 from .views.booking import CHAIR_LOCATION_KEY, STATUS_STYLES
@@ -421,8 +422,6 @@ def daily_count_panel(request: HttpRequest) -> dict | None:
     """Clinicians: on a clinic day, with stock on the shelf, the end-of-day count not done yet
     (the setting CLINIC_LEDGER_DAILY_COUNT). One query, none on a closed day: the stock on
     hand's rows of the registration, not every container ever received."""
-    from .selectors.ledger import daily_count_due
-
     if not settings.CLINIC_LEDGER_DAILY_COUNT or not has_role(request.user, [CLINICIAN]):
         return None
     today = timezone.localdate()

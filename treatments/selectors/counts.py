@@ -19,10 +19,8 @@ from ..models import (
     Discrepancy,
     DiscrepancyResolution,
     LedgerEntry,
-    StockContainer,
     StockCount,
 )
-from ..selectors.booking import day_bounds
 
 Kind = StockCount.Kind
 INVENTORY_KINDS = (Kind.INITIAL, Kind.BIENNIAL)
@@ -362,28 +360,3 @@ def open_discrepancies(*, location: Location | None = None) -> tuple[int, list[D
         .order_by("opened_at", "id")[:OPEN_DISCREPANCIES_SHOWN]
     )
     return (rows[0].total if rows else 0), rows
-
-
-def daily_count_due(*, today: date, location: Location | None = None) -> bool:
-    """Whether the clinic's registration (the location's in a chain) holds stock and has no
-    end-of-day count today; one query (none at all when the registration has never been
-    made)."""
-    start, end = day_bounds(today)
-    balance = Subquery(
-        LedgerEntry.objects.filter(container=OuterRef("pk"))
-        .order_by("-sequence")
-        .values("container_balance")[:1]
-    )
-    in_stock = (
-        StockContainer.objects.filter(registration=OuterRef("pk"))
-        .annotate(balance=balance)
-        .filter(balance__gt=0)
-    )
-    counted_today = StockCount.objects.filter(
-        registration=OuterRef("pk"), kind=Kind.DAILY, counted_at__gte=start, counted_at__lt=end
-    )
-    return (
-        DeaRegistration.objects.filter(_registrations_of(location))
-        .filter(Exists(in_stock), ~Exists(counted_today))
-        .exists()
-    )

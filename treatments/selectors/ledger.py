@@ -11,7 +11,6 @@ from datetime import date
 from decimal import Decimal
 
 from django.conf import settings
-from django.core.paginator import Page, Paginator
 from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 
 from clinic.models import Location
@@ -163,25 +162,6 @@ def container_entries(*, container: StockContainer, with_patients: bool) -> list
     """A container's entries, oldest first; one query."""
     entries = LedgerEntry.objects.filter(container=container).order_by("sequence")
     return list(_entries_for_rows(entries, with_patients=with_patients))
-
-
-def entries_page(
-    *,
-    registration: DeaRegistration,
-    with_patients: bool,
-    page_number,
-    product: ControlledProduct | None = None,
-    kind: str = "",
-) -> Page:
-    """The registration's ledger newest first, ``ENTRIES_PER_PAGE`` a page, of one product or
-    one kind of entry if given; two queries (the count and the page)."""
-    entries = LedgerEntry.objects.filter(registration=registration)
-    if product is not None:
-        entries = entries.filter(product=product)
-    if kind:
-        entries = entries.filter(kind=kind)
-    entries = _entries_for_rows(entries.order_by("-sequence"), with_patients=with_patients)
-    return Paginator(entries, ENTRIES_PER_PAGE).get_page(page_number)
 
 
 def next_labels(*, registration: DeaRegistration) -> dict[str, str]:
