@@ -63,11 +63,29 @@ class TypedInputRules:
         super().full_clean()
 
 
-class ClinicForm(TypedInputRules, forms.Form):
+class ServiceErrors:
+    """A form mixin: a service's refusal shown on the form."""
+
+    # A service's name for a field this form calls otherwise (e.g. {"draws": "container_1"}).
+    error_aliases: dict[str, str] = {}
+
+    def add_service_errors(self, error) -> None:
+        """Each of a service's ValidationError's errors beside the field it names, the rest at
+        the top of the form. The errors themselves, not their messages: a form may read their
+        codes."""
+        if not hasattr(error, "error_dict"):
+            self.add_error(None, error)
+            return
+        for name, field_errors in error.error_dict.items():
+            name = self.error_aliases.get(name, name)
+            self.add_error(name if name in self.fields else None, field_errors)
+
+
+class ClinicForm(ServiceErrors, TypedInputRules, forms.Form):
     pass
 
 
-class ClinicModelForm(TypedInputRules, forms.ModelForm):
+class ClinicModelForm(ServiceErrors, TypedInputRules, forms.ModelForm):
     pass
 
 

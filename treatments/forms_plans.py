@@ -130,14 +130,6 @@ class PlanForm(ClinicForm):
             "outside_usual_reason": data["outside_usual_reason"],
         }
 
-    def add_service_errors(self, error) -> None:
-        """Put a service's ValidationError beside its fields (the rest on top)."""
-        if not hasattr(error, "error_dict"):
-            self.add_error(None, error)
-            return
-        for field, field_errors in error.error_dict.items():
-            self.add_error(field if field in self.fields else None, field_errors)
-
 
 class AmendForm(PlanForm):
     reason = forms.CharField(

@@ -38,16 +38,6 @@ class RemsEnrollmentForm(ClinicForm):
         super().__init__(*args, **kwargs)
         self.fields["prescriber"].queryset = _clinicians()
 
-    def add_service_errors(self, error) -> None:
-        """Put a service's ValidationError beside its fields (the rest on top)."""
-        if not hasattr(error, "error_dict"):
-            self.add_error(None, error)
-            return
-        for field, field_errors in error.error_dict.items():
-            self.add_error(field if field in self.fields else None, field_errors)
-
 
 class RemsFormSubmitForm(ClinicForm):
     submitted_on = forms.DateField(label="Date submitted to the REMS", widget=DATE_INPUT)
-
-    add_service_errors = RemsEnrollmentForm.add_service_errors

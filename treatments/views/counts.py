@@ -68,15 +68,6 @@ def _resolution(discrepancy: Discrepancy) -> DiscrepancyResolution | None:
         return None
 
 
-def _add_errors(form, error: ValidationError) -> None:
-    """The service's refusals beside their fields (or above the form)."""
-    if hasattr(error, "error_dict"):
-        for key, field_errors in error.error_dict.items():
-            form.add_error(key if key in form.fields else None, field_errors)
-    else:
-        form.add_error(None, error)
-
-
 @require_GET
 @role_required(CLINICIAN, CLINIC_ADMIN)
 def count_list(request):
@@ -118,7 +109,7 @@ def count_new(request):
                 registration=registration,
             )
         except ValidationError as error:
-            _add_errors(form, error)
+            form.add_service_errors(error)
         else:
             differences = selectors.count_differences(count)
             if differences:
@@ -212,7 +203,7 @@ def discrepancy_detail(request, pk: int):
                 by=request.user, discrepancy=discrepancy, **form.service_kwargs(reversals)
             )
         except ValidationError as error:
-            _add_errors(form, error)
+            form.add_service_errors(error)
         else:
             messages.success(request, f"Discrepancy resolved: {resolution.get_outcome_display()}.")
             if resolution.outcome in selectors.LOSS_OUTCOMES:

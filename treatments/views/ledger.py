@@ -58,15 +58,6 @@ def _audit_sessions(request, entries, with_patients: bool) -> None:
         record_accesses(request, list(sessions.values()))
 
 
-def _add_errors(request, form, error: ValidationError) -> None:
-    """A service's errors beside the fields they name; the rest at the top of the form."""
-    if hasattr(error, "error_dict"):
-        for name, field_errors in error.error_dict.items():
-            form.add_error(name if name in form.fields else None, field_errors)
-    else:
-        form.add_error(None, error)
-
-
 @role_required(CLINICIAN, CLINIC_ADMIN)
 def stock(request):
     registration = working_registration(request)
@@ -213,7 +204,7 @@ def container_dispose(request, pk: int):
                 witness=witness,
             )
         except ValidationError as error:
-            _add_errors(request, form, error)
+            form.add_service_errors(error)
         else:
             messages.success(
                 request,
@@ -251,7 +242,7 @@ def entry_reverse(request, pk: int):
                 by=request.user, entry=entry, reason=form.cleaned_data["reason"]
             )
         except ValidationError as error:
-            _add_errors(request, form, error)
+            form.add_service_errors(error)
         else:
             messages.success(
                 request,

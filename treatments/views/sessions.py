@@ -64,11 +64,9 @@ def _add_errors(request, form, error: ValidationError) -> None:
     """Field errors go beside the fields; a refusal of the whole stage (the note is signed,
     dosing is blocked) is a message at the top, since the stage's form may not be shown."""
     if hasattr(error, "error_dict"):
-        # The errors themselves, not their messages: a form reads their codes (a dose
-        # outside the usual range asks for a confirmation).
-        for field, field_errors in error.error_dict.items():
-            field = getattr(form, "error_aliases", {}).get(field, field)
-            form.add_error(field if field in form.fields else None, field_errors)
+        # (A dose outside the usual range: the form reads the error's code and asks for a
+        # confirmation.)
+        form.add_service_errors(error)
     else:
         messages.error(request, " ".join(error.messages))
 
