@@ -81,7 +81,7 @@ def _policies_in_place(connection) -> bool:
                 "SELECT CASE WHEN EXISTS (SELECT 1 FROM pg_roles WHERE rolname = %s) "
                 "THEN pg_has_role(current_user, %s, 'MEMBER') ELSE false END "
                 "AND EXISTS (SELECT 1 FROM pg_policies "
-                "WHERE tablename = 'intake_patient' AND policyname = 'location_home')",
+                "WHERE tablename = 'intake_patient' AND policyname = 'location_seen')",
                 [ROLE, ROLE],
             )
             (_in_place[key],) = cursor.fetchone()

@@ -2,11 +2,15 @@
 
 With one clinic (``CLINIC_CHAIN`` off) every member of staff sees every patient and nothing
 here runs a query. In a chain, a member of staff sees the patients of the locations they are
-assigned to (every patient, when chain-wide): those whose home location is one of them (no
-home location reads as the first location's, as the data migration and the database's row
-policy read it), and those with a treatment session at a chair of one of them. A plan is seen
-where its sessions are booked and a staff task has no location of its own, so "a session
-there" also covers "a plan or an open task there".
+assigned to (every patient, when chain-wide): those whose home location is one of them, and
+those with a treatment session at a chair of one of them. A plan is seen where its sessions are
+booked and a staff task has no location of its own, so "a session there" also covers "a plan
+or an open task there".
+
+Both halves are read from one table, ``PatientLocation`` (kept by the patient's and the
+session's ``save``): the patients seen at a set of locations are one index range, where an OR
+of the home location and a subquery over every session's chair cost a scan of the patients per
+statement (docs/performance.md, issue 26). The database's row policy reads the same table.
 
 Every view that takes the id of a patient, or of something that belongs to a patient (an
 intake, a screening, a plan, a session, a survey, an alert, a task, an outbox entry), asks here
@@ -14,15 +18,13 @@ first; a patient out of sight answers 404, never 403, which would tell that the 
 The admin's patient-data tables are cut by the same rule (``register`` hands it to
 ``clinic.admin_patient_data``, which sits below intake and cannot import it).
 
-``intake`` may not import ``treatments``: "a session there" is an ORM lookup through the
-reverse relation's name (``treatment_sessions__chair__location``), not an import.
 """
 
 from functools import cache
 
 from django.core.exceptions import FieldDoesNotExist
 from django.db import models
-from django.db.models import Exists, Q, QuerySet, Subquery
+from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest
 
 from clinic import admin_patient_data
@@ -34,7 +36,7 @@ from clinic.locations import (
 )
 from clinic.models import Location
 
-from .models import Patient
+from .models import Patient, PatientLocation
 
 # The ids of the locations whose patients the request may see; None: every patient.
 LocationIds = list[int] | None
@@ -64,21 +66,14 @@ def patient_scope(request: HttpRequest) -> LocationIds:
 
 
 def seen_at(location_ids: list[int]) -> Q:
-    """The rule, as a filter on patients: home at one of the locations (no home location: the
-    first location's), or a treatment session at a chair of one of them."""
-    first_location = Location.objects.filter(active=True).values("pk")[:1]
-    return (
-        Q(home_location__in=location_ids)
-        | Q(
-            pk__in=Patient.objects.filter(
-                treatment_sessions__chair__location__in=location_ids
-            ).values("pk")
-        )
-        | Q(
-            Q(home_location__isnull=True),
-            Exists(Location.objects.filter(pk__in=location_ids, pk=Subquery(first_location))),
-        )
-    )
+    """The rule, as a filter on patients: seen at one of the locations (``PatientLocation``:
+    home there, or a session at one of its chairs)."""
+    return Q(pk__in=_seen(location_ids))
+
+
+def _seen(location_ids: list[int]) -> QuerySet:
+    """The ids of the patients seen at the locations, from the table's unique index alone."""
+    return PatientLocation.objects.filter(location__in=location_ids).values("patient")
 
 
 def visible_patients(request: HttpRequest) -> QuerySet[Patient]:
@@ -96,7 +91,7 @@ def patient_visible(request: HttpRequest, patient_id: int) -> bool:
     location_ids = patient_scope(request)
     if location_ids is None:
         return True
-    return Patient.objects.filter(seen_at(location_ids), pk=patient_id).exists()
+    return PatientLocation.objects.filter(location__in=location_ids, patient=patient_id).exists()
 
 
 def require_patient_visible(request: HttpRequest, patient_id: int) -> None:
@@ -118,7 +113,7 @@ def scope_rows(request: HttpRequest, rows: QuerySet) -> QuerySet:
         return rows
     if path == "":
         return rows.filter(seen_at(location_ids))
-    condition = Q(**{f"{path}__in": Patient.objects.filter(seen_at(location_ids)).values("pk")})
+    condition = Q(**{f"{path}__in": _seen(location_ids)})
     if _names_a_location(rows.model):
         condition |= Q(location__in=location_ids)
     return rows.filter(condition)
@@ -169,9 +164,7 @@ def at_location(rows: QuerySet, location_id: int | None) -> QuerySet:
         return rows
     if path == "":
         return rows.filter(seen_at([location_id]))
-    return rows.filter(
-        **{f"{path}__in": Patient.objects.filter(seen_at([location_id])).values("pk")}
-    )
+    return rows.filter(**{f"{path}__in": _seen([location_id])})
 
 
 def at_working_location(request: HttpRequest, rows: QuerySet) -> QuerySet:

@@ -7,6 +7,7 @@ them; weight and height history is appended from the patient page and is read-on
 import re
 
 from django.contrib import admin
+from django.core.exceptions import PermissionDenied
 from django.urls import reverse
 from django.utils.html import format_html
 
@@ -24,6 +25,7 @@ from .models import (
     IntakeAmendment,
     IntakeLink,
     Patient,
+    PatientLocation,
     PatientMeasurement,
 )
 from .selectors import name_sort_key, patient_search
@@ -317,3 +319,22 @@ class IntakeAmendmentAdmin(ReadOnlyAdmin):
     list_filter = ["step", "created_at"]
     search_fields = ["intake__patient__mrn", "field", "reason"]
     list_select_related = ["intake", "author"]
+
+
+@admin.register(PatientLocation)
+class PatientLocationAdmin(ReadOnlyAdmin):
+    """Where each patient is seen (home, or a session there): the table the location rule and
+    the database's row policy read, kept by the patients' and sessions' saves."""
+
+    list_display = ["patient", "location", "via"]
+    list_filter = ["location", "via"]
+    search_fields = ["=patient__mrn"]
+    list_select_related = ["patient", "location"]
+
+    def has_delete_permission(self, request, obj=None):
+        # Its rows go with their patient, where whoever may delete the patient deletes them
+        # (the patient's delete page asks this of each row); never one by one.
+        return obj is not None and request.user.has_perm("intake.delete_patient")
+
+    def delete_view(self, request, object_id, extra_context=None):
+        raise PermissionDenied

@@ -18,6 +18,7 @@ from treatments.models import (
     TreatmentPlan,
     TreatmentSession,
 )
+from treatments.services.patient_locations import patient_locations_drift
 
 BULK = "@bulk.example.org"
 PATIENTS = 60
@@ -149,6 +150,9 @@ def test_seed_bulk_spreads_the_patients_and_chairs_over_locations_in_four_time_z
         starts = timezone.localtime(session.starts_at, location.zone)
         ends = timezone.localtime(session.ends_at, location.zone)
         assert starts.hour >= 8 and (ends.hour, ends.minute) <= (18, 0), (location, starts)
+
+    # The table of where each patient is seen, written beside them, is in step with them.
+    assert not patient_locations_drift()
 
     # The demo's staff work at the first bulk location too (with CLINIC_CHAIN=1: pick it).
     demo_staff = get_user_model().objects.filter(username__in=["frontdesk", "clinician"])

@@ -271,3 +271,7 @@ def test_the_demo_seeds_with_the_chain_on_too(settings):
     out = io.StringIO()
     call_command("ledger_verify", stdout=out)
     assert "chain intact, stock on hand matches" in out.getvalue()
+    # Where each patient is seen, kept through the demo's bulk writes too.
+    out = io.StringIO()
+    call_command("patient_locations", stdout=out)
+    assert "all in step" in out.getvalue()

@@ -6,6 +6,7 @@ from django.db.models.functions import Upper
 from phonenumber_field.modelfields import PhoneNumberField
 
 from clinic.date_bounds import birth_dates
+from clinic.locations import default_location
 
 # Unambiguous characters (no 0/O, 1/I/L) so an MRN can be read over the phone.
 MRN_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
@@ -104,6 +105,26 @@ class Patient(models.Model):
     def __str__(self) -> str:
         return f"{self.full_name} ({self.mrn})"
 
+    def save(self, *args, **kwargs):
+        """Saved with its home location (none given: the installation's first, where a patient
+        made outside a chosen location belongs), and ``PatientLocation`` kept in step with it
+        whichever way the patient was saved (a service, the admin, a fixture)."""
+        if self.home_location_id is None:
+            self.home_location = default_location()
+        update_fields = kwargs.get("update_fields")
+        adding = self._state.adding
+        home_changed = getattr(self, "_stored_home_id", _UNKNOWN) != self.home_location_id
+        super().save(*args, **kwargs)
+        if home_changed and (update_fields is None or "home_location" in update_fields):
+            PatientLocation.objects.move_home(self, moved=not adding)
+            self._stored_home_id = self.home_location_id
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        patient = super().from_db(db, field_names, values)
+        patient._stored_home_id = patient.__dict__.get("home_location_id", _UNKNOWN)
+        return patient
+
     @property
     def full_name(self) -> str:
         return f"{self.legal_first_name} {self.legal_last_name}"
@@ -118,6 +139,71 @@ class Patient(models.Model):
     def get_additional_data(self) -> dict:
         # Lets the audit trail be filtered by patient across the patient's related records.
         return {"patient_id": self.pk, "mrn": self.mrn}
+
+
+# A patient not read from the database (new, or its home location deferred).
+_UNKNOWN = object()
+
+
+class PatientLocationQuerySet(models.QuerySet):
+    def move_home(self, patient: Patient, *, moved: bool) -> None:
+        """The patient's home row at their home location: one statement for a new patient,
+        two for one whose home has moved."""
+        if moved:
+            self.filter(patient=patient, via=PatientLocation.Via.HOME).delete()
+        self.record([(patient.pk, patient.home_location_id)], via=PatientLocation.Via.HOME)
+
+    def record(self, pairs, *, via: str = "session") -> None:
+        """Record (patient id, location id) pairs, in one statement; pairs already recorded
+        are skipped."""
+        rows = [
+            PatientLocation(patient_id=patient_id, location_id=location_id, via=via)
+            for patient_id, location_id in set(pairs)
+        ]
+        if rows:
+            self.bulk_create(rows, ignore_conflicts=True)
+
+
+class PatientLocation(models.Model):
+    """Where a patient is seen: their home location, and every location where a session of
+    theirs has been booked (at one of its chairs). The location rule (``intake/access.py``)
+    and the database's row policy (intake 0016) read this table, one indexed lookup by
+    location, in place of an OR over the patients' home and every session's chair.
+
+    Kept by ``Patient.save`` and ``TreatmentSession.save`` (and by the bulk writers that
+    bypass them: the demo history, ``seed_bulk``); migration intake 0016 and treatments 0023
+    made it from the rows already there. A session row stays when the session is cancelled or
+    moved: the location has held a booking, and its records, for the patient. Only ids: no
+    health data."""
+
+    class Via(models.TextChoices):
+        HOME = "home", "Home location"
+        SESSION = "session", "A session there"
+
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="+")
+    # Served by the constraint's index, which leads with the location.
+    location = models.ForeignKey(
+        "clinic.Location", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    via = models.CharField(max_length=8, choices=Via)
+
+    objects = PatientLocationQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            # The rule's lookup: the patients seen at a set of locations, from the index alone.
+            models.UniqueConstraint(
+                fields=["location", "patient", "via"], name="patient_location_unique"
+            ),
+            models.UniqueConstraint(
+                fields=["patient"],
+                condition=models.Q(via="home"),
+                name="patient_location_one_home",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Patient {self.patient_id} at location {self.location_id} ({self.via})"
 
 
 class PatientMeasurement(models.Model):

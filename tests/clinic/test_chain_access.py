@@ -186,7 +186,8 @@ def records(austin, clinician_user):
         patient=patient, role=StaffTask.Role.FRONT_DESK, title="Book the first session"
     )
     plan_patient = approved_patient()  # weighed: an active plan of mg/kg doses
-    Patient.objects.filter(pk=plan_patient.pk).update(home_location=austin)
+    plan_patient.home_location = austin
+    plan_patient.save(update_fields=["home_location"])
     found = {
         "patient": patient,
         "intake": Intake.objects.get(pk=screening.intake_id),
@@ -264,7 +265,9 @@ def test_a_session_at_the_location_shows_a_patient_of_another(
 ):
     """A patient of Austin booked in El Paso is El Paso's patient too."""
     patient = records["patient"]
-    TreatmentChair.objects.filter(pk=records["session"].chair_id).update(location=el_paso)
+    chair = records["session"].chair
+    chair.location = el_paso  # the chair moves to El Paso, with its sessions
+    chair.save()
     working_in(client, staff_of_el_paso, el_paso)
 
     response = client.get(reverse("intake:patient_detail", args=[patient.pk]))
@@ -356,7 +359,7 @@ def test_a_patient_registered_outside_a_location_belongs_to_the_first(db, front_
 
 # --- What it costs -----------------------------------------------------------------------------
 
-RULE = 'home_location_id" IN'
+RULE = 'FROM "intake_patientlocation"'
 
 
 def _queries(client, url) -> list[str]:

@@ -2,9 +2,11 @@
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
-from intake.models import Patient
+from clinic.locations import default_location
+from intake.models import Patient, PatientLocation
 
 from .plans import ROUTE_CHOICES, PlanVersion, TreatmentPlan
 
@@ -27,6 +29,34 @@ class TreatmentChair(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def save(self, *args, **kwargs):
+        """Saved; moved to another location, its sessions, past and booked, are that
+        location's: its patients are seen there, and no longer at the old one unless another
+        session of theirs is there."""
+        update_fields = kwargs.get("update_fields")
+        stored_location_id = getattr(self, "_stored_location_id", _UNKNOWN)
+        moved = not self._state.adding and stored_location_id != self.location_id
+        super().save(*args, **kwargs)
+        if moved and (update_fields is None or "location" in update_fields):
+            patients = list(
+                self.sessions.order_by().values_list("patient_id", flat=True).distinct()
+            )
+            location_id = self.location_id or default_location().pk
+            PatientLocation.objects.record((patient, location_id) for patient in patients)
+            if stored_location_id not in (None, _UNKNOWN):
+                forget_session_locations(patient_ids=patients, location_ids=[stored_location_id])
+        self._stored_location_id = self.location_id
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        chair = super().from_db(db, field_names, values)
+        chair._stored_location_id = chair.__dict__.get("location_id", _UNKNOWN)
+        return chair
+
+
+# A chair not read from the database (or its location deferred).
+_UNKNOWN = object()
 
 
 # Sessions in these states hold their chair and their patient's time.
@@ -171,6 +201,32 @@ class TreatmentSession(models.Model):
         starts = timezone.localtime(self.starts_at)
         return f"Session {self.pk} for patient {self.patient_id} at {starts:%Y-%m-%d %H:%M}"
 
+    def save(self, *args, **kwargs):
+        """Saved, and ``PatientLocation`` kept in step when it is booked or moved to another
+        chair (its location is one where the patient is seen; the old chair's, no longer, if
+        no other session of theirs is there), whichever way it was saved (a service, the
+        admin, a fixture)."""
+        update_fields = kwargs.get("update_fields")
+        stored_chair_id = getattr(self, "_stored_chair_id", None)
+        moved = stored_chair_id != self.chair_id
+        super().save(*args, **kwargs)
+        if moved and (update_fields is None or "chair" in update_fields):
+            record_session_locations([self])
+            if stored_chair_id is not None:
+                forget_session_locations(
+                    patient_ids=[self.patient_id],
+                    location_ids=TreatmentChair.objects.filter(pk=stored_chair_id).values(
+                        "location"
+                    ),
+                )
+            self._stored_chair_id = self.chair_id
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        session = super().from_db(db, field_names, values)
+        session._stored_chair_id = session.__dict__.get("chair_id")
+        return session
+
     @property
     def aldrete_total(self) -> int | None:
         parts = [
@@ -278,3 +334,41 @@ class SessionAddendum(models.Model):
 
     def get_additional_data(self) -> dict:
         return {"session_id": self.session_id}
+
+
+def record_session_locations(sessions) -> None:
+    """Record each session's location (its chair's; a chair with none: the installation's
+    first) as one where its patient is seen: one statement, plus one to read the chairs not
+    already loaded. For ``TreatmentSession.save`` and the writers that bypass it."""
+    chair_field = TreatmentSession._meta.get_field("chair")
+    loaded = {s.chair_id: s.chair.location_id for s in sessions if chair_field.is_cached(s)}
+    unloaded = {s.chair_id for s in sessions} - loaded.keys()
+    locations = dict(
+        TreatmentChair.objects.filter(pk__in=unloaded).values_list("pk", "location_id")
+        if unloaded
+        else ()
+    )
+    locations.update(loaded)
+    first = None
+    pairs = []
+    for session in sessions:
+        location_id = locations[session.chair_id]
+        if location_id is None:
+            first = first or default_location().pk
+            location_id = first
+        pairs.append((session.patient_id, location_id))
+    PatientLocation.objects.record(pairs)
+
+
+def forget_session_locations(*, patient_ids, location_ids) -> None:
+    """The patients are no longer seen at the locations through a session if none of their
+    sessions is at a chair there now (their home rows stay): one statement."""
+    PatientLocation.objects.filter(
+        patient__in=patient_ids, location__in=location_ids, via=PatientLocation.Via.SESSION
+    ).exclude(
+        Exists(
+            TreatmentSession.objects.filter(
+                patient=OuterRef("patient"), chair__location=OuterRef("location")
+            )
+        )
+    ).delete()

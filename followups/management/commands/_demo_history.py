@@ -26,6 +26,7 @@ from intake.models import Assessment, Patient
 from intake.scoring import gad7_band, phq9_band
 from treatments.limits import observation_minutes
 from treatments.models import PlanVersion, TreatmentChair, TreatmentPlan, TreatmentSession
+from treatments.models.sessions import record_session_locations
 
 
 @dataclass(frozen=True)
@@ -190,6 +191,7 @@ def seed_history(
             )
         plans_versions.append((patient, course, plan, version))
     sessions = TreatmentSession.objects.bulk_create(sessions)
+    record_session_locations(sessions)  # bulk_create bypasses the session's save
     by_patient: dict[int, list[TreatmentSession]] = {}
     for session in sessions:
         by_patient.setdefault(session.patient_id, []).append(session)

@@ -54,6 +54,7 @@ from intake.models import (
     IntakeAmendment,
     IntakeLink,
     Patient,
+    PatientLocation,
     PatientMeasurement,
 )
 from intake.questionnaire import SCREENING_QUESTIONS, STEP_SLUGS, TREATMENTS
@@ -527,6 +528,14 @@ class BulkClinic:
             rows(),
         )  # fmt: skip
         self.writer.write(
+            PatientLocation,
+            ("patient_id", "location_id", "via"),
+            (
+                (patient.pk, self.location_pks[patient.location], PatientLocation.Via.HOME)
+                for patient in self.patients
+            ),
+        )
+        self.writer.write(
             PatientMeasurement,
             ("patient_id", "recorded_at", "weight_kg", "height_cm", "source", "recorded_by_id"),
             (
@@ -870,6 +879,15 @@ class BulkClinic:
             )  # fmt: skip
             pk += 1
         self.writer.write(TreatmentSession, self.SESSION_COLUMNS, rows)
+        # Where each treated patient is seen besides home: their location's chairs.
+        self.writer.write(
+            PatientLocation,
+            ("patient_id", "location_id", "via"),
+            (
+                (patient.pk, self.location_pks[patient.location], PatientLocation.Via.SESSION)
+                for patient in treated
+            ),
+        )
 
     def write_followups(self) -> None:
         """Per chunk of sessions: surveys, their scores, the outbox (reminders, invitations,
@@ -1215,6 +1233,7 @@ def _failed_treatments() -> list[str]:
 
 # Deleted children first. Each entry: (model, how its rows point at a bulk patient).
 _BULK_TABLES = (
+    (PatientLocation, "patient_id"),
     (StaffTask, "patient_id"),
     (OutboxEntry, "patient_id"),
     (ClinicalAlert, "patient_id"),

@@ -465,7 +465,8 @@ def _seed_el_paso(staff: dict, *, nurse) -> int:
             )
             made += 1
         if patient.home_location_id != el_paso.pk:
-            Patient.objects.filter(pk=patient.pk).update(home_location=el_paso)
+            patient.home_location = el_paso
+            patient.save(update_fields=["home_location"])
         patients.append(patient)
     seed_history(
         clinician=staff[CLINICIAN],
