@@ -87,6 +87,12 @@ def client_for(page, fixtures):
         )
     elif page.role != "anonymous":  # the bare floor: nobody signed in
         client.force_login(get_user_model().objects.get(username=page.role))
+        if fixtures.location_id is not None:  # BENCH_CHAIN=1: working at Bulk clinic 01
+            from clinic.locations import LOCATION_SESSION_KEY
+
+            session = client.session
+            session[LOCATION_SESSION_KEY] = fixtures.location_id
+            session.save()
     return client
 
 

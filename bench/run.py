@@ -258,6 +258,7 @@ class Fixtures:
     intake_patient_ids: list[int]
     patients: int
     page_ids: dict = field(default_factory=dict)  # bench/pages.py: the rows each page opens
+    location_id: int | None = None  # BENCH_CHAIN=1: where the staff work; None: one clinic
 
 
 def chain_location_id() -> int | None:
@@ -333,6 +334,7 @@ def fixtures_prepare(config: Config) -> Fixtures:
         intake_patient_ids=intake_patients,
         patients=Patient.objects.count(),
         page_ids=pages.page_ids(location),
+        location_id=location,
     )
 
 

@@ -67,6 +67,8 @@ MIDDLEWARE = [
     # The location a member of staff works in, and its time zone (CLINIC_CHAIN only).
     "clinic.locations.LocationMiddleware",
     "clinic.row_security.RowSecurityMiddleware",  # the location rule in PostgreSQL too
+    # A ledger page at a location with no DEA registration yet: says so (not a server error).
+    "treatments.middleware.RegistrationMissingMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "clinic.audit.AuditlogMiddleware",  # auditlog's, with clinic.client_address's address
     "clinic.middleware.NoStoreMiddleware",

@@ -25,11 +25,14 @@ PATIENT_ROWS = (
     "intake_patientmeasurement",
 )
 
-# The request's locations as an InitPlan (read once per statement); the patients seen there
-# from the table's unique index, hashed once per statement.
-SEEN_HERE = """
+# The request's locations as an InitPlan (read once per statement).
+REQUEST_LOCATIONS = "(SELECT clinic_request_location_ids())::bigint[]"
+
+# The patients seen there, from the table's unique index, hashed once per statement: for the
+# rows of a patient, checked against it row by row.
+SEEN_HERE = f"""
 SELECT seen.patient_id FROM intake_patientlocation seen
-WHERE seen.location_id = ANY ((SELECT clinic_request_location_ids())::bigint[])
+WHERE seen.location_id = ANY ({REQUEST_LOCATIONS})
 """
 
 
@@ -69,12 +72,16 @@ def read_the_table(apps, schema_editor):
     execute(f"GRANT SELECT, INSERT, UPDATE, DELETE ON intake_patientlocation TO {ROLE}")
     execute("DROP POLICY location_home ON intake_patient")
     execute("DROP POLICY IF EXISTS location_treated ON intake_patient")
-    # The home location compared as well: a patient being registered is read back
-    # (INSERT ... RETURNING) before their row in the table is written.
+    # A patient row is checked on its own (a correlated EXISTS, one probe of the table's
+    # (patient, location) index), so a page joining a few rows to their patients reads those
+    # patients by primary key rather than every patient of the chain to build a set (measured:
+    # docs/performance.md, issue 26). The home location is compared first: a patient being
+    # registered is read back (INSERT ... RETURNING) before their row in the table is written.
     execute(
         f"CREATE POLICY location_seen ON intake_patient FOR ALL TO {ROLE} "
-        "USING (home_location_id = ANY ((SELECT clinic_request_location_ids())::bigint[]) "
-        f"OR id IN ({SEEN_HERE})) WITH CHECK (true)"
+        f"USING (home_location_id = ANY ({REQUEST_LOCATIONS}) OR EXISTS ("
+        "SELECT 1 FROM intake_patientlocation seen WHERE seen.patient_id = intake_patient.id "
+        f"AND seen.location_id = ANY ({REQUEST_LOCATIONS}))) WITH CHECK (true)"
     )
     for table in PATIENT_ROWS:
         execute(f"DROP POLICY location_patient ON {table}")
@@ -154,6 +161,7 @@ class Migration(migrations.Migration):
                 (
                     "patient",
                     models.ForeignKey(
+                        db_index=False,
                         on_delete=django.db.models.deletion.CASCADE,
                         related_name="+",
                         to="intake.patient",
@@ -169,6 +177,11 @@ class Migration(migrations.Migration):
                         condition=models.Q(("via", "home")),
                         fields=("patient",),
                         name="patient_location_one_home",
+                    ),
+                ],
+                "indexes": [
+                    models.Index(
+                        fields=["patient", "location"], name="patient_location_by_patient"
                     ),
                 ],
             },

@@ -180,7 +180,8 @@ class PatientLocation(models.Model):
         HOME = "home", "Home location"
         SESSION = "session", "A session there"
 
-    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="+")
+    # Served by the (patient, location) index below.
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="+", db_index=False)
     # Served by the constraint's index, which leads with the location.
     location = models.ForeignKey(
         "clinic.Location", on_delete=models.CASCADE, related_name="+", db_index=False
@@ -200,6 +201,11 @@ class PatientLocation(models.Model):
                 condition=models.Q(via="home"),
                 name="patient_location_one_home",
             ),
+        ]
+        indexes = [
+            # Whether one patient is seen at the request's locations: the row policy on
+            # intake_patient (intake 0016) and a patient page's check, one probe each.
+            models.Index(fields=["patient", "location"], name="patient_location_by_patient"),
         ]
 
     def __str__(self) -> str:

@@ -15,8 +15,9 @@ from django.utils import timezone
 from clinic.locations import LOCATION_SESSION_KEY, LocationMiddleware, default_location
 from clinic.models import Location, StaffLocation
 from clinic.row_security import ROLE, RowSecurityMiddleware, location_row_security
-from intake.models import PatientMeasurement
+from intake.models import Patient, PatientMeasurement
 from tests.factories import PatientFactory
+from tests.followups.worklist_data import answered_survey
 from tests.treatments.sessions import booked_session
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
@@ -147,6 +148,37 @@ def test_a_patients_rows_follow_the_patient(chain, front_desk_user):
         seen = {pk for (pk,) in cursor.fetchall()}
 
     assert seen == {chain["at_el_paso"]}
+
+
+# A patient's rows in every app, each read with no filter at all: {table: its patient column}.
+PATIENT_ROWS = {
+    "intake_assessment": "patient_id",
+    "treatments_treatmentplan": "patient_id",
+    "treatments_treatmentsession": "patient_id",
+    "followups_survey": "patient_id",
+}
+
+
+def test_a_patients_clinical_rows_in_every_app_follow_the_patient(chain, clinician_user):
+    """A plan, a session, a survey and its scores for a patient of each location;
+    run as El Paso's staff, a query on each table that forgets the filter finds El Paso's
+    patients' rows (and the Austin patient's treated in El Paso), never Austin's own."""
+    for patient in (chain["at_austin"], chain["at_el_paso"]):
+        answered_survey(by=clinician_user, patient=Patient.objects.get(pk=patient), phq9=[1] * 9)
+    everywhere = {}
+    for table, column in PATIENT_ROWS.items():
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT DISTINCT {column} FROM {table}")  # noqa: S608 (constants)
+            everywhere[table] = {pk for (pk,) in cursor.fetchall()}
+        assert chain["at_austin"] in everywhere[table], table  # there to be hidden
+
+    with location_row_security([chain["el_paso"].pk]), connection.cursor() as cursor:
+        for table, column in PATIENT_ROWS.items():
+            cursor.execute(f"SELECT DISTINCT {column} FROM {table}")  # noqa: S608 (constants)
+            seen = {pk for (pk,) in cursor.fetchall()}
+            assert chain["at_austin"] not in seen, table
+            assert seen <= {chain["at_el_paso"], chain["treated_in_el_paso"]}, table
+            assert seen & {chain["at_el_paso"], chain["treated_in_el_paso"]}, table
 
 
 def test_an_unset_location_list_shows_the_role_nothing(chain):

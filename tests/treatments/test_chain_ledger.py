@@ -127,3 +127,39 @@ def test_the_rems_forms_due_page_names_the_location_s_setting_number(chain, clin
     _work_at(clinician, el_paso)
     page = clinician.get(reverse("treatments:rems_forms_due"))
     assert "HCS-0000915" in page.text
+
+
+@pytest.mark.parametrize(
+    "page",
+    [
+        "treatments:ledger_stock",
+        "treatments:ledger_entries",
+        "treatments:ledger_count_new",
+        "treatments:ledger_receipt_new",
+        "treatments:ledger_counts",
+    ],
+)
+def test_a_location_without_a_dea_number_says_so_on_every_ledger_page(chain, clinician, page):
+    """A new location before the clinic admin has entered its number: each ledger page says
+    why nothing can be shown or recorded, and who fixes it, rather than a server error."""
+    _, el_paso = chain
+    el_paso.dea_registration = ""
+    el_paso.save()
+    _work_at(clinician, el_paso)
+
+    response = clinician.get(reverse(page))
+
+    assert response.status_code == 409
+    assert (
+        "El Paso has no DEA registration number: a clinic admin adds it to the location "
+        "before its controlled substances are recorded."
+    ) in response.text
+    assert "Administration, Locations" in response.text
+
+
+def test_a_location_without_a_dea_number_offers_no_stock_to_draw_from(chain):
+    _, el_paso = chain
+    el_paso.dea_registration = ""
+    el_paso.save()
+
+    assert ledger.usable_containers(drug="ketamine", location=el_paso) == []

@@ -48,16 +48,18 @@ EXISTS (
 """
 
 
-def put_back_treated_policy(apps, schema_editor):
-    if schema_editor.connection.vendor != "postgresql":
-        return
+def policies_in_place(schema_editor) -> bool:
     with schema_editor.connection.cursor() as cursor:
         cursor.execute(
             "SELECT EXISTS (SELECT 1 FROM pg_policies "
             "WHERE tablename = 'intake_patient' AND policyname = 'location_seen')"
         )
         (in_place,) = cursor.fetchone()
-    if in_place:
+    return in_place
+
+
+def put_back_treated_policy(apps, schema_editor):
+    if schema_editor.connection.vendor == "postgresql" and policies_in_place(schema_editor):
         schema_editor.execute(
             f"CREATE POLICY location_treated ON intake_patient FOR ALL TO {ROLE} "
             f"USING ({TREATED_HERE}) WITH CHECK (true)"

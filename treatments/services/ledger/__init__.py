@@ -4,6 +4,7 @@ through ``chain.append``."""
 
 from .chain import (
     ChainBreak,
+    RegistrationMissing,
     chain_breaks,
     clinic_registration,
     container_balances,
@@ -18,6 +19,7 @@ __all__ = [
     "ChainBreak",
     "Draw",
     "ReceivedContainer",
+    "RegistrationMissing",
     "Witness",
     "chain_breaks",
     "clinic_registration",

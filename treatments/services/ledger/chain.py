@@ -26,6 +26,12 @@ from ... import ledger_rules as rules
 from ...models import DeaRegistration, LedgerEntry, StockContainer, StockOnHand
 
 
+class RegistrationMissing(ValidationError):
+    """The location has no DEA registration number yet: nothing of the ledger can be read or
+    recorded there (a form shows it as its error; a page, through
+    ``treatments.middleware.RegistrationMissingMiddleware``)."""
+
+
 def clinic_registration(location: Location | None = None) -> DeaRegistration:
     """The DEA registration the ledger is kept under, made on first use.
 
@@ -44,9 +50,10 @@ def clinic_registration(location: Location | None = None) -> DeaRegistration:
     if registration is not None:
         return registration
     if not location.dea_registration:
-        raise ValidationError(
+        raise RegistrationMissing(
             f"{location.name} has no DEA registration number: a clinic admin adds it to the "
-            "location before its controlled substances are recorded."
+            "location before its controlled substances are recorded.",
+            code="no_registration",
         )
     registration, created = DeaRegistration.objects.get_or_create(
         number=location.dea_registration,

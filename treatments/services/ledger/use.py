@@ -16,7 +16,13 @@ from clinic.models import Location
 from ... import ledger_rules as rules
 from ...models import LedgerEntry, StockContainer
 from ...selectors.ledger import on_shelf
-from .chain import EntrySpec, append, clinic_registration, container_balances
+from .chain import (
+    EntrySpec,
+    RegistrationMissing,
+    append,
+    clinic_registration,
+    container_balances,
+)
 from .witness import Witness
 
 Kind = LedgerEntry.Kind
@@ -34,9 +40,13 @@ def usable_containers(
     """The containers a clinician may draw this drug from: under the registration of the
     location (the clinic's with one), not expired, not empty; in use before unopened, then the
     earliest expiry first. Each with ``balance``; two queries (the registration, the stock on
-    hand's rows), over the containers on the shelf only."""
+    hand's rows), over the containers on the shelf only. None at a location with no DEA
+    registration yet (recording the use there says why)."""
     today = today or timezone.localdate()
-    registration = clinic_registration(location)
+    try:
+        registration = clinic_registration(location)
+    except RegistrationMissing:
+        return []
     usable = on_shelf(registration=registration, product__drug=drug, expires_on__gte=today)
     usable.sort(key=lambda c: (c.balance >= c.quantity_received, c.expires_on, c.label))
     return usable
