@@ -16,9 +16,12 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import FieldDoesNotExist
 from django.core.paginator import Paginator
 from django.db import models
+from django.db.models import Q
+from django.db.models.fields.json import KeyTextTransform
+from django.db.models.functions import Cast
 from django.utils.functional import cached_property
 
-from . import admin_staff  # noqa: F401 - registers the staff and authenticator pages
+from . import admin_patient_data, admin_staff  # noqa: F401 - admin_staff registers its pages
 from .admin_search import SavedSearchMixin
 from .dates import day_time
 from .forms import LocationAdminForm, TypedInputAdmin
@@ -172,6 +175,20 @@ class AuditTrailAdmin(SavedSearchMixin, LargeTableAdmin, LogEntryAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+    def get_queryset(self, request):
+        """In a chain, the entries about the patients of the admin's locations (and every entry
+        about no patient: staff, settings, locations); another location's patient's entries
+        answer 404, like the patient's own admin page. One clinic, chain-wide staff: every
+        entry, no filter."""
+        entries = super().get_queryset(request)
+        seen = admin_patient_data.visible_patient_ids(request)
+        if seen is None:
+            return entries
+        patient = Cast(KeyTextTransform("patient_id", "additional_data"), models.BigIntegerField())
+        return entries.alias(about_patient=patient).filter(
+            Q(about_patient__isnull=True) | Q(about_patient__in=seen)
+        )
 
     def _changes_field(self, request, obj) -> str:
         # A clinical record's values (a dose, a note) are withheld from anyone the record's own

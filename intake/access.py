@@ -148,9 +148,17 @@ def _names_a_location(model: type[models.Model]) -> bool:
     return field.many_to_one and field.related_model is Location
 
 
+def visible_patient_ids(request: HttpRequest) -> QuerySet | None:
+    """The ids of the patients the request may see, as a subquery; None: every patient."""
+    location_ids = patient_scope(request)
+    return None if location_ids is None else _seen(location_ids)
+
+
 def register() -> None:
-    """Hand the rule to the admin's patient-data tables (from ``IntakeConfig.ready``)."""
+    """Hand the rule to the admin's patient-data tables and its audit trail (from
+    ``IntakeConfig.ready``)."""
     admin_patient_data.register_patient_scope(scope_rows)
+    admin_patient_data.register_patient_ids(visible_patient_ids)
 
 
 def at_location(rows: QuerySet, location_id: int | None) -> QuerySet:

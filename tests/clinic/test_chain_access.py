@@ -15,6 +15,7 @@ the reason, so a URL added later must be placed before this file passes.
 from datetime import date, timedelta
 
 import pytest
+from auditlog.models import LogEntry
 from django.contrib import admin
 from django.contrib.auth.models import Group, Permission
 from django.db import connection
@@ -432,6 +433,37 @@ def test_the_admins_patient_list_and_page_hide_another_locations_patient(
     assert page.status_code == 404
     assert history.status_code == 404
     assert client.get(reverse("admin:intake_patient_change", args=[theirs.pk])).status_code == 200
+
+
+def test_the_audit_trail_shows_the_locations_patients_entries_only(
+    chain, client, admin_of_el_paso, el_paso, records
+):
+    austin_patient = records["patient"]
+    theirs = PatientFactory(home_location=el_paso, legal_last_name="Pasoan")
+    for patient, city in ((austin_patient, "Round Rock"), (theirs, "Socorro")):
+        patient.city = city
+        patient.save()  # an audit entry about each
+    sign_in(client, admin_of_el_paso)
+
+    listed = client.get(reverse("admin:auditlog_logentry_changelist"), {"all": ""})
+
+    about = {
+        (entry.additional_data or {}).get("patient_id")
+        for entry in listed.context["cl"].result_list
+    }
+    assert theirs.pk in about
+    assert austin_patient.pk not in about
+    assert "Austinite" not in listed.text
+    assert None in about  # entries about no patient (the staff, the locations) stay
+    # An Austin patient's entry answers as an entry that does not exist.
+    entry = LogEntry.objects.filter(additional_data__patient_id=austin_patient.pk).latest("pk")
+    hidden = client.get(reverse("admin:auditlog_logentry_change", args=[entry.pk]))
+    missing = client.get(reverse("admin:auditlog_logentry_change", args=[999999]))
+    assert (hidden.status_code, hidden.get("Location")) == (
+        missing.status_code,
+        missing.get("Location"),
+    )
+    assert "Austinite" not in hidden.text
 
 
 def test_the_admins_patient_pages_are_unchanged_with_one_clinic(client, admin_of_el_paso, records):
