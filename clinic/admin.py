@@ -21,10 +21,11 @@ from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Cast
 from django.utils.functional import cached_property
 
-from . import admin_patient_data, admin_staff  # noqa: F401 - admin_staff registers its pages
+from . import admin_staff  # noqa: F401 - registers the staff and authenticator pages
 from .admin_search import SavedSearchMixin
 from .dates import day_time
 from .forms import LocationAdminForm, TypedInputAdmin
+from .locations import visible_patient_ids
 from .models import Location, StaffLocation
 
 
@@ -182,7 +183,7 @@ class AuditTrailAdmin(SavedSearchMixin, LargeTableAdmin, LogEntryAdmin):
         answer 404, like the patient's own admin page. One clinic, chain-wide staff: every
         entry, no filter."""
         entries = super().get_queryset(request)
-        seen = admin_patient_data.visible_patient_ids(request)
+        seen = visible_patient_ids(request)
         if seen is None:
             return entries
         patient = Cast(KeyTextTransform("patient_id", "additional_data"), models.BigIntegerField())

@@ -36,25 +36,6 @@ def register_patient_scope(scope: PatientScope) -> None:
     _patient_scope[:] = [scope]
 
 
-# The ids of the patients the request may see (a queryset of ids), None: every patient.
-PatientIds = Callable[[HttpRequest], QuerySet | None]
-_patient_ids: list[PatientIds] = []
-
-
-def register_patient_ids(patient_ids: PatientIds) -> None:
-    _patient_ids[:] = [patient_ids]
-
-
-def visible_patient_ids(request: HttpRequest) -> QuerySet | None:
-    """For a table that names its patient by id without a foreign key (the audit trail's
-    entries); None: every patient (one clinic, chain-wide staff)."""
-    if _patient_ids:
-        return _patient_ids[0](request)
-    if chain_enabled():
-        raise RuntimeError("A chain without its location rule registered (intake.access).")
-    return None
-
-
 def patient_rows_visible(request: HttpRequest, rows: QuerySet) -> QuerySet:
     if _patient_scope:
         return _patient_scope[0](request, rows)

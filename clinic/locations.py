@@ -8,10 +8,13 @@ for chain-wide staff), takes the one chosen in their session (or their only one)
 one after signing in (``location_pick``) and can switch from the header.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from django.conf import settings
+from django.db.models import QuerySet
+from django.http import HttpRequest
 from django.shortcuts import redirect
 from django.urls import Resolver404, resolve, reverse
 from django.utils import timezone
@@ -144,3 +147,22 @@ def choose_location(request, location_id: int) -> Location | None:
     if location is not None:
         request.session[LOCATION_SESSION_KEY] = location.pk
     return location
+
+
+# The ids of the patients the request may see (a queryset of ids), None: every patient.
+PatientIds = Callable[[HttpRequest], QuerySet | None]
+_patient_ids: list[PatientIds] = []
+
+
+def register_patient_ids(patient_ids: PatientIds) -> None:
+    _patient_ids[:] = [patient_ids]
+
+
+def visible_patient_ids(request: HttpRequest) -> QuerySet | None:
+    """For a table that names its patient by id without a foreign key (the audit trail's
+    entries); None: every patient (one clinic, chain-wide staff)."""
+    if _patient_ids:
+        return _patient_ids[0](request)
+    if chain_enabled():
+        raise RuntimeError("A chain without its location rule registered (intake.access).")
+    return None

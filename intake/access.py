@@ -33,6 +33,7 @@ from clinic.locations import (
     current_location_id,
     is_chain_wide,
     patient_location_ids,
+    register_patient_ids,
 )
 from clinic.models import Location
 
@@ -158,7 +159,7 @@ def register() -> None:
     """Hand the rule to the admin's patient-data tables and its audit trail (from
     ``IntakeConfig.ready``)."""
     admin_patient_data.register_patient_scope(scope_rows)
-    admin_patient_data.register_patient_ids(visible_patient_ids)
+    register_patient_ids(visible_patient_ids)
 
 
 def at_location(rows: QuerySet, location_id: int | None) -> QuerySet:

@@ -184,6 +184,13 @@ class TreatmentSession(models.Model):
                 condition=models.Q(route_given="esketamine_in", status="completed"),
                 name="session_rems_forms",
             ),
+            # The same, at one location (a chain): through the location's chairs, rather than
+            # the chain's every esketamine session filtered by chair.
+            models.Index(
+                fields=["chair", "administration_started_at", "id"],
+                condition=models.Q(route_given="esketamine_in", status="completed"),
+                name="session_rems_forms_chair",
+            ),
             # A drug recall: every session given from one lot (the admin's session search).
             models.Index(
                 fields=["lot_number"], condition=~models.Q(lot_number=""), name="session_lot"
