@@ -131,11 +131,43 @@ def model_table(clinics: int) -> str:
 # --- Preparation ---------------------------------------------------------------------------------
 
 
-def _chair():
+def _chair(location_id: int | None = None):
+    """The benchmark's chair; with the chain on, at the location the staff work at (saved, so
+    its sessions' patients are seen there)."""
     from treatments.models import TreatmentChair
 
     chair, _ = TreatmentChair.objects.get_or_create(name="Bench chair")
+    if location_id is not None and chair.location_id != location_id:
+        chair.location_id = location_id
+        chair.save(update_fields=["location"])
     return chair
+
+
+def _at_home(location_id: int | None, patients) -> None:
+    """With the chain on, the benchmark's own patients live at the staff's location (saved one
+    by one: the table of where patients are seen follows)."""
+    if location_id is None:
+        return
+    for patient in patients:
+        if patient.home_location_id != location_id:
+            patient.home_location_id = location_id
+            patient.save(update_fields=["home_location"])
+
+
+def _location_registration(location_id: int | None):
+    """With the chain on, the DEA registration the doses at the staff's location are drawn
+    under: the location's, given a valid test number first if it has none (the bulk locations
+    are seeded without)."""
+    from clinic.models import Location
+    from treatments.services import ledger
+
+    if location_id is None:
+        return None
+    location = Location.objects.get(pk=location_id)
+    if not location.dea_registration:
+        location.dea_registration = "BB1234563"  # a valid check digit, not a real registrant
+        location.save(update_fields=["dea_registration"])
+    return ledger.clinic_registration(location)
 
 
 def _chair_sessions(count: int, by, chair) -> list:
@@ -283,7 +315,7 @@ def _open_links(base_url: str, links: list[dict], prefix: str) -> list[dict]:
 DOSE_MG = 35
 
 
-def _dose_containers(doses: int, clinician, checker) -> list[int]:
+def _dose_containers(doses: int, clinician, checker, registration=None) -> list[int]:
     """A delivery of 500 mg vials for the run's doses, and the vial each dose is drawn from in
     turn: each vial serves as many doses as it holds, so no post finds its vial empty."""
     if not doses:
@@ -296,17 +328,25 @@ def _dose_containers(doses: int, clinician, checker) -> list[int]:
     stamp = timezone.now().strftime("%y%m%d%H%M%S")
     labels = tuple(f"B{stamp}-{n:03d}" for n in range(math.ceil(doses / per_vial)))
     vials = stocked(
-        by=clinician, checked_by=checker, labels=labels, invoice_number=f"BENCH-{stamp}"
+        by=clinician,
+        checked_by=checker,
+        labels=labels,
+        invoice_number=f"BENCH-{stamp}",
+        registration=registration,
     )
     return [vials[n // per_vial].pk for n in range(doses)]
 
 
-def prepare(base_url: str, clinics: int, seconds: int, out: Path, staff_session):
-    """Write what the locust users need to ``out`` (JSON): sessions, links, ids, pools."""
+def prepare(base_url: str, clinics: int, seconds: int, out: Path, staff_session, location_id=None):
+    """Write what the locust users need to ``out`` (JSON): sessions, links, ids, pools. With
+    the chain on (``location_id``: where the staff work), every row the staff open is of that
+    location: the busiest patients and tasks are its own, the benchmark's patients live there,
+    its chair and its DEA registration are the ones written to."""
     from django.contrib.auth import get_user_model
     from django.db.models import Count
     from django.utils import timezone
 
+    from clinic.models import Location
     from followups.models import Survey
     from followups.selectors.worklists import TASK_SOURCE
     from intake.models import Patient
@@ -345,6 +385,7 @@ def prepare(base_url: str, clinics: int, seconds: int, out: Path, staff_session)
             legal_first_name="Benchmark", legal_last_name=last_name
         ).first() or patient_register(
             created_by=front_desk,
+            home_location=Location.objects.get(pk=location_id) if location_id else None,
             details={
                 "legal_first_name": "Benchmark",
                 "legal_last_name": last_name,
@@ -353,6 +394,7 @@ def prepare(base_url: str, clinics: int, seconds: int, out: Path, staff_session)
             },
             allow_duplicate=True,
         )
+        _at_home(location_id, [patient])
         issued = intake_link_issue(patient=patient, channel="screen", created_by=front_desk)
         intake.append(
             {
@@ -382,8 +424,9 @@ def prepare(base_url: str, clinics: int, seconds: int, out: Path, staff_session)
     ]
 
     # Ids the reads open: the busiest patients (a chart with history), their sessions.
+    here = {"patient__home_location": location_id} if location_id else {}
     busiest = list(
-        TreatmentSession.objects.filter(status=TreatmentSession.Status.COMPLETED)
+        TreatmentSession.objects.filter(status=TreatmentSession.Status.COMPLETED, **here)
         .exclude(patient__legal_first_name=BENCHMARK_FIRST_NAME)
         .values("patient")
         .annotate(sessions=Count("id"))
@@ -400,7 +443,7 @@ def prepare(base_url: str, clinics: int, seconds: int, out: Path, staff_session)
     )
 
     # The chair writes: sessions in the state each needs, on the benchmark's chair.
-    chair = _chair()
+    chair = _chair(location_id)
     wanted = {
         "check-in": 5,
         "checks before the dose": 5,
@@ -419,7 +462,10 @@ def prepare(base_url: str, clinics: int, seconds: int, out: Path, staff_session)
         helpers.checked_in(session, by=front_desk)
         helpers.pre_dose(session, by=clinician)
     dose_containers = _dose_containers(
-        len(pools["dose given"]), clinician, users.objects.get(username="nurse")
+        len(pools["dose given"]),
+        clinician,
+        users.objects.get(username="nurse"),
+        registration=_location_registration(location_id),
     )
     for session in [*pools["vitals"], *pools["discharge"]]:
         helpers.checked_in(session, by=front_desk)
@@ -432,7 +478,7 @@ def prepare(base_url: str, clinics: int, seconds: int, out: Path, staff_session)
     plans = _booking_plans(pool("booking"), clinician)
     slots = _booking_slots(len(plans), chair)
     tasks = list(
-        StaffTask.objects.filter(status="open", source_kind=TASK_SOURCE, role="front_desk")
+        StaffTask.objects.filter(status="open", source_kind=TASK_SOURCE, role="front_desk", **here)
         .order_by("-pk")
         .values_list("pk", flat=True)[:50]
     )
@@ -473,6 +519,7 @@ def prepare(base_url: str, clinics: int, seconds: int, out: Path, staff_session)
         "bookings": [[plan, day, at] for plan, (day, at) in zip(plans, slots, strict=True)],
         "followup_tasks": tasks,
         "chair": chair.pk,
+        "location": location_id,
         "clinics": clinics,
         "people": PEOPLE,
         "throughput": {

@@ -370,6 +370,8 @@ class Visitor(HttpUser):
             "/consultation/",
             data={
                 **INQUIRY,
+                # With the chain on, the public form asks which location.
+                **({"location": str(DATA["location"])} if DATA.get("location") else {}),
                 "form_stamp": stamp.group(1),
                 "csrfmiddlewaretoken": token.group(1),
             },

@@ -846,7 +846,12 @@ def day_bench(config: Config, run_dir: Path, fixtures: Fixtures) -> tuple[str, l
         print(f"  clinic day: preparing {config.clinics} clinics ...", flush=True)
         data_file = run_dir / "clinic-day.json"
         clinic_day.prepare(
-            server.base_url, config.clinics, config.day_seconds, data_file, staff_session
+            server.base_url,
+            config.clinics,
+            config.day_seconds,
+            data_file,
+            staff_session,
+            location_id=chain_location_id(),
         )
         connections.close_all()
         print(f"  clinic day: {config.day_seconds} s under locust ...", flush=True)

@@ -34,9 +34,11 @@ def stocked(
     labels=("K-001",),
     expires_on: date | None = None,
     invoice_number: str | None = None,
+    registration=None,
 ) -> list[StockContainer]:
     """A delivery of one container per label, received by ``by`` and checked by
-    ``checked_by`` (two clinicians); the containers, in the order of ``labels``."""
+    ``checked_by`` (two clinicians), under ``registration`` (the clinic's if None); the
+    containers, in the order of ``labels``."""
     chosen = products()[product]
     receipt = ledger.receipt_record(
         by=by,
@@ -56,6 +58,7 @@ def stocked(
             )
             for label in labels
         ],
+        registration=registration,
     )
     return list(receipt.containers.order_by("label"))
 
@@ -82,15 +85,16 @@ def checker():
     return UserFactory(username="stockcheck", first_name="Sol", last_name="Check", role="Clinician")
 
 
-def exact_draw(*, drug: str, dose_mg, by) -> list[ledger.Draw]:
+def exact_draw(*, drug: str, dose_mg, by, location=None) -> list[ledger.Draw]:
     """A draw of exactly ``dose_mg`` (no waste) from a container in stock, delivered now if
-    none holds enough: ketamine in mg from a 500 mg vial, esketamine in whole devices."""
+    none holds enough: ketamine in mg from a 500 mg vial, esketamine in whole devices. In a
+    chain, the stock of ``location`` (the session's)."""
     from decimal import Decimal
 
     dose_mg = Decimal(dose_mg)
     product = products()["ketamine" if drug == "ketamine" else "esketamine_3"]
     amount = product.units_for_mg(dose_mg) if dose_mg > 0 else Decimal(1)
-    for container in ledger.usable_containers(drug=drug):
+    for container in ledger.usable_containers(drug=drug, location=location):
         if container.balance >= amount:
             return [ledger.Draw(container.pk, amount)]
     number = StockContainer.objects.count() + 1
@@ -104,6 +108,7 @@ def exact_draw(*, drug: str, dose_mg, by) -> list[ledger.Draw]:
         checked_by=second,
         product="ketamine" if drug == "ketamine" else "esketamine_3",
         labels=labels,
+        registration=ledger.clinic_registration(location) if location is not None else None,
     )
     # Off duty again: an active clinician more would receive the clinicians' alerts.
     second.is_active = False

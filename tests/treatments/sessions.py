@@ -6,6 +6,7 @@ from decimal import Decimal
 
 from django.utils import timezone
 
+from clinic.locations import chain_enabled
 from tests.factories import PatientFactory
 from tests.treatments.ledger import exact_draw
 from treatments import limits
@@ -17,6 +18,7 @@ from treatments.models import (
     TreatmentPlan,
     TreatmentSession,
 )
+from treatments.services import ledger
 from treatments.services import sessions as services
 
 NORMAL_VITALS = {
@@ -176,7 +178,13 @@ def administered(
         drug=drug,
         dose_given_mg=session.plan_version.dose_mg,
         dose_difference_reason="",
-        draws=exact_draw(drug=drug, dose_mg=session.plan_version.dose_mg, by=by),
+        draws=exact_draw(
+            drug=drug,
+            dose_mg=session.plan_version.dose_mg,
+            by=by,
+            # In a chain, the stock of the session's location.
+            location=ledger.session_location(session) if chain_enabled() else None,
+        ),
         route=session.plan_version.route,
         started_at=started_at,
         stopped_at=stopped_at,
