@@ -6,6 +6,7 @@ from django.db.models.functions import Upper
 from phonenumber_field.modelfields import PhoneNumberField
 
 from clinic.date_bounds import birth_dates
+from clinic.loaded_values import RemembersLoadedValues
 from clinic.locations import default_location
 
 # Unambiguous characters (no 0/O, 1/I/L) so an MRN can be read over the phone.
@@ -31,7 +32,7 @@ class ContactChannel(models.TextChoices):
     PHONE = "phone", "Phone call"
 
 
-class Patient(models.Model):
+class Patient(RemembersLoadedValues):
     mrn = models.CharField("MRN", max_length=16, unique=True, default=generate_mrn, editable=False)
     legal_first_name = models.CharField("legal first name", max_length=100)
     legal_last_name = models.CharField("legal last name", max_length=100)
@@ -87,6 +88,7 @@ class Patient(models.Model):
         blank=True,
         related_name="+",
     )
+    remembered_fields = ("home_location_id",)  # for save(): PatientLocation follows the home
 
     class Meta:
         ordering = ["legal_last_name", "legal_first_name", "id"]
@@ -113,17 +115,11 @@ class Patient(models.Model):
             self.home_location = default_location()
         update_fields = kwargs.get("update_fields")
         adding = self._state.adding
-        home_changed = getattr(self, "_stored_home_id", _UNKNOWN) != self.home_location_id
+        home_changed = self.loaded_value("home_location_id") != self.home_location_id
         super().save(*args, **kwargs)
         if home_changed and (update_fields is None or "home_location" in update_fields):
             PatientLocation.objects.move_home(self, moved=not adding)
-            self._stored_home_id = self.home_location_id
-
-    @classmethod
-    def from_db(cls, db, field_names, values):
-        patient = super().from_db(db, field_names, values)
-        patient._stored_home_id = patient.__dict__.get("home_location_id", _UNKNOWN)
-        return patient
+            self.remember("home_location_id")
 
     @property
     def full_name(self) -> str:
@@ -139,10 +135,6 @@ class Patient(models.Model):
     def get_additional_data(self) -> dict:
         # Lets the audit trail be filtered by patient across the patient's related records.
         return {"patient_id": self.pk, "mrn": self.mrn}
-
-
-# A patient not read from the database (new, or its home location deferred).
-_UNKNOWN = object()
 
 
 class PatientLocationQuerySet(models.QuerySet):
@@ -166,15 +158,16 @@ class PatientLocationQuerySet(models.QuerySet):
 
 class PatientLocation(models.Model):
     """Where a patient is seen: their home location, and every location where a session of
-    theirs has been booked (at one of its chairs). The location rule (``intake/access.py``)
-    and the database's row policy (intake 0016) read this table, one indexed lookup by
-    location, in place of an OR over the patients' home and every session's chair.
+    theirs is (at one of its chairs). The location rule (``intake/access.py``) and the
+    database's row policy (intake 0016) read this table, one indexed lookup by location, in
+    place of an OR over the patients' home and every session's chair.
 
-    Kept by ``Patient.save`` and ``TreatmentSession.save`` (and by the bulk writers that
-    bypass them: the demo history, ``seed_bulk``); migration intake 0016 and treatments 0023
-    made it from the rows already there. A session row stays when the session is cancelled or
-    moved: the location has held a booking, and its records, for the patient. Only ids: no
-    health data."""
+    Kept by the saves of ``Patient``, ``TreatmentSession`` and ``TreatmentChair`` (and by the
+    bulk writers that bypass them: the demo history, ``seed_bulk``); migration intake 0016 and
+    treatments 0023 made it from the rows already there. A session row stays when the session
+    is cancelled (the location holds the booking and its records); a session moved to another
+    location's chair takes it along unless another session of the patient is there. Only ids:
+    no health data."""
 
     class Via(models.TextChoices):
         HOME = "home", "Home location"

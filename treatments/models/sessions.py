@@ -5,13 +5,14 @@ from django.db import models
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
+from clinic.loaded_values import UNKNOWN, RemembersLoadedValues
 from clinic.locations import default_location
 from intake.models import Patient, PatientLocation
 
 from .plans import ROUTE_CHOICES, PlanVersion, TreatmentPlan
 
 
-class TreatmentChair(models.Model):
+class TreatmentChair(RemembersLoadedValues):
     """A treatment room or chair: what a session occupies."""
 
     name = models.CharField(max_length=60, unique=True)
@@ -19,6 +20,7 @@ class TreatmentChair(models.Model):
     location = models.ForeignKey(
         "clinic.Location", on_delete=models.PROTECT, null=True, blank=True, related_name="chairs"
     )
+    remembered_fields = ("location_id",)  # for save(): its patients follow the chair
     # The room or wing within the location, as the staff call it.
     room = models.CharField(max_length=100, blank=True)
     active = models.BooleanField(default=True)
@@ -35,7 +37,7 @@ class TreatmentChair(models.Model):
         location's: its patients are seen there, and no longer at the old one unless another
         session of theirs is there."""
         update_fields = kwargs.get("update_fields")
-        stored_location_id = getattr(self, "_stored_location_id", _UNKNOWN)
+        stored_location_id = self.loaded_value("location_id")
         moved = not self._state.adding and stored_location_id != self.location_id
         super().save(*args, **kwargs)
         if moved and (update_fields is None or "location" in update_fields):
@@ -44,26 +46,16 @@ class TreatmentChair(models.Model):
             )
             location_id = self.location_id or default_location().pk
             PatientLocation.objects.record((patient, location_id) for patient in patients)
-            if stored_location_id not in (None, _UNKNOWN):
+            if stored_location_id not in (None, UNKNOWN):
                 forget_session_locations(patient_ids=patients, location_ids=[stored_location_id])
-        self._stored_location_id = self.location_id
-
-    @classmethod
-    def from_db(cls, db, field_names, values):
-        chair = super().from_db(db, field_names, values)
-        chair._stored_location_id = chair.__dict__.get("location_id", _UNKNOWN)
-        return chair
-
-
-# A chair not read from the database (or its location deferred).
-_UNKNOWN = object()
+        self.remember("location_id")
 
 
 # Sessions in these states hold their chair and their patient's time.
 HOLDING_STATUSES = ("booked", "checked_in", "in_progress", "completed")
 
 
-class TreatmentSession(models.Model):
+class TreatmentSession(RemembersLoadedValues):
     class Status(models.TextChoices):
         BOOKED = "booked", "Booked"
         CHECKED_IN = "checked_in", "Checked in"
@@ -78,6 +70,7 @@ class TreatmentSession(models.Model):
     plan = models.ForeignKey(TreatmentPlan, on_delete=models.PROTECT, related_name="sessions")
     plan_version = models.ForeignKey(PlanVersion, on_delete=models.PROTECT, related_name="+")
     chair = models.ForeignKey(TreatmentChair, on_delete=models.PROTECT, related_name="sessions")
+    remembered_fields = ("chair_id",)  # for save(): PatientLocation follows the chair
     starts_at = models.DateTimeField()
     ends_at = models.DateTimeField()
     status = models.CharField(max_length=12, choices=Status, default=Status.BOOKED)
@@ -214,25 +207,19 @@ class TreatmentSession(models.Model):
         no other session of theirs is there), whichever way it was saved (a service, the
         admin, a fixture)."""
         update_fields = kwargs.get("update_fields")
-        stored_chair_id = getattr(self, "_stored_chair_id", None)
+        stored_chair_id = self.loaded_value("chair_id")
         moved = stored_chair_id != self.chair_id
         super().save(*args, **kwargs)
         if moved and (update_fields is None or "chair" in update_fields):
             record_session_locations([self])
-            if stored_chair_id is not None:
+            if stored_chair_id is not UNKNOWN:
                 forget_session_locations(
                     patient_ids=[self.patient_id],
                     location_ids=TreatmentChair.objects.filter(pk=stored_chair_id).values(
                         "location"
                     ),
                 )
-            self._stored_chair_id = self.chair_id
-
-    @classmethod
-    def from_db(cls, db, field_names, values):
-        session = super().from_db(db, field_names, values)
-        session._stored_chair_id = session.__dict__.get("chair_id")
-        return session
+            self.remember("chair_id")
 
     @property
     def aldrete_total(self) -> int | None:
